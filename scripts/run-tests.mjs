@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Runs every *.test.ts file under the source folders with Node's test runner (through tsx).
+// Arguments narrow the set: `npm test -- src/rubric` runs the tests whose path contains "src/rubric".
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const roots = ['src', 'workflows', 'activities', 'workers', 'test'];
+const filters = process.argv.slice(2);
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(process.cwd(), path));
+  }
+  return out;
+}
+
+const files = roots
+  .flatMap((root) => walk(root, []))
+  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files matched ${filters.join(' ') || '(all)'}`);
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { ValidationError } from '../util/errors.ts';
+
+/** Writes a line to stdout (the CLI's result channel; logs go to stderr). */
+export function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** `@path` reads the file; anything else is the text itself. */
+export function textOrFile(value: string, flag: string): string {
+  if (!value.startsWith('@')) return value;
+  const path = value.slice(1);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ValidationError(`${flag}: cannot read file: ${(cause as Error).message}`, { location: { file: path }, cause });
+  }
+}
+
+/** Parses a numeric flag, naming the flag when it is not a number in range. */
+export function numberFlag(value: string, flag: string, range: { min?: number; integer?: boolean } = {}): number {
+  const n = Number(value);
+  const ok = Number.isFinite(n) && (range.min === undefined || n >= range.min) && (!range.integer || Number.isInteger(n));
+  if (!ok) {
+    const what = `${range.integer ? 'an integer' : 'a number'}${range.min === undefined ? '' : ` >= ${range.min}`}`;
+    throw new ValidationError(`${flag}: expected ${what}, got '${value}'`);
+  }
+  return n;
+}

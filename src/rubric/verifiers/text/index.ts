@@ -1,0 +1,4 @@
+import type { Verifier } from '../types.ts';
+
+/** The text verifier family. */
+export const textVerifiers: Verifier<never>[] = [];
