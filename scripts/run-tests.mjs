@@ -36,6 +36,6 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ANCHORAGE_LOG_LEVEL: 'fatal', ...process.env } },
 );
 process.exit(result.status ?? 1);
