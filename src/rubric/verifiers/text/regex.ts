@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { defineVerifier } from '../types.ts';
+
+// Compiled once per pattern and flags: verifiers run in the judge's hot loop.
+const compiled = new Map<string, RegExp>();
+function compile(pattern: string, flags: string): RegExp {
+  const key = `${flags}/${pattern}`;
+  let re = compiled.get(key);
+  if (re === undefined) {
+    re = new RegExp(pattern, `${flags}g`);
+    compiled.set(key, re);
+  }
+  return re;
+}
+
+export const RegexParams = z
+  .strictObject({
+    /** A JavaScript regular expression (without slashes). */
+    pattern: z.string().min(1),
+    /** Any of i, m, s, u (g is implied: matches are counted). */
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, 'flags from i, m, s, u')
+      .refine((f) => new Set(f).size === f.length, 'each flag at most once')
+      .default(''),
+    /** `match`: at least `minCount` (default 1) and at most `maxCount` matches. `no-match`: none. */
+    must: z.enum(['match', 'no-match']).default('match'),
+    minCount: z.number().int().positive().optional(),
+    maxCount: z.number().int().nonnegative().optional(),
+  })
+  .superRefine((p, ctx) => {
+    try {
+      compile(p.pattern, /^[imsu]*$/.test(p.flags) ? [...new Set(p.flags)].join('') : '');
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: `a valid regular expression (${(err as Error).message})`,
+      });
+    }
+    if (p.must === 'no-match' && (p.minCount !== undefined || p.maxCount !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['must'], message: "'match' when minCount or maxCount is given" });
+    }
+    if (p.minCount !== undefined && p.maxCount !== undefined && p.minCount > p.maxCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxCount'],
+        message: `maxCount at least minCount (${p.minCount})`,
+      });
+    }
+  });
+export type RegexParams = z.output<typeof RegexParams>;
+
+const quote = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
+
+/** The response must (or must not) match a regular expression, optionally a number of times. */
+export const regex = defineVerifier<RegexParams>({
+  name: 'text.regex',
+  description: 'the response matches (or does not match) a regular expression, optionally min/max times',
+  params: RegexParams,
+  verify({ response, params }) {
+    const re = compile(params.pattern, params.flags);
+    re.lastIndex = 0;
+    const first = re.exec(response);
+    if (params.must === 'no-match') {
+      return first === null
+        ? { score: 1, reason: `no match for /${params.pattern}/${params.flags}` }
+        : {
+            score: 0,
+            reason: `matches /${params.pattern}/${params.flags} at ${first.index}: ${quote(first[0])}`,
+          };
+    }
+    let count = 0;
+    re.lastIndex = 0;
+    for (const m of response.matchAll(re)) {
+      count++;
+      if (m[0] === '') break; // an empty match would repeat forever on some patterns; one is enough
+    }
+    const min = params.minCount ?? 1;
+    const ok = count >= min && (params.maxCount === undefined || count <= params.maxCount);
+    const range = `${min}..${params.maxCount ?? 'inf'}`;
+    const sample = first === null ? '' : `, first: ${quote(first[0])}`;
+    return {
+      score: ok ? 1 : 0,
+      reason: `${count} matches of /${params.pattern}/${params.flags} (wanted ${range})${sample}`,
+    };
+  },
+});
