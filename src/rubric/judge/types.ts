@@ -16,3 +16,29 @@ export interface JudgeRequest {
 export interface RubricJudge {
   judge(request: JudgeRequest): Promise<Verdict[]>;
 }
+
+/** Counters of an LLM judge over its life. Tokens count only replies whose server reported usage. */
+export interface JudgeStats {
+  /** HTTP requests sent (retries and repair attempts included). */
+  requests: number;
+  /** Transport retries (each also counts as a request). */
+  retries: number;
+  /** Repair attempts after a malformed reply. */
+  repairs: number;
+  /** Criteria answered from the verdict cache without a request. */
+  cacheHits: number;
+  /** Criteria that had to be graded by the model. */
+  cacheMisses: number;
+  /** Unscorable verdicts returned (malformed replies, budget exhausted). */
+  unscorable: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Replies that carried a `usage` block; 0 means the server reports no token counts. */
+  repliesWithUsage: number;
+}
+
+/** A judge that also reports what it spent. */
+export interface MeteredRubricJudge extends RubricJudge {
+  /** A snapshot of the counters. */
+  stats(): JudgeStats;
+}

@@ -1,0 +1,242 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AnchorageError, TransportError } from '../../util/errors.ts';
+import { backoffDelay, parseRetryAfter } from './backoff.ts';
+import type { JudgeConfig } from './config.ts';
+import { Semaphore } from './semaphore.ts';
+import type { JudgeStats } from './types.ts';
+
+/**
+ * A client for OpenAI-compatible `POST {baseUrl}/chat/completions` using Node's global fetch.
+ * Transport errors (network, timeout, 408, 429, 5xx, a 200 whose body is not a chat completion) are
+ * retried with exponential backoff and jitter, honouring Retry-After; other 4xx are not. The key
+ * lives only in a private field and in the Authorization header, and is cut out of any server text
+ * quoted in an error.
+ */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatReply {
+  content: string;
+  finishReason: string | undefined;
+}
+
+/** The client's request budget is spent: the judge turns this into an unscorable verdict. */
+export class RequestBudgetExhausted extends AnchorageError {
+  constructor(budget: number) {
+    super(`request budget exhausted (${budget} requests)`);
+  }
+}
+
+export interface ChatClientDeps {
+  fetch: typeof fetch;
+  sleep: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1), for jitter. */
+  random: () => number;
+  now: () => number;
+  log: Logger;
+}
+
+const Completion = z.object({
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullable().optional() }),
+        finish_reason: z.string().nullable().optional(),
+      }),
+    )
+    .min(1),
+  usage: z
+    .object({
+      prompt_tokens: z.number().nonnegative(),
+      completion_tokens: z.number().nonnegative(),
+      total_tokens: z.number().nonnegative().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+
+type Attempt =
+  | { ok: true; reply: ChatReply }
+  | { ok: false; retryable: boolean; problem: string; retryAfterMs?: number | undefined };
+
+export class ChatClient {
+  readonly #config: JudgeConfig;
+  readonly #apiKey: string | undefined;
+  readonly #deps: ChatClientDeps;
+  readonly #stats: JudgeStats;
+  readonly #slots: Semaphore;
+  readonly #url: string;
+  #used = 0;
+
+  constructor(options: {
+    config: JudgeConfig;
+    apiKey: string | undefined;
+    deps: ChatClientDeps;
+    stats: JudgeStats;
+  }) {
+    this.#config = options.config;
+    this.#apiKey = options.apiKey === '' ? undefined : options.apiKey;
+    this.#deps = options.deps;
+    this.#stats = options.stats;
+    this.#slots = new Semaphore(options.config.concurrency);
+    this.#url = `${options.config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  }
+
+  /** Requests made so far (each attempt counts). */
+  get requestsUsed(): number {
+    return this.#used;
+  }
+
+  /**
+   * Sends one chat completion, retrying transport errors. Throws `TransportError` when the retries
+   * run out (retryable) or the server refuses the request (4xx other than 408/429: not retryable),
+   * and `RequestBudgetExhausted` when no request is left.
+   */
+  async complete(options: { messages: ChatMessage[]; purpose: string }): Promise<ChatReply> {
+    const config = this.#config;
+    const body = JSON.stringify({
+      model: config.model,
+      messages: options.messages,
+      temperature: config.temperature,
+      ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
+      ...(config.responseFormat === 'json_object' ? { response_format: { type: 'json_object' } } : {}),
+      stream: false,
+    });
+    const log = this.#deps.log;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#slots.run(async () => {
+        if (this.#used >= config.requestBudget) throw new RequestBudgetExhausted(config.requestBudget);
+        this.#used++;
+        this.#stats.requests++;
+        return this.#once(body);
+      });
+      if (result.ok) {
+        log.debug({ purpose: options.purpose, attempt }, 'judge request answered');
+        return result.reply;
+      }
+      const where = `judge request to ${this.#url} (model ${config.model}, ${options.purpose})`;
+      if (!result.retryable) {
+        throw new TransportError(`${where} was refused: ${result.problem}`, { retryable: false });
+      }
+      if (attempt >= config.maxRetries) {
+        throw new TransportError(`${where} failed after ${attempt + 1} attempts: ${result.problem}`);
+      }
+      const { backoff } = config;
+      if (result.retryAfterMs !== undefined && result.retryAfterMs > backoff.maxRetryAfterMs) {
+        throw new TransportError(
+          `${where}: ${result.problem}; the server asks to wait ${result.retryAfterMs} ms, more than backoff.maxRetryAfterMs (${backoff.maxRetryAfterMs})`,
+        );
+      }
+      const delayMs =
+        result.retryAfterMs ?? backoffDelay({ retry: attempt, ...backoff, random: this.#deps.random() });
+      log.warn(
+        { purpose: options.purpose, attempt, problem: result.problem, delayMs },
+        'judge request failed; retrying',
+      );
+      this.#stats.retries++;
+      await this.#deps.sleep(delayMs);
+    }
+  }
+
+  async #once(body: string): Promise<Attempt> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#config.timeoutMs);
+    try {
+      const res = await this.#deps.fetch(this.#url, {
+        method: 'POST',
+        headers: this.#headers(),
+        body,
+        signal: controller.signal,
+      });
+      // Reading the body stays under the same timeout: a server may stall mid-reply.
+      const text = await res.text();
+      if (!res.ok) {
+        const problem = `HTTP ${res.status}${this.#snippet(text)}`;
+        const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+        return {
+          ok: false,
+          retryable,
+          problem,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.#deps.now()),
+        };
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return {
+          ok: false,
+          retryable: true,
+          problem: `HTTP ${res.status} with a body that is not JSON${this.#snippet(text)}`,
+        };
+      }
+      const parsed = Completion.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        return {
+          ok: false,
+          retryable: true,
+          problem: `reply is not a chat completion (at ${issue.path.join('.') || 'top level'}: ${issue.message})`,
+        };
+      }
+      const usage = parsed.data.usage;
+      if (usage !== undefined && usage !== null) {
+        this.#stats.repliesWithUsage++;
+        this.#stats.promptTokens += usage.prompt_tokens;
+        this.#stats.completionTokens += usage.completion_tokens;
+      }
+      const choice = parsed.data.choices[0]!;
+      return {
+        ok: true,
+        reply: { content: choice.message.content ?? '', finishReason: choice.finish_reason ?? undefined },
+      };
+    } catch (cause) {
+      if (controller.signal.aborted) {
+        return { ok: false, retryable: true, problem: `timed out after ${this.#config.timeoutMs} ms` };
+      }
+      return {
+        ok: false,
+        retryable: true,
+        problem: `network error: ${this.#redact(describeFetchError(cause))}`,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #headers(): Record<string, string> {
+    const headers: Record<string, string> = {
+      ...this.#config.extraHeaders,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
+    return headers;
+  }
+
+  /** A short, key-free quote of a server's error body for the error message. */
+  #snippet(text: string): string {
+    const flat = this.#redact(text).replace(/\s+/g, ' ').trim();
+    if (flat === '') return '';
+    return `: ${flat.length > 300 ? `${flat.slice(0, 300)}...` : flat}`;
+  }
+
+  #redact(text: string): string {
+    return this.#apiKey === undefined ? text : text.split(this.#apiKey).join('[redacted]');
+  }
+}
+
+/** fetch wraps the real cause (ECONNREFUSED, ECONNRESET, ...) in a generic "fetch failed". */
+function describeFetchError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return `${error.message} (${typeof code === 'string' ? `${code}: ` : ''}${cause.message})`;
+  }
+  return error.message;
+}

@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import type { ResolvedCriterion } from '../resolve.ts';
+import type { Verdict } from '../verdict.ts';
+import type { ChatClient, ChatReply } from './chat-client.ts';
+import type { Parsed, TierChoice } from './reply.ts';
+import type { JudgeRequest, JudgeStats } from './types.ts';
+
+/**
+ * What a grading mode works with and returns. A mode grades the criteria the cache could not answer
+ * and says, per criterion, whether its verdict may be cached: a verdict the model paid for (scored,
+ * or unscorable after the repair attempt) is; one cut short by the request budget is not.
+ */
+
+export interface GradeContext {
+  client: ChatClient;
+  stats: JudgeStats;
+  log: Logger;
+  /** `judge:<model>`, recorded in each verdict. */
+  evaluator: string;
+  /** Draws a fence nonce (random in production). */
+  drawNonce: () => string;
+  /** Records a verdict as soon as it is known (caches it when cacheable). */
+  settle: (options: { criterion: ResolvedCriterion; outcome: GradeOutcome }) => Promise<void>;
+}
+
+export interface GradeOutcome {
+  verdict: Verdict;
+  cacheable: boolean;
+}
+
+/** A grading mode: one call per criterion, or one call per rubric. */
+export type GradeMode = (options: {
+  ctx: GradeContext;
+  request: JudgeRequest;
+  criteria: readonly ResolvedCriterion[];
+}) => Promise<Map<string, GradeOutcome>>;
+
+export const BUDGET_EXHAUSTED_REASON = 'request budget exhausted';
+
+export function scoredOutcome(options: {
+  ctx: GradeContext;
+  criterion: ResolvedCriterion;
+  choice: TierChoice;
+}): GradeOutcome {
+  const { ctx, criterion, choice } = options;
+  return {
+    verdict: {
+      criterionId: criterion.id,
+      status: 'scored',
+      tierScore: choice.tier.score,
+      tierLabel: choice.tier.label,
+      reason: choice.reason,
+      evaluator: ctx.evaluator,
+    },
+    cacheable: true,
+  };
+}
+
+export function malformedOutcome(options: {
+  ctx: GradeContext;
+  criterion: ResolvedCriterion;
+  problem: string;
+}): GradeOutcome {
+  const { ctx, criterion, problem } = options;
+  return {
+    verdict: {
+      criterionId: criterion.id,
+      status: 'unscorable',
+      reason: `malformed judge reply after one repair attempt: ${problem}`,
+      evaluator: ctx.evaluator,
+    },
+    cacheable: true,
+  };
+}
+
+export function budgetOutcome(options: { ctx: GradeContext; criterion: ResolvedCriterion }): GradeOutcome {
+  return {
+    verdict: {
+      criterionId: options.criterion.id,
+      status: 'unscorable',
+      reason: BUDGET_EXHAUSTED_REASON,
+      evaluator: options.ctx.evaluator,
+    },
+    cacheable: false,
+  };
+}
+
+/** The problem with a reply, plus a hint when the server cut it off at the token limit. */
+export function describeProblem(parsed: Parsed<unknown>, reply: ChatReply): string {
+  const problem = parsed.ok ? '' : parsed.problem;
+  return reply.finishReason === 'length'
+    ? `${problem} (the reply hit the token limit; raise maxTokens)`
+    : problem;
+}
