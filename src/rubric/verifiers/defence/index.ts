@@ -1,4 +1,19 @@
 import type { Verifier } from '../types.ts';
+import { aiDisclaimer } from './ai-disclaimer.ts';
+import { graderInstructions } from './grader-instructions.ts';
+import { graderTalk } from './grader-talk.ts';
+import { questionPraise } from './question-praise.ts';
+import { selfPraise } from './self-praise.ts';
 
-/** The defence verifier family. */
-export const defenceVerifiers: Verifier<never>[] = [];
+/**
+ * The defence verifier family: rules for reward-hacking tricks seen in high-reward rollouts (praising
+ * the question, praising the answer, talking to or about the grader) and for unprompted AI
+ * disclaimers. Each passes (1) or fails (0) with the offending span quoted.
+ */
+export const defenceVerifiers: Verifier<never>[] = [
+  questionPraise,
+  selfPraise,
+  graderTalk,
+  graderInstructions,
+  aiDisclaimer,
+] as Verifier<never>[];
