@@ -17,6 +17,8 @@ const envVarName = z
 const BaseUrl = z
   .url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:8000/v1' })
   .refine((u) => {
+    // Refinements run even when the URL check above failed; only judge URLs that parse.
+    if (!URL.canParse(u)) return true;
     const parsed = new URL(u);
     return parsed.username === '' && parsed.password === '';
   }, 'a URL without user:password (put the key in the variable named by apiKeyEnv)');
@@ -108,9 +110,9 @@ export function parseJudgeConfig(options: {
   env?: NodeJS.ProcessEnv;
 }): JudgeConfig {
   const { text, file } = options;
-  const docs = parseYamlDocuments({ text, file, schema: JudgeConfig });
-  const first = docs[0];
-  if (first === undefined) {
+  // Count documents before validating, so a second document is reported as such.
+  const raw = parseYamlDocuments({ text, file, schema: z.unknown() });
+  if (raw.length === 0) {
     throw new ValidationError(
       'expected a judge config (baseUrl, model, cacheDir, ...), found an empty file',
       {
@@ -118,12 +120,13 @@ export function parseJudgeConfig(options: {
       },
     );
   }
-  if (docs.length > 1) {
+  if (raw.length > 1) {
     throw new ValidationError('expected one document in a judge config, found several', {
-      location: { file, line: docs[1]!.line },
+      location: { file, line: raw[1]!.line },
     });
   }
-  const config = applyJudgeEnv({ config: first.value, env: options.env ?? process.env });
+  const [first] = parseYamlDocuments({ text, file, schema: JudgeConfig });
+  const config = applyJudgeEnv({ config: first!.value, env: options.env ?? process.env });
   const cacheDir = isAbsolute(config.cacheDir) ? config.cacheDir : resolve(dirname(file), config.cacheDir);
   return { ...config, cacheDir };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { ValidationError } from '../../util/errors.ts';
-import { createJudge } from './llm-judge.ts';
+import { createJudge, createJudgeFromFile } from './llm-judge.ts';
 import { captureLogs, judgeCriterion, tempDir, testConfig } from './test-fixtures.ts';
 import { type ChatServer, jsonReply, type RecordedRequest, startChatServer } from './test-server.ts';
 
@@ -74,7 +74,7 @@ describe('per-criterion mode', () => {
     assert.equal(stats.repliesWithUsage, 1);
   });
 
-  test('a tier given by its score maps back to the labelled tier; json_object and maxTokens are sent', async () => {
+  test('a tier given by its score maps back to the labelled tier; json_object, maxTokens and extra headers are sent', async () => {
     server = await startChatServer({ replies: [jsonReply({ reason: 'Partly right.', tier: 1 })] });
     const judge = createJudge(
       testConfig({
@@ -82,6 +82,7 @@ describe('per-criterion mode', () => {
         cacheDir: cacheDir('score'),
         responseFormat: 'json_object',
         maxTokens: 300,
+        extraHeaders: { 'X-Org': 'anchorage' },
       }),
       { log },
     );
@@ -91,6 +92,12 @@ describe('per-criterion mode', () => {
     const body = server.requests[0]!.body as Record<string, unknown>;
     assert.deepEqual(body.response_format, { type: 'json_object' });
     assert.equal(body.max_tokens, 300);
+    assert.equal(server.requests[0]!.headers['x-org'], 'anchorage');
+    assert.equal(
+      server.requests[0]!.headers.authorization,
+      undefined,
+      'no key configured, no Authorization header',
+    );
   });
 
   test('a malformed reply is fixed by the one repair attempt, which sends the bad reply back', async () => {
@@ -340,6 +347,28 @@ describe('configuration', () => {
     await assert.rejects(
       judge.judge(request([verifierCriterion])),
       /graded by verifier 'text.length', not by the judge/,
+    );
+  });
+
+  test('createJudgeFromFile: a config file, the key and the model override from the environment', async () => {
+    server = await startChatServer({
+      apiKey: 'file-key',
+      replies: [jsonReply({ reason: 'ok', tier: 'good' })],
+    });
+    const path = `${tmp.dir}/judge.yaml`;
+    writeFileSync(
+      path,
+      `baseUrl: ${server.baseUrl}\nmodel: from-file\napiKeyEnv: MY_JUDGE_KEY\ncacheDir: judge-cache\n`,
+    );
+    const env = { MY_JUDGE_KEY: 'file-key', ANCHORAGE_JUDGE_MODEL: 'from-env' };
+    const judge = createJudgeFromFile(path, { env, log });
+    const [v] = await judge.judge(request());
+    assert.equal(v?.evaluator, 'judge:from-env');
+    assert.equal((server.requests[0]!.body as { model: string }).model, 'from-env');
+    assert.equal(
+      readdirSync(`${tmp.dir}/judge-cache`, { recursive: true }).length,
+      2,
+      'cacheDir is relative to the file',
     );
   });
 });

@@ -5,7 +5,7 @@ import { formatFieldPath } from '../../util/field-path.ts';
 import { logger } from '../../util/logger.ts';
 import type { Verdict } from '../verdict.ts';
 import { ChatClient } from './chat-client.ts';
-import { JudgeConfig, type JudgeConfigInput } from './config.ts';
+import { JudgeConfig, type JudgeConfigInput, loadJudgeConfig } from './config.ts';
 import type { GradeContext, GradeMode, GradeOutcome } from './grading.ts';
 import { gradePerCriterion } from './per-criterion-mode.ts';
 import { JUDGE_PROMPT_VERSION, randomNonce } from './prompts.ts';
@@ -147,4 +147,12 @@ export function createJudge(
   }
 
   return { judge, stats: () => ({ ...stats }) };
+}
+
+/**
+ * `createJudge(loadJudgeConfig(path))`: what a command's `--judge <config file>` option does. The
+ * environment (`deps.env`, else `process.env`) supplies the key and the URL/model overrides.
+ */
+export function createJudgeFromFile(path: string, deps: JudgeDeps = {}): MeteredRubricJudge {
+  return createJudge(loadJudgeConfig(path, { env: deps.env ?? process.env }), deps);
 }

@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError } from '../../util/errors.ts';
 import { createJudge } from './llm-judge.ts';
 import { captureLogs, judgeCriterion, recordingSleep, tempDir, testConfig } from './test-fixtures.ts';
-import { type ChatServer, jsonReply, startChatServer } from './test-server.ts';
+import { type ChatServer, jsonReply, type ScriptedReply, startChatServer } from './test-server.ts';
 
 const GOOD = jsonReply({ reason: 'Correct.', tier: 'good' });
 const request = (criteria = [judgeCriterion('accuracy')]) => ({
@@ -36,7 +37,7 @@ describe('transport errors', () => {
   test('a reply slower than timeoutMs is aborted and the retry succeeds', async () => {
     server = await startChatServer({ replies: [{ type: 'hang' }, GOOD] });
     const judge = createJudge(
-      testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/slow`, timeoutMs: 150 }),
+      testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/slow`, timeoutMs: 1000 }),
       { log },
     );
     const [v] = await judge.judge(request());
@@ -175,13 +176,14 @@ describe('transport errors', () => {
 
 describe('concurrency', () => {
   test('requests in flight never exceed the limit shared by the client', async () => {
-    server = await startChatServer({
-      handler: () => ({
-        type: 'completion',
-        content: JSON.stringify({ reason: 'ok', tier: 'fair' }),
-        delayMs: 40,
-      }),
-    });
+    // Each reply is held until two requests are in flight (so the limit is reached for sure), then a
+    // little longer, so a client that let a third one through would be caught with three.
+    const held = async (): Promise<ScriptedReply> => {
+      for (let waited = 0; (server?.inFlight ?? 0) < 2 && waited < 2000; waited += 2) await sleep(2);
+      await sleep(20);
+      return jsonReply({ reason: 'ok', tier: 'fair' });
+    };
+    server = await startChatServer({ handler: held });
     const judge = createJudge(
       testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/conc`, concurrency: 2 }),
       { log },

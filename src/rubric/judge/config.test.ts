@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ValidationError } from '../../util/errors.ts';
+import { loadJudgeConfig, parseJudgeConfig } from './config.ts';
+import { tempDir } from './test-fixtures.ts';
+
+let tmp: ReturnType<typeof tempDir>;
+before(() => {
+  tmp = tempDir();
+});
+after(() => tmp.remove());
+
+function write(name: string, text: string): string {
+  const path = join(tmp.dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function validationError(pattern: RegExp) {
+  return (e: unknown) => e instanceof ValidationError && pattern.test(e.message);
+}
+
+describe('loadJudgeConfig', () => {
+  test('reads YAML, fills defaults and resolves cacheDir against the file', () => {
+    const path = write(
+      'judge.yaml',
+      [
+        'baseUrl: http://127.0.0.1:8000/v1',
+        'model: qwen3-8b',
+        'apiKeyEnv: VLLM_API_KEY',
+        'cacheDir: cache/judge',
+        '',
+      ].join('\n'),
+    );
+    const config = loadJudgeConfig(path, { env: {} });
+    assert.equal(config.baseUrl, 'http://127.0.0.1:8000/v1');
+    assert.equal(config.model, 'qwen3-8b');
+    assert.equal(config.apiKeyEnv, 'VLLM_API_KEY');
+    assert.equal(config.cacheDir, join(tmp.dir, 'cache/judge'));
+    assert.equal(config.mode, 'per-criterion');
+    assert.equal(config.temperature, 0);
+    assert.equal(config.responseFormat, 'off');
+    assert.equal(config.maxTokens, undefined);
+    assert.deepEqual(config.backoff, {
+      initialMs: 500,
+      multiplier: 2,
+      maxMs: 30_000,
+      jitter: 0.5,
+      maxRetryAfterMs: 60_000,
+    });
+  });
+
+  test('reads JSON too', () => {
+    const path = write(
+      'judge.json',
+      JSON.stringify({
+        baseUrl: 'https://api.openai.com/v1',
+        model: 'gpt-4o-mini',
+        mode: 'rubric',
+        cacheDir: '/var/cache/j',
+      }),
+    );
+    const config = loadJudgeConfig(path, { env: {} });
+    assert.equal(config.mode, 'rubric');
+    assert.equal(config.cacheDir, '/var/cache/j');
+  });
+
+  test('a bad field is named with its file and line', () => {
+    const path = write(
+      'bad.yaml',
+      [
+        'baseUrl: http://127.0.0.1:8000/v1',
+        'model: m',
+        'cacheDir: c',
+        'backoff:',
+        '  initialMs: 10',
+        '  jitter: 3',
+        '',
+      ].join('\n'),
+    );
+    assert.throws(
+      () => loadJudgeConfig(path, { env: {} }),
+      validationError(/bad\.yaml:6, field backoff\.jitter: expected/),
+    );
+  });
+
+  test('unknown keys, a missing model, a key in the URL or in the headers are refused', () => {
+    const base = 'baseUrl: http://127.0.0.1:8000/v1\ncacheDir: c\n';
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}model: m\napiKey: sk-123\n`, file: 'k.yaml' }),
+      validationError(/k\.yaml:\d+, field .*unknown key.*apiKey/),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: base, file: 'm.yaml' }),
+      validationError(/m\.yaml:1, field model/),
+    );
+    assert.throws(
+      () =>
+        parseJudgeConfig({
+          text: 'baseUrl: http://u:secret@host/v1\nmodel: m\ncacheDir: c\n',
+          file: 'u.yaml',
+        }),
+      validationError(/u\.yaml:1, field baseUrl: expected a URL without user:password/),
+    );
+    assert.throws(
+      () =>
+        parseJudgeConfig({
+          text: `${base}model: m\nextraHeaders:\n  Authorization: Bearer x\n`,
+          file: 'h.yaml',
+        }),
+      validationError(/h\.yaml:\d+, field extraHeaders: expected headers without a credential/),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}model: m\nmode: holistic\n`, file: 'mode.yaml' }),
+      validationError(/mode\.yaml:4, field mode: expected one of "per-criterion"\|"rubric"/),
+    );
+  });
+
+  test('an empty file, several documents and an unreadable file name the file', () => {
+    assert.throws(
+      () => parseJudgeConfig({ text: '', file: 'e.yaml' }),
+      validationError(/^e\.yaml: expected a judge config/),
+    );
+    const two = 'baseUrl: http://h/v1\nmodel: m\ncacheDir: c\n---\nmodel: n\n';
+    assert.throws(
+      () => parseJudgeConfig({ text: two, file: 't.yaml', env: {} }),
+      validationError(/^t\.yaml:5: expected one document/),
+    );
+    assert.throws(
+      () => loadJudgeConfig(join(tmp.dir, 'missing.yaml')),
+      validationError(/missing\.yaml: cannot read judge config/),
+    );
+  });
+
+  test('ANCHORAGE_JUDGE_BASE_URL and ANCHORAGE_JUDGE_MODEL override the file, and are validated', () => {
+    const text = 'baseUrl: http://127.0.0.1:8000/v1\nmodel: small\ncacheDir: c\n';
+    const env = {
+      ANCHORAGE_JUDGE_BASE_URL: 'http://10.0.0.5:11434/v1',
+      ANCHORAGE_JUDGE_MODEL: 'llama3.1:8b',
+    };
+    const config = parseJudgeConfig({ text, file: 'o.yaml', env });
+    assert.equal(config.baseUrl, 'http://10.0.0.5:11434/v1');
+    assert.equal(config.model, 'llama3.1:8b');
+    assert.throws(
+      () => parseJudgeConfig({ text, file: 'o.yaml', env: { ANCHORAGE_JUDGE_BASE_URL: 'not a url' } }),
+      validationError(
+        /environment variable ANCHORAGE_JUDGE_BASE_URL \(overrides baseUrl\): expected an http\(s\) URL/,
+      ),
+    );
+  });
+});
