@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { ValidationError } from '../../util/errors.ts';
 import { formatFieldPath } from '../../util/field-path.ts';
 import { logger } from '../../util/logger.ts';
+import type { ResolvedCriterion } from '../resolve.ts';
 import type { Verdict } from '../verdict.ts';
 import { ChatClient } from './chat-client.ts';
 import { JudgeConfig, type JudgeConfigInput, loadJudgeConfig } from './config.ts';
-import type { GradeContext, GradeMode, GradeOutcome } from './grading.ts';
+import type { GradeContext, GradeMode } from './grading.ts';
 import { gradePerCriterion } from './per-criterion-mode.ts';
 import { JUDGE_PROMPT_VERSION, randomNonce } from './prompts.ts';
 import { gradeRubric } from './rubric-mode.ts';
@@ -113,7 +114,7 @@ export function createJudge(
       ]),
     );
     const verdicts = new Map<string, Verdict>();
-    const misses = [];
+    const misses: ResolvedCriterion[] = [];
     for (const criterion of request.criteria) {
       const hit = await cache.get(keyOf.get(criterion.id)!);
       if (hit === undefined) misses.push(criterion);
@@ -128,7 +129,7 @@ export function createJudge(
         log,
         evaluator: `judge:${cfg.model}`,
         drawNonce: deps.nonce ?? randomNonce,
-        settle: async ({ criterion, outcome }: { criterion: { id: string }; outcome: GradeOutcome }) => {
+        settle: async ({ criterion, outcome }) => {
           if (!outcome.cacheable) return;
           await cache.put({
             key: keyOf.get(criterion.id)!,
