@@ -182,6 +182,25 @@ test('saturation: the criterion override wins over the rubric setting', () => {
   close(reward.status === 'scored' ? reward.value : null, (0.6224593312018546 + 0.5218073030606148) / 2);
 });
 
+test('interactions use the transformed (saturated) scores', () => {
+  const reward = aggregateReward({
+    rubric: makeRubric({
+      criteria: [
+        makeCriterion({ id: 'a', tiers: [0, 4], saturation: 2 }),
+        makeCriterion({ id: 'b', tiers: [0, 10] }),
+      ],
+      aggregation: { interactions: [{ a: 'a', b: 'b', coefficient: 0.5, fn: 'product' }] },
+    }),
+    verdicts: [scored('a', 1.2), scored('b', 4)],
+  });
+  // t_a = saturate(0.3, a = 2) = 0.5218073030606148, t_b = 0.4; mean (t_a + 0.4) / 2;
+  // + 0.5 * t_a * 0.4 (not 0.5 * 0.3 * 0.4).
+  const ta = 0.5218073030606148;
+  const [term] = reward.explanation.interactionTerms;
+  close(term?.status === 'applied' ? term.g : null, ta * 0.4);
+  close(reward.status === 'scored' ? reward.value : null, (ta + 0.4) / 2 + 0.5 * ta * 0.4);
+});
+
 test('stretch shaping and product interactions with a conflict coefficient', () => {
   const reward = aggregateReward({
     rubric: makeRubric({

@@ -106,7 +106,9 @@ export function aggregateWithPlan(options: { plan: AggregationPlan; verdicts: re
         normalised: s.x,
         transformed: s.t,
         contribution:
-          s.t === null || mean.denominator === 0 ? null : (criterion.weight * s.t) / mean.denominator,
+          s.t === null || mean.denominator === 0
+            ? null
+            : finite((criterion.weight * s.t) / mean.denominator, `'${criterion.id}' contribution`),
         vetoFired: s.vetoFired,
       });
     }),

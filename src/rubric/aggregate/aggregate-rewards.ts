@@ -125,7 +125,10 @@ export function aggregateRewards(options: {
           verdict: matched[r]![k]!,
           normalised: isScored ? normalised[k]![r]! : null,
           transformed: isScored ? t : null,
-          contribution: isScored && den > 0 ? (criterion.weight * t) / den : null,
+          contribution:
+            isScored && den > 0
+              ? finite((criterion.weight * t) / den, `'${criterion.id}' contribution`)
+              : null,
           vetoFired: fired[k]![r] === 1,
         });
       }),

@@ -80,13 +80,10 @@ const criterionArbitrary = (id: string, options: RubricArbitraryOptions & { veto
   const magnitude = fc.double({ min: range.min, max: range.max, noNaN: true });
   return fc
     .record({
-      // Veto criteria carry a positive weight (the plan rejects negative ones).
+      // Veto criteria carry a positive weight (the plan rejects negative ones); one in three others is a penalty.
       weight: options.veto
         ? magnitude
-        : fc.oneof(
-            magnitude,
-            magnitude.map((w) => -w),
-          ),
+        : fc.oneof({ arbitrary: magnitude, weight: 2 }, { arbitrary: magnitude.map((w) => -w), weight: 1 }),
       tiers: fc.oneof(
         fc.constant(undefined),
         fc
@@ -136,7 +133,7 @@ export function rubricArbitrary(options: RubricArbitraryOptions = {}): fc.Arbitr
       fc.option(fc.double({ min: 1e-9, max: 30, noNaN: true }), { nil: undefined }),
     )
     .chain(([vetoFlags, floor, minScoredFraction, saturation]) => {
-      const flags = vetoFlags.map((v, i) => v && i % 3 === 0); // about one in six criteria is a veto
+      const flags = vetoFlags.map((v, i) => v && i % 4 === 0); // criteria 0 and 4, each half the time
       for (let i = 0; i < Math.min(options.minVetoes ?? 0, flags.length); i++) flags[i] = true;
       const ids = flags.map((_, i) => `c${i}`);
       const coefficient =

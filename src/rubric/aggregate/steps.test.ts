@@ -166,13 +166,22 @@ test('stretch shaping with a slope below 1 compresses the top and stays continuo
 });
 
 test('stretch shaping is monotone across the joint, to the last rounding unit', () => {
-  const shaping: Shaping = { type: 'stretch', threshold: 0.7, slope: 3 };
-  let previous = Number.NEGATIVE_INFINITY;
-  for (let i = -2000; i <= 2000; i++) {
-    const value = 0.7 + i * Number.EPSILON;
-    const shaped = SHAPING_RULES.stretch.apply({ value, shaping, floor: 0 });
-    assert.ok(shaped >= previous, `not monotone at ${value}`);
-    previous = shaped;
+  // The second case is one where choosing the branch by `r < t` steps down by one unit at t.
+  const cases = [
+    { floor: 0, shaping: { type: 'stretch', threshold: 0.7, slope: 3 } as const },
+    {
+      floor: -0.4561684208211284,
+      shaping: { type: 'stretch', threshold: 0.4198973815581281, slope: 0.9495676555061897 } as const,
+    },
+  ];
+  for (const { floor, shaping } of cases) {
+    let previous = Number.NEGATIVE_INFINITY;
+    for (let i = -2000; i <= 2000; i++) {
+      const value = shaping.threshold + (i * Number.EPSILON) / 4;
+      const shaped = SHAPING_RULES.stretch.apply({ value, shaping, floor });
+      assert.ok(shaped >= previous, `not monotone at ${value}`);
+      previous = shaped;
+    }
   }
 });
 
