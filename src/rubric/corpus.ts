@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ValidationError } from '../util/errors.ts';
-import { type LocatedDocument, parseYamlDocuments } from '../util/yaml-documents.ts';
+import { type LocatedDocument, lineAt, parseYamlDocuments } from '../util/yaml-documents.ts';
 import { RubricFile } from './schema.ts';
 
 /** A rubric as read from disk, with where it was defined. */
@@ -14,9 +14,12 @@ export class RubricCorpus {
   add(rubric: LocatedRubric): void {
     const prior = this.#byId.get(rubric.value.id);
     if (prior !== undefined) {
-      throw new ValidationError(`rubric id '${rubric.value.id}' is already defined at ${prior.file}:${prior.line}`, {
-        location: { file: rubric.file, line: rubric.line, field: 'id' },
-      });
+      throw new ValidationError(
+        `rubric id '${rubric.value.id}' is already defined at ${prior.file}:${lineAt(prior, ['id'])}`,
+        {
+          location: { file: rubric.file, line: lineAt(rubric, ['id']), field: 'id' },
+        },
+      );
     }
     this.#byId.set(rubric.value.id, rubric);
   }
@@ -42,15 +45,45 @@ export class RubricCorpus {
   }
 }
 
+/**
+ * Field paths whose lines are kept for later errors (includes, criterion ids, verifiers and their
+ * parameters, interactions): enough to point resolution errors at their line without keeping every
+ * tier's line of a large corpus in memory.
+ */
+export function rubricLinePaths(path: readonly (string | number)[]): boolean {
+  if (path[0] !== 'criteria') return path.length <= 4;
+  return path.length <= 3 || (path[2] === 'evaluator' && path.length <= 6);
+}
+
+/** Parses rubric documents from YAML text; `onError` collects errors instead of throwing the first. */
+export function parseRubrics(options: {
+  text: string;
+  file: string;
+  onError?: (error: ValidationError) => void;
+}): LocatedRubric[] {
+  return parseYamlDocuments({ ...options, schema: RubricFile, recordLines: rubricLinePaths });
+}
+
 /** Reads one YAML file holding one or more rubric documents. */
-export function readRubricFile(file: string): LocatedRubric[] {
+export function readRubricFile(
+  file: string,
+  options: { onError?: (error: ValidationError) => void } = {},
+): LocatedRubric[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ValidationError(`cannot read rubric file: ${(cause as Error).message}`, { location: { file }, cause });
+    const error = new ValidationError(`cannot read rubric file: ${(cause as Error).message}`, {
+      location: { file },
+      cause,
+    });
+    if (options.onError === undefined) throw error;
+    options.onError(error);
+    return [];
   }
-  return parseYamlDocuments({ text, file, schema: RubricFile });
+  return parseRubrics(
+    options.onError === undefined ? { text, file } : { text, file, onError: options.onError },
+  );
 }
 
 /** Lists the rubric files (`*.yaml`, `*.yml`) under each path; a file path is taken as given. */
@@ -75,11 +108,43 @@ export function listRubricFiles(paths: readonly string[]): string[] {
   return out;
 }
 
-/** Loads a corpus from files and folders; paths in errors are relative to the working directory. */
-export function loadCorpus(paths: readonly string[]): RubricCorpus {
+/**
+ * Loads a corpus from files and folders; paths in errors are relative to the working directory.
+ * Without `onError` the first error throws; with it, every error is reported and the rubrics that
+ * failed (or whose id was taken) are left out.
+ */
+export function loadCorpus(
+  paths: readonly string[],
+  options: { onError?: (error: ValidationError) => void } = {},
+): RubricCorpus {
+  const { onError } = options;
   const corpus = new RubricCorpus();
-  for (const file of listRubricFiles(paths)) {
-    for (const rubric of readRubricFile(relative(process.cwd(), resolve(file)) || file)) corpus.add(rubric);
+  let files: string[] = [];
+  if (onError === undefined) files = listRubricFiles(paths);
+  else {
+    for (const path of paths) {
+      try {
+        files.push(...listRubricFiles([path]));
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        onError(err);
+      }
+    }
+  }
+  for (const file of files) {
+    const shown = relative(process.cwd(), resolve(file)) || file;
+    for (const rubric of readRubricFile(shown, onError === undefined ? {} : { onError })) {
+      if (onError === undefined) {
+        corpus.add(rubric);
+        continue;
+      }
+      try {
+        corpus.add(rubric);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        onError(err);
+      }
+    }
   }
   return corpus;
 }

@@ -1,6 +1,7 @@
 import { ValidationError } from '../util/errors.ts';
 import { formatFieldPath } from '../util/field-path.ts';
-import type { RubricCorpus } from './corpus.ts';
+import { describeIssue, lineAt } from '../util/yaml-documents.ts';
+import type { LocatedRubric, RubricCorpus } from './corpus.ts';
 import type { Aggregation, Criterion, RubricFile, Tier } from './schema.ts';
 import type { VerifierRegistry } from './verifiers/registry.ts';
 
@@ -55,39 +56,53 @@ export function resolveRubric(options: {
   const { corpus, id, verifiers } = options;
   const root = corpus.get(id);
   if (root === undefined) {
-    throw new ValidationError(`unknown rubric '${id}' (${corpus.size} rubrics loaded; see \`anchorage rubrics list\`)`);
+    throw new ValidationError(
+      `unknown rubric '${id}' (${corpus.size} rubrics loaded; see \`anchorage rubrics list\`)`,
+    );
   }
   const criteria: ResolvedCriterion[] = [];
-  const seenCriteria = new Map<string, string>();
+  const seenCriteria = new Map<string, { rubric: string; file: string; line: number }>();
   const sources: string[] = [];
-  const visit = (rubricId: string, stack: string[], from: { file: string; line: number }): void => {
+  /** `from`: the include entry that named this rubric (undefined for the root). */
+  const visit = (
+    rubricId: string,
+    stack: string[],
+    from: { file: string; line: number; field: string } | undefined,
+  ): void => {
     if (stack.includes(rubricId)) {
       throw new ValidationError(`include cycle: ${[...stack, rubricId].join(' -> ')}`, {
-        location: { ...from, field: 'include' },
+        location: from ?? {},
       });
     }
     if (sources.includes(rubricId)) return;
     const located = corpus.get(rubricId);
     if (located === undefined) {
       throw new ValidationError(`included rubric '${rubricId}' is not in the corpus`, {
-        location: { ...from, field: 'include' },
+        location: from ?? {},
       });
     }
     sources.push(rubricId);
-    const here = { file: located.file, line: located.line };
-    for (const inc of located.value.include) visit(inc, [...stack, rubricId], here);
+    located.value.include.forEach((inc, i) => {
+      const field = formatFieldPath(['include', i]);
+      visit(inc, [...stack, rubricId], { file: located.file, line: lineAt(located, ['include', i]), field });
+    });
     located.value.criteria.forEach((c, i) => {
+      const at = { file: located.file, line: lineAt(located, ['criteria', i, 'id']) };
       const prior = seenCriteria.get(c.id);
       if (prior !== undefined) {
-        throw new ValidationError(`criterion id '${c.id}' is also defined in rubric '${prior}'`, {
-          location: { ...here, field: formatFieldPath(['criteria', i, 'id']) },
-        });
+        const where = prior.rubric === rubricId ? '' : ` in rubric '${prior.rubric}'`;
+        throw new ValidationError(
+          `criterion id '${c.id}' is already defined${where} at ${prior.file}:${prior.line}`,
+          {
+            location: { ...at, field: formatFieldPath(['criteria', i, 'id']) },
+          },
+        );
       }
-      seenCriteria.set(c.id, rubricId);
-      criteria.push(resolveCriterion({ criterion: c, rubricId, verifiers, where: here, index: i }));
+      seenCriteria.set(c.id, { rubric: rubricId, ...at });
+      criteria.push(resolveCriterion({ criterion: c, rubricId, verifiers, located, index: i }));
     });
   };
-  visit(id, [], { file: root.file, line: root.line });
+  visit(id, [], undefined);
 
   const rubric = root.value;
   if (criteria.length === 0) {
@@ -98,9 +113,13 @@ export function resolveRubric(options: {
   rubric.aggregation.interactions.forEach((it, i) => {
     for (const key of ['a', 'b'] as const) {
       if (!seenCriteria.has(it[key])) {
-        throw new ValidationError(`interaction names unknown criterion '${it[key]}'`, {
-          location: { file: root.file, line: root.line, field: formatFieldPath(['aggregation', 'interactions', i, key]) },
-        });
+        const path = ['aggregation', 'interactions', i, key];
+        throw new ValidationError(
+          `interaction names unknown criterion '${it[key]}'; known: ${[...seenCriteria.keys()].join(', ')}`,
+          {
+            location: { file: root.file, line: lineAt(root, path), field: formatFieldPath(path) },
+          },
+        );
       }
     }
   });
@@ -121,24 +140,37 @@ function resolveCriterion(options: {
   criterion: Criterion;
   rubricId: string;
   verifiers: VerifierRegistry;
-  where: { file: string; line: number };
+  located: LocatedRubric;
   index: number;
 }): ResolvedCriterion {
-  const { criterion: c, rubricId, verifiers, where, index } = options;
+  const { criterion: c, rubricId, verifiers, located, index } = options;
   const tiers = c.tiers ?? PASS_FAIL_TIERS;
   let evaluator: ResolvedCriterion['evaluator'];
   if (c.evaluator.type === 'verifier') {
-    const field = (...rest: (string | number)[]) => formatFieldPath(['criteria', index, 'evaluator', ...rest]);
+    const at = (...rest: (string | number)[]) => {
+      const path = ['criteria', index, 'evaluator', ...rest];
+      return { file: located.file, line: lineAt(located, path), field: formatFieldPath(path) };
+    };
     if (!verifiers.has(c.evaluator.name)) {
-      throw new ValidationError(`unknown verifier '${c.evaluator.name}'; known: ${verifiers.names().join(', ')}`, {
-        location: { ...where, field: field('name') },
-      });
+      throw new ValidationError(
+        `unknown verifier '${c.evaluator.name}'; known: ${verifiers.names().join(', ')}`,
+        {
+          location: at('name'),
+        },
+      );
     }
     const parsed = verifiers.get(c.evaluator.name).params.safeParse(c.evaluator.params);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ValidationError(`verifier '${c.evaluator.name}' parameters: ${issue.message}`, {
-        location: { ...where, field: field('params', ...(issue.path as (string | number)[])) },
+      const path = issue.path as (string | number)[];
+      // An unknown parameter is reported at its own key, like unknown keys elsewhere in the file.
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown parameter '${issue.keys[0]}'`
+          : `expected ${describeIssue(issue)}`;
+      const where = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
+      throw new ValidationError(`verifier '${c.evaluator.name}' parameters: ${message}`, {
+        location: at('params', ...where),
       });
     }
     evaluator = { type: 'verifier', name: c.evaluator.name, params: parsed.data };
@@ -157,4 +189,29 @@ function resolveCriterion(options: {
     evaluator,
     fromRubric: rubricId,
   };
+}
+
+/**
+ * Resolves every rubric of a corpus. Without `onError` the first error throws; with it, each distinct
+ * error is reported once, failing rubrics are left out, and the others are returned.
+ */
+export function resolveAll(options: {
+  corpus: RubricCorpus;
+  verifiers: VerifierRegistry;
+  onError?: (error: ValidationError) => void;
+}): ResolvedRubric[] {
+  const { corpus, verifiers, onError } = options;
+  const out: ResolvedRubric[] = [];
+  // A broken rubric that many others include would otherwise be reported once per includer.
+  const reported = new Set<string>();
+  for (const id of corpus.ids()) {
+    try {
+      out.push(resolveRubric({ corpus, id, verifiers }));
+    } catch (err) {
+      if (onError === undefined || !(err instanceof ValidationError)) throw err;
+      if (!reported.has(err.message)) onError(err);
+      reported.add(err.message);
+    }
+  }
+  return out;
 }
