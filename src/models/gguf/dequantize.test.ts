@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { q4kScaleMin } from './dequant-kquants.ts';
 import { dequantize, supportedGgmlTypes } from './dequantize.ts';
@@ -160,4 +161,27 @@ describe('dequantize', () => {
       /expected 34 bytes of Q8_0 data for 32 elements, found 33/,
     );
   });
+});
+
+describe('dequantize against gguf-py', () => {
+  // Random blocks decoded by the gguf PyPI package (an independent implementation), stored as a
+  // fixture: our decoders must reproduce its float32 outputs bit for bit.
+  const fixture = JSON.parse(
+    readFileSync(new URL('./fixtures/gguf-py-dequant.json', import.meta.url), 'utf8'),
+  ) as { cases: { type: string; elements: number; bytes: string; expected: string }[] };
+
+  for (const c of fixture.cases) {
+    it(`${c.type}: ${c.elements} values from random blocks`, () => {
+      const bytes = new Uint8Array(Buffer.from(c.bytes, 'base64'));
+      const expectedBytes = Buffer.from(c.expected, 'base64');
+      const expected = new Float32Array(expectedBytes.buffer, expectedBytes.byteOffset, c.elements);
+      const ours = dequantize({
+        type: ggmlTypeByName(c.type),
+        bytes,
+        elementCount: c.elements,
+        source: 'fixture',
+      });
+      assert.deepEqual(ours, Float32Array.from(expected));
+    });
+  }
 });

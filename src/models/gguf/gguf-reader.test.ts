@@ -97,10 +97,22 @@ describe('GGUF writer and reader', () => {
 
   it('reads headers larger than its first read window', async () => {
     const path = join(dir, 'big-header.gguf');
-    const big = new Map(metadata).set('t.big', { type: 'string', value: 'x'.repeat(5_000_000) });
+    const big = new Map(metadata)
+      .set('t.big', { type: 'string', value: 'x'.repeat(5_000_000) })
+      .set('t.many', {
+        type: 'array',
+        itemType: 'i32',
+        items: Array.from({ length: 300_000 }, (_, i) => i - 7),
+      })
+      .set('t.words', {
+        type: 'array',
+        itemType: 'string',
+        items: Array.from({ length: 50_000 }, (_, i) => `w${i}`),
+      });
     await writeGguf({ path, metadata: big, tensors });
     const header = await readGgufHeader({ path });
     assert.equal(header.metadata.string('t.big').length, 5_000_000);
+    assert.deepEqual([...header.metadata.entries], [...big]);
     assert.deepEqual([...(await readGgufTensor({ header, name: 'a.weight' }))], [...tensors[0]!.data]);
   });
 

@@ -22,6 +22,10 @@ class ByteBuilder {
   private view = new DataView(this.buffer.buffer);
   length = 0;
 
+  /**
+   * Claim n bytes and return their offset. Growing replaces this.buffer and this.view, so callers
+   * take the offset before touching either.
+   */
   private reserve(n: number): number {
     if (this.length + n > this.buffer.byteLength) {
       let size = this.buffer.byteLength * 2;
@@ -36,39 +40,49 @@ class ByteBuilder {
     return at;
   }
   u8(v: number): void {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1);
+    this.view.setUint8(at, v);
   }
   i8(v: number): void {
-    this.view.setInt8(this.reserve(1), v);
+    const at = this.reserve(1);
+    this.view.setInt8(at, v);
   }
   u16(v: number): void {
-    this.view.setUint16(this.reserve(2), v, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v, true);
   }
   i16(v: number): void {
-    this.view.setInt16(this.reserve(2), v, true);
+    const at = this.reserve(2);
+    this.view.setInt16(at, v, true);
   }
   u32(v: number): void {
-    this.view.setUint32(this.reserve(4), v, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v, true);
   }
   i32(v: number): void {
-    this.view.setInt32(this.reserve(4), v, true);
+    const at = this.reserve(4);
+    this.view.setInt32(at, v, true);
   }
   f32(v: number): void {
-    this.view.setFloat32(this.reserve(4), v, true);
+    const at = this.reserve(4);
+    this.view.setFloat32(at, v, true);
   }
   f64(v: number): void {
-    this.view.setFloat64(this.reserve(8), v, true);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, v, true);
   }
   u64(v: number | bigint): void {
-    this.view.setBigUint64(this.reserve(8), BigInt(v), true);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, BigInt(v), true);
   }
   i64(v: number | bigint): void {
-    this.view.setBigInt64(this.reserve(8), BigInt(v), true);
+    const at = this.reserve(8);
+    this.view.setBigInt64(at, BigInt(v), true);
   }
   string(s: string): void {
     const bytes = new TextEncoder().encode(s);
     this.u64(bytes.byteLength);
-    const at = this.reserve(bytes.byteLength); // may replace this.buffer: reserve before reading it
+    const at = this.reserve(bytes.byteLength);
     this.buffer.set(bytes, at);
   }
   padTo(alignment: number): void {
