@@ -16,7 +16,10 @@ export class VerifierRegistry {
     return this;
   }
 
-  registerAll(verifiers: readonly Verifier<never>[]): this {
+  // Verifiers differ in parameter type, which is invariant in Verifier<P>; `any` erases it here
+  // because the registry only calls `verify` with parameters its own `params` schema parsed.
+  // biome-ignore lint/suspicious/noExplicitAny: type erasure at the registry boundary
+  registerAll(verifiers: readonly Verifier<any>[]): this {
     for (const v of verifiers) this.register(v as Verifier<unknown>);
     return this;
   }
