@@ -12,7 +12,11 @@ export interface SessionOptions {
   model: EmittedModel;
   /** Intra-op threads (default 1: on two cores, two threads were often slower). */
   threads?: number;
-  /** ONNX Runtime graph optimisation level (default 'all'). */
+  /**
+   * ONNX Runtime graph optimisation level. Default 'all' for float32 models and 'basic' when the
+   * model uses float64: extended fusions rewrite primitives into contrib ops with float32-only
+   * kernels (x * sigmoid(x) becomes QuickGelu, which then fails to load in float64).
+   */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
@@ -21,7 +25,7 @@ export async function createSession(options: SessionOptions): Promise<InferenceS
   const sessionOptions: InferenceSession.SessionOptions = {
     intraOpNumThreads: options.threads ?? 1,
     interOpNumThreads: 1,
-    graphOptimizationLevel: options.optimization ?? 'all',
+    graphOptimizationLevel: options.optimization ?? (options.model.usesFloat64 ? 'basic' : 'all'),
     ...(external === undefined
       ? {}
       : { externalData: [{ path: external.location, data: concatExternal(external) }] }),

@@ -52,6 +52,8 @@ export interface ExternalData {
 export interface EmittedModel {
   model: Uint8Array;
   external?: ExternalData;
+  /** Whether any emitted value is float64 (ONNX Runtime's extended fusions are float32-only). */
+  usesFloat64: boolean;
 }
 
 const ATTR_CODES: Readonly<Record<AttrType, number>> = {
@@ -98,7 +100,12 @@ export function emitModel(options: EmitOptions): EmittedModel {
       `model is ${model.byteLength} bytes, over the 2 GiB protobuf limit; set externalData`,
     );
   }
-  return external.data === undefined ? { model } : { model, external: external.data };
+  const usesFloat64 =
+    graph.inputs.some((v) => v.dtype === 'float64') ||
+    nodes.some((n) => n.outputs.some((v) => v.dtype === 'float64'));
+  return external.data === undefined
+    ? { model, usesFloat64 }
+    : { model, external: external.data, usesFloat64 };
 }
 
 /** The side file as one buffer, for `InferenceSession.create(bytes, { externalData })`. */
