@@ -29,6 +29,9 @@ test('match counts between minCount and maxCount', () => {
   assert.equal(many.score, 0);
   assert.match(many.reason, /^4 matches .* \(wanted 2\.\.3\)/);
   assert.equal(run('xyz', { pattern: '(?:)', minCount: 1 }).score, 1, 'an empty match counts and stops');
+  const atMost = { pattern: 'in conclusion', flags: 'i', minCount: 0, maxCount: 1 };
+  assert.equal(run('No filler.', atMost).score, 1);
+  assert.equal(run('In conclusion, in conclusion.', atMost).score, 0);
 });
 
 test('params: an invalid pattern or flag fails at load with the field', () => {

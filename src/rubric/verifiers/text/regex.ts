@@ -23,9 +23,12 @@ export const RegexParams = z
       .regex(/^[imsu]*$/, 'flags from i, m, s, u')
       .refine((f) => new Set(f).size === f.length, 'each flag at most once')
       .default(''),
-    /** `match`: at least `minCount` (default 1) and at most `maxCount` matches. `no-match`: none. */
+    /**
+     * `match`: at least `minCount` (default 1) and at most `maxCount` matches (`minCount: 0` with a
+     * `maxCount` reads "at most"). `no-match`: none.
+     */
     must: z.enum(['match', 'no-match']).default('match'),
-    minCount: z.number().int().positive().optional(),
+    minCount: z.number().int().nonnegative().optional(),
     maxCount: z.number().int().nonnegative().optional(),
   })
   .superRefine((p, ctx) => {
