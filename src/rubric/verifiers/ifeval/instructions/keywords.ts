@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { Count, compare, defineInstruction, kwargs, NonEmptyText, Relation } from '../instruction.ts';
+import { escapeRegExp, PY_WORD_BOUNDARY, pyStrip } from '../py-text.ts';
+import { cachedRegExp, countMatches } from './regex-cache.ts';
+
+// The reference passes keywords to `re.search` as patterns; IFEval's keywords are plain words, and
+// we match them as literal text (case-insensitive) so that a keyword such as "e.g." means itself.
+
+export const keywordsExistence = defineInstruction({
+  id: 'keywords:existence',
+  description: 'Include every one of the given keywords (case-insensitive, anywhere in the text).',
+  args: kwargs({ keywords: z.array(z.string()).min(1) }),
+  check: (text, { keywords }) => keywords.every((k) => cachedRegExp(escapeRegExp(k), 'iu').test(text.text)),
+});
+
+export const keywordsFrequency = defineInstruction({
+  id: 'keywords:frequency',
+  description: 'The keyword appears the given number of times (less than / at least), case-insensitive.',
+  args: kwargs({ keyword: NonEmptyText, frequency: Count, relation: Relation }),
+  check: (text, { keyword, frequency, relation }) =>
+    compare(
+      countMatches(cachedRegExp(escapeRegExp(pyStrip(keyword)), 'giu'), text.text),
+      relation,
+      frequency,
+    ),
+});
+
+export const keywordsForbiddenWords = defineInstruction({
+  id: 'keywords:forbidden_words',
+  description: 'None of the given words appears as a whole word (case-insensitive).',
+  args: kwargs({ forbidden_words: z.array(z.string()).min(1) }),
+  check: (text, { forbidden_words }) =>
+    !forbidden_words.some((w) =>
+      cachedRegExp(`${PY_WORD_BOUNDARY}${escapeRegExp(w)}${PY_WORD_BOUNDARY}`, 'iu').test(text.text),
+    ),
+});
+
+export const keywordsLetterFrequency = defineInstruction({
+  id: 'keywords:letter_frequency',
+  description: 'The letter appears the given number of times (less than / at least), case-insensitive.',
+  // The reference draws a random letter when given anything but one ASCII letter (IFEval has "#"
+  // and "!"); we count the character that was asked for instead.
+  args: kwargs({
+    letter: z.string().refine((s) => [...pyStrip(s)].length === 1, 'a single character'),
+    let_frequency: Count,
+    let_relation: Relation,
+  }),
+  check: (text, { letter, let_frequency, let_relation }) =>
+    compare(text.lower.split(pyStrip(letter).toLowerCase()).length - 1, let_relation, let_frequency),
+});
+
+export const keywordInstructions = [
+  keywordsExistence,
+  keywordsFrequency,
+  keywordsForbiddenWords,
+  keywordsLetterFrequency,
+];

@@ -1,0 +1,10 @@
+import { defineInstruction, kwargs } from '../instruction.ts';
+
+export const noComma = defineInstruction({
+  id: 'punctuation:no_comma',
+  description: 'The response contains no comma.',
+  args: kwargs({}),
+  check: (text) => !text.text.includes(','),
+});
+
+export const punctuationInstructions = [noComma];
