@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { UnknownNameError, ValidationError } from '../../util/errors.ts';
+import { type LlamaConfig, LlamaConfigSchema } from '../config.ts';
+
+const positiveInt = z.number().int().positive();
+const tokenId = z.number().int().nonnegative();
+
+/** The fields of a Hugging Face config.json that a Llama-family model needs; other keys pass. */
+export const HfConfigSchema = z.looseObject({
+  model_type: z.string(),
+  hidden_size: positiveInt,
+  num_hidden_layers: positiveInt,
+  num_attention_heads: positiveInt,
+  num_key_value_heads: positiveInt.nullish(),
+  head_dim: positiveInt.nullish(),
+  intermediate_size: positiveInt,
+  vocab_size: positiveInt,
+  max_position_embeddings: positiveInt,
+  rope_theta: z.number().positive().nullish(),
+  rms_norm_eps: z.number().positive(),
+  tie_word_embeddings: z.boolean().nullish(),
+  hidden_act: z.literal('silu').nullish(),
+  rope_scaling: z.null().optional(),
+  bos_token_id: tokenId.nullish(),
+  eos_token_id: z.union([tokenId, z.array(tokenId)]).nullish(),
+});
+export type HfConfig = z.infer<typeof HfConfigSchema>;
+
+const HF_MODEL_TYPES = ['llama', 'qwen2', 'qwen3'];
+
+/**
+ * The model config from a Hugging Face config.json. `hasTensor` tells which optional tensors the
+ * checkpoint has (biases, q/k norms), by canonical name. Hugging Face stores q/k for half-split RoPE.
+ */
+export function configFromHf(options: {
+  json: unknown;
+  file: string;
+  hasTensor: (name: string) => boolean;
+}): LlamaConfig {
+  const { json, file, hasTensor } = options;
+  const parsed = HfConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const hint = issue.path[0] === 'rope_scaling' ? ' (RoPE scaling is not supported)' : '';
+    throw new ValidationError(`${issue.message}${hint}`, { location: { file, field: issue.path.join('.') } });
+  }
+  const hf = parsed.data;
+  if (!HF_MODEL_TYPES.includes(hf.model_type))
+    throw new UnknownNameError('model_type', hf.model_type, HF_MODEL_TYPES);
+  const headDim = hf.head_dim ?? hf.hidden_size / hf.num_attention_heads;
+  const eos = Array.isArray(hf.eos_token_id) ? hf.eos_token_id[0] : hf.eos_token_id;
+  const candidate = {
+    architecture: hf.model_type,
+    hiddenSize: hf.hidden_size,
+    numLayers: hf.num_hidden_layers,
+    numHeads: hf.num_attention_heads,
+    numKvHeads: hf.num_key_value_heads ?? hf.num_attention_heads,
+    headDim,
+    ffnSize: hf.intermediate_size,
+    vocabSize: hf.vocab_size,
+    contextLength: hf.max_position_embeddings,
+    ropeBase: hf.rope_theta ?? 10000,
+    ropeDim: headDim,
+    ropeStyle: 'half-split',
+    rmsEps: hf.rms_norm_eps,
+    tiedEmbeddings: hf.tie_word_embeddings ?? false,
+    qkvBias: hasTensor('blk.0.attn_q.bias'),
+    qkNorm: hasTensor('blk.0.attn_q_norm.weight'),
+    bosTokenId: hf.bos_token_id ?? null,
+    eosTokenId: eos ?? null,
+  };
+  const config = LlamaConfigSchema.safeParse(candidate);
+  if (!config.success) {
+    const issue = config.error.issues[0]!;
+    throw new ValidationError(`model config: ${issue.message}`, {
+      location: { file, field: issue.path.join('.') },
+    });
+  }
+  return config.data;
+}
