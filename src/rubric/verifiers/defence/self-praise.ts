@@ -93,7 +93,7 @@ const INTENS = [
   'particularly',
 ];
 const slots = { ADJ, NOUN, ANSWER, ADV, VERB, INTENS };
-const SELF = String.raw`(?:this|my|the above|the preceding|the present|our)`;
+const SELF = '(?:this|my|the above|the preceding|the present|our)';
 
 const PATTERNS = [
   // "this comprehensive answer", "my thorough and insightful response"

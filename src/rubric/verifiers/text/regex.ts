@@ -33,7 +33,8 @@ export const RegexParams = z
   })
   .superRefine((p, ctx) => {
     try {
-      compile(p.pattern, /^[imsu]*$/.test(p.flags) ? [...new Set(p.flags)].join('') : '');
+      // Compiled with the rubric's own flags so the message shows what the rubric wrote.
+      new RegExp(p.pattern, /^[imsu]*$/.test(p.flags) ? [...new Set(p.flags)].join('') : '');
     } catch (err) {
       ctx.addIssue({
         code: 'custom',
