@@ -350,10 +350,19 @@ export class GraphBuilder extends Graph {
   }
 
   // ---- masks and indices -----------------------------------------------------------------------
-  /** [start, start+delta, ...) below limit; numbers become scalar constants of `dtype`. */
-  range(options: { start: Operand; limit: Operand; delta?: Operand; dtype?: DType }): Value {
+  /**
+   * [start, start+delta, ...) below limit. Numbers become scalar constants of `dtype` (default
+   * int64); a symbolic dim such as 'T' is read at run time, so `range({ start: 0, limit: 'T' })` is
+   * the positions 0..T-1 with shape ['T'].
+   */
+  range(options: { start: Operand; limit: Operand | string; delta?: Operand; dtype?: DType }): Value {
     const dtype = options.dtype ?? 'int64';
-    const scalar = (v: Operand) => (typeof v === 'number' ? this.scalar(v, dtype) : v);
+    const scalar = (v: Operand | string) =>
+      typeof v === 'number'
+        ? this.scalar(v, dtype)
+        : typeof v === 'string'
+          ? this.cast(this.squeeze(this.dim(v), [0]), dtype)
+          : v;
     return this.one('Range', [scalar(options.start), scalar(options.limit), scalar(options.delta ?? 1)]);
   }
   /** Keeps the upper (or lower) triangle of the last two axes, offset by diagonal k. */

@@ -205,7 +205,12 @@ export class Graph {
         inputs: [this.dim(offset[1] as string), this.ints([Number(offset[2])])],
       })[0] as Value;
     }
-    if (sum.length > 1) return this.node({ op: 'Sum', inputs: sum.map((t) => this.dim(t)) })[0] as Value;
+    // ONNX Sum has no int64 kernel, so terms are added pairwise.
+    if (sum.length > 1) {
+      return sum
+        .map((t) => this.dim(t))
+        .reduce((a, b) => this.node({ op: 'Add', inputs: [a, b] })[0] as Value);
+    }
     if (product.length > 1) {
       return product
         .map((t) => this.dim(/^\d+$/.test(t) ? Number(t) : t))

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../util/errors.ts';
-import { freshDim, normAxis } from '../dims.ts';
+import { type Dim, dimAdd, freshDim, normAxis } from '../dims.ts';
 import type { OpDef, Value } from '../ir.ts';
 import { dOut, inferSame, input, intAttr, knownInts, wanted } from './common.ts';
 
@@ -12,10 +12,11 @@ export const MISC_OPS: OpDef[] = [
       const [start, limit, delta] = [input(args, 0), input(args, 1), input(args, 2)];
       const k = [start, limit, delta].map((v) => (v.known?.length === 1 ? v.known[0] : undefined));
       const [s, l, d] = k;
-      const n =
-        typeof s === 'number' && typeof l === 'number' && typeof d === 'number'
-          ? Math.max(0, Math.ceil((l - s) / d))
-          : freshDim();
+      let n: Dim = freshDim();
+      if (typeof s === 'number' && typeof l === 'number' && typeof d === 'number')
+        n = Math.max(0, Math.ceil((l - s) / d));
+      // range(s, 'T') with step 1 has T - s elements (assuming s <= T), e.g. positions 0..T-1.
+      else if (typeof s === 'number' && typeof l === 'string' && d === 1) n = dimAdd(l, -s);
       return [{ dtype: start.dtype, shape: [n] }];
     },
     grad: 'none',

@@ -55,6 +55,11 @@ function inferReshape(args: InferArgs): OutputSpec[] {
   ];
 }
 
+/** Content stays known through ops that only relabel a tensor of at most one axis. */
+function keepKnown(x: Value, shape: readonly Dim[]): { known?: readonly Dim[] } {
+  return x.known !== undefined && shape.length <= 1 ? { known: x.known } : {};
+}
+
 function transposePerm(attrs: InferArgs['attrs'], rank: number): number[] {
   return [...(intsAttr(attrs, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i))];
 }
@@ -110,7 +115,7 @@ export const SHAPE_OPS: OpDef[] = [
       const shape: Dim[] = [];
       let j = 0;
       for (let i = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : (x.shape[j++] as Dim));
-      return [{ dtype: x.dtype, shape }];
+      return [{ dtype: x.dtype, shape, ...keepKnown(x, shape) }];
     },
     grad: ({ g, node, dOutputs, wants }) => {
       const y = node.outputs[0] as Value;
@@ -136,7 +141,8 @@ export const SHAPE_OPS: OpDef[] = [
           );
         }
       }
-      return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }];
+      const shape = x.shape.filter((_, i) => !axes.includes(i));
+      return [{ dtype: x.dtype, shape, ...keepKnown(x, shape) }];
     },
     grad: ({ g, node, dOutputs, wants }) => {
       const x = node.inputs[0] as Value;
