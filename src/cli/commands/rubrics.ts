@@ -2,7 +2,6 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { type RubricCorpus, listRubricFiles, loadCorpus } from '../../rubric/corpus.ts';
-import { corpusPaths } from '../../rubric/default-corpus.ts';
 import { importWritingBench } from '../../rubric/importers/writingbench.ts';
 import { resolveAll } from '../../rubric/resolve.ts';
 import { type CorpusStats, corpusStats } from '../../rubric/stats.ts';
@@ -14,6 +13,12 @@ import { out } from '../io.ts';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCOPES = ['dataset', 'task', 'instance'] as const;
 const shown = (p: string) => relative(process.cwd(), p) || '.';
+
+/** Rubric folders: `ANCHORAGE_RUBRICS` (colon-separated) or the project's own `rubrics/`. */
+function corpusPaths(): string[] {
+  const fromEnv = process.env['ANCHORAGE_RUBRICS']?.split(':').filter((p) => p !== '');
+  return fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : [join(ROOT, 'rubrics')];
+}
 
 /** `anchorage rubrics validate|list|stats|import`: work with the rubric corpus. */
 export const rubricsCommand: CliCommand = {
