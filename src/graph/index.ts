@@ -17,6 +17,7 @@ export type { Dim, Shape } from './dims.ts';
 export type { DType } from './dtype.ts';
 export type { GraphOutput } from './graph.ts';
 export type { GraphNode, OpDef, Value } from './ir.ts';
+export { writeModelFiles } from './onnx/files.ts';
 export { concatExternal, type EmittedModel, emitModel } from './onnx/model.ts';
 export { getOp, listOps, registerOp } from './ops/index.ts';
 export { createRng, type Rng } from './random.ts';

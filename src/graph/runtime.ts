@@ -20,6 +20,11 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
+/**
+ * A session from emitted bytes. External data is handed over in memory (`externalData` option,
+ * at most 4 GiB in one buffer); beyond that, write files with `writeModelFiles` and create the
+ * session from the model's path.
+ */
 export async function createSession(options: SessionOptions): Promise<InferenceSession> {
   const { model, external } = options.model;
   const sessionOptions: InferenceSession.SessionOptions = {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +8,8 @@ import { GraphBuilder } from '../builder.ts';
 import { createRng } from '../random.ts';
 import { createSession, runSession, toOrt } from '../runtime.ts';
 import { randn, tensor } from '../tensor.ts';
-import { concatExternal, emitModel } from './model.ts';
+import { writeModelFiles } from './files.ts';
+import { emitModel } from './model.ts';
 
 /** y = x @ W + b with a 64 KiB weight (an initializer) and a small bias. */
 function linearGraph() {
@@ -40,9 +41,9 @@ test('weights go to a side file past the size threshold and load through externa
   // The same pair written to disk loads from the model's path, with the side file beside it.
   const dir = await mkdtemp(join(tmpdir(), 'anchorage-onnx-'));
   try {
-    await writeFile(join(dir, 'linear.onnx'), split.model);
-    await writeFile(join(dir, external.location), concatExternal(external));
-    const session = await InferenceSession.create(join(dir, 'linear.onnx'));
+    const path = await writeModelFiles({ model: split, dir, fileName: 'linear.onnx' });
+    assert.equal((await stat(join(dir, external.location))).size, external.byteLength);
+    const session = await InferenceSession.create(path);
     const out = await session.run({ x: toOrt(x) });
     assert.deepEqual(out['y']?.data, want['y']?.data);
   } finally {
