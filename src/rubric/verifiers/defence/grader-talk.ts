@@ -39,14 +39,15 @@ const SELF_REFERENTIAL = [
 const TOPICAL = [
   pattern(String.raw`\brubrics?\b`),
   pattern(
-    String.raw`\b(?:graders?|evaluators?|reward models?|judge models?|llm judges?|ai judges?|scoring models?|reward functions?|reward signals?)\b`,
+    String.raw`\b(?:graders?|reward models?|judge models?|llm judges?|ai judges?|scoring models?|reward functions?|reward signals?)\b`,
   ),
+  // "evaluator" alone is common (program evaluators); only an evaluator that acts on this text counts.
   pattern(
-    String.raw`\b(?:grading|scoring|evaluation|marking)\s+(?:criteria|criterion|guidelines|scheme|process|rubric)\b`,
+    String.raw`\b(?:the|my|your|any|an|this)\s+(?:evaluator|assessor|rater)s?\s+(?:should|will|must|may|can|would|might|could)\b`,
   ),
+  pattern(String.raw`\b(?:grading|scoring|marking)\s+(?:criteria|criterion|guidelines|scheme|rubric)\b`),
   pattern(String.raw`\b(?:full|perfect|maximum|max|top|highest)\s+(?:marks|score|rating|grade|points)\b`),
-  pattern(String.raw`\b(?:10|ten)\s*(?:/|out of)\s*(?:10|ten)\b|\b100\s*(?:/|out of)\s*100\b`),
-  /评分标准|评分者|评审员|满分|奖励模型/gu,
+  /评分标准|评分者|评审员|奖励模型/gu,
 ];
 
 /**
