@@ -15,6 +15,9 @@ test('flags praise of the question at the start', () => {
     ["You've raised a really thoughtful point. Gravity...", "You've raised a really thoughtful point"],
     ['Thank you for this insightful question. Tides...', 'Thank you for this insightful question'],
     ['好问题！潮汐是由月球引力引起的。', '好问题！'],
+    ['What a fascinating and insightful question. Tides...', 'What a fascinating and insightful question'],
+    ['Such a great, thoughtful question! Tides...', 'Such a great, thoughtful question'],
+    ['I love questions like this! Tides come from gravity.', 'I love questions like this'],
   ] as const) {
     expectVerdict({ verifier: v, response, fails: true, quote });
   }

@@ -41,21 +41,23 @@ const ASKED = [
   'thing to ask',
 ];
 const slots = { ADJ, ASKED };
+// One adjective or a run of them: "fascinating and insightful", "great, thoughtful".
+const ADJS = String.raw`{ADJ}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+){ADJ})*`;
 
 // The praise must open a sentence ("Great question!", "What a fascinating topic"), or name the asker
 // ("I love this question", "You've raised an excellent point"): "this raises an interesting question"
 // in the middle of a sentence is an answer, not flattery.
 const PATTERNS = [
   pattern(
-    String.raw`(?:^|[.!?:]\s+|\n)[\s*_#>"“]*(?:(?:oh|ah|wow|well|really|very|truly|such|so|absolutely|now|yes|what|a|an)[,!]?\s+){0,3}{ADJ}\s+{ASKED}\s*(?:[!.,:;—–]|$)`,
+    String.raw`(?:^|[.!?:]\s+|\n)[\s*_#>"“]*(?:(?:oh|ah|wow|well|really|very|truly|such|so|absolutely|now|yes|what|a|an)[,!]?\s+){0,3}${ADJS}\s+{ASKED}\s*(?:[!.,:;—–]|$)`,
     slots,
   ),
   pattern(
-    String.raw`\b(?:what|such|that'?s|that is|this is|it'?s|it is|you'?ve asked|you have asked|you'?ve raised|you have raised|you raise|you ask|you pose)\s+an?\s+(?:(?:really|very|truly|most|incredibly|particularly|especially|super)\s+)?{ADJ}\s+{ASKED}\b`,
+    String.raw`\b(?:what|such|that'?s|that is|this is|it'?s|it is|you'?ve asked|you have asked|you'?ve raised|you have raised|you raise|you ask|you pose)\s+an?\s+(?:(?:really|very|truly|most|incredibly|particularly|especially|super)\s+)?${ADJS}\s+{ASKED}\b`,
     slots,
   ),
   pattern(
-    String.raw`\bI\s+(?:really\s+|absolutely\s+|just\s+|truly\s+)?(?:love|adore|like|appreciate|enjoy)\s+(?:this|that|your|the|such\s+an?)\s+(?:(?:very|really|kind of|sort of)\s+)?(?:{ADJ}\s+)?{ASKED}\b`,
+    String.raw`\bI\s+(?:really\s+|absolutely\s+|just\s+|truly\s+)?(?:love|adore|like|appreciate|enjoy)\s+(?:(?:this|that|your|the|such\s+an?)\s+(?:(?:very|really|kind of|sort of)\s+)?(?:${ADJS}\s+)?{ASKED}\b|(?:${ADJS}\s+)?{ASKED}\s+like\s+(?:this|that|these|yours))`,
     slots,
   ),
   pattern(
