@@ -1,7 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RubricCorpus, loadCorpus } from './corpus.ts';
+import { ValidationError } from '../util/errors.ts';
+import { readRubricFile } from './corpus.ts';
+import { LazyRubricCorpus } from './lazy-corpus.ts';
 
 /** The project's own `rubrics/` folder, found from this file so any working directory works. */
 export const BUNDLED_RUBRICS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../rubrics');
@@ -18,16 +20,17 @@ export function corpusPaths(env: NodeJS.ProcessEnv = process.env): string[] {
  * one meant. Returns the corpus and the id to resolve.
  */
 export function corpusFor(options: { rubric: string; extraPaths?: readonly string[] }): {
-  corpus: RubricCorpus;
+  corpus: LazyRubricCorpus;
   id: string;
 } {
   const { rubric, extraPaths = [] } = options;
   const isFile = /\.ya?ml$/.test(rubric) && existsSync(rubric) && statSync(rubric).isFile();
   const paths = [...corpusPaths(), ...extraPaths];
-  if (!isFile) return { corpus: loadCorpus(paths), id: rubric };
+  if (!isFile) return { corpus: new LazyRubricCorpus(paths), id: rubric };
   const inFolder = paths.some((p) => resolve(rubric).startsWith(`${resolve(p)}/`));
-  const corpus = loadCorpus(inFolder ? paths : [...paths, rubric]);
-  const first = corpus.all().find((r) => resolve(r.file) === resolve(rubric));
-  if (first === undefined) throw new Error(`no rubric document in ${rubric}`);
+  const corpus = new LazyRubricCorpus(inFolder ? paths : [...paths, rubric]);
+  // The file's first rubric is the one meant.
+  const first = readRubricFile(relative(process.cwd(), resolve(rubric)) || rubric)[0];
+  if (first === undefined) throw new ValidationError('no rubric document in the file', { location: { file: rubric } });
   return { corpus, id: first.value.id };
 }

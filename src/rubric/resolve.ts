@@ -2,6 +2,7 @@ import { ValidationError } from '../util/errors.ts';
 import { formatFieldPath } from '../util/field-path.ts';
 import { describeIssue, lineAt } from '../util/yaml-documents.ts';
 import type { LocatedRubric, RubricCorpus } from './corpus.ts';
+import type { RubricLookup } from './lazy-corpus.ts';
 import type { Aggregation, Criterion, RubricFile, Tier } from './schema.ts';
 import type { VerifierRegistry } from './verifiers/registry.ts';
 
@@ -49,7 +50,7 @@ export const PASS_FAIL_TIERS: Tier[] = [
  * and accepts its parameters. Errors name the file, line and field.
  */
 export function resolveRubric(options: {
-  corpus: RubricCorpus;
+  corpus: RubricLookup;
   id: string;
   verifiers: VerifierRegistry;
 }): ResolvedRubric {
