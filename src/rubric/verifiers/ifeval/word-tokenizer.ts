@@ -1,4 +1,10 @@
-import { PY_SPACE_CLASS, PY_WORD_BOUNDARY, PY_WORD_CLASS, pySplit } from './py-text.ts';
+import {
+  PY_BOUNDARY_AFTER_WORD,
+  PY_BOUNDARY_BEFORE_WORD,
+  PY_SPACE_CLASS,
+  PY_WORD_CLASS,
+  pySplit,
+} from './py-text.ts';
 import { splitSentences } from './punkt/sentence-splitter.ts';
 
 /**
@@ -14,66 +20,84 @@ import { splitSentences } from './punkt/sentence-splitter.ts';
 
 const S = PY_SPACE_CLASS;
 const W = PY_WORD_CLASS;
-const B = PY_WORD_BOUNDARY;
+// Every `\b` of these rules sits next to a letter, so each is a single lookaround.
+const B0 = PY_BOUNDARY_BEFORE_WORD;
+const B1 = PY_BOUNDARY_AFTER_WORD;
 /** Python `$` without MULTILINE: the end, or just before a final newline. */
 const END = '(?=\\n?$)';
 
-type Rule = [RegExp, string];
-const rule = (source: string, replacement: string, flags = ''): Rule => [
-  new RegExp(source, `gu${flags}`),
+/**
+ * A rewrite. `needs`, when given, is a cheap test for characters without which the rule cannot
+ * match: most sentences have no quote or bracket, and skipping a rule beats scanning for it.
+ */
+interface Rule {
+  re: RegExp;
+  replacement: string;
+  needs: RegExp | undefined;
+}
+const rule = (
+  source: string,
+  replacement: string,
+  options: { flags?: string; needs?: RegExp } = {},
+): Rule => ({
+  re: new RegExp(source, `gu${options.flags ?? ''}`),
   replacement,
-];
+  needs: options.needs,
+});
 
 const STARTING_QUOTES: Rule[] = [
   rule('([«“‘„]|`+)', ' $1 '),
   rule('^"', '``'),
-  rule('(``)', ' $1 '),
-  rule('([ ([{<])("|\'{2})', '$1 `` '),
-  rule(`(?<![${W}])(')(?!(?:re|ve|ll|m|t|s|d|n)${B})(?=[${W}])`, '$1 ', 'i'),
+  rule('(``)', ' $1 ', { needs: /``/ }),
+  rule('([ ([{<])("|\'{2})', '$1 `` ', { needs: /["']/ }),
+  rule(`(?<![${W}])(')(?!(?:re|ve|ll|m|t|s|d|n)${B1})(?=[${W}])`, '$1 ', { flags: 'i', needs: /'/ }),
 ];
 
 const PUNCTUATION: Rule[] = [
-  rule(`([^.])(\\.)([\\])}>"'»”’ ]*)[${S}]*${END}`, '$1 $2 $3 '),
-  rule('([:,])([^\\p{Nd}])', ' $1 $2'),
-  rule(`([:,])${END}`, ' $1 '),
-  rule('\\.{2,}', ' $& '),
+  rule(`([^.])(\\.)([\\])}>"'»”’ ]*)[${S}]*${END}`, '$1 $2 $3 ', { needs: /\./ }),
+  rule('([:,])([^\\p{Nd}])', ' $1 $2', { needs: /[:,]/ }),
+  rule(`([:,])${END}`, ' $1 ', { needs: /[:,]/ }),
+  rule('\\.{2,}', ' $& ', { needs: /\.\./ }),
   rule('[;@#$%&]', ' $& '),
   rule('[\\u2012-\\u2015]', ' $& '),
-  rule(`([^.])(\\.)([\\])}>"']*)[${S}]*${END}`, '$1 $2$3 '),
+  rule(`([^.])(\\.)([\\])}>"']*)[${S}]*${END}`, '$1 $2$3 ', { needs: /\./ }),
   rule('[?!]', ' $& '),
-  rule("([^'])' ", "$1 ' "),
+  rule("([^'])' ", "$1 ' ", { needs: /' / }),
   rule('[*]', ' $& '),
+  // Brackets, then double dashes.
+  rule('[\\][(){}<>]', ' $& '),
+  rule('--', ' -- '),
 ];
-
-const PARENS_BRACKETS = rule('[\\][(){}<>]', ' $& ');
-const DOUBLE_DASHES = rule('--', ' -- ');
 
 const ENDING_QUOTES: Rule[] = [
   rule('([»”’])', ' $1 '),
   rule("''", " '' "),
   rule('"', " '' "),
   rule(`[${S}]+`, ' '),
-  rule("([^' ])('[sS]|'[mM]|'[dD]|') ", '$1 $2 '),
-  rule("([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", '$1 $2 '),
+  rule("([^' ])('[sS]|'[mM]|'[dD]|') ", '$1 $2 ', { needs: /'/ }),
+  rule("([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", '$1 $2 ', { needs: /'/ }),
 ];
 
 /** Contractions split into their two words ("cannot", "gonna", "'tis"). */
 const CONTRACTIONS: Rule[] = [
-  rule(`${B}(can)(not)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(d)('ye)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(gim)(me)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(gon)(na)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(got)(ta)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(lem)(me)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(more)('n)${B}`, ' $1 $2 ', 'i'),
-  rule(`${B}(wan)(na)(?=[${S}])`, ' $1 $2 ', 'i'),
-  rule(` ('t)(is)${B}`, ' $1 $2 ', 'i'),
-  rule(` ('t)(was)${B}`, ' $1 $2 ', 'i'),
+  rule(`${B0}(can)(not)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(d)('ye)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(gim)(me)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(gon)(na)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(got)(ta)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(lem)(me)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(more)('n)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(`${B0}(wan)(na)(?=[${S}])`, ' $1 $2 ', { flags: 'i' }),
+  rule(` ('t)(is)${B1}`, ' $1 $2 ', { flags: 'i' }),
+  rule(` ('t)(was)${B1}`, ' $1 $2 ', { flags: 'i' }),
 ];
+/** Without one of these strings no contraction rule can match. */
+const ANY_CONTRACTION = /cannot|'ye|gimme|gonna|gotta|lemme|more'n|wanna|'tis|'twas/i;
 
 function applyAll(text: string, rules: readonly Rule[]): string {
   let out = text;
-  for (const [re, replacement] of rules) out = out.replace(re, replacement);
+  for (const r of rules)
+    if (r.needs === undefined || r.needs.test(out)) out = out.replace(r.re, r.replacement);
   return out;
 }
 
@@ -81,10 +105,8 @@ function applyAll(text: string, rules: readonly Rule[]): string {
 export function tokenizeSentenceWords(sentence: string): string[] {
   let text = applyAll(sentence, STARTING_QUOTES);
   text = applyAll(text, PUNCTUATION);
-  text = text.replace(PARENS_BRACKETS[0], PARENS_BRACKETS[1]);
-  text = text.replace(DOUBLE_DASHES[0], DOUBLE_DASHES[1]);
   text = applyAll(` ${text} `, ENDING_QUOTES);
-  text = applyAll(text, CONTRACTIONS);
+  if (ANY_CONTRACTION.test(text)) text = applyAll(text, CONTRACTIONS);
   return pySplit(text);
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Count, compare, defineInstruction, kwargs, NonEmptyText, Relation } from '../instruction.ts';
-import { escapeRegExp, PY_WORD_BOUNDARY, pyStrip } from '../py-text.ts';
+import { escapeRegExp, pyStrip, pyWholeWordPattern } from '../py-text.ts';
 import { cachedRegExp, countMatches } from './regex-cache.ts';
 
 // The reference passes keywords to `re.search` as patterns; IFEval's keywords are plain words, and
@@ -30,9 +30,7 @@ export const keywordsForbiddenWords = defineInstruction({
   description: 'None of the given words appears as a whole word (case-insensitive).',
   args: kwargs({ forbidden_words: z.array(z.string()).min(1) }),
   check: (text, { forbidden_words }) =>
-    !forbidden_words.some((w) =>
-      cachedRegExp(`${PY_WORD_BOUNDARY}${escapeRegExp(w)}${PY_WORD_BOUNDARY}`, 'iu').test(text.text),
-    ),
+    !forbidden_words.some((w) => cachedRegExp(pyWholeWordPattern(w), 'iu').test(text.text)),
 });
 
 export const keywordsLetterFrequency = defineInstruction({
@@ -46,8 +44,14 @@ export const keywordsLetterFrequency = defineInstruction({
     let_relation: Relation,
   }),
   check: (text, { letter, let_frequency, let_relation }) =>
-    compare(text.lower.split(pyStrip(letter).toLowerCase()).length - 1, let_relation, let_frequency),
+    compare(countOccurrences(text.lower, pyStrip(letter).toLowerCase()), let_relation, let_frequency),
 });
+
+function countOccurrences(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
 
 export const keywordInstructions = [
   keywordsExistence,

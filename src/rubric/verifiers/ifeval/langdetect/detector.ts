@@ -3,7 +3,6 @@ import {
   gramProbabilities,
   type LanguageProfiles,
   languageProfiles,
-  ONE_GRAM,
   TWO_GRAM,
 } from './profiles.ts';
 import { PythonRandom } from './python-random.ts';
@@ -65,59 +64,92 @@ function normalizeChar(profiles: LanguageProfiles, cp: number): number {
   return cp;
 }
 
-const upperCache = new Uint8Array(0x10000);
 const UPPER = /^\p{Uppercase}$/u;
 
-/** Python `ch.isupper()` for one code point. */
-function isUpper(cp: number): boolean {
-  if (cp < 0x10000) {
-    let v = upperCache[cp]!;
-    if (v === 0) {
-      v = UPPER.test(String.fromCharCode(cp)) ? 2 : 1;
-      upperCache[cp] = v;
-    }
-    return v === 2;
-  }
-  return UPPER.test(String.fromCodePoint(cp));
+/**
+ * Per-code-unit tables for the BMP, built once: the normalised character, and whether that
+ * character is upper case (Python `isupper`). Extraction runs over every character of every text,
+ * so table lookups instead of range tests and regular expressions are most of its speed.
+ */
+interface CharTables {
+  normalized: Uint16Array;
+  upper: Uint8Array;
 }
 
-/** Prepares the text as the reference does: URLs and e-mails out, spaces collapsed, 10,000 chars. */
-function prepare(profiles: LanguageProfiles, input: string): number[] {
+let tables: CharTables | undefined;
+
+function charTables(profiles: LanguageProfiles): CharTables {
+  if (tables !== undefined) return tables;
+  const normalized = new Uint16Array(0x10000);
+  const upper = new Uint8Array(0x10000);
+  for (let cp = 0; cp < 0x10000; cp++) {
+    normalized[cp] = normalizeChar(profiles, cp);
+    upper[cp] = UPPER.test(String.fromCharCode(cp)) ? 1 : 0;
+  }
+  tables = { normalized, upper };
+  return tables;
+}
+
+function isUpper(t: CharTables, cp: number): boolean {
+  return cp < 0x10000 ? t.upper[cp] === 1 : UPPER.test(String.fromCodePoint(cp));
+}
+
+/**
+ * The text as the reference prepares it (URLs and e-mail addresses blanked, Vietnamese tone marks
+ * composed, runs of spaces collapsed, at most 10,000 characters, Latin letters dropped from a text
+ * mostly in another script), as code points.
+ */
+function prepare(profiles: LanguageProfiles, input: string): Int32Array {
   // The substitutions only matter when their anchor character is present; skipping them saves a
   // backtracking scan of the whole text.
   let text = input.includes('://') ? input.replace(URL, ' ') : input;
   if (text.includes('@')) text = text.replace(MAIL, ' ');
   text = normalizeVietnamese(profiles, text);
-  const cps: number[] = [];
-  let pre = -1;
-  let count = 0;
-  for (let i = 0; i < text.length && count < MAX_TEXT_LENGTH; count++) {
-    const cp = text.codePointAt(i)!;
-    i += cp > 0xffff ? 2 : 1;
-    if (cp !== SPACE || pre !== SPACE) cps.push(cp);
-    pre = cp;
-  }
-  // A text mostly in a non-Latin script: drop its Latin letters (brand names, code).
+  const cps = new Int32Array(Math.min(text.length, MAX_TEXT_LENGTH));
+  let length = 0;
   let latin = 0;
   let nonLatin = 0;
-  for (const cp of cps) {
-    if (cp >= 0x41 && cp <= 0x7a) latin++;
-    else if (cp >= 0x300) nonLatin++;
+  let pre = -1;
+  for (let i = 0, count = 0; i < text.length && count < MAX_TEXT_LENGTH; count++) {
+    let cp = text.charCodeAt(i++);
+    if (cp >= 0xd800 && cp <= 0xdbff && i < text.length) {
+      const low = text.charCodeAt(i);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = ((cp - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    if (cp !== SPACE || pre !== SPACE) {
+      cps[length++] = cp;
+      if (cp >= 0x41 && cp <= 0x7a) latin++;
+      else if (cp >= 0x300) nonLatin++;
+    }
+    pre = cp;
   }
-  return latin * 2 < nonLatin ? cps.filter((cp) => cp < 0x41 || cp > 0x7a) : cps;
+  if (latin * 2 >= nonLatin) return cps.subarray(0, length);
+  // A text mostly in a non-Latin script: drop its Latin letters (brand names, code).
+  let kept = 0;
+  for (let i = 0; i < length; i++) {
+    const cp = cps[i]!;
+    if (cp < 0x41 || cp > 0x7a) cps[kept++] = cp;
+  }
+  return cps.subarray(0, kept);
 }
 
 /** The n-grams of the text that some profile knows, in text order (with repeats). */
-function extractGrams(profiles: LanguageProfiles, cps: readonly number[]): GramEntry[] {
+function extractGrams(profiles: LanguageProfiles, cps: Int32Array): GramEntry[] {
+  const t = charTables(profiles);
+  const grams = profiles.grams;
   const out: GramEntry[] = [];
-  // The window of the last (up to) three normalised characters.
+  // The window of the last (up to) three normalised characters: a, b, c.
   let a = 0;
   let b = 0;
   let c = SPACE;
   let len = 1;
   let capitalWord = false;
-  for (const raw of cps) {
-    const ch = normalizeChar(profiles, raw);
+  for (let i = 0; i < cps.length; i++) {
+    const raw = cps[i]!;
+    const ch = raw < 0x10000 ? t.normalized[raw]! : raw;
     const last = c;
     if (last === SPACE) {
       len = 1;
@@ -130,8 +162,8 @@ function extractGrams(profiles: LanguageProfiles, cps: readonly number[]): GramE
     b = c;
     c = ch;
     len++;
-    if (isUpper(ch)) {
-      if (isUpper(last)) capitalWord = true;
+    if (isUpper(t, ch)) {
+      if (isUpper(t, last)) capitalWord = true;
     } else {
       capitalWord = false;
     }
@@ -139,14 +171,14 @@ function extractGrams(profiles: LanguageProfiles, cps: readonly number[]): GramE
     // Grams holding a character outside the BMP are in no profile.
     if (c > 0xffff) continue;
     if (ch !== SPACE) {
-      const entry = profiles.grams.get(ONE_GRAM, 0, c);
+      const entry = grams.getUnigram(c);
       if (entry !== undefined) out.push(entry);
     }
     if (len >= 2 && b <= 0xffff) {
-      const entry = profiles.grams.get(TWO_GRAM, b, c);
+      const entry = grams.get(TWO_GRAM, b, c);
       if (entry !== undefined) out.push(entry);
       if (len >= 3 && a <= 0xffff) {
-        const entry3 = profiles.grams.get(a, b, c);
+        const entry3 = grams.get(a, b, c);
         if (entry3 !== undefined) out.push(entry3);
       }
     }
