@@ -1,0 +1,137 @@
+import { parentPort } from 'node:worker_threads';
+import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import { fromOrt, toOrt } from '../../graph/runtime.ts';
+import type { HostTensor } from '../../graph/tensor.ts';
+import { AnchorageError } from '../../util/errors.ts';
+import { type ErrorPayload, type Request, RequestSchema, type Response, transferable } from './protocol.ts';
+
+/**
+ * The worker side of a session host: owns ONNX Runtime sessions and runs them, so the blocking
+ * `session.run` happens off the main thread. Requests are handled one at a time in arrival order;
+ * a failing request answers with its error and leaves the worker serving.
+ */
+
+interface HostedSession {
+  session: InferenceSession;
+  /** Inputs bound once and fed on every run (converted to ORT tensors once, zero-copy on CPU). */
+  bound: Record<string, Tensor>;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('session-host-worker must run in a worker thread');
+
+const sessions = new Map<string, HostedSession>();
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (raw: unknown) => {
+  // Serialise: ORT sessions are not run concurrently on one thread, and replies keep request order.
+  queue = queue.then(() => handle(raw));
+});
+
+async function handle(raw: unknown): Promise<void> {
+  const parsed = RequestSchema.safeParse(raw);
+  const id = typeof raw === 'object' && raw !== null && 'id' in raw ? Number(raw.id) : -1;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    reply({
+      kind: 'error',
+      id,
+      error: {
+        name: 'ValidationError',
+        message: `session host: malformed request at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+        retryable: false,
+      },
+    });
+    return;
+  }
+  const request = parsed.data;
+  try {
+    await dispatch(request);
+  } catch (err) {
+    reply({ kind: 'error', id: request.id, error: errorPayload(err) });
+  }
+}
+
+async function dispatch(request: Request): Promise<void> {
+  switch (request.kind) {
+    case 'create': {
+      if (sessions.has(request.session)) throw new Error(`session '${request.session}' already exists`);
+      const session = await InferenceSession.create(request.model, {
+        intraOpNumThreads: request.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: request.optimization,
+        ...(request.external === undefined
+          ? {}
+          : { externalData: [{ path: request.external.path, data: request.external.data }] }),
+      });
+      sessions.set(request.session, { session, bound: {} });
+      reply({
+        kind: 'created',
+        id: request.id,
+        info: { inputNames: [...session.inputNames], outputNames: [...session.outputNames] },
+      });
+      return;
+    }
+    case 'bind': {
+      const hosted = lookup(request.session);
+      for (const [name, t] of Object.entries(request.feeds)) hosted.bound[name] = toOrt(t);
+      reply({ kind: 'done', id: request.id });
+      return;
+    }
+    case 'run': {
+      const hosted = lookup(request.session);
+      const feeds: Record<string, Tensor> = { ...hosted.bound };
+      for (const [name, t] of Object.entries(request.feeds)) feeds[name] = toOrt(t);
+      const started = performance.now();
+      const result =
+        request.fetches === undefined
+          ? await hosted.session.run(feeds)
+          : await hosted.session.run(feeds, request.fetches);
+      const runMs = performance.now() - started;
+      const outputs: Record<string, HostTensor> = {};
+      for (const [name, t] of Object.entries(result)) outputs[name] = fromOrt(t as Tensor);
+      const moved = transferable(outputs);
+      reply({ kind: 'outputs', id: request.id, outputs: moved.tensors, runMs }, moved.buffers);
+      return;
+    }
+    case 'release': {
+      const hosted = lookup(request.session);
+      sessions.delete(request.session);
+      await hosted.session.release();
+      reply({ kind: 'done', id: request.id });
+      return;
+    }
+    case 'close': {
+      for (const hosted of sessions.values()) await hosted.session.release();
+      sessions.clear();
+      reply({ kind: 'done', id: request.id });
+      // Nothing else keeps the thread alive once the port stops listening: the worker exits cleanly.
+      port?.close();
+      return;
+    }
+  }
+}
+
+function lookup(name: string): HostedSession {
+  const hosted = sessions.get(name);
+  if (hosted === undefined) {
+    throw new Error(`no session '${name}' (open: ${[...sessions.keys()].join(', ') || 'none'})`);
+  }
+  return hosted;
+}
+
+function reply(response: Response, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(response, transfer);
+}
+
+function errorPayload(err: unknown): ErrorPayload {
+  if (err instanceof Error) {
+    return {
+      name: err.name,
+      message: err.message,
+      ...(err.stack === undefined ? {} : { stack: err.stack }),
+      retryable: err instanceof AnchorageError ? err.retryable : false,
+    };
+  }
+  return { name: 'Error', message: String(err), retryable: false };
+}

@@ -1,0 +1,246 @@
+import { Worker } from 'node:worker_threads';
+import { concatExternal, type EmittedModel } from '../../graph/onnx/model.ts';
+import type { HostTensor } from '../../graph/tensor.ts';
+import { logger } from '../../util/logger.ts';
+import { ValidationError } from '../../util/errors.ts';
+import { EngineError } from '../errors.ts';
+import {
+  type ErrorPayload,
+  type Request,
+  type Response,
+  ResponseSchema,
+  type SessionInfo,
+  transferable,
+} from './protocol.ts';
+
+/**
+ * The main-thread side of a session host: one worker thread that owns ONNX Runtime sessions.
+ * `session.run` blocks the thread it runs on for the whole computation; here that thread is the
+ * worker, so the main event loop (Temporal heartbeats, polls) keeps turning.
+ *
+ *   const host = await SessionHost.start();
+ *   const session = await host.createSession({ model: emitModel({ graph }) });
+ *   const { outputs } = await session.run({ feeds: { x } });
+ *   await host.close();
+ */
+
+/**
+ * Intra-op threads per session unless told otherwise. On the 2-core machines this project targets,
+ * one thread per session measured as fast as or faster than two for decode-sized work (see
+ * `anchorage bench rollout --threads`), and it leaves a core for the main thread and the sampler.
+ */
+export const DEFAULT_THREADS = 1;
+
+const log = logger('session-host');
+
+type Pending = { resolve: (r: Response) => void; reject: (e: Error) => void };
+
+export class SessionHost {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private nextSession = 1;
+  private exited = false;
+  private failure: Error | undefined;
+  private readonly exitPromise: Promise<number>;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly threads: number,
+  ) {
+    worker.on('message', (raw: unknown) => this.onMessage(raw));
+    worker.on('error', (err) => this.failAll(err));
+    this.exitPromise = new Promise((resolve) => {
+      worker.on('exit', (code) => {
+        this.exited = true;
+        this.failAll(new EngineError(`session host worker exited (code ${code})`, { retryable: true }));
+        resolve(code);
+      });
+    });
+  }
+
+  /** Starts the worker thread. `threads` is the default intra-op thread count of its sessions. */
+  static async start(options: { threads?: number } = {}): Promise<SessionHost> {
+    const threads = options.threads ?? DEFAULT_THREADS;
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new ValidationError(`threads: expected an integer >= 1, got ${threads}`);
+    }
+    const worker = new Worker(new URL('./session-host-worker.mjs', import.meta.url), { execArgv: [] });
+    const host = new SessionHost(worker, threads);
+    await new Promise<void>((resolve, reject) => {
+      worker.once('online', () => resolve());
+      worker.once('error', reject);
+    });
+    return host;
+  }
+
+  /**
+   * Loads an emitted model into a new session. The model bytes are copied to the worker unless
+   * `transfer` is set, which moves them (the caller's `model.model` is detached afterwards).
+   */
+  async createSession(options: {
+    model: EmittedModel;
+    threads?: number;
+    optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+    transfer?: boolean;
+    name?: string;
+  }): Promise<RemoteSession> {
+    const name = options.name ?? `s${this.nextSession++}`;
+    let model = options.model.model;
+    const buffers: ArrayBuffer[] = [];
+    if (options.transfer === true) {
+      const moved = transferable({ m: { dtype: 'bool', dims: [model.length], data: model } });
+      model = moved.tensors['m']?.data as Uint8Array;
+      buffers.push(...moved.buffers);
+    }
+    const ext = options.model.external;
+    const external = ext === undefined ? undefined : { path: ext.location, data: concatExternal(ext) };
+    if (external !== undefined) buffers.push(external.data.buffer as ArrayBuffer);
+    const response = await this.request(
+      {
+        kind: 'create',
+        id: 0,
+        session: name,
+        model,
+        ...(external === undefined ? {} : { external }),
+        threads: options.threads ?? this.threads,
+        optimization: options.optimization ?? (options.model.usesFloat64 ? 'basic' : 'all'),
+      },
+      buffers,
+    );
+    if (response.kind !== 'created') throw unexpected(response);
+    return new RemoteSession(this, name, response.info);
+  }
+
+  /** Releases every session and ends the worker; resolves when the thread has exited. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    try {
+      await this.request({ kind: 'close', id: 0 });
+    } catch (err) {
+      log.warn({ err }, 'session host did not close cleanly; terminating');
+      await this.worker.terminate();
+    }
+    await this.exitPromise;
+  }
+
+  /** Sends a request and waits for its response (internal; used by RemoteSession). */
+  request(request: Request, transfer: ArrayBuffer[] = []): Promise<Response> {
+    if (this.exited || this.failure !== undefined) {
+      return Promise.reject(
+        this.failure ?? new EngineError('session host worker has exited', { retryable: true }),
+      );
+    }
+    const id = this.nextId++;
+    return new Promise<Response>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.worker.postMessage({ ...request, id }, transfer);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  private onMessage(raw: unknown): void {
+    const parsed = ResponseSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.failAll(new EngineError(`session host sent a malformed response: ${parsed.error.message}`));
+      return;
+    }
+    const response = parsed.data;
+    const pending = this.pending.get(response.id);
+    if (pending === undefined) return;
+    this.pending.delete(response.id);
+    if (response.kind === 'error') pending.reject(remoteError(response.error));
+    else pending.resolve(response);
+  }
+
+  private failAll(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
+
+/** A session living in a host's worker. */
+export class RemoteSession {
+  constructor(
+    private readonly host: SessionHost,
+    readonly name: string,
+    readonly info: SessionInfo,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.info.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.info.outputNames;
+  }
+
+  /**
+   * Keeps these inputs in the worker and feeds them on every run (a run's own feeds take
+   * precedence). Made for weights passed as inputs, e.g. LoRA matrices during generation: they
+   * cross the thread boundary once instead of on every decode step. Copied unless `transfer`.
+   */
+  async bind(options: { feeds: Record<string, HostTensor>; transfer?: boolean }): Promise<void> {
+    const { tensors, buffers } =
+      options.transfer === true ? transferable(options.feeds) : noTransfer(options.feeds);
+    const response = await this.host.request(
+      { kind: 'bind', id: 0, session: this.name, feeds: tensors },
+      buffers,
+    );
+    if (response.kind !== 'done') throw unexpected(response);
+  }
+
+  /**
+   * Runs the session. Feed buffers are copied unless `transfer` is set (then they are moved and
+   * the caller's arrays are detached); outputs are always moved back. `runMs` is the time inside
+   * ONNX Runtime.
+   */
+  async run(options: {
+    feeds: Record<string, HostTensor>;
+    fetches?: readonly string[];
+    transfer?: boolean;
+  }): Promise<{ outputs: Record<string, HostTensor>; runMs: number }> {
+    const { tensors, buffers } =
+      options.transfer === true ? transferable(options.feeds) : noTransfer(options.feeds);
+    const response = await this.host.request(
+      {
+        kind: 'run',
+        id: 0,
+        session: this.name,
+        feeds: tensors,
+        ...(options.fetches === undefined ? {} : { fetches: [...options.fetches] }),
+      },
+      buffers,
+    );
+    if (response.kind !== 'outputs') throw unexpected(response);
+    return { outputs: response.outputs, runMs: response.runMs };
+  }
+
+  async release(): Promise<void> {
+    const response = await this.host.request({ kind: 'release', id: 0, session: this.name });
+    if (response.kind !== 'done') throw unexpected(response);
+  }
+}
+
+function noTransfer(tensors: Record<string, HostTensor>) {
+  return { tensors, buffers: [] as ArrayBuffer[] };
+}
+
+function unexpected(response: Response): Error {
+  return new EngineError(`session host answered '${response.kind}' out of turn`);
+}
+
+/** Rebuilds a worker-side error on the main thread, keeping its class name and message. */
+function remoteError(payload: ErrorPayload): Error {
+  const err =
+    payload.name === 'ValidationError'
+      ? new ValidationError(payload.message)
+      : new EngineError(payload.message, { retryable: payload.retryable });
+  if (payload.stack !== undefined)
+    err.stack = `${err.name}: ${payload.message}\n    [worker] ${payload.stack}`;
+  return err;
+}
