@@ -13,6 +13,8 @@ export interface IfevalInstruction<S extends KwargsSchema = KwargsSchema> {
   description: string;
   /** Validates the `kwargs` entry of the instruction in an IFEval prompt record. */
   args: S;
+  /** The instruction as a person would read it, with its arguments filled in. */
+  describe(args: z.output<S>): string;
   /** True when `text` follows the instruction. The caller handles empty texts and loose variants. */
   check(text: ResponseText, args: z.output<S>): boolean;
 }
@@ -43,3 +45,9 @@ export function compare(actual: number, relation: Relation, threshold: number): 
 
 export const Count = z.number().int().nonnegative();
 export const NonEmptyText = z.string().refine((s) => s.trim() !== '', 'a non-empty string');
+
+/** `"a", "b" and "c"`. */
+export function quotedList(items: readonly string[]): string {
+  const q = items.map((i) => `"${i}"`);
+  return q.length <= 1 ? (q[0] ?? '') : `${q.slice(0, -1).join(', ')} and ${q.at(-1)}`;
+}

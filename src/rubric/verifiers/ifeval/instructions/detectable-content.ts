@@ -8,6 +8,8 @@ export const numberPlaceholders = defineInstruction({
   id: 'detectable_content:number_placeholders',
   description: 'At least the given number of placeholders in square brackets, such as [address].',
   args: kwargs({ num_placeholders: Count }),
+  describe: ({ num_placeholders }) =>
+    `At least ${num_placeholders} placeholders in square brackets, such as [address].`,
   check: (text, { num_placeholders }) => countMatches(PLACEHOLDER, text.text) >= num_placeholders,
 });
 
@@ -19,6 +21,7 @@ export const postscript = defineInstruction({
   id: 'detectable_content:postscript',
   description: 'A postscript starting with the given marker (P.S., P.P.S or another), anywhere in the text.',
   args: kwargs({ postscript_marker: NonEmptyText }),
+  describe: ({ postscript_marker }) => `A postscript starting with ${pyStrip(postscript_marker)}.`,
   check: (text, { postscript_marker }) => {
     const marker = pyStrip(postscript_marker);
     if (marker === 'P.P.S') return P_P_S.test(text.lower);

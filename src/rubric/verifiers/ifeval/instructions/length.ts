@@ -7,6 +7,7 @@ export const numberSentences = defineInstruction({
   id: 'length_constraints:number_sentences',
   description: 'The number of sentences (Punkt, English model) is less than / at least the threshold.',
   args: kwargs({ num_sentences: Count, relation: Relation }),
+  describe: ({ num_sentences, relation }) => `The response has ${relation} ${num_sentences} sentences.`,
   check: (text, { num_sentences, relation }) => compare(text.sentenceCount, relation, num_sentences),
 });
 
@@ -14,6 +15,7 @@ export const numberWords = defineInstruction({
   id: 'length_constraints:number_words',
   description: 'The number of words (`\\w+` tokens) is less than / at least the threshold.',
   args: kwargs({ num_words: Count, relation: Relation }),
+  describe: ({ num_words, relation }) => `The response has ${relation} ${num_words} words.`,
   check: (text, { num_words, relation }) => compare(text.wordCount, relation, num_words),
 });
 
@@ -21,6 +23,8 @@ export const numberParagraphs = defineInstruction({
   id: 'length_constraints:number_paragraphs',
   description: 'Exactly the given number of paragraphs, separated by the markdown divider `***`.',
   args: kwargs({ num_paragraphs: Count }),
+  describe: ({ num_paragraphs }) =>
+    `Exactly ${num_paragraphs} paragraphs, separated by the markdown divider ***.`,
   check: (text, { num_paragraphs }) => {
     const paragraphs = text.text.split(
       cachedRegExp(`[${PY_SPACE_CLASS}]?\\*\\*\\*[${PY_SPACE_CLASS}]?`, 'u'),
@@ -51,6 +55,8 @@ export const nthParagraphFirstWord = defineInstruction({
     message: 'nth_paragraph at most num_paragraphs',
     path: ['nth_paragraph'],
   }),
+  describe: ({ num_paragraphs, nth_paragraph, first_word }) =>
+    `Exactly ${num_paragraphs} paragraphs separated by blank lines; paragraph ${nth_paragraph} starts with the word "${first_word}".`,
   check: (text, { num_paragraphs, nth_paragraph, first_word }) => {
     const paragraphs = text.text.split('\n\n');
     let count = paragraphs.length;

@@ -4,6 +4,7 @@ export const noComma = defineInstruction({
   id: 'punctuation:no_comma',
   description: 'The response contains no comma.',
   args: kwargs({}),
+  describe: () => 'No commas anywhere in the response.',
   check: (text) => !text.text.includes(','),
 });
 
