@@ -30,7 +30,3 @@ export function ifevalInstruction(id: string): IfevalInstruction {
   if (instruction === undefined) throw new UnknownNameError('IFEval instruction', id, [...byId.keys()]);
   return instruction;
 }
-
-export function isIfevalInstructionId(id: string): boolean {
-  return byId.has(id);
-}
