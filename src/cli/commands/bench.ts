@@ -40,7 +40,7 @@ const verifiersBench: BenchSubcommand = {
           return;
         }
         out(
-          `IFEval verifiers, ${result.responses} responses x ${result.instructions / result.responses} instructions avg,`,
+          `IFEval verifiers: ${result.responses} responses, ${result.instructions} instructions (${(result.instructions / result.responses).toFixed(2)} per response),`,
         );
         out(
           `strict + loose, ${result.repeat} timed passes on one thread (cold first pass ${result.coldPassMs.toFixed(0)} ms)`,
