@@ -1,0 +1,91 @@
+import { GraphBuilder } from '../../graph/builder.ts';
+import type { Value } from '../../graph/ir.ts';
+import type { LlamaConfig } from '../config.ts';
+import type { LoraConfig } from './lora.ts';
+import { bindLora, type KvPair, type LlamaContext, llamaForward, llamaLogits } from './model.ts';
+import { frozenWeights, type WeightTensors } from './weights.ts';
+
+/**
+ * The generation graph: one step of prefill or decode with a KV cache, for a batch of
+ * left-padded sequences. One session serves prefill (P = 0, empty past tensors) and decode (T = 1).
+ *
+ * Inputs
+ *   input_ids            int64 [B, T]        new tokens (left-padded on prefill)
+ *   attention_mask       int64 [B, P+T]      1 = real token, 0 = padding, for cached + new tokens
+ *   past_key.{i}         float32 [B, KV, P, D] per layer i (P = 0 on prefill)
+ *   past_value.{i}       float32 [B, KV, P, D]
+ *   lora_scale, {w}.lora_a, {w}.lora_b       when built with LoRA (see lora.ts)
+ * Outputs
+ *   logits               float32 [B, V]      at the last position of each row
+ *   all_logits           float32 [B, T, V]   at every position (only with `allLogits`)
+ *   present_key.{i}      float32 [B, KV, P+T, D], present_value.{i} likewise
+ * Positions come from the mask (number of real tokens before each token), so the engine only keeps
+ * the mask: append a 1 per decoded token, and feed present_* back as past_*.
+ */
+export interface GenerationGraphOptions {
+  config: LlamaConfig;
+  /** Frozen base weights (float32), by canonical name. */
+  weights: WeightTensors;
+  lora?: LoraConfig;
+  /** Use ORT's fused RMSNormalization / RotaryEmbedding / Attention (default true). */
+  fused?: boolean;
+  /** Also output logits at every position (tests, scoring prompts). */
+  allLogits?: boolean;
+}
+
+export const GENERATION_IO = {
+  inputIds: 'input_ids',
+  attentionMask: 'attention_mask',
+  pastKey: (layer: number) => `past_key.${layer}`,
+  pastValue: (layer: number) => `past_value.${layer}`,
+  presentKey: (layer: number) => `present_key.${layer}`,
+  presentValue: (layer: number) => `present_value.${layer}`,
+  logits: 'logits',
+  allLogits: 'all_logits',
+  loraScale: 'lora_scale',
+} as const;
+
+export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuilder {
+  const { config } = options;
+  const dtype = 'float32';
+  const g = new GraphBuilder({ name: 'llama_generation' });
+  const [KV, D] = [config.numKvHeads, config.headDim];
+  const inputIds = g.input({ name: GENERATION_IO.inputIds, dtype: 'int64', shape: ['B', 'T'] });
+  const attentionMask = g.input({ name: GENERATION_IO.attentionMask, dtype: 'int64', shape: ['B', 'P+T'] });
+  const past: KvPair[] = [];
+  for (let layer = 0; layer < config.numLayers; layer++) {
+    past.push({
+      key: g.input({ name: GENERATION_IO.pastKey(layer), dtype, shape: ['B', KV, 'P', D] }),
+      value: g.input({ name: GENERATION_IO.pastValue(layer), dtype, shape: ['B', KV, 'P', D] }),
+    });
+  }
+  const weights = frozenWeights({ g, config, tensors: options.weights, dtype });
+  const lora = options.lora === undefined ? undefined : bindLora({ g, config, lora: options.lora, dtype });
+  const ctx: LlamaContext = {
+    g,
+    config,
+    dtype,
+    weights,
+    fused: options.fused ?? true,
+    ...(lora === undefined ? {} : { lora }),
+  };
+  const { hidden, present } = llamaForward(ctx, { inputIds, attentionMask, past }); // [B, T, C]
+  const last = g.reshape(g.slice(hidden, { starts: [-1], ends: [Number.POSITIVE_INFINITY], axes: [1] }), [
+    'B',
+    config.hiddenSize,
+  ]); // [B, C]
+  g.output(llamaLogits(ctx, last), GENERATION_IO.logits); // [B, V]
+  if (options.allLogits === true) g.output(llamaLogits(ctx, hidden), GENERATION_IO.allLogits); // [B, T, V]
+  present.forEach((kv: KvPair, layer) => {
+    g.output(kv.key, GENERATION_IO.presentKey(layer));
+    g.output(kv.value, GENERATION_IO.presentValue(layer));
+  });
+  return g;
+}
+
+/** Graph inputs as the engine must feed them: name, element type, symbolic shape. */
+export function describeInputs(
+  g: GraphBuilder,
+): { name: string; dtype: string; shape: (number | string)[] }[] {
+  return g.inputs.map((v: Value) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] }));
+}
