@@ -1,7 +1,7 @@
 import { detectLanguage } from './langdetect/detector.ts';
 import { countSentences } from './punkt/sentence-splitter.ts';
 import { PY_WORD_CLASS, pyIsLower, pyIsUpper, pyStrip } from './py-text.ts';
-import { tokenizeWords } from './word-tokenizer.ts';
+import { countCapitalWords } from './word-tokenizer.ts';
 
 const WORD = new RegExp(`[${PY_WORD_CLASS}]+`, 'gu');
 
@@ -56,7 +56,7 @@ export class ResponseText {
 
   /** Number of word tokens (NLTK conventions) written entirely in capitals. */
   get capitalWordCount(): number {
-    this.#capitalWordCount ??= tokenizeWords(this.text).filter(pyIsUpper).length;
+    this.#capitalWordCount ??= countCapitalWords(this.text);
     return this.#capitalWordCount;
   }
 

@@ -3,6 +3,7 @@ import {
   PY_BOUNDARY_BEFORE_WORD,
   PY_SPACE_CLASS,
   PY_WORD_CLASS,
+  pyIsUpper,
   pySplit,
 } from './py-text.ts';
 import { splitSentences } from './punkt/sentence-splitter.ts';
@@ -113,4 +114,18 @@ export function tokenizeSentenceWords(sentence: string): string[] {
 /** Word tokens of a text: sentences first, then words. */
 export function tokenizeWords(text: string): string[] {
   return splitSentences(text).flatMap(tokenizeSentenceWords);
+}
+
+const HAS_UPPER = /\p{Uppercase}/u;
+
+/**
+ * Number of word tokens written entirely in capitals (Python `isupper`). A sentence without an
+ * upper-case character cannot hold such a token, so it is not tokenised at all.
+ */
+export function countCapitalWords(text: string): number {
+  let n = 0;
+  for (const sentence of splitSentences(text)) {
+    if (HAS_UPPER.test(sentence)) n += tokenizeSentenceWords(sentence).filter(pyIsUpper).length;
+  }
+  return n;
 }
