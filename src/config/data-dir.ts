@@ -1,0 +1,19 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * The folder for run data (the Temporal server's SQLite file, its log, the local artifact store):
+ * `ANCHORAGE_DATA_DIR` when set, else `run-data` in the working directory. Relative values resolve
+ * against the working directory.
+ */
+export function dataDir(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const value = env.ANCHORAGE_DATA_DIR;
+  if (value === undefined || value === '') return resolve(cwd, 'run-data');
+  return isAbsolute(value) ? value : resolve(cwd, value);
+}
+
+/** The dev server's SQLite file under the data folder. */
+export function defaultTemporalDbFile(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+  return join(dataDir(options), 'temporal.sqlite');
+}
