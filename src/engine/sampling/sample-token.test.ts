@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { NonFiniteError } from '../errors.ts';
+import { NonFiniteError } from '../../rl/optim/non-finite.ts';
 import { sampleToken, topKIndices } from './sample-token.ts';
 
 /**

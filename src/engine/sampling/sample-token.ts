@@ -1,4 +1,4 @@
-import { NonFiniteError } from '../errors.ts';
+import { NonFiniteError } from '../../rl/optim/non-finite.ts';
 
 /** One drawn token and its log-probabilities. */
 export interface TokenDraw {

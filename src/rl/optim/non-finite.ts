@@ -1,0 +1,12 @@
+import { AnchorageError } from '../../util/errors.ts';
+
+/**
+ * A loss, gradient or logit that is NaN or infinite. A train step that meets one is refused before
+ * anything changes, so weights and optimizer state stay exactly as they were; the same batch would
+ * give the same result again, hence never retryable.
+ */
+export class NonFiniteError extends AnchorageError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}
