@@ -1,13 +1,15 @@
 import type { CliCommand } from '../command.ts';
-import { ifevalCommand } from './ifeval.ts';
-import { rubricsCommand } from './rubrics.ts';
 import { benchCommand } from './bench.ts';
 import { devServerCommand } from './dev-server.ts';
+import { ifevalCommand } from './ifeval.ts';
+import { rubricsCommand } from './rubrics.ts';
+import { scoreCommand } from './score.ts';
 
 /** Every top-level command, in the order `anchorage --help` lists them. */
 export const COMMANDS: CliCommand[] = [
   ifevalCommand,
-  rubricsCommand,
   benchCommand,
+  scoreCommand,
+  rubricsCommand,
   devServerCommand,
 ];

@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
-import { type RubricCorpus, listRubricFiles, loadCorpus } from '../../rubric/corpus.ts';
+import { listRubricFiles, loadCorpus, type RubricCorpus } from '../../rubric/corpus.ts';
 import { importWritingBench } from '../../rubric/importers/writingbench.ts';
 import { resolveAll } from '../../rubric/resolve.ts';
 import { type CorpusStats, corpusStats } from '../../rubric/stats.ts';
@@ -9,6 +9,7 @@ import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { out } from '../io.ts';
+import { addIfevalImport } from './rubrics-import-ifeval.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCOPES = ['dataset', 'task', 'instance'] as const;
@@ -50,6 +51,7 @@ export const rubricsCommand: CliCommand = {
       .action((options: { json: boolean; tags: string }) => stats(options));
 
     const imp = cmd.command('import').description('generate rubric files from public benchmarks');
+    addIfevalImport(imp);
     imp
       .command('writingbench')
       .description('WritingBench style/format/length queries -> instance rubrics, one YAML file per subset')
