@@ -1,9 +1,8 @@
 import { detectLanguage } from './langdetect/detector.ts';
 import { countSentences } from './punkt/sentence-splitter.ts';
-import { PY_WORD_CLASS, pyIsLower, pyIsUpper, pyStrip } from './py-text.ts';
+import { countWords } from './nltk-text.ts';
+import { pyIsLower, pyIsUpper, pyStrip } from './py-text.ts';
 import { countCapitalWords } from './word-tokenizer.ts';
-
-const WORD = new RegExp(`[${PY_WORD_CLASS}]+`, 'gu');
 
 /**
  * One text to check, with the expensive analyses computed on first use and kept: the instructions
@@ -37,14 +36,9 @@ export class ResponseText {
     return this.#lower;
   }
 
-  /** Number of `\w+` tokens (the reference's word count). */
+  /** Number of `\w+` tokens, NLTK's `\w` (the reference's word count). */
   get wordCount(): number {
-    if (this.#wordCount === undefined) {
-      let n = 0;
-      WORD.lastIndex = 0;
-      while (WORD.exec(this.text) !== null) n++;
-      this.#wordCount = n;
-    }
+    this.#wordCount ??= countWords(this.text);
     return this.#wordCount;
   }
 

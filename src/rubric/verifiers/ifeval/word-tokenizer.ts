@@ -1,11 +1,10 @@
 import {
-  PY_BOUNDARY_AFTER_WORD,
-  PY_BOUNDARY_BEFORE_WORD,
-  PY_SPACE_CLASS,
-  PY_WORD_CLASS,
-  pyIsUpper,
-  pySplit,
-} from './py-text.ts';
+  NLTK_BOUNDARY_AFTER_WORD,
+  NLTK_BOUNDARY_BEFORE_WORD,
+  NLTK_SPACE_CLASS,
+  NLTK_WORD_CLASS,
+} from './nltk-text.ts';
+import { pyIsUpper, pySplit } from './py-text.ts';
 import { splitSentences } from './punkt/sentence-splitter.ts';
 
 /**
@@ -19,11 +18,11 @@ import { splitSentences } from './punkt/sentence-splitter.ts';
  * kept so that the tokens themselves match.
  */
 
-const S = PY_SPACE_CLASS;
-const W = PY_WORD_CLASS;
+const S = NLTK_SPACE_CLASS;
+const W = NLTK_WORD_CLASS;
 // Every `\b` of these rules sits next to a letter, so each is a single lookaround.
-const B0 = PY_BOUNDARY_BEFORE_WORD;
-const B1 = PY_BOUNDARY_AFTER_WORD;
+const B0 = NLTK_BOUNDARY_BEFORE_WORD;
+const B1 = NLTK_BOUNDARY_AFTER_WORD;
 /** Python `$` without MULTILINE: the end, or just before a final newline. */
 const END = '(?=\\n?$)';
 

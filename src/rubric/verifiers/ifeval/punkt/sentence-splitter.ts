@@ -1,4 +1,5 @@
-import { PY_SPACE_CLASS, pyRstrip, pyStrip } from '../py-text.ts';
+import { NLTK_LETTER_CLASS, NLTK_SPACE_CLASS } from '../nltk-text.ts';
+import { pyRstrip, pyStrip } from '../py-text.ts';
 import {
   ABBREVIATIONS,
   COLLOCATIONS,
@@ -23,7 +24,7 @@ import {
  * orthographic heuristic) to turn some decisions over.
  */
 
-const S = PY_SPACE_CLASS;
+const S = NLTK_SPACE_CLASS;
 /** Characters that cannot appear inside a word (the sentence-final `.` excepted). */
 const NON_WORD = `[)";}\\]*:@'({[\\u2018\\u2019\\u201c\\u201d\\xab\\xbb?!]`;
 /** Dashes and ellipses count as one token. */
@@ -44,7 +45,7 @@ const BOUNDARY_REALIGNMENT = new RegExp(
 );
 
 const NUMERIC = /^-?[.,]?\p{Nd}[\p{Nd},.-]*\.?$/u;
-const INITIAL = /^[\p{L}\p{Nl}\p{No}_]\.$/u;
+const INITIAL = new RegExp(`^[${NLTK_LETTER_CLASS}]\\.$`, 'u');
 const ELLIPSIS = /^\.\.+$/;
 const UPPER_CHAR = /^\p{Uppercase}/u;
 const LOWER_CHAR = /^\p{Lowercase}/u;
