@@ -202,10 +202,10 @@ export class RemoteSession {
   async run(options: {
     feeds: Record<string, HostTensor>;
     fetches?: readonly string[];
-    transfer?: boolean;
+    /** true moves every feed; a list moves only the feeds it names. */
+    transfer?: boolean | readonly string[];
   }): Promise<{ outputs: Record<string, HostTensor>; runMs: number }> {
-    const { tensors, buffers } =
-      options.transfer === true ? transferable(options.feeds) : noTransfer(options.feeds);
+    const { tensors, buffers } = splitTransfer(options.feeds, options.transfer);
     const response = await this.host.request(
       {
         kind: 'run',
@@ -228,6 +228,14 @@ export class RemoteSession {
 
 function noTransfer(tensors: Record<string, HostTensor>) {
   return { tensors, buffers: [] as ArrayBuffer[] };
+}
+
+function splitTransfer(feeds: Record<string, HostTensor>, transfer: boolean | readonly string[] | undefined) {
+  if (transfer === undefined || transfer === false) return noTransfer(feeds);
+  if (transfer === true) return transferable(feeds);
+  const names = new Set(transfer);
+  const moved = transferable(Object.fromEntries(Object.entries(feeds).filter(([k]) => names.has(k))));
+  return { tensors: { ...feeds, ...moved.tensors }, buffers: moved.buffers };
 }
 
 function unexpected(response: Response): Error {
