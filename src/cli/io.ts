@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../util/errors.ts';
 
+// A reader that closes the pipe early (`anchorage ... | head`) is not an error: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 /** Writes a line to stdout (the CLI's result channel; logs go to stderr). */
 export function out(line = ''): void {
   process.stdout.write(`${line}\n`);
