@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { z } from 'zod';
+import { addressOf } from './address.ts';
+import { ArtifactNotFoundError, CorruptArtifactError } from './errors.ts';
+import { LocalFolderStore } from './local-store.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'anchorage-store-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshStore = () => new LocalFolderStore({ root: join(root, `s${n++}`) });
+const STORE_MODULE = resolve(import.meta.dirname, 'local-store.ts');
+
+/** Runs `body` (an async function body with `store` and `args` in scope) in a separate Node process. */
+function inChild(options: { root: string; args: unknown; body: string }): {
+  done: Promise<string>;
+  pid: number;
+} {
+  const code = `
+    import { LocalFolderStore } from ${JSON.stringify(STORE_MODULE)};
+    const store = new LocalFolderStore({ root: ${JSON.stringify(options.root)} });
+    const args = ${JSON.stringify(options.args)};
+    const result = await (async () => { ${options.body} })();
+    process.stdout.write(JSON.stringify(result ?? null));
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const done = new Promise<string>((res, rej) =>
+    child.once('exit', (code, signal) =>
+      code === 0 ? res(stdout) : rej(new Error(`child exited ${code ?? signal}: ${stderr}`)),
+    ),
+  );
+  return { done, pid: child.pid ?? -1 };
+}
+
+function objectFiles(storeRoot: string): string[] {
+  const dir = join(storeRoot, 'objects');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((d) => readdirSync(join(dir, d)).map((f) => join(dir, d, f)));
+}
+
+describe('LocalFolderStore objects', () => {
+  it('stores bytes and JSON under their SHA-256, laid out as objects/ab/cdef...', async () => {
+    const store = freshStore();
+    const bytes = new TextEncoder().encode('hello store');
+    const put = await store.putBytes(bytes);
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    assert.deepEqual(put, { address: `sha256:${hex}`, size: bytes.byteLength });
+    assert.ok(existsSync(join(store.root, 'objects', hex.slice(0, 2), hex.slice(2))));
+    assert.deepEqual(Buffer.from(await store.getBytes(put.address)).toString(), 'hello store');
+    assert.equal(await store.has(put.address), true);
+
+    const a = await store.putJson({ b: 1, a: [1, { y: 2, x: null }] });
+    const b = await store.putJson({ a: [1, { x: null, y: 2 }], b: 1 });
+    assert.equal(a.address, b.address, 'canonical JSON: key order does not change the address');
+    const Schema = z.object({ b: z.number() });
+    assert.deepEqual(await store.getJson(a.address, Schema), { b: 1 });
+    await assert.rejects(
+      store.getJson(a.address, z.object({ b: z.string() })),
+      /field b: artifact sha256:[0-9a-f]{64}: .*expected string/,
+    );
+  });
+
+  it('says which address is missing, and rejects malformed addresses', async () => {
+    const store = freshStore();
+    const absent = addressOf(new TextEncoder().encode('never stored'));
+    await assert.rejects(store.getBytes(absent), (err: unknown) => {
+      assert.ok(err instanceof ArtifactNotFoundError);
+      assert.match(
+        err.message,
+        new RegExp(
+          `artifact ${absent} is not in the store at .*s\\d+ \\(no objects/${absent.slice(7, 9)}/${absent.slice(9)}\\)`,
+        ),
+      );
+      return true;
+    });
+    await assert.rejects(
+      store.getBytes('sha256:XYZ'),
+      /expected a content address sha256:<64 lower-case hex digits>, got 'sha256:XYZ'/,
+    );
+    assert.equal(await store.has(absent), false);
+  });
+
+  it('detects stored bytes that no longer match their address', async () => {
+    const store = freshStore();
+    const { address } = await store.putBytes(new TextEncoder().encode('original'));
+    writeFileSync(store.objectPath(address), 'tampered');
+    await assert.rejects(store.getBytes(address), CorruptArtifactError);
+  });
+
+  it('streams files in and out', async () => {
+    const store = freshStore();
+    const src = join(root, 'big.bin');
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    writeFileSync(src, data);
+    const put = await store.putFile(src);
+    assert.deepEqual(put, { address: addressOf(data), size: data.byteLength });
+    const dest = join(root, 'out', 'copy.bin');
+    await store.getFile(put.address, dest);
+    assert.ok(readFileSync(dest).equals(data));
+    await assert.rejects(store.putFile(join(root, 'nope.bin')), /nope\.bin: cannot store file/);
+  });
+
+  it('keeps one intact object when many writers store the same content at once, across processes', async () => {
+    const store = freshStore();
+    const data = randomBytes(1024 * 1024);
+    const dataFile = join(root, 'same-content.bin');
+    writeFileSync(dataFile, data);
+    const children = Array.from({ length: 4 }, () =>
+      inChild({
+        root: store.root,
+        args: dataFile,
+        body: `const bytes = (await import('node:fs')).readFileSync(args); const out = []; for (let i = 0; i < 5; i++) out.push((await store.putBytes(bytes)).address); return out;`,
+      }),
+    );
+    const local = await Promise.all(Array.from({ length: 16 }, () => store.putBytes(data)));
+    const remote = (await Promise.all(children.map((c) => c.done))).flatMap((s) => JSON.parse(s) as string[]);
+    const expected = addressOf(data);
+    for (const address of [...local.map((p) => p.address), ...remote]) assert.equal(address, expected);
+    assert.deepEqual(objectFiles(store.root), [store.objectPath(expected)]);
+    assert.ok(Buffer.from(await store.getBytes(expected)).equals(data));
+    assert.deepEqual(
+      readdirSync(join(store.root, 'tmp')),
+      [],
+      'no temp file is left by writers that finished',
+    );
+  });
+
+  it('is not corrupted by a writer killed mid-write, nor by temp files a crash left behind', async () => {
+    const store = freshStore();
+    // A crash after the temp file was written but before it was moved into place ...
+    const pending = new TextEncoder().encode('pending content');
+    mkdirSync(join(store.root, 'tmp'), { recursive: true });
+    writeFileSync(join(store.root, 'tmp', '999-deadbeef'), pending);
+    // ... and one in the middle of writing it.
+    writeFileSync(join(store.root, 'tmp', '999-cafebabe'), 'pendi');
+    await assert.rejects(store.getBytes(addressOf(pending)), ArtifactNotFoundError);
+    assert.equal((await store.putBytes(pending)).address, addressOf(pending));
+    assert.deepEqual(Buffer.from(await store.getBytes(addressOf(pending))).toString(), 'pending content');
+
+    // A real process killed while it streams a large file in.
+    const src = join(root, 'crash-src.bin');
+    writeFileSync(src, randomBytes(64 * 1024 * 1024));
+    const child = inChild({ root: store.root, args: src, body: 'for (;;) await store.putFile(args);' });
+    const tmp = join(store.root, 'tmp');
+    while (readdirSync(tmp).filter((f) => f.startsWith(`${child.pid}-`)).length === 0) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    process.kill(child.pid, 'SIGKILL');
+    await assert.rejects(child.done, /child exited SIGKILL/);
+    for (const file of objectFiles(store.root)) {
+      const hex = createHash('sha256').update(readFileSync(file)).digest('hex');
+      assert.equal(
+        `${file.slice(-65, -63)}${file.slice(-62)}`,
+        hex,
+        `${file} holds the content its name says`,
+      );
+    }
+    assert.ok(readdirSync(tmp).length >= 2, 'the crashed writers left temp files');
+    for (const f of readdirSync(tmp)) utimesSync(join(tmp, f), new Date(0), new Date(0));
+    assert.ok((await store.cleanTemp({ olderThanMs: 60_000 })) >= 2);
+    assert.deepEqual(readdirSync(tmp), []);
+    assert.deepEqual(Buffer.from(await store.getBytes(addressOf(pending))).toString(), 'pending content');
+  });
+});
