@@ -92,7 +92,7 @@ test('corruption, a missing file and a model mismatch are reported with the file
     await saveCheckpoint({ dir, lora: state, optimizer, step: 3 });
     const adapterPath = join(dir, ADAPTER_FILE);
     const bytes = await readFile(adapterPath);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
     await writeFile(adapterPath, bytes);
     await assert.rejects(loadCheckpoint({ dir, model }), (err: Error) => {
       assert.match(err.message, /adapter\.safetensors/);
