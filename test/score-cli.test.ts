@@ -38,7 +38,8 @@ test('score --input scores the bundled sample set: clean answers high, tricks ve
   assert.equal(byId.get('haiku-sycophant')?.value, 0);
   assert.deepEqual(byId.get('haiku-sycophant')?.explanation.vetoesFired, ['defence.question-praise']);
   assert.ok((byId.get('story-plain')?.value ?? 0) > (byId.get('story-slop')?.value ?? 1));
-  assert.deepEqual(byId.get('grader-injection')?.explanation.vetoesFired, ['defence.grader-instructions']);
+  assert.ok(byId.get('grader-injection')?.explanation.vetoesFired.includes('defence.grader-instructions'));
+  assert.equal(byId.get('grader-injection')?.value, 0);
   assert.equal(byId.get('plain-answer')?.value, 1);
 });
 
