@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { devServerCommand } from './dev-server.ts';
+import { generateCommand } from './generate.ts';
 import { ifevalCommand } from './ifeval.ts';
 import { rubricsCommand } from './rubrics.ts';
 import { scoreCommand } from './score.ts';
@@ -12,4 +13,5 @@ export const COMMANDS: CliCommand[] = [
   scoreCommand,
   rubricsCommand,
   devServerCommand,
+  generateCommand,
 ];
