@@ -4,6 +4,7 @@ import { benchIfevalVerifiers, DEFAULT_IFEVAL_DATA_DIR } from '../../rubric/veri
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { rolloutBench } from './bench-rollout.ts';
 
 /**
  * `anchorage bench <what>`: benchmarks that print figures (never timed tests). Each benchmark is a
@@ -57,7 +58,7 @@ const verifiersBench: BenchSubcommand = {
 };
 
 /** Benchmarks under `anchorage bench`. */
-export const benchSubcommands: BenchSubcommand[] = [verifiersBench];
+export const benchSubcommands: BenchSubcommand[] = [verifiersBench, rolloutBench];
 
 export const benchCommand: CliCommand = {
   name: 'bench',
