@@ -16,18 +16,19 @@ import { randomWeights, tinyConfig, writeModelGguf } from '../src/models/llama/t
 
 /**
  * Our generation graph against llama.cpp on tiny random models written as F32 GGUF files:
- * `llama` (adjacent-pair RoPE, tied embeddings) and `qwen2` (half-split RoPE, q/k/v biases, separate
- * output head). Logits must agree to 1e-4 at every position, for the primitive and the fused form,
+ * `llama` (adjacent-pair RoPE, tied embeddings), `qwen2` (half-split RoPE, q/k/v biases, separate
+ * output head) and `qwen3` (half-split RoPE, per-head RMSNorm of q and k). Logits must agree to 1e-4 at every position, for the primitive and the fused form,
  * and for rows of a left-padded batch.
  */
 const TOLERANCE = 1e-4;
+const SEEDS = { llama: 11, qwen2: 12, qwen3: 13 } as const;
 
 function sequences(vocab: number, seed: number): number[][] {
   const rng = createRng(seed);
   return [40, 23, 7, 1].map((n) => Array.from({ length: n }, () => rng.int(vocab)));
 }
 
-for (const architecture of ['llama', 'qwen2'] as const) {
+for (const architecture of ['llama', 'qwen2', 'qwen3'] as const) {
   describe(`tiny ${architecture} vs llama.cpp (F32 GGUF)`, () => {
     let dir: string;
     let config: LlamaConfig;
@@ -38,7 +39,7 @@ for (const architecture of ['llama', 'qwen2'] as const) {
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), `tiny-${architecture}-`));
       config = tinyConfig({ architecture });
-      weights = randomWeights({ config, rng: createRng(architecture === 'llama' ? 11 : 12) });
+      weights = randomWeights({ config, rng: createRng(SEEDS[architecture]) });
       const path = join(dir, 'tiny.gguf');
       await writeModelGguf({ path, config, weights });
       const oracle = await openLlamaCpp({ modelPath: path, contextSize: 64, vocabSize: config.vocabSize });

@@ -222,7 +222,7 @@ describe('training graph gradients vs PyTorch autograd', { skip }, () => {
       await writeFile(jobPath, JSON.stringify(job));
       await writeTensorFile(inPath, new Map(Object.entries({ ...feeds, ...Object.fromEntries(weights) })));
       await run(PYTHON, [ORACLE, jobPath, inPath, outPath], {
-        env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+        env: { ...process.env, PYTHONWARNINGS: 'ignore', PYTHONDONTWRITEBYTECODE: '1' },
       });
       const torch = await readTensorFile(outPath);
 

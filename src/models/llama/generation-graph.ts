@@ -1,5 +1,4 @@
 import { GraphBuilder } from '../../graph/builder.ts';
-import type { Value } from '../../graph/ir.ts';
 import type { LlamaConfig } from '../config.ts';
 import type { LoraConfig } from './lora.ts';
 import { bindLora, type KvPair, type LlamaContext, llamaForward, llamaLogits } from './model.ts';
@@ -81,11 +80,4 @@ export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuil
     g.output(kv.value, GENERATION_IO.presentValue(layer));
   });
   return g;
-}
-
-/** Graph inputs as the engine must feed them: name, element type, symbolic shape. */
-export function describeInputs(
-  g: GraphBuilder,
-): { name: string; dtype: string; shape: (number | string)[] }[] {
-  return g.inputs.map((v: Value) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] }));
 }

@@ -8,8 +8,16 @@ import { getLlama, type Llama, type LlamaContext, type LlamaModel, type Token } 
 export interface LlamaCppOracle {
   /** Logits after each token of `tokens`, [tokens.length][V]; the history is cleared first. */
   logits(tokens: readonly number[]): Promise<Float32Array[]>;
-  /** `steps` greedy tokens after `prompt`, with the logits that chose each one. */
-  greedy(prompt: readonly number[], steps: number): Promise<{ tokens: number[]; logits: Float32Array[] }>;
+  /** The top-1 token after each token of `tokens` (cheaper than full logits). */
+  topTokens(tokens: readonly number[]): Promise<number[]>;
+  /**
+   * `steps` greedy tokens after `prompt`, with the logits that chose each one, and the logits at
+   * every prompt position (the last of which chose the first token).
+   */
+  greedy(
+    prompt: readonly number[],
+    steps: number,
+  ): Promise<{ tokens: number[]; logits: Float32Array[]; promptLogits: Float32Array[] }>;
   dispose(): Promise<void>;
 }
 
@@ -34,7 +42,7 @@ export async function openLlamaCpp(options: {
       batchSize: options.contextSize,
       sequences: 1,
       flashAttention: false,
-      threads: options.threads ?? 2,
+      threads: options.threads ?? 1,
       experimentalKvCacheKeyType: 'F32',
       experimentalKvCacheValueType: 'F32',
     });
@@ -64,10 +72,25 @@ export async function openLlamaCpp(options: {
       await sequence.clearHistory();
       return evaluate(tokens);
     },
+    async topTokens(tokens) {
+      await sequence.clearHistory();
+      const results = await sequence.controlledEvaluate(
+        tokens.map(
+          (t) =>
+            [t as Token, { generateNext: { logits: { filter: { tokens: [], includeTop: 1 } } } }] as const,
+        ),
+      );
+      return results.map((r) => {
+        const top = r?.next.logits?.keys().next().value;
+        if (top === undefined) throw new Error('llama.cpp returned no top token');
+        return top as number;
+      });
+    },
     async greedy(prompt, steps) {
       await sequence.clearHistory();
       const logits: Float32Array[] = [];
-      let last = (await evaluate(prompt)).at(-1) as Float32Array;
+      const promptLogits = await evaluate(prompt);
+      let last = promptLogits.at(-1) as Float32Array;
       const tokens: number[] = [];
       for (let i = 0; i < steps; i++) {
         logits.push(last);
@@ -75,7 +98,7 @@ export async function openLlamaCpp(options: {
         tokens.push(next);
         if (i + 1 < steps) last = (await evaluate([next]))[0] as Float32Array;
       }
-      return { tokens, logits };
+      return { tokens, logits, promptLogits };
     },
     async dispose() {
       await context?.dispose();

@@ -10,10 +10,10 @@ import type { FloatType } from '../weights.ts';
  * file of it that llama.cpp loads (with a 256-byte GPT-2 style vocabulary plus control tokens).
  */
 export function tinyConfig(
-  options: { architecture?: 'llama' | 'qwen2'; vocabSize?: number } = {},
+  options: { architecture?: 'llama' | 'qwen2' | 'qwen3'; vocabSize?: number } = {},
 ): LlamaConfig {
   const architecture = options.architecture ?? 'llama';
-  const qwen = architecture === 'qwen2';
+  const qwen = architecture !== 'llama';
   return LlamaConfigSchema.parse({
     architecture,
     hiddenSize: 64,
@@ -29,8 +29,8 @@ export function tinyConfig(
     ropeStyle: qwen ? 'half-split' : 'adjacent-pair',
     rmsEps: Math.fround(qwen ? 1e-6 : 1e-5),
     tiedEmbeddings: !qwen,
-    qkvBias: qwen,
-    qkNorm: false,
+    qkvBias: architecture === 'qwen2',
+    qkNorm: architecture === 'qwen3',
     bosTokenId: 256,
     eosTokenId: 257,
   });
