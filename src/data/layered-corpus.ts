@@ -8,6 +8,8 @@ import type { RubricLookup } from '../rubric/lazy-corpus.ts';
  */
 export class LayeredCorpus implements RubricLookup {
   readonly layers: readonly RubricLookup[];
+  /** Id lists of the layers that can give one, read once. */
+  readonly #idSets = new Map<number, Set<string>>();
 
   constructor(layers: readonly RubricLookup[]) {
     this.layers = layers;
@@ -19,6 +21,23 @@ export class LayeredCorpus implements RubricLookup {
       if (found !== undefined) return found;
     }
     return undefined;
+  }
+
+  /**
+   * Whether some layer holds `id`, asking layers that can list their ids (the lazy corpus, whose
+   * `get` of an unknown id parses every file) for the list instead.
+   */
+  has(id: string): boolean {
+    return this.layers.some((layer, i) => {
+      const ids = (layer as { ids?: () => string[] }).ids;
+      if (ids === undefined) return layer.get(id) !== undefined;
+      let known = this.#idSets.get(i);
+      if (known === undefined) {
+        known = new Set(ids.call(layer));
+        this.#idSets.set(i, known);
+      }
+      return known.has(id);
+    });
   }
 
   /** Index of the first layer holding `id`, or -1. */

@@ -71,6 +71,11 @@ describe('prompt files and prompt sets', () => {
     });
     assert.deepEqual(resolved.sources, ['local/haiku-1', 'defence/reward-hacking']);
     assert.equal(set.corpus.get('style/concision')?.value.id, 'style/concision');
+    assert.equal(set.corpus.has('local/haiku-1'), true);
+    assert.equal(set.corpus.has('style/concision'), true);
+    assert.equal(set.corpus.has('style/none-such'), false);
+    assert.equal(set.corpus.findLayer('local/haiku-1'), 0);
+    assert.equal(set.corpus.findLayer('style/concision'), 1);
   });
 
   it('names file, line and field for bad records', () => {

@@ -73,7 +73,13 @@ export function loadPromptSet(options: {
   const seen = new Map<string, LocatedPrompt>();
   sources.forEach((source, i) => {
     const name = sourceName(source);
-    const read = readSource(source);
+    let read: LocatedPrompt[];
+    try {
+      read = readSource(source);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      throw new ValidationError(`source '${name}': ${err.message}`, { location: where(i), cause: err });
+    }
     for (const prompt of read) {
       const prior = seen.get(prompt.record.id);
       if (prior !== undefined) {

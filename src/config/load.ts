@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { PromptSourceConfig } from '../data/sources.ts';
+import { defaultModelPath } from '../models/default-model.ts';
+import { corpusPaths } from '../rubric/default-corpus.ts';
+import { type ErrorLocation, ValidationError } from '../util/errors.ts';
+import { formatFieldPath } from '../util/field-path.ts';
+import { type LocatedDocument, lineAt, parseYamlDocuments } from '../util/yaml-documents.ts';
+import { dataDir } from './data-dir.ts';
+import { DEFAULT_STEPS, type ParsedRunConfig, RunConfigSchema } from './schema.ts';
+import { type StagePlan, stagePlan } from './stages.ts';
+
+/** A validated run configuration with every path absolute and every default filled in. */
+export type RunConfig = Omit<ParsedRunConfig, 'steps' | 'model' | 'rubrics' | 'store'> & {
+  /** Total training steps (the stages' sum when there are stages). */
+  steps: number;
+  model: { path: string; name: string };
+  rubrics: Omit<ParsedRunConfig['rubrics'], 'corpus'> & { corpus: string[] };
+  store: { type: 'local'; path: string };
+};
+
+/** A loaded configuration, with where it came from so later checks can point at its lines. */
+export interface LoadedRunConfig {
+  config: RunConfig;
+  /** The stages in order, overrides merged (one `main` stage when the file has none). */
+  stages: StagePlan[];
+  file: string;
+  /** Line of a field path in the file (the nearest written ancestor's, else 1). */
+  lineOf(path: readonly (string | number)[]): number;
+  /** The location of a field path, for error messages. */
+  where(path: readonly (string | number)[]): ErrorLocation;
+}
+
+/** Reads and validates a run configuration file; errors name the file, line and field. */
+export function loadRunConfig(file: string, options: { env?: NodeJS.ProcessEnv } = {}): LoadedRunConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ValidationError(`cannot read run configuration: ${(cause as Error).message}`, {
+      location: { file },
+      cause,
+    });
+  }
+  return parseRunConfig({ text, file, ...(options.env === undefined ? {} : { env: options.env }) });
+}
+
+/** `loadRunConfig` on text already read; `file` names it in errors and anchors relative paths. */
+export function parseRunConfig(options: {
+  text: string;
+  file: string;
+  env?: NodeJS.ProcessEnv;
+}): LoadedRunConfig {
+  const { text, file, env = process.env } = options;
+  const raw = parseYamlDocuments({ text, file, schema: z.unknown() });
+  if (raw.length > 1) {
+    throw new ValidationError('expected one document in a run configuration, found several', {
+      location: { file, line: raw[1]!.line },
+    });
+  }
+  let located: LocatedDocument<ParsedRunConfig>;
+  if (raw.length === 0) {
+    // An empty file: every default.
+    located = { value: RunConfigSchema.parse({}), file, line: 1, index: 0 };
+  } else {
+    const [doc] = parseYamlDocuments({ text, file, schema: RunConfigSchema, recordLines: () => true });
+    located = doc!;
+  }
+  const lineOf = (path: readonly (string | number)[]) => lineAt(located, path);
+  const where = (path: readonly (string | number)[]): ErrorLocation => ({
+    file,
+    line: lineOf(path),
+    field: formatFieldPath(path),
+  });
+  const parsed = located.value;
+  const config = resolvePaths({ parsed, base: dirname(resolve(file)), env });
+  return { config, stages: stagePlan({ config: parsed, steps: config.steps }), file, lineOf, where };
+}
+
+function resolvePaths(options: { parsed: ParsedRunConfig; base: string; env: NodeJS.ProcessEnv }): RunConfig {
+  const { parsed, base, env } = options;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const modelPath = parsed.model.path === 'default' ? defaultModelPath({ env }) : abs(parsed.model.path);
+  const steps = parsed.stages?.reduce((n, s) => n + s.steps, 0) ?? parsed.steps ?? DEFAULT_STEPS;
+  return {
+    ...parsed,
+    steps,
+    model: { path: modelPath, name: parsed.model.name ?? basename(modelPath, extname(modelPath)) },
+    prompts: { sources: parsed.prompts.sources.map((s) => resolveSource(s, abs)) },
+    rubrics: { ...parsed.rubrics, corpus: parsed.rubrics.corpus?.map(abs) ?? corpusPaths(env) },
+    ...(parsed.judge === undefined ? {} : { judge: { config: abs(parsed.judge.config) } }),
+    store: {
+      type: 'local',
+      path: parsed.store.path === undefined ? join(dataDir({ env }), 'store') : abs(parsed.store.path),
+    },
+  };
+}
+
+function resolveSource(source: PromptSourceConfig, abs: (p: string) => string): PromptSourceConfig {
+  switch (source.type) {
+    case 'jsonl':
+    case 'ifeval':
+    case 'arena-hard':
+      return { ...source, file: abs(source.file) };
+    case 'writingbench':
+      return { ...source, dir: abs(source.dir) };
+    case 'constraint-generator':
+      return source;
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { listAdvantageEstimators } from '../rl/advantages/registry.ts';
+import { aggregations } from '../rl/losses/aggregations.ts';
+import { klEstimators } from '../rl/losses/kl-estimators.ts';
+import { policyLosses } from '../rl/losses/policy-losses.ts';
+
+/** A name that must be registered: the message lists the registered ones. */
+function registered(kind: string, names: () => string[]) {
+  return z.string().superRefine((name, ctx) => {
+    if (!names().includes(name))
+      ctx.addIssue({ code: 'custom', message: `one of the registered ${kind}s: ${names().join(', ')}` });
+  });
+}
+
+/**
+ * RL hyperparameters (DESIGN.md section 6). Names of estimators, losses and aggregations are checked
+ * against the registries in `src/rl`, so a typo fails before a run starts, listing the valid names.
+ */
+export const RlSettings = z.strictObject({
+  /** Responses sampled per prompt (G). */
+  groupSize: z.number().int().min(2).max(1024).default(8),
+  promptsPerStep: z.number().int().min(1).max(100_000).default(8),
+  learningRate: z.number().positive().max(1).default(5e-5),
+  /** Ratio clipped to [1 - clipLow, 1 + clipHigh] (clip-higher: clipHigh > clipLow). */
+  clipLow: z.number().gt(0).lt(1).default(0.2),
+  clipHigh: z.number().gt(0).max(10).default(0.28),
+  /** KL to the reference policy (the base model, LoRA off); 0 turns it off. */
+  klCoefficient: z.number().min(0).default(0),
+  klEstimator: registered('KL estimator', () => klEstimators.names()).default('k3'),
+  advantage: registered('advantage estimator', listAdvantageEstimators).default('grpo'),
+  loss: registered('policy loss', () => policyLosses.names()).default('clipped-ratio'),
+  lossAggregation: registered('loss aggregation', () => aggregations.names()).default('token-mean'),
+  entropyCoefficient: z.number().min(0).default(0),
+  /** Leave out groups whose rewards are all equal (dynamic sampling): they carry no advantage. */
+  dropZeroVarianceGroups: z.boolean().default(true),
+  temperature: z.number().gt(0).max(5).default(1),
+  topP: z.number().gt(0).max(1).default(1),
+  maxNewTokens: z.number().int().min(1).max(32_768).default(256),
+  /** Global gradient-norm clip; AdamW's decoupled weight decay. */
+  maxGradNorm: z.number().positive().default(1),
+  weightDecay: z.number().min(0).default(0),
+});
+export type RlSettings = z.infer<typeof RlSettings>;
+
+/** The same fields, all optional and without defaults: a stage's changes to the run's settings. */
+export const RlOverrides = z.strictObject(withoutDefaults(RlSettings.shape)) as unknown as z.ZodType<
+  Partial<RlSettings>,
+  Partial<z.input<typeof RlSettings>>
+>;
+
+/** Each field of a shape made optional, with its default (if any) removed. */
+export function withoutDefaults(shape: Record<string, z.ZodType>): Record<string, z.ZodType> {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, schema]) => [
+      key,
+      (schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema).optional(),
+    ]),
+  );
+}

@@ -1,0 +1,238 @@
+import { z } from 'zod';
+import { PromptId } from '../data/prompt-record.ts';
+import { PromptSourceConfig, SourceName, sourceName } from '../data/sources.ts';
+import { LoraConfigSchema } from '../models/llama/lora.ts';
+import { RubricId } from '../rubric/schema.ts';
+import { RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
+
+/**
+ * The run configuration: one YAML file, validated here. Every field has a default except what only
+ * the user can know; relative paths are resolved against the file's folder by `loadRunConfig`.
+ * Top-level fields: name, seed, model, lora, prompts, rubrics, judge, rl, steps, checkpointEvery,
+ * evaluation, stages, dataSelection, temporal, store.
+ */
+
+const Name = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,63}$/,
+    'lower-case letters, digits and . _ - (at most 64, starting with a letter or digit)',
+  );
+const TaskQueue = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task-queue name (letters, digits, . _ -)');
+
+export const ModelSettings = z.strictObject({
+  /** A GGUF file or a Hugging Face folder; `default`: the bundled SmolLM2-135M-Instruct. */
+  path: z.string().min(1).default('default'),
+  /** Shown in the Web UI (search attribute ModelName); default: the file or folder name. */
+  name: z.string().min(1).max(200).optional(),
+});
+
+/** LoRA rank, alpha and target projections (q, k, v, o, gate, up, down). */
+export const LoraSettings = z.strictObject({
+  ...LoraConfigSchema.shape,
+  dropout: z.number().min(0).lt(1).default(0),
+});
+
+/** Which prompts a rubric rule applies to: all conditions given must hold; none given means all prompts. */
+export const PromptSelector = z.strictObject({
+  ids: z.array(PromptId).min(1).optional(),
+  /** The prompt has at least one of these tags. */
+  tags: z.array(z.string().min(1)).min(1).optional(),
+  /** The prompt comes from one of these sources (by name). */
+  sources: z.array(SourceName).min(1).optional(),
+  /** The prompt has none of these tags. */
+  excludeTags: z.array(z.string().min(1)).min(1).optional(),
+});
+export type PromptSelector = z.infer<typeof PromptSelector>;
+
+export const RubricRule = z.strictObject({
+  rubric: RubricId,
+  /** Weight of this rubric's reward among the rubrics of a prompt. */
+  weight: z.number().positive().default(1),
+  prompts: PromptSelector.default({}),
+});
+export type RubricRule = z.infer<typeof RubricRule>;
+
+export const RubricSettings = z.strictObject({
+  /** Rubric files and folders; default `ANCHORAGE_RUBRICS` or the bundled `rubrics/`. */
+  corpus: z.array(z.string().min(1)).min(1).optional(),
+  /** Weight of each prompt's own instance rubric; 0 leaves instance rubrics out. */
+  instanceWeight: z.number().min(0).default(1),
+  /** Rubrics attached to prompts by id, tag or source. */
+  apply: z.array(RubricRule).default([]),
+});
+
+export const JudgeSettings = z.strictObject({
+  /** A judge config file (see src/rubric/judge/config.ts); the key comes from its apiKeyEnv. */
+  config: z.string().min(1),
+});
+
+export const EvaluationSettings = z.strictObject({
+  /** Evaluate every N steps (and after the last); 0 turns evaluation off. */
+  every: z.number().int().min(0).default(0),
+  /** Sources to evaluate on; default: every source with role eval or both. */
+  sources: z.array(SourceName).min(1).optional(),
+  maxPrompts: z.number().int().positive().default(100),
+  samplesPerPrompt: z.number().int().positive().default(1),
+  /** 0: greedy. */
+  temperature: z.number().min(0).max(5).default(0),
+  /** Default: rl.maxNewTokens. */
+  maxNewTokens: z.number().int().min(1).max(32_768).optional(),
+});
+
+/** Data selection: score the policy's answers, keep prompts whose mean reward is in a central quantile band. */
+export const DataSelectionSettings = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Keep prompts whose mean reward lies between these quantiles of all prompts' mean rewards. */
+  lowerQuantile: z.number().min(0).max(1).default(0.1),
+  upperQuantile: z.number().min(0).max(1).default(0.9),
+  samplesPerPrompt: z.number().int().min(1).default(4),
+  /** Score at most this many prompts per selection. */
+  maxPrompts: z.number().int().positive().optional(),
+  /** Select once before training, or again before each stage. */
+  when: z.enum(['once', 'each-stage']).default('each-stage'),
+});
+export const DataSelectionOverrides = z.strictObject(
+  withoutDefaults(DataSelectionSettings.shape),
+) as unknown as z.ZodType<Partial<z.infer<typeof DataSelectionSettings>>>;
+
+/** A training stage: its own length, prompts, rubrics and hyperparameter changes. */
+export const StageSettings = z.strictObject({
+  name: Name,
+  description: z.string().optional(),
+  steps: z.number().int().positive(),
+  /** Training sources of this stage (by name); default every source with role train or both. */
+  sources: z.array(SourceName).min(1).optional(),
+  /** Replaces the run's rubric rules during this stage. */
+  rubrics: z
+    .strictObject({ instanceWeight: z.number().min(0).optional(), apply: z.array(RubricRule).optional() })
+    .optional(),
+  rl: RlOverrides.optional(),
+  dataSelection: DataSelectionOverrides.optional(),
+});
+export type StageSettings = z.infer<typeof StageSettings>;
+
+export const TemporalSettings = z.strictObject({
+  /** Default: `TEMPORAL_ADDRESS` or localhost:7233, read when the run starts. */
+  address: z.string().min(1).optional(),
+  namespace: z.string().min(1).optional(),
+  taskQueues: z
+    .strictObject({
+      workflow: TaskQueue.default('anchorage-workflow'),
+      rollout: TaskQueue.default('anchorage-rollout'),
+      judge: TaskQueue.default('anchorage-judge'),
+      trainer: TaskQueue.default('anchorage-trainer'),
+    })
+    .prefault({}),
+  /** Continue the training workflow as new every N steps, keeping its history short. */
+  continueAsNewEvery: z.number().int().positive().default(20),
+});
+
+export const StoreSettings = z.strictObject({
+  type: z.literal('local').default('local'),
+  /** Default: `<data dir>/store` (`ANCHORAGE_DATA_DIR`, else run-data/). */
+  path: z.string().min(1).optional(),
+});
+
+export const RunConfigSchema = z
+  .strictObject({
+    /** Run name; training run ids are `<name>-<timestamp>`. */
+    name: Name.default('run'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    model: ModelSettings.prefault({}),
+    lora: LoraSettings.prefault({}),
+    prompts: z
+      .strictObject({
+        sources: z
+          .array(PromptSourceConfig)
+          .min(1)
+          .prefault([{ type: 'constraint-generator' }]),
+      })
+      .prefault({}),
+    rubrics: RubricSettings.prefault({}),
+    judge: JudgeSettings.optional(),
+    rl: RlSettings.prefault({}),
+    /** Training steps; with stages, the sum of their steps (leave it out, or make it equal). */
+    steps: z.number().int().positive().optional(),
+    checkpointEvery: z.number().int().positive().default(10),
+    evaluation: EvaluationSettings.prefault({}),
+    stages: z.array(StageSettings).min(1).optional(),
+    dataSelection: DataSelectionSettings.prefault({}),
+    temporal: TemporalSettings.prefault({}),
+    store: StoreSettings.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Map<string, number>();
+    c.prompts.sources.forEach((s, i) => {
+      const name = sourceName(s);
+      const prior = names.get(name);
+      if (prior !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prompts', 'sources', i, 'name'],
+          message: `a source name not used already (prompts.sources[${prior}] is '${name}'); set \`name\``,
+        });
+      }
+      names.set(name, i);
+    });
+    const known = [...names.keys()];
+    const checkNames = (list: readonly string[] | undefined, path: (string | number)[]) => {
+      list?.forEach((name, i) => {
+        if (!names.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, i],
+            message: `a prompt source name: one of ${known.join(', ')}`,
+          });
+        }
+      });
+    };
+    checkNames(c.evaluation.sources, ['evaluation', 'sources']);
+    c.rubrics.apply.forEach((r, i) => {
+      checkNames(r.prompts.sources, ['rubrics', 'apply', i, 'prompts', 'sources']);
+    });
+    const stageNames = new Set<string>();
+    c.stages?.forEach((stage, i) => {
+      if (stageNames.has(stage.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'name'],
+          message: `a stage name not used already ('${stage.name}')`,
+        });
+      }
+      stageNames.add(stage.name);
+      checkNames(stage.sources, ['stages', i, 'sources']);
+      stage.rubrics?.apply?.forEach((r, j) => {
+        checkNames(r.prompts.sources, ['stages', i, 'rubrics', 'apply', j, 'prompts', 'sources']);
+      });
+    });
+    if (c.stages !== undefined && c.steps !== undefined) {
+      const total = c.stages.reduce((n, s) => n + s.steps, 0);
+      if (total !== c.steps) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps'],
+          message: `the sum of the stages' steps (${total}), or no \`steps\` at all when stages are given`,
+        });
+      }
+    }
+    if (c.dataSelection.lowerQuantile >= c.dataSelection.upperQuantile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataSelection', 'upperQuantile'],
+        message: 'upperQuantile above lowerQuantile',
+      });
+    }
+  });
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+export type ParsedRunConfig = z.output<typeof RunConfigSchema>;
+
+/** Default number of steps when neither `steps` nor stages say. */
+export const DEFAULT_STEPS = 100;

@@ -1,0 +1,62 @@
+import type { RlSettings } from './rl.ts';
+import type { ParsedRunConfig, RubricRule } from './schema.ts';
+
+/** One stage with the run's settings and the stage's overrides merged: what a workflow runs. */
+export interface StagePlan {
+  name: string;
+  /** Index of the stage in `stages` (0 when the run has none). */
+  index: number;
+  /** First global step of the stage (0-based) and how many steps it runs. */
+  startStep: number;
+  steps: number;
+  /** Training sources (by name). */
+  sources: string[];
+  rubrics: { instanceWeight: number; apply: RubricRule[] };
+  rl: RlSettings;
+  dataSelection: ParsedRunConfig['dataSelection'];
+}
+
+/**
+ * The stages of a run in order. A run without `stages` has one stage, `main`, of `steps` steps over
+ * every training source.
+ */
+export function stagePlan(options: { config: ParsedRunConfig; steps: number }): StagePlan[] {
+  const { config, steps } = options;
+  const trainSources = config.prompts.sources.filter((s) => s.role !== 'eval').map((s) => s.name ?? s.type);
+  if (config.stages === undefined) {
+    return [
+      {
+        name: 'main',
+        index: 0,
+        startStep: 0,
+        steps,
+        sources: trainSources,
+        rubrics: { instanceWeight: config.rubrics.instanceWeight, apply: config.rubrics.apply },
+        rl: config.rl,
+        dataSelection: config.dataSelection,
+      },
+    ];
+  }
+  let start = 0;
+  return config.stages.map((stage, index) => {
+    const plan: StagePlan = {
+      name: stage.name,
+      index,
+      startStep: start,
+      steps: stage.steps,
+      sources: stage.sources ?? trainSources,
+      rubrics: {
+        instanceWeight: stage.rubrics?.instanceWeight ?? config.rubrics.instanceWeight,
+        apply: stage.rubrics?.apply ?? config.rubrics.apply,
+      },
+      rl: { ...config.rl, ...stripUndefined(stage.rl ?? {}) },
+      dataSelection: { ...config.dataSelection, ...stripUndefined(stage.dataSelection ?? {}) },
+    };
+    start += stage.steps;
+    return plan;
+  });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
