@@ -1,10 +1,16 @@
+import type { GraphBuilder } from '../graph/builder.ts';
 import { emitModel } from '../graph/onnx/model.ts';
 import type { HostTensor } from '../graph/tensor.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import { buildGenerationGraph } from '../models/llama/generation-graph.ts';
 import { type LoraConfig, LoraConfigSchema } from '../models/llama/lora.ts';
+import { buildLogprobGraph } from '../models/llama/logprob-graph.ts';
+import { buildTrainingGraph, type TrainingGraph } from '../models/llama/training-graph.ts';
 import { loadWeights } from '../models/llama/weights.ts';
 import type { TextTokenizer } from '../models/tokenizer/text-tokenizer.ts';
+import { type PolicyObjective, PolicyObjectiveSchema } from '../rl/losses/objective.ts';
+import { type AdamWConfigInput, AdamWConfigSchema, createAdamWState } from '../rl/optim/adamw.ts';
+import { ValidationError } from '../util/errors.ts';
 import { logger } from '../util/logger.ts';
 import {
   type CheckpointManifest,
@@ -14,13 +20,23 @@ import {
 } from './checkpoint.ts';
 import { type GenerationStats, generateTokens } from './generate.ts';
 import { type RemoteSession, SessionHost } from './host/session-host.ts';
+import { computeLogprobs } from './logprobs.ts';
 import { initLoraState, type LoraState, loraFeeds } from './lora-state.ts';
 import { openModel } from './model-files.ts';
 import { encodePrompt, type Prompt, PromptSchema, responseText } from './prompts.ts';
 import type { FinishReason } from './sampling/batch-sampler.ts';
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
+import type { PromptResponse } from './scored-batch.ts';
+import { type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
 
 const log = logger('policy');
+
+interface CachedSession {
+  session: RemoteSession;
+  withLora: boolean;
+  /** The adapter version bound to the session (-1: none yet). */
+  loraVersion: number;
+}
 
 /** One generated response. */
 export interface GenerationResult {
@@ -53,7 +69,9 @@ export class Policy {
   optimizer: OptimizerSnapshot | undefined;
   /** Optimizer steps taken (restored from checkpoints). */
   step = 0;
-  private generation: { session: RemoteSession; withLora: boolean; loraVersion: number } | undefined;
+  private generation: CachedSession | undefined;
+  private scoring: CachedSession | undefined;
+  private readonly training = new Map<string, { session: RemoteSession; graph: TrainingGraph }>();
   /** Bumped whenever the adapter values change, so bound copies get refreshed. */
   private loraVersion = 0;
 
@@ -128,7 +146,7 @@ export class Policy {
       prompts: promptIds,
       params,
       stopIds: this.tokenizer.stopIds,
-      padId: this.tokenizer.padId ?? this.tokenizer.eosId ?? 0,
+      padId: this.padId,
       ...(options.streams === undefined ? {} : { streams: options.streams }),
     });
     const results = sequences.map((s, i) => ({
@@ -146,32 +164,168 @@ export class Policy {
     return { results, stats };
   }
 
-  private async generationSession(): Promise<RemoteSession> {
-    const withLora = this.lora !== undefined;
-    if (this.generation !== undefined && this.generation.withLora !== withLora) {
-      await this.generation.session.release();
-      this.generation = undefined;
-    }
-    if (this.generation === undefined) {
-      const started = performance.now();
-      const graph = buildGenerationGraph({
+  /**
+   * Per-token log-probs and entropies of given responses (teacher forcing). `reference` scores
+   * with the base model (LoRA off), the reference policy of the KL term. `temperature` divides the
+   * logits first (1 = the raw model, matching the sampler's `logprobs`).
+   */
+  async logprobs(options: {
+    sequences: readonly PromptResponse[];
+    reference?: boolean;
+    temperature?: number;
+    microBatchSize?: number;
+  }): Promise<{ logprobs: number[][]; entropies: number[][] }> {
+    this.scoring = await this.cachedSession(this.scoring, 'scoring', (lora) =>
+      buildLogprobGraph({
         config: this.config,
         weights: this.weights,
-        ...(this.lora === undefined ? {} : { lora: this.lora.config }),
+        ...(lora === undefined ? {} : { lora }),
+      }),
+    );
+    return computeLogprobs({
+      session: this.scoring.session,
+      sequences: options.sequences,
+      padId: this.padId,
+      ...(this.scoring.withLora ? { loraScale: options.reference === true ? 0 : 1 } : {}),
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.microBatchSize === undefined ? {} : { microBatchSize: options.microBatchSize }),
+    });
+  }
+
+  /**
+   * One policy-gradient step on the LoRA adapters (see `trainStep`): loss and gradients from the
+   * training graph for `objective`, global-norm clipping at `maxGradNorm` (default 1), AdamW.
+   * Reference log-probs are computed here when kl_coef is not 0 and the batch lacks them. On a
+   * non-finite loss or gradient the step is refused (NonFiniteError) and nothing changes.
+   */
+  async trainStep(options: {
+    sequences: readonly TrainSequence[];
+    objective?: Partial<PolicyObjective>;
+    /** Scalar hyperparameters (clip_low, clip_high, kl_coef, entropy_coef); defaults from the loss registry. */
+    hyper?: Readonly<Record<string, number>>;
+    /** AdamW hyperparameters; default: those of the loaded optimizer state. */
+    optimizer?: AdamWConfigInput;
+    maxGradNorm?: number;
+    temperature?: number;
+    microBatchSize?: number;
+    /** Compute reference log-probs even when kl_coef is 0, to report the KL (one more forward pass). */
+    measureKl?: boolean;
+  }): Promise<TrainStepResult> {
+    const lora = this.lora;
+    if (lora === undefined)
+      throw new ValidationError('the policy has no LoRA adapters to train (load it with `lora`)');
+    const objective = PolicyObjectiveSchema.parse(options.objective ?? {});
+    const { session, graph } = await this.trainingSession(objective, lora);
+    const hyper: Record<string, number> = {};
+    for (const h of graph.hyperparameters) hyper[h.name] = options.hyper?.[h.name] ?? h.defaultValue;
+    const unknown = Object.keys(options.hyper ?? {}).filter((k) => !(k in hyper));
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        `unknown hyperparameter(s) ${unknown.join(', ')}; this objective takes ${Object.keys(hyper).join(', ')}`,
+      );
+    }
+    let sequences = options.sequences;
+    const wantRef = (hyper['kl_coef'] ?? 0) !== 0 || options.measureKl === true;
+    if (wantRef && sequences.some((s) => s.refLogprobs === undefined)) {
+      const ref = await this.logprobs({
+        sequences,
+        reference: true,
+        ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      });
+      sequences = sequences.map((s, i) => ({
+        ...s,
+        refLogprobs: s.refLogprobs ?? (ref.logprobs[i] as number[]),
+      }));
+    }
+    const configInput = options.optimizer ?? this.optimizer?.config;
+    if (configInput === undefined)
+      throw new ValidationError('optimizer: give AdamW hyperparameters (at least lr)');
+    const config = AdamWConfigSchema.parse(configInput);
+    const state = this.optimizer?.state ?? createAdamWState(Object.fromEntries(lora.tensors));
+    const result = await trainStep({
+      session,
+      aggregation: objective.aggregation,
+      hyper,
+      lora,
+      optimizer: { state, config },
+      sequences,
+      padId: this.padId,
+      maxGradNorm: options.maxGradNorm ?? 1,
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.microBatchSize === undefined ? {} : { microBatchSize: options.microBatchSize }),
+    });
+    this.optimizer = { state, config };
+    this.step = result.step;
+    this.loraChanged();
+    return result;
+  }
+
+  private get padId(): number {
+    return this.tokenizer.padId ?? this.tokenizer.eosId ?? 0;
+  }
+
+  private async trainingSession(objective: PolicyObjective, lora: LoraState) {
+    const key = JSON.stringify({ objective, lora: lora.config });
+    let entry = this.training.get(key);
+    if (entry === undefined) {
+      const started = performance.now();
+      const graph = buildTrainingGraph({
+        config: this.config,
+        weights: this.weights,
+        trainable: 'lora',
+        lora: lora.config,
+        objective,
+        advantages: 'sequence',
       });
       const session = await this.host.createSession({
-        model: emitModel({ graph }),
+        model: emitModel({ graph: graph.graph }),
         transfer: true,
-        name: 'generation',
       });
-      this.generation = { session, withLora, loraVersion: -1 };
-      log.info({ ms: Math.round(performance.now() - started), withLora }, 'generation session ready');
+      entry = { session, graph };
+      this.training.set(key, entry);
+      log.info({ ms: Math.round(performance.now() - started), objective }, 'training session ready');
     }
-    if (this.lora !== undefined && this.generation.loraVersion !== this.loraVersion) {
-      await this.generation.session.bind({ feeds: loraFeeds(this.lora) });
-      this.generation.loraVersion = this.loraVersion;
-    }
+    return entry;
+  }
+
+  private async generationSession(): Promise<RemoteSession> {
+    this.generation = await this.cachedSession(this.generation, 'generation', (lora) =>
+      buildGenerationGraph({
+        config: this.config,
+        weights: this.weights,
+        ...(lora === undefined ? {} : { lora }),
+      }),
+    );
     return this.generation.session;
+  }
+
+  /**
+   * A session whose graph depends only on whether LoRA is on: rebuilt when that changes, LoRA
+   * values re-bound when they changed since the last call.
+   */
+  private async cachedSession(
+    cached: CachedSession | undefined,
+    name: string,
+    build: (lora: LoraConfig | undefined) => GraphBuilder,
+  ): Promise<CachedSession> {
+    const withLora = this.lora !== undefined;
+    let entry = cached;
+    if (entry !== undefined && entry.withLora !== withLora) {
+      await entry.session.release();
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      const started = performance.now();
+      const graph = build(this.lora?.config);
+      const session = await this.host.createSession({ model: emitModel({ graph }), transfer: true, name });
+      entry = { session, withLora, loraVersion: -1 };
+      log.info({ ms: Math.round(performance.now() - started), withLora }, `${name} session ready`);
+    }
+    if (this.lora !== undefined && entry.loraVersion !== this.loraVersion) {
+      await entry.session.bind({ feeds: loraFeeds(this.lora) });
+      entry.loraVersion = this.loraVersion;
+    }
+    return entry;
   }
 
   /** Writes adapters and optimizer state (atomic; an existing checkpoint folder is returned as is). */
@@ -179,7 +333,7 @@ export class Policy {
     dir: string;
     metadata?: Readonly<Record<string, string>>;
   }): Promise<{ dir: string; manifest: CheckpointManifest; existed: boolean }> {
-    if (this.lora === undefined) throw new Error('the policy has no LoRA adapters to save');
+    if (this.lora === undefined) throw new ValidationError('the policy has no LoRA adapters to save');
     return saveCheckpoint({
       dir: options.dir,
       lora: this.lora,
