@@ -73,6 +73,19 @@ const CASES: Case[] = [
     hyper: { clip_low: 0.1, clip_high: 0.3, kl_coef: 0.05, entropy_coef: 0.01 },
   },
   {
+    label: 'qwen3 (q/k norm, partial RoPE on 8 of 16 dims), LoRA on k/o/gate/up, token-mean, k3',
+    config: tinyConfig({ architecture: 'qwen3', ropeDim: 8 }),
+    trainable: 'lora',
+    lora: LoraConfigSchema.parse({ rank: 3, alpha: 3, targets: ['k', 'o', 'gate', 'up'] }),
+    objective: PolicyObjectiveSchema.parse({
+      loss: 'clipped-ratio',
+      aggregation: 'token-mean',
+      klEstimator: 'k3',
+    }),
+    advantages: 'sequence',
+    hyper: { clip_low: 0.2, clip_high: 0.2, kl_coef: 0.3 },
+  },
+  {
     label: 'llama full fine-tuning, policy gradient, k1',
     config: tinyConfig({ architecture: 'llama' }),
     trainable: 'full',

@@ -106,6 +106,9 @@ def forward(p, cfg, ids, attn):
         q = p.linear(h, n("attn_q.weight"), n("attn_q.bias")).view(B, T, H, D).transpose(1, 2)
         k = p.linear(h, n("attn_k.weight"), n("attn_k.bias")).view(B, T, KV, D).transpose(1, 2)
         v = p.linear(h, n("attn_v.weight"), n("attn_v.bias")).view(B, T, KV, D).transpose(1, 2)
+        if cfg["qkNorm"]:  # Qwen3: RMSNorm over each head's q and k before RoPE
+            q = rms_norm(q, p.w[n("attn_q_norm.weight")], cfg["rmsEps"])
+            k = rms_norm(k, p.w[n("attn_k_norm.weight")], cfg["rmsEps"])
         q = rope(q, pos, cfg["ropeBase"], cfg["ropeDim"])
         k = rope(k, pos, cfg["ropeBase"], cfg["ropeDim"])
         k = k.repeat_interleave(H // KV, dim=1)

@@ -10,7 +10,7 @@ import type { FloatType } from '../weights.ts';
  * file of it that llama.cpp loads (with a 256-byte GPT-2 style vocabulary plus control tokens).
  */
 export function tinyConfig(
-  options: { architecture?: 'llama' | 'qwen2' | 'qwen3'; vocabSize?: number } = {},
+  options: { architecture?: 'llama' | 'qwen2' | 'qwen3'; vocabSize?: number; ropeDim?: number } = {},
 ): LlamaConfig {
   const architecture = options.architecture ?? 'llama';
   const qwen = architecture !== 'llama';
@@ -25,7 +25,7 @@ export function tinyConfig(
     vocabSize: options.vocabSize ?? 260,
     contextLength: 128,
     ropeBase: qwen ? 1000000 : 10000,
-    ropeDim: 16,
+    ropeDim: options.ropeDim ?? 16,
     ropeStyle: qwen ? 'half-split' : 'adjacent-pair',
     rmsEps: Math.fround(qwen ? 1e-6 : 1e-5),
     tiedEmbeddings: !qwen,
