@@ -60,6 +60,8 @@ export function parseRubrics(options: {
   text: string;
   file: string;
   onError?: (error: ValidationError) => void;
+  /** Line of the file where `text` starts, when it is one document cut out of a larger file. */
+  firstLine?: number;
 }): LocatedRubric[] {
   return parseYamlDocuments({ ...options, schema: RubricFile, recordLines: rubricLinePaths });
 }

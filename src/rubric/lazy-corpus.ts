@@ -51,9 +51,10 @@ export class LazyRubricCorpus implements RubricLookup {
     if (cached !== undefined) return cached;
     const span = this.#spans.get(id);
     if (span === undefined) return this.#fallback(id);
-    // Blank lines in front keep the parser's line numbers equal to the file's.
-    const text = '\n'.repeat(span.line - 1) + span.text.slice(span.start, span.end);
-    for (const rubric of parseRubrics({ text, file: span.file })) this.#parsed.set(rubric.value.id, rubric);
+    const text = span.text.slice(span.start, span.end);
+    for (const rubric of parseRubrics({ text, file: span.file, firstLine: span.line })) {
+      this.#parsed.set(rubric.value.id, rubric);
+    }
     return this.#parsed.get(id) ?? this.#fallback(id);
   }
 

@@ -32,13 +32,15 @@ export function parseYamlDocuments<S extends z.ZodType>(options: {
   onError?: (error: ValidationError) => void;
   /** Which field paths to record in `lines` (none by default). */
   recordLines?: (path: readonly (string | number)[]) => boolean;
+  /** Line of the file where `text` starts, when `text` is a slice of a larger file (default 1). */
+  firstLine?: number;
 }): LocatedDocument<z.output<S>>[] {
-  const { text, file, schema, onError, recordLines } = options;
+  const { text, file, schema, onError, recordLines, firstLine = 1 } = options;
   const report = (error: ValidationError): void => {
     if (onError === undefined) throw error;
     onError(error);
   };
-  const lineCounter = new LineCounter();
+  const lineCounter = offsetLineCounter(firstLine);
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   if (!Array.isArray(docs)) return []; // an empty stream
   const out: LocatedDocument<z.output<S>>[] = [];
@@ -72,6 +74,19 @@ export function parseYamlDocuments<S extends z.ZodType>(options: {
     out.push(located);
   });
   return out;
+}
+
+/** A line counter whose lines are shifted so a slice of a file reports the file's line numbers. */
+function offsetLineCounter(firstLine: number): LineCounter {
+  const counter = new LineCounter();
+  if (firstLine !== 1) {
+    const linePos = counter.linePos;
+    counter.linePos = (offset: number) => {
+      const pos = linePos(offset);
+      return { line: pos.line + firstLine - 1, col: pos.col };
+    };
+  }
+  return counter;
 }
 
 function issueError(options: {
