@@ -5,6 +5,7 @@ import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 import { rolloutBench } from './bench-rollout.ts';
+import { trainBench } from './bench-train.ts';
 
 /**
  * `anchorage bench <what>`: benchmarks that print figures (never timed tests). Each benchmark is a
@@ -58,7 +59,7 @@ const verifiersBench: BenchSubcommand = {
 };
 
 /** Benchmarks under `anchorage bench`. */
-export const benchSubcommands: BenchSubcommand[] = [verifiersBench, rolloutBench];
+export const benchSubcommands: BenchSubcommand[] = [verifiersBench, rolloutBench, trainBench];
 
 export const benchCommand: CliCommand = {
   name: 'bench',

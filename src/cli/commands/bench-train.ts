@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { benchTrain } from '../../engine/bench/train-bench.ts';
+import { requireDefaultModel } from '../../models/default-model.ts';
+import { ValidationError } from '../../util/errors.ts';
+import { numberFlag, out } from '../io.ts';
+import type { BenchSubcommand } from './bench.ts';
+
+const TrainOptions = z.object({
+  model: z.string().optional(),
+  batch: z.string().default('8'),
+  seqLen: z.string().default('256'),
+  loraRank: z.string().default('16'),
+  steps: z.string().default('3'),
+  threads: z.string().default('1'),
+  peer: z.string().optional(),
+  peerThreads: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+const int = (value: string, flag: string, min = 1) => numberFlag(value, flag, { min, integer: true });
+
+export const trainBench: BenchSubcommand = {
+  name: 'train',
+  register(bench: Command) {
+    bench
+      .command('train')
+      .description('training-step tokens/s (forward, backward, AdamW) with LoRA; optionally vs PyTorch CPU')
+      .option('--model <path>', 'GGUF file or model folder (default: the SmolLM2 model from setup)')
+      .option('--batch <n>', 'sequences per step', '8')
+      .option('--seq-len <n>', 'tokens per sequence (prompt + response)', '256')
+      .option('--lora-rank <n>', 'LoRA rank on every projection', '16')
+      .option('--steps <n>', 'timed steps after one warm-up step', '3')
+      .option('--threads <n>', 'ONNX Runtime intra-op threads', '1')
+      .option('--peer <name>', "also run the same step in 'torch' (needs .tools/torch-venv)")
+      .option('--peer-threads <n>', 'threads for the peer (default: --threads)')
+      .option('--json', 'print one JSON object')
+      .action(async (raw: unknown) => {
+        const options = TrainOptions.parse(raw);
+        if (options.peer !== undefined && options.peer !== 'torch') {
+          throw new ValidationError(`--peer: expected 'torch', got '${options.peer}'`);
+        }
+        const r = await benchTrain({
+          model: options.model ?? requireDefaultModel(),
+          batch: int(options.batch, '--batch'),
+          seqLen: int(options.seqLen, '--seq-len', 2),
+          loraRank: int(options.loraRank, '--lora-rank'),
+          steps: int(options.steps, '--steps'),
+          threads: int(options.threads, '--threads'),
+          ...(options.peer === undefined ? {} : { peer: 'torch' as const }),
+          ...(options.peerThreads === undefined
+            ? {}
+            : { peerThreads: int(options.peerThreads, '--peer-threads') }),
+        });
+        if (options.json) {
+          out(JSON.stringify(r));
+          return;
+        }
+        const ms = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0);
+        out(
+          `train: ${r.batch} x ${r.seqLen} tokens, LoRA rank ${r.loraRank}, ${r.steps} timed steps, ${r.model}`,
+        );
+        out(
+          `  ${r.ours.engine}, ${r.ours.threads} thread(s): ${r.ours.tokensPerSecond.toFixed(1)} tok/s, ` +
+            `${ms(r.ours.stepMs)} ms/step (graph ${r.ours.forwardBackwardMs.toFixed(0)}, AdamW ${r.ours.optimizerMs.toFixed(0)}), ` +
+            `peak RSS ${r.ours.peakRssMb.toFixed(0)} MB, ${r.ours.achievedGflops.toFixed(1)} GFLOP/s`,
+        );
+        if (r.peer !== undefined && r.ratio !== undefined) {
+          out(
+            `  ${r.peer.engine}, ${r.peer.threads} thread(s): ${r.peer.tokensPerSecond.toFixed(1)} tok/s, ` +
+              `${ms(r.peer.stepMs)} ms/step, peak RSS ${r.peer.peakRssMb.toFixed(0)} MB, ${r.peer.achievedGflops.toFixed(1)} GFLOP/s`,
+          );
+          out(`  ratio (ours / torch): ${r.ratio.toFixed(2)}`);
+          out(`  losses ours  ${r.ours.losses.map((l) => l.toFixed(5)).join(' ')}`);
+          out(`  losses torch ${r.peer.losses.map((l) => l.toFixed(5)).join(' ')}`);
+        }
+        out(
+          `  machine GEMM (ORT float32, ${r.ours.threads} thread(s)): ${r.gemmGflops.toFixed(1)} GFLOP/s; ` +
+            `${(r.flopsPerStep / 1e9).toFixed(0)} GFLOP per step`,
+        );
+        out(`  load average ${r.loadAverage[0].toFixed(1)} -> ${r.loadAverage[1].toFixed(1)} (2 cores)`);
+      });
+  },
+};
