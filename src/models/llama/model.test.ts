@@ -5,11 +5,15 @@ import { emitModel } from '../../graph/onnx/model.ts';
 import { createRng } from '../../graph/random.ts';
 import { createSession, runSession } from '../../graph/runtime.ts';
 import { fromData, type HostTensor, tensor } from '../../graph/tensor.ts';
+import { GraphBuilder } from '../../graph/builder.ts';
+import type { Value } from '../../graph/ir.ts';
 import { buildGenerationGraph, GENERATION_IO } from './generation-graph.ts';
 import { buildLogprobGraph } from './logprob-graph.ts';
 import { initLora, LoraConfigSchema, loraSlots } from './lora.ts';
+import { type LlamaContext, llamaForward, llamaLogits } from './model.ts';
 import { greedyGenerate, leftPad, maxAbsDiff, promptLogits } from './testing/generation-runner.ts';
 import { randomWeights, tinyConfig } from './testing/tiny-llama.ts';
+import { frozenWeights } from './weights.ts';
 
 const config = tinyConfig();
 const weights = randomWeights({ config, rng: createRng(3) });
@@ -194,5 +198,45 @@ describe('log-prob graph', () => {
     }
     await gen.release();
     await lp.release();
+  });
+});
+
+describe('projection hook', () => {
+  it('replaces x Wᵀ for the weights it handles (here: MatMul with a transposed copy), biases and head included', async () => {
+    const qwen = tinyConfig({ architecture: 'qwen2' });
+    const qwenWeights = randomWeights({ config: qwen, rng: createRng(21) });
+    const build = (hooked: boolean) => {
+      const g = new GraphBuilder();
+      const inputIds = g.input({ name: 'input_ids', dtype: 'int64', shape: ['B', 'T'] });
+      const attentionMask = g.input({ name: 'attention_mask', dtype: 'int64', shape: ['B', 'T'] });
+      const weights = frozenWeights({ g, config: qwen, tensors: qwenWeights, dtype: 'float32' });
+      const handled: string[] = [];
+      const project = (x: Value, weight: string): Value | undefined => {
+        if (!weight.endsWith('attn_q.weight') && weight !== 'output.weight') return undefined;
+        handled.push(weight);
+        return g.matmul(x, g.transpose(weights.get(weight), [1, 0]));
+      };
+      const ctx: LlamaContext = {
+        g,
+        config: qwen,
+        dtype: 'float32',
+        weights,
+        fused: false,
+        ...(hooked ? { project } : {}),
+      };
+      const { hidden } = llamaForward(ctx, { inputIds, attentionMask });
+      g.output(llamaLogits(ctx, hidden), 'logits');
+      return { g, handled };
+    };
+    const { ids, mask } = leftPad(PROMPTS);
+    const run = async (g: GraphBuilder) => {
+      const s = await createSession({ model: emitModel({ graph: g }) });
+      const out = await runSession({ session: s, feeds: { input_ids: ids, attention_mask: mask } });
+      await s.release();
+      return out['logits']?.data as Float32Array;
+    };
+    const hooked = build(true);
+    assert.deepEqual(hooked.handled, ['blk.0.attn_q.weight', 'blk.1.attn_q.weight', 'output.weight']);
+    assert.ok(maxAbsDiff([await run(hooked.g)], [await run(build(false).g)]) < 1e-4);
   });
 });

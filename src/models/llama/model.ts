@@ -24,6 +24,11 @@ export interface LlamaContext {
   readonly weights: WeightBinding;
   readonly lora?: LoraBinding;
   readonly fused: boolean;
+  /**
+   * Computes x Wᵀ for a base weight instead of Gemm(transB) when it returns a value: the hook for
+   * quantised inference projections (x [N, in] -> [N, out]). Biases and LoRA are added after it.
+   */
+  readonly project?: (x: Value, weight: string) => Value | undefined;
 }
 
 /** The LoRA graph inputs: `lora_scale` and an (A, B) pair per adapted weight. */
@@ -66,9 +71,11 @@ export interface KvPair {
 /** x W^T (+ bias) (+ scale · (x A^T) B^T): [N, in] -> [N, out]. */
 function linear(ctx: LlamaContext, x: Value, weight: string, bias?: string): Value {
   const { g } = ctx;
-  const w = ctx.weights.get(weight); // [out, in]
+  const projected = ctx.project?.(x, weight);
   const c = bias === undefined ? {} : { c: ctx.weights.get(bias) };
-  const y = g.gemm({ a: x, b: w, transB: true, ...c }); // [N, out]
+  let y: Value; // [N, out]
+  if (projected === undefined) y = g.gemm({ a: x, b: ctx.weights.get(weight), transB: true, ...c });
+  else y = c.c === undefined ? projected : g.add(projected, c.c);
   const adapter = ctx.lora?.adapters.get(weight);
   if (adapter === undefined || ctx.lora === undefined) return y;
   const down = g.mul(g.gemm({ a: x, b: adapter.a, transB: true }), ctx.lora.scale); // [N, r]
@@ -217,9 +224,9 @@ export function llamaForward(
 /** The output head: hidden [..., C] -> logits [..., V], with the tied embedding or `output.weight`. */
 export function llamaLogits(ctx: LlamaContext, hidden: Value): Value {
   const { g, config } = ctx;
-  const head = ctx.weights.get(config.tiedEmbeddings ? 'token_embd.weight' : 'output.weight'); // [V, C]
+  const head = config.tiedEmbeddings ? 'token_embd.weight' : 'output.weight'; // [V, C]
   const rows = hidden.shape.length === 2 ? hidden : g.reshape(hidden, [-1, config.hiddenSize]); // [M, C]
-  const logits = g.gemm({ a: rows, b: head, transB: true }); // [M, V]
+  const logits = ctx.project?.(rows, head) ?? g.gemm({ a: rows, b: ctx.weights.get(head), transB: true }); // [M, V]
   if (hidden.shape.length === 2) return logits;
   return g.reshape(logits, [...hidden.shape.slice(0, -1), config.vocabSize]); // [..., V]
 }
