@@ -36,6 +36,10 @@ export async function generateTokens(options: {
   /** One random stream per prompt (default: its index); see BatchSampler. */
   streams?: readonly number[];
   padId?: number;
+  /** Called after every step (prefill and each decode step), e.g. to heartbeat an activity. */
+  onStep?: (progress: { step: number; active: number; newTokens: number }) => void;
+  /** Checked between steps: an aborted signal stops generation with its reason. */
+  signal?: AbortSignal;
 }): Promise<{ sequences: SampledSequence[]; stats: GenerationStats }> {
   const { session, config, prompts, params } = options;
   const longest = Math.max(0, ...prompts.map((p) => p.length));
@@ -82,6 +86,7 @@ export async function generateTokens(options: {
     runMs: 0,
   };
   for (let step = 0; rows.length > 0; step++) {
+    options.signal?.throwIfAborted();
     const started = performance.now();
     // The cache moves to the worker and back without copies; the mask stays here for growing.
     const { outputs, runMs } = await session.run({ feeds, fetches, transfer: cacheNames });
@@ -111,6 +116,7 @@ export async function generateTokens(options: {
       stats.decodeMs += elapsed;
       stats.decodeSteps += 1;
     }
+    options.onStep?.({ step, active: rows.length, newTokens: stats.newTokens });
   }
   return { sequences: sampler.results(), stats };
 }

@@ -65,3 +65,34 @@ test('a policy generates from ids and text; LoRA adapters change the output and 
     await policy.close();
   }
 });
+
+test('batches of any size give the same sequences; an aborted signal stops generation', async () => {
+  const policy = await Policy.load({ model: modelPath });
+  try {
+    const many = Array.from({ length: 5 }, (_, i) => ({ ids: [256, 10 + i, 20 + i] }));
+    const sampling = { temperature: 1, maxNewTokens: 5, seed: 8 };
+    const whole = await policy.generate({ prompts: many, sampling });
+    const split = await policy.generate({ prompts: many, sampling, batchSize: 2 });
+    assert.deepEqual(
+      split.results.map((r) => r.tokenIds),
+      whole.results.map((r) => r.tokenIds),
+    );
+    const steps: number[] = [];
+    const controller = new AbortController();
+    await assert.rejects(
+      policy.generate({
+        prompts: many,
+        sampling,
+        signal: controller.signal,
+        onStep: ({ step }) => {
+          steps.push(step);
+          if (step === 1) controller.abort(new Error('cancelled by the workflow'));
+        },
+      }),
+      /cancelled by the workflow/,
+    );
+    assert.deepEqual(steps, [0, 1]);
+  } finally {
+    await policy.close();
+  }
+});

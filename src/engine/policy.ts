@@ -24,7 +24,7 @@ import { computeLogprobs } from './logprobs.ts';
 import { initLoraState, type LoraState, loraFeeds } from './lora-state.ts';
 import { openModel } from './model-files.ts';
 import { encodePrompt, type Prompt, PromptSchema, responseText } from './prompts.ts';
-import type { FinishReason } from './sampling/batch-sampler.ts';
+import type { FinishReason, SampledSequence } from './sampling/batch-sampler.ts';
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
 import type { PromptResponse } from './scored-batch.ts';
 import { type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
@@ -136,19 +136,47 @@ export class Policy {
     prompts: readonly Prompt[];
     sampling?: SamplingParamsInput;
     streams?: readonly number[];
+    /** Sequences decoded together (default 16); more prompts run in consecutive batches. */
+    batchSize?: number;
+    onStep?: (progress: { step: number; active: number; newTokens: number }) => void;
+    signal?: AbortSignal;
   }): Promise<{ results: GenerationResult[]; stats: GenerationStats }> {
     const params = SamplingParamsSchema.parse(options.sampling ?? {});
     const promptIds = options.prompts.map((p) => this.encode(p));
+    if (options.streams !== undefined && options.streams.length !== promptIds.length) {
+      throw new ValidationError(
+        `streams: expected ${promptIds.length} stream ids, got ${options.streams.length}`,
+      );
+    }
     const session = await this.generationSession();
-    const { sequences, stats } = await generateTokens({
-      session,
-      config: this.config,
-      prompts: promptIds,
-      params,
-      stopIds: this.tokenizer.stopIds,
-      padId: this.padId,
-      ...(options.streams === undefined ? {} : { streams: options.streams }),
-    });
+    const size = options.batchSize ?? 16;
+    const sequences: SampledSequence[] = [];
+    const stats: GenerationStats = {
+      promptTokens: 0,
+      newTokens: 0,
+      prefillMs: 0,
+      decodeMs: 0,
+      decodeSteps: 0,
+      runMs: 0,
+    };
+    for (let start = 0; start < promptIds.length; start += size) {
+      const part = await generateTokens({
+        session,
+        config: this.config,
+        prompts: promptIds.slice(start, start + size),
+        params,
+        stopIds: this.tokenizer.stopIds,
+        padId: this.padId,
+        // Streams default to the global index, so batch size does not change any sequence.
+        streams:
+          options.streams?.slice(start, start + size) ??
+          promptIds.slice(start, start + size).map((_, i) => start + i),
+        ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      sequences.push(...part.sequences);
+      for (const key of Object.keys(stats) as (keyof GenerationStats)[]) stats[key] += part.stats[key];
+    }
     const results = sequences.map((s, i) => ({
       promptIds: promptIds[i] as number[],
       tokenIds: s.tokenIds,
