@@ -1,0 +1,86 @@
+import { aggregateRewards } from '../src/rubric/aggregate/index.ts';
+import type { Reward } from '../src/rubric/aggregate/reward-schema.ts';
+import { Address } from '../src/store/address.ts';
+import { commitOnce } from '../src/train/commit-once.ts';
+import { type JudgedGroup, ShardJudgement } from '../src/train/judgements.ts';
+import {
+  computeStepRewards,
+  type RewardsRecord,
+  RewardsRecord as RewardsRecordSchema,
+  type RubricReward,
+} from '../src/train/rewards.ts';
+import { readRolloutBatch } from '../src/train/rollouts.ts';
+import { runRefs } from '../src/train/run-refs.ts';
+import { ValidationError } from '../src/util/errors.ts';
+import type { ActivityDeps } from './deps.ts';
+import { asActivity } from './failures.ts';
+import type { ComputeRewardsInput, ComputeRewardsOutput } from './types.ts';
+
+/**
+ * Rewards and advantages of a step: each rubric's verdicts on a prompt group are aggregated (the
+ * rubric's own chain: weights, vetoes, saturation, interactions, shaping), the rubrics of a prompt
+ * are combined by weight, and the configured estimator turns rewards into advantages within each
+ * group. Unscorable responses are left out of baselines and the loss, never scored 0.
+ */
+export function computeRewardsActivity(deps: ActivityDeps) {
+  return function computeRewards(input: ComputeRewardsInput): Promise<ComputeRewardsOutput> {
+    return asActivity(async () => {
+      const started = performance.now();
+      const { store } = deps;
+      const ref = runRefs.rewards({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
+      const existing = await store.getRef(ref);
+      if (existing !== undefined) {
+        const record = await store.getJson(existing, RewardsRecordSchema);
+        return { rewards: existing, summary: record.summary, reused: true };
+      }
+      const run = await deps.loadRun(input.configAddress);
+      const stage = run.stageForStep(input.step);
+      const { groups } = await readRolloutBatch({ store, address: input.rollouts });
+      const judged = new Map<number, JudgedGroup>();
+      for (const address of input.judgements) {
+        const shard = await store.getJson(address, ShardJudgement);
+        if (shard.rollouts !== input.rollouts) {
+          throw new ValidationError(
+            `judgement ${address} scores rollouts ${shard.rollouts}, not ${input.rollouts}`,
+          );
+        }
+        for (const g of shard.groups) judged.set(g.index, g);
+      }
+      const perGroup = groups.map((group, i): RubricReward[][] => {
+        const j = judged.get(i);
+        if (j === undefined || j.samples.length !== group.samples.length) {
+          throw new ValidationError(`no complete judgement for rollout group ${i} of step ${input.step}`);
+        }
+        // Aggregate rubric by rubric over the whole group (one compiled plan per rubric).
+        const rubricIds = j.samples[0]!.map((r) => r.rubricId);
+        const byRubric = rubricIds.map((rubricId, k): Reward[] => {
+          const rubric = run.prepared.rubrics.get(rubricId);
+          if (rubric === undefined) throw new ValidationError(`rubric '${rubricId}' is not part of the run`);
+          return aggregateRewards({ rubric, verdictsPerResponse: j.samples.map((s) => s[k]!.verdicts) });
+        });
+        return j.samples.map((sample, s) =>
+          sample.map((r, k) => ({ rubricId: r.rubricId, weight: r.weight, reward: byRubric[k]![s]! })),
+        );
+      });
+      const result = computeStepRewards({
+        groups: perGroup,
+        estimator: stage.rl.advantage,
+        dropZeroVariance: stage.rl.dropZeroVarianceGroups,
+        advantages: input.purpose === 'train',
+        rubricKey: (id) => run.rubricKey(id),
+      });
+      const summary = { ...result.summary, ms: performance.now() - started };
+      const record: RewardsRecord = {
+        format: 'anchorage.rewards/1',
+        rollouts: Address.parse(input.rollouts),
+        judgements: input.judgements.map((a) => Address.parse(a)),
+        estimator: stage.rl.advantage,
+        samples: result.samples,
+        groups: result.groups,
+        summary,
+      };
+      const committed = await commitOnce({ store, ref, address: (await store.putJson(record)).address });
+      return { rewards: committed.address, summary, reused: !committed.created };
+    });
+  };
+}

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
+import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
+import type { ArtifactStore } from '../src/store/store.ts';
+import { logger } from '../src/util/logger.ts';
+import { createPolicyPool, type PolicyProvider } from './policy-pool.ts';
+import { createRunLoader, type RunLoader } from './run-context.ts';
+
+/** What the activities need from the outside world; injected so tests and workers choose. */
+export interface ActivityDeps {
+  store: ArtifactStore;
+  /** Policies (engine) by model, lent to one activity at a time. */
+  policies: PolicyProvider;
+  /** Run configurations by store address (prepared: prompts and rubrics resolved). Judges come from it. */
+  loadRun: RunLoader;
+  verifiers: VerifierRegistry;
+  log: Logger;
+  /** Most sequences sampled in one engine call (a chunk of whole prompt groups; at least one group). */
+  rolloutBatch: number;
+  /** Sequences per training micro-batch; undefined: the whole batch at once. */
+  trainMicroBatch: number | undefined;
+  /** Compute KL to the reference model even when its coefficient is 0 (one more forward pass). */
+  measureKl: boolean;
+  /** Heartbeat period of long activities. */
+  heartbeatEveryMs: number;
+  /** Names this worker process in update records. */
+  workerName: string;
+}
+
+/** Defaults for everything but the store. */
+export function createActivityDeps(options: {
+  store: ArtifactStore;
+  env?: NodeJS.ProcessEnv;
+  policies?: PolicyProvider;
+  engineThreads?: number;
+  rolloutBatch?: number;
+  trainMicroBatch?: number;
+  measureKl?: boolean;
+  heartbeatEveryMs?: number;
+  workerName?: string;
+  log?: Logger;
+}): ActivityDeps {
+  const { store } = options;
+  return {
+    store,
+    policies:
+      options.policies ??
+      createPolicyPool(options.engineThreads === undefined ? {} : { threads: options.engineThreads }),
+    loadRun: createRunLoader({ store, ...(options.env === undefined ? {} : { env: options.env }) }),
+    verifiers: defaultVerifiers(),
+    log: options.log ?? logger('activities'),
+    rolloutBatch: options.rolloutBatch ?? 8,
+    trainMicroBatch: options.trainMicroBatch,
+    measureKl: options.measureKl ?? false,
+    heartbeatEveryMs: options.heartbeatEveryMs ?? 2_000,
+    workerName: options.workerName ?? `pid-${process.pid}`,
+  };
+}

@@ -1,0 +1,189 @@
+import { Context } from '@temporalio/activity';
+import { promptText } from '../src/data/prompt-record.ts';
+import { LoraConfigSchema } from '../src/models/llama/lora.ts';
+import { Address } from '../src/store/address.ts';
+import { commitOnce } from '../src/train/commit-once.ts';
+import {
+  type RolloutBatch,
+  RolloutBatch as RolloutBatchSchema,
+  type RolloutGroup,
+  RolloutGroup as RolloutGroupSchema,
+  type RolloutStats,
+} from '../src/train/rollouts.ts';
+import { runRefs } from '../src/train/run-refs.ts';
+import type { ActivityDeps } from './deps.ts';
+import { asActivity } from './failures.ts';
+import { keepHeartbeating, previousHeartbeat, throwIfCancelled } from './heartbeat.ts';
+import { enginePrompt } from './prompts.ts';
+import { stepPlan } from './step-plan.ts';
+import type { GenerateRolloutsInput, GenerateRolloutsOutput } from './types.ts';
+
+/** Heartbeat details of the rollout activity: the groups already in the store, by index. */
+export interface RolloutProgress {
+  total: number;
+  groups: Record<string, string>;
+}
+
+function parseProgress(details: unknown, total: number): Map<number, string> {
+  const out = new Map<number, string>();
+  if (typeof details !== 'object' || details === null) return out;
+  const { total: t, groups } = details as Partial<RolloutProgress>;
+  if (t !== total || typeof groups !== 'object' || groups === null) return out;
+  for (const [k, v] of Object.entries(groups)) {
+    const index = Number(k);
+    if (Number.isInteger(index) && index >= 0 && index < total && Address.safeParse(v).success)
+      out.set(index, v);
+  }
+  return out;
+}
+
+/**
+ * Samples G responses per prompt of a step with the policy of the given checkpoint and writes each
+ * prompt group to the store as soon as it is done, recording it in the heartbeat details. A retried
+ * attempt (after a crash or a shutdown) keeps the groups its predecessor recorded and samples only
+ * the rest; sampling is counter-based per (seed, stream), so the result is the same either way.
+ * The batch is committed under a create-only ref: a later attempt that finds it returns it.
+ */
+export function generateRolloutsActivity(deps: ActivityDeps) {
+  return function generateRollouts(input: GenerateRolloutsInput): Promise<GenerateRolloutsOutput> {
+    return asActivity(async () => {
+      const started = performance.now();
+      const { store } = deps;
+      const key = { trainRunId: input.trainRunId, step: input.step, purpose: input.purpose };
+      const ref = runRefs.rollouts(key);
+      const existing = await store.getRef(ref);
+      if (existing !== undefined) {
+        const batch = await store.getJson(existing, RolloutBatchSchema);
+        return {
+          rollouts: existing,
+          stage: batch.stage,
+          groups: batch.groups.length,
+          stats: batch.stats,
+          reused: true,
+        };
+      }
+
+      const run = await deps.loadRun(input.configAddress);
+      const plan = stepPlan(run, input);
+      const total = plan.entries.length;
+      const done = parseProgress(previousHeartbeat(), total);
+      for (const [index, address] of done) if (!(await store.has(address))) done.delete(index);
+      const resumedGroups = done.size;
+      const log = deps.log.child({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
+      if (resumedGroups > 0) {
+        log.info({ resumedGroups, total, attempt: Context.current().info.attempt }, 'resuming rollouts');
+      }
+
+      const stats = { promptTokens: 0, newTokens: 0, truncated: 0 };
+      const count = (
+        samples: ReadonlyArray<{ tokenIds: readonly number[]; finishReason: string }>,
+        promptTokens: number,
+      ) => {
+        for (const r of samples) {
+          stats.promptTokens += promptTokens;
+          stats.newTokens += r.tokenIds.length;
+          if (r.finishReason === 'length') stats.truncated++;
+        }
+      };
+      // Resumed groups count in the stats too, so they describe the whole batch.
+      for (const address of done.values()) {
+        const group = await store.getJson(address, RolloutGroupSchema);
+        count(group.samples, group.promptIds.length);
+      }
+      const heartbeat = keepHeartbeating({
+        details: (): RolloutProgress => ({ total, groups: Object.fromEntries(done) }),
+        everyMs: deps.heartbeatEveryMs,
+      });
+      try {
+        const pending = plan.entries.map((_, i) => i).filter((i) => !done.has(i));
+        const perCall = Math.max(1, Math.floor(deps.rolloutBatch / plan.groupSize));
+        const lora = LoraConfigSchema.parse({
+          rank: run.config.lora.rank,
+          alpha: run.config.lora.alpha,
+          targets: run.config.lora.targets,
+        });
+        await deps.policies.withPolicy(
+          {
+            model: run.config.model.path,
+            lora,
+            loraSeed: run.config.seed,
+            checkpoint: input.checkpoint,
+            store,
+          },
+          async ({ policy }) => {
+            for (let c = 0; c < pending.length; c += perCall) {
+              throwIfCancelled();
+              const chunk = pending.slice(c, c + perCall);
+              const prompts = chunk.flatMap((i) =>
+                Array.from({ length: plan.groupSize }, () =>
+                  enginePrompt(policy, plan.entries[i]!.prompt.record),
+                ),
+              );
+              // Stream ids depend on the group's place in the batch only, not on the chunking.
+              const streams = chunk.flatMap((i) =>
+                Array.from({ length: plan.groupSize }, (_, j) => i * plan.groupSize + j),
+              );
+              const { results } = await policy.generate({ prompts, sampling: plan.sampling, streams });
+              for (const [k, i] of chunk.entries()) {
+                const samples = results.slice(k * plan.groupSize, (k + 1) * plan.groupSize);
+                const record = plan.entries[i]!.prompt.record;
+                const group: RolloutGroup = {
+                  format: 'anchorage.rollout-group/1',
+                  index: i,
+                  promptId: record.id,
+                  promptText: promptText(record),
+                  promptIds: samples[0]!.promptIds,
+                  samples: samples.map((r, j) => ({
+                    tokenIds: r.tokenIds,
+                    text: r.text,
+                    logprobs: r.logprobs,
+                    finishReason: r.finishReason,
+                    stream: streams[k * plan.groupSize + j]!,
+                  })),
+                };
+                count(samples, group.promptIds.length);
+                done.set(i, (await store.putJson(group)).address);
+              }
+              heartbeat.now();
+            }
+          },
+        );
+      } finally {
+        heartbeat.stop();
+      }
+
+      const groups = plan.entries.map((_, i) => done.get(i) as Address);
+      const rolloutStats: RolloutStats = {
+        groups: total,
+        responses: total * plan.groupSize,
+        ...stats,
+        resumedGroups,
+        ms: performance.now() - started,
+      };
+      const batch: RolloutBatch = {
+        format: 'anchorage.rollouts/1',
+        trainRunId: input.trainRunId,
+        step: input.step,
+        purpose: input.purpose,
+        stage: plan.stage.name,
+        checkpoint: input.checkpoint === null ? null : Address.parse(input.checkpoint),
+        groupSize: plan.groupSize,
+        sampling: plan.sampling,
+        groups,
+        stats: rolloutStats,
+      };
+      const committed = await commitOnce({ store, ref, address: (await store.putJson(batch)).address });
+      log.info(
+        { groups: total, newTokens: stats.newTokens, resumedGroups, ms: Math.round(rolloutStats.ms) },
+        'rollouts committed',
+      );
+      return {
+        rollouts: committed.address,
+        stage: plan.stage.name,
+        groups: total,
+        stats: rolloutStats,
+        reused: !committed.created,
+      };
+    });
+  };
+}

@@ -1,0 +1,95 @@
+import type { PreparedRun } from '../src/config/check.ts';
+import type { RunConfig } from '../src/config/load.ts';
+import type { WeightedRubric } from '../src/config/rubric-rules.ts';
+import type { StagePlan } from '../src/config/stages.ts';
+import type { LocatedPrompt } from '../src/data/prompt-record.ts';
+import { createJudge } from '../src/rubric/judge/llm-judge.ts';
+import type { MeteredRubricJudge } from '../src/rubric/judge/types.ts';
+import type { ArtifactStore } from '../src/store/store.ts';
+import { loadStoredRun } from '../src/train/stored-config.ts';
+import { ValidationError } from '../src/util/errors.ts';
+
+/** A run's configuration as activities use it, rebuilt from the store once per worker process. */
+export interface RunContext {
+  address: string;
+  prepared: PreparedRun;
+  config: RunConfig;
+  /** The stage that step `step` (1-based) belongs to. */
+  stageForStep(step: number): StagePlan;
+  /** The training prompts of a stage, with their rubrics. */
+  trainingPrompts(stage: StagePlan): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
+  evaluationPrompts(): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
+  /** How a rubric is named in metrics: instance rubrics pool under `instance`. */
+  rubricKey(rubricId: string): string;
+  /** A fresh judge for one activity (its counters are that activity's), or undefined without one. */
+  createJudge(): MeteredRubricJudge | undefined;
+}
+
+export type RunLoader = (address: string) => Promise<RunContext>;
+
+/** Loads run contexts by configuration address, keeping the last few (a worker serves few runs at once). */
+export function createRunLoader(options: {
+  store: ArtifactStore;
+  env?: NodeJS.ProcessEnv;
+  keep?: number;
+}): RunLoader {
+  const { store, keep = 8 } = options;
+  const cache = new Map<string, Promise<RunContext>>();
+  return (address) => {
+    const hit = cache.get(address);
+    if (hit !== undefined) {
+      // Most recently used last.
+      cache.delete(address);
+      cache.set(address, hit);
+      return hit;
+    }
+    const loading = loadStoredRun({
+      store,
+      address,
+      ...(options.env === undefined ? {} : { env: options.env }),
+    }).then((prepared) =>
+      runContext({ address, prepared, ...(options.env === undefined ? {} : { env: options.env }) }),
+    );
+    loading.catch(() => cache.delete(address));
+    cache.set(address, loading);
+    while (cache.size > keep) cache.delete(cache.keys().next().value as string);
+    return loading;
+  };
+}
+
+export function runContext(options: {
+  address: string;
+  prepared: PreparedRun;
+  env?: NodeJS.ProcessEnv;
+}): RunContext {
+  const { address, prepared } = options;
+  const { config, stages } = prepared.loaded;
+  return {
+    address,
+    prepared,
+    config,
+    stageForStep(step) {
+      const stage = stages.find((s) => step > s.startStep && step <= s.startStep + s.steps);
+      if (stage === undefined) {
+        throw new ValidationError(`step ${step} is outside the run's ${config.steps} steps`);
+      }
+      return stage;
+    },
+    trainingPrompts(stage) {
+      const list = prepared.training.get(stage.name);
+      if (list === undefined) throw new ValidationError(`the run has no stage '${stage.name}'`);
+      return list;
+    },
+    evaluationPrompts() {
+      return prepared.evaluation;
+    },
+    rubricKey(rubricId) {
+      return prepared.rubrics.get(rubricId)?.scope === 'instance' ? 'instance' : rubricId;
+    },
+    createJudge() {
+      return prepared.judge === undefined
+        ? undefined
+        : createJudge(prepared.judge, options.env === undefined ? {} : { env: options.env });
+    },
+  };
+}

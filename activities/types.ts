@@ -1,0 +1,119 @@
+import type { JudgeStats } from '../src/train/judgements.ts';
+import type { UpdateSummary } from '../src/train/metrics.ts';
+import type { RewardSummary } from '../src/train/rewards.ts';
+import type { Purpose } from '../src/train/run-refs.ts';
+import type { RolloutStats } from '../src/train/rollouts.ts';
+
+/**
+ * What crosses the boundary between the training workflows and their activities: store addresses,
+ * counters and small summaries, never rollouts, verdicts or tensors (a Temporal payload warns at
+ * 256 KB). Plain types, imported by workflow code with `import type`.
+ */
+
+/** Which step (or evaluation) of which run; every activity input starts with it. */
+export interface StepRef {
+  trainRunId: string;
+  /** Address of the run's stored configuration. */
+  configAddress: string;
+  /** 1-based training step; for an evaluation, the step after which it runs. */
+  step: number;
+  purpose: Purpose;
+}
+
+export interface GenerateRolloutsInput extends StepRef {
+  /** Checkpoint to sample from; null: fresh adapters from the run seed (the base model). */
+  checkpoint: string | null;
+}
+export interface GenerateRolloutsOutput {
+  rollouts: string;
+  stage: string;
+  groups: number;
+  stats: RolloutStats;
+  /** True when an earlier attempt had already committed the batch. */
+  reused: boolean;
+}
+
+export interface JudgeRolloutsInput extends StepRef {
+  rollouts: string;
+  shard: number;
+  shards: number;
+}
+export interface JudgeRolloutsOutput {
+  judgement: string;
+  stats: JudgeStats;
+  reused: boolean;
+}
+
+export interface ComputeRewardsInput extends StepRef {
+  rollouts: string;
+  /** Shard judgements in shard order. */
+  judgements: string[];
+}
+export interface ComputeRewardsOutput {
+  rewards: string;
+  summary: RewardSummary;
+  reused: boolean;
+}
+
+/** Changes to a run's RL settings sent by signal (`resume` with overrides); they last for the run. */
+export interface RlOverrides {
+  learningRate?: number;
+  klCoefficient?: number;
+  clipLow?: number;
+  clipHigh?: number;
+  maxGradNorm?: number;
+  weightDecay?: number;
+  entropyCoefficient?: number;
+}
+
+export interface UpdatePolicyInput {
+  trainRunId: string;
+  configAddress: string;
+  step: number;
+  /** The checkpoint the step sampled from (null: fresh adapters). */
+  parent: string | null;
+  rollouts: string;
+  rewards: string;
+  overrides: RlOverrides;
+}
+export interface UpdatePolicyOutput {
+  checkpoint: string;
+  /** False when checkpoint `step` was already committed (by an earlier attempt) and is returned as is. */
+  created: boolean;
+  summary: UpdateSummary;
+}
+
+export interface CommitCheckpointInput {
+  trainRunId: string;
+  step: number;
+  checkpoint: string;
+  parent: string | null;
+  /** Keep this checkpoint for good (every checkpointEvery steps and the last). */
+  milestone: boolean;
+  /** Facts for the run manifest (model, stage, mean reward). */
+  meta: Record<string, string | number | boolean | null>;
+}
+export interface CommitCheckpointOutput {
+  latest: string;
+  milestone: boolean;
+  manifest: string;
+}
+
+export interface WriteMetricsInput {
+  trainRunId: string;
+  step: number;
+  purpose: Purpose;
+  stage: string;
+  /** ISO time, as the workflow saw it. */
+  at: string;
+  rollouts: RolloutStats;
+  judge: JudgeStats[];
+  rewards: RewardSummary;
+  update?: UpdateSummary;
+  wallMs?: number;
+}
+export interface WriteMetricsOutput {
+  record: string;
+  file: string;
+  metrics: Record<string, number>;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import {
+  ADAPTER_FILE,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type CheckpointManifest,
+  MANIFEST_FILE,
+  OPTIMIZER_FILE,
+  type OptimizerSnapshot,
+} from '../engine/checkpoint.ts';
+import type { LoraState } from '../engine/lora-state.ts';
+import type { LlamaConfig } from '../models/config.ts';
+import { Address } from '../store/address.ts';
+import type { ArtifactStore } from '../store/store.ts';
+
+/** How a checkpoint came to be: the update that produced it from its parent. */
+export const UpdateRecord = z.strictObject({
+  /** False when the step had no learning signal (every group dropped): the adapters are the parent's. */
+  applied: z.boolean(),
+  reason: z.string().optional(),
+  learningRate: z.number(),
+  /** Training metrics of the update (loss/total, policy/clip_fraction, kl/ref, grad/norm, ...). */
+  metrics: z.record(z.string(), z.number()),
+  sequences: z.number().int(),
+  tokens: z.number().int(),
+  ms: z.number(),
+  /** Activity attempt that committed it, and the worker process. */
+  attempt: z.number().int(),
+  worker: z.string(),
+});
+export type UpdateRecord = z.infer<typeof UpdateRecord>;
+
+/**
+ * A policy checkpoint in the artifact store: the engine's checkpoint files (adapters, optimizer
+ * state, manifest with their sha256) as objects, plus where it came from. Its address is what the
+ * run's create-only ref `checkpoints/step-<n>` names, so committing is one atomic ref write.
+ */
+export const StoredCheckpoint = z.strictObject({
+  format: z.literal('anchorage.checkpoint/1'),
+  trainRunId: z.string(),
+  /** The training step after which this is the policy. */
+  step: z.number().int().nonnegative(),
+  /** The checkpoint it was trained from; null: fresh adapters from the run seed. */
+  parent: Address.nullable(),
+  /** Engine checkpoint files by name. */
+  files: z.record(z.string(), Address),
+  /** Optimizer steps taken (AdamW's t): one per applied update since the run began. */
+  optimizerSteps: z.number().int().nonnegative(),
+  update: UpdateRecord,
+});
+export type StoredCheckpoint = z.infer<typeof StoredCheckpoint>;
+
+/** Writes the checkpoint's files and record; returns the record's address (not yet committed). */
+export async function putCheckpoint(options: {
+  store: ArtifactStore;
+  trainRunId: string;
+  step: number;
+  parent: string | null;
+  lora: LoraState;
+  optimizer: OptimizerSnapshot | undefined;
+  optimizerSteps: number;
+  metadata?: Readonly<Record<string, string>>;
+  update: UpdateRecord;
+}): Promise<{ address: Address; record: StoredCheckpoint }> {
+  const { store } = options;
+  const { files } = encodeCheckpoint({
+    lora: options.lora,
+    step: options.optimizerSteps,
+    ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
+    ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+  });
+  const addresses: Record<string, Address> = {};
+  for (const [name, bytes] of files) addresses[name] = (await store.putBytes(bytes)).address;
+  const record: StoredCheckpoint = {
+    format: 'anchorage.checkpoint/1',
+    trainRunId: options.trainRunId,
+    step: options.step,
+    parent: options.parent === null ? null : Address.parse(options.parent),
+    files: addresses,
+    optimizerSteps: options.optimizerSteps,
+    update: options.update,
+  };
+  const { address } = await store.putJson(record);
+  return { address, record };
+}
+
+/** Reads a stored checkpoint: adapters and optimizer state verified against the manifest's hashes. */
+export async function readCheckpoint(options: {
+  store: ArtifactStore;
+  address: string;
+  model: LlamaConfig;
+}): Promise<{
+  record: StoredCheckpoint;
+  lora: LoraState;
+  optimizer: OptimizerSnapshot | undefined;
+  manifest: CheckpointManifest;
+}> {
+  const { store, address } = options;
+  const record = await store.getJson(address, StoredCheckpoint);
+  const files = new Map<string, Uint8Array>();
+  for (const name of [MANIFEST_FILE, ADAPTER_FILE, OPTIMIZER_FILE]) {
+    const a = record.files[name];
+    if (a !== undefined) files.set(name, await store.getBytes(a));
+  }
+  const decoded = decodeCheckpoint({ files, model: options.model, source: `${store.location}#${address}` });
+  return { record, lora: decoded.lora, optimizer: decoded.optimizer, manifest: decoded.manifest };
+}

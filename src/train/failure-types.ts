@@ -1,0 +1,13 @@
+/**
+ * Failure types that no retry can fix: bad configuration or rubric, a non-finite loss, missing or
+ * corrupt artifacts. Activities raise them as non-retryable failures; the workflows' retry policies
+ * list them too, as a second guard. No imports: workflow code uses this file.
+ */
+export const NON_RETRYABLE_TYPES = [
+  'ValidationError',
+  'UnknownNameError',
+  'NonFiniteError',
+  'NonFiniteRewardError',
+  'ArtifactNotFoundError',
+  'CorruptArtifactError',
+];

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { shardGroups } from './judgements.ts';
+import { stepMetrics } from './metrics.ts';
+import { runRefs } from './run-refs.ts';
+
+const rollouts = {
+  groups: 2,
+  responses: 8,
+  promptTokens: 80,
+  newTokens: 40,
+  truncated: 2,
+  resumedGroups: 0,
+  ms: 1500,
+};
+const judge = (ms: number) => ({
+  responses: 4,
+  verifierVerdicts: 8,
+  judgeVerdicts: 2,
+  unscorableVerdicts: 1,
+  judgeCacheHits: 1,
+  judgeCacheMisses: 1,
+  judgeRequests: 1,
+  ms,
+});
+const rewards = {
+  responses: 8,
+  scored: 6,
+  mean: 0.5,
+  std: 0.1,
+  min: 0.2,
+  max: 0.9,
+  vetoed: 1,
+  groups: 2,
+  groupsDropped: 0,
+  trainable: 6,
+  rubricMeans: { instance: 0.5, 'style/human-tone': 0.75 },
+  criterionMeans: { 'detectable_format.title': 0.25 },
+  ms: 20,
+};
+
+test('step metrics: slash-namespaced keys, missing values left out, evaluations under eval/', () => {
+  const m = stepMetrics({
+    purpose: 'train',
+    rollouts,
+    judge: [judge(100), judge(300)],
+    rewards,
+    update: {
+      applied: true,
+      learningRate: 1e-4,
+      metrics: { 'loss/total': -0.01, 'policy/clip_fraction': 0.1, 'kl/old': 0 },
+      sequences: 6,
+      tokens: 30,
+      ms: 2000,
+    },
+    wallMs: 4000,
+  });
+  assert.equal(m['reward/mean'], 0.5);
+  assert.equal(m['reward/rubric/style/human-tone/mean'], 0.75);
+  assert.equal(m['reward/criterion/detectable_format.title/mean'], 0.25);
+  assert.equal(m['reward/scored_fraction'], 0.75);
+  assert.equal(m['policy/clip_fraction'], 0.1);
+  assert.equal(m['judge/judge_verdicts'], 4);
+  assert.equal(m['time/judge_s'], 0.3, 'shards run in parallel: the slowest counts');
+  assert.equal(m['time/step_s'], 4);
+  assert.equal(m['rollout/mean_length'], 5);
+  assert.ok(!('kl/ref' in m), 'no reference log-probs: no KL figure, not a 0');
+
+  const none = stepMetrics({
+    purpose: 'eval',
+    rollouts,
+    judge: [],
+    rewards: { ...rewards, mean: null, std: null },
+  });
+  assert.ok(!('eval/reward/mean' in none));
+  assert.equal(none['eval/rollout/responses'], 8);
+  assert.ok(Object.keys(none).every((k) => k.startsWith('eval/')));
+});
+
+test('judge shards deal groups round-robin; refs name every artifact of a run', () => {
+  assert.deepEqual(shardGroups({ groups: 7, shard: 1, shards: 3 }), [1, 4]);
+  const all = [0, 1, 2].flatMap((shard) => shardGroups({ groups: 7, shard, shards: 3 })).sort();
+  assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6]);
+  assert.throws(() => shardGroups({ groups: 7, shard: 3, shards: 3 }), /0\.\.2/);
+  assert.equal(
+    runRefs.rollouts({ trainRunId: 'r-1', step: 3, purpose: 'train' }),
+    'runs/r-1/steps/step-3/rollouts',
+  );
+  assert.equal(
+    runRefs.judgement({ trainRunId: 'r-1', step: 3, purpose: 'eval', shard: 0, shards: 2 }),
+    'runs/r-1/evals/step-3/judgements/shard-0-of-2',
+  );
+  assert.equal(runRefs.checkpoint('r-1', 3), 'runs/r-1/checkpoints/step-3');
+  assert.equal(runRefs.metrics({ trainRunId: 'r-1', step: 3, purpose: 'eval' }), 'runs/r-1/metrics/eval-3');
+  assert.throws(() => runRefs.latest('../x'), /training run id/);
+});

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeCriterion, makeRubric, scored, unscorable } from '../rubric/aggregate/fixtures.ts';
+import { aggregateReward } from '../rubric/aggregate/index.ts';
+import type { Reward } from '../rubric/aggregate/reward-schema.ts';
+import { combineRubricRewards, computeStepRewards, type RubricReward } from './rewards.ts';
+
+const rubric = makeRubric({
+  criteria: [
+    makeCriterion({ id: 'a' }),
+    makeCriterion({ id: 'b' }),
+    makeCriterion({ id: 'hack', veto: 0.5, weight: 0.1 }),
+  ],
+});
+const reward = (a: number | null, b: number | null, hack = 1): Reward =>
+  aggregateReward({
+    rubric,
+    verdicts: [
+      a === null ? unscorable('a') : scored('a', a),
+      b === null ? unscorable('b') : scored('b', b),
+      scored('hack', hack),
+    ],
+  });
+const r = (rubricId: string, weight: number, value: Reward): RubricReward => ({
+  rubricId,
+  weight,
+  reward: value,
+});
+
+test('rubric rewards combine by weight; unscorable rubrics are left out, not counted as 0', () => {
+  const full = reward(1, 1); // (1 + 1 + 0.1) / 2.1 = 1
+  const half = reward(1, 0);
+  assert.equal(full.status, 'scored');
+  const halfValue = (half as { value: number }).value;
+  const combined = combineRubricRewards([r('x', 1, full), r('y', 3, half)]);
+  assert.equal(combined.status, 'scored');
+  assert.ok(Math.abs((combined as { value: number }).value - (1 * 1 + 3 * halfValue) / 4) < 1e-12);
+
+  // A rubric with too few scored criteria drops out of both sums.
+  const none = reward(null, null);
+  assert.equal(none.status, 'unscorable');
+  const withNone = combineRubricRewards([r('x', 1, half), r('y', 5, none)]);
+  assert.deepEqual(withNone, { status: 'scored', value: halfValue, vetoedBy: [] });
+  const allNone = combineRubricRewards([r('y', 5, none)]);
+  assert.equal(allNone.status, 'unscorable');
+  assert.match((allNone as { reason: string }).reason, /^y: /);
+});
+
+test('a veto in any rubric voids the whole reward', () => {
+  const vetoed = reward(1, 1, 0);
+  const combined = combineRubricRewards([r('good', 10, reward(1, 1)), r('defence', 0.1, vetoed)]);
+  assert.deepEqual(combined, { status: 'scored', value: 0, vetoedBy: ['defence#hack'] });
+});
+
+test('step rewards: advantages within groups, unscorable masked, means per rubric and criterion', () => {
+  const groups = [
+    [[r('x', 1, reward(1, 1))], [r('x', 1, reward(0, 0))], [r('x', 1, reward(null, null))]],
+    [[r('x', 1, reward(1, 0))], [r('x', 1, reward(1, 0))]],
+  ];
+  const out = computeStepRewards({ groups, estimator: 'grpo', dropZeroVariance: true });
+  assert.deepEqual(
+    out.samples.map((s) => s.reward === null),
+    [false, false, true, false, false],
+  );
+  const [a, b, c, d, e] = out.samples.map((s) => s.advantage);
+  assert.ok(a! > 0 && b! < 0 && Math.abs(a! + b!) < 1e-9, 'group 0: opposite advantages');
+  assert.equal(c, null, 'unscorable: no advantage');
+  assert.equal(d, null, 'zero-variance group dropped');
+  assert.equal(e, null);
+  assert.equal(out.summary.scored, 4);
+  assert.equal(out.summary.trainable, 2);
+  assert.equal(out.summary.groupsDropped, 1);
+  assert.equal(out.summary.responses, 5);
+  const scoredValues = out.samples.flatMap((s) => (s.reward === null ? [] : [s.reward]));
+  assert.ok(Math.abs(out.summary.mean! - scoredValues.reduce((x, y) => x + y, 0) / 4) < 1e-12);
+  // Criterion 'a' is scored in four responses: 1, 0, 1, 1.
+  assert.equal(out.summary.criterionMeans['a'], 0.75);
+  assert.ok(!('nan' in out.summary.rubricMeans));
+
+  const evaluation = computeStepRewards({
+    groups,
+    estimator: 'grpo',
+    dropZeroVariance: true,
+    advantages: false,
+  });
+  assert.ok(evaluation.samples.every((s) => s.advantage === null));
+  assert.equal(evaluation.groups.length, 0);
+});

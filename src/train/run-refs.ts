@@ -1,0 +1,66 @@
+import { checkpointRef } from '../store/run-refs.ts';
+import { ValidationError } from '../util/errors.ts';
+
+/**
+ * Ref names of a training run's artifacts in the store. Step results are written create-only, so a
+ * retried activity finds what an earlier attempt committed instead of computing it again:
+ *
+ *   runs/<id>/config                                     the run configuration (text and file name)
+ *   runs/<id>/steps/step-<n>/rollouts                    the rollout batch of training step n
+ *   runs/<id>/steps/step-<n>/judgements/shard-<k>-of-<S> verdicts of one judge shard
+ *   runs/<id>/steps/step-<n>/rewards                     rewards and advantages
+ *   runs/<id>/evals/step-<n>/...                         the same for the evaluation after step n
+ *   runs/<id>/checkpoints/step-<n>                       the policy after step n (the commit point)
+ *   runs/<id>/latest                                     the newest checkpoint (compare-and-set)
+ *   runs/<id>/milestones/step-<n>                        checkpoints kept for good (every checkpointEvery)
+ *   runs/<id>/metrics/step-<n>, metrics/eval-<n>         one metrics record per step or evaluation
+ *   runs/<id>/metrics.jsonl                              every record of the run, one JSON line each
+ */
+
+/** A training step produces rollouts for learning; an evaluation scores held-out prompts. */
+export type Purpose = 'train' | 'eval';
+
+function checkStep(step: number): void {
+  if (!Number.isInteger(step) || step < 0) {
+    throw new ValidationError(`expected a step number (integer >= 0), got ${step}`);
+  }
+}
+
+function runPrefix(trainRunId: string): string {
+  // checkpointRef validates the run id; reuse it so the rules live in one place.
+  const ref = checkpointRef({ trainRunId, step: 0 });
+  return ref.slice(0, ref.length - 'checkpoints/step-0'.length);
+}
+
+export interface StepKey {
+  trainRunId: string;
+  step: number;
+  purpose: Purpose;
+}
+
+function stepPrefix(key: StepKey): string {
+  checkStep(key.step);
+  return `${runPrefix(key.trainRunId)}${key.purpose === 'train' ? 'steps' : 'evals'}/step-${key.step}/`;
+}
+
+export const runRefs = {
+  config: (trainRunId: string) => `${runPrefix(trainRunId)}config`,
+  rollouts: (key: StepKey) => `${stepPrefix(key)}rollouts`,
+  judgement: (key: StepKey & { shard: number; shards: number }) =>
+    `${stepPrefix(key)}judgements/shard-${key.shard}-of-${key.shards}`,
+  judgements: (key: StepKey) => `${stepPrefix(key)}judgements/`,
+  rewards: (key: StepKey) => `${stepPrefix(key)}rewards`,
+  checkpoint: (trainRunId: string, step: number) => checkpointRef({ trainRunId, step }),
+  latest: (trainRunId: string) => `${runPrefix(trainRunId)}latest`,
+  milestone: (trainRunId: string, step: number) => {
+    checkStep(step);
+    return `${runPrefix(trainRunId)}milestones/step-${step}`;
+  },
+  metrics: (key: StepKey) => {
+    checkStep(key.step);
+    return `${runPrefix(key.trainRunId)}metrics/${key.purpose === 'train' ? 'step' : 'eval'}-${key.step}`;
+  },
+  metricsPrefix: (trainRunId: string) => `${runPrefix(trainRunId)}metrics/`,
+  metricsFile: (trainRunId: string) => `${runPrefix(trainRunId)}metrics.jsonl`,
+  runPrefix,
+};

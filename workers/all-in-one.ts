@@ -1,0 +1,5 @@
+// Every role in one process, for a single machine: `node --import tsx workers/all-in-one.ts`
+// (settings: workers/env.ts).
+import { runWorkerProcess } from './run-worker-process.ts';
+
+await runWorkerProcess({ roles: ['orchestrator', 'rollout', 'judge', 'trainer'] });

@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { logger } from '../src/util/logger.ts';
+import { pinoTemporalLogger } from './logging.ts';
+
+/** The workflow bundle's entry file. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let bundled: Promise<WorkflowBundleOption> | undefined;
+
+/**
+ * The workflow code for a worker: a prebuilt bundle file when given (ANCHORAGE_WORKFLOW_BUNDLE),
+ * else `workflows/index.ts` bundled once per process (webpack, a few seconds) and shared by every
+ * worker the process starts.
+ */
+export function workflowBundle(
+  options: { codePath?: string | undefined } = {},
+): Promise<WorkflowBundleOption> {
+  if (options.codePath !== undefined) return Promise.resolve({ codePath: options.codePath });
+  bundled ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: pinoTemporalLogger(logger('workflow-bundler')),
+  }).then(({ code }) => ({ code }));
+  bundled.catch(() => {
+    bundled = undefined;
+  });
+  return bundled;
+}

@@ -1,0 +1,68 @@
+import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { activitiesFor, type TrainingActivities, type WorkerRole } from '../activities/index.ts';
+import type { TaskQueues } from '../workflows/types.ts';
+
+/** The task queue each role polls. */
+export function queueOf(role: WorkerRole, taskQueues: TaskQueues): string {
+  return role === 'orchestrator' ? taskQueues.workflow : taskQueues[role];
+}
+
+export interface WorkerConcurrency {
+  workflow: number;
+  rollout: number;
+  judge: number;
+  trainer: number;
+}
+
+const CONCURRENCY_KEY: Record<WorkerRole, keyof WorkerConcurrency> = {
+  orchestrator: 'workflow',
+  rollout: 'rollout',
+  judge: 'judge',
+  trainer: 'trainer',
+};
+
+/**
+ * Temporal workers for the given roles: one per distinct task queue (roles that share a queue share
+ * a worker). The orchestrator's worker runs the workflows and the light activities; the others run
+ * their role's activities with their own concurrency. `shutdownGraceMs` is how long running
+ * activities may finish (or heartbeat their progress) after shutdown is requested.
+ */
+export async function createWorkers(options: {
+  roles: readonly WorkerRole[];
+  connection: NativeConnection;
+  namespace: string;
+  taskQueues: TaskQueues;
+  activities: TrainingActivities;
+  workflowBundle?: WorkflowBundleOption;
+  concurrency: WorkerConcurrency;
+  shutdownGraceMs: number;
+  identity?: string;
+}): Promise<Worker[]> {
+  const byQueue = new Map<string, WorkerRole[]>();
+  for (const role of new Set(options.roles)) {
+    const queue = queueOf(role, options.taskQueues);
+    byQueue.set(queue, [...(byQueue.get(queue) ?? []), role]);
+  }
+  const workers: Worker[] = [];
+  for (const [taskQueue, roles] of byQueue) {
+    const runsWorkflows = roles.includes('orchestrator');
+    if (runsWorkflows && options.workflowBundle === undefined) {
+      throw new Error('the orchestrator role needs the workflow bundle');
+    }
+    const activitySlots = roles.reduce((n, r) => n + options.concurrency[CONCURRENCY_KEY[r]], 0);
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue,
+        activities: activitiesFor(options.activities, roles),
+        ...(runsWorkflows ? { workflowBundle: options.workflowBundle! } : {}),
+        maxConcurrentActivityTaskExecutions: activitySlots,
+        ...(runsWorkflows ? { maxConcurrentWorkflowTaskExecutions: options.concurrency.workflow } : {}),
+        shutdownGraceTime: options.shutdownGraceMs,
+        ...(options.identity === undefined ? {} : { identity: `${options.identity}/${roles.join('+')}` }),
+      }),
+    );
+  }
+  return workers;
+}

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { dataDir } from '../src/config/data-dir.ts';
+import { temporalAddress, temporalNamespace } from '../src/temporal/address.ts';
+import { ValidationError } from '../src/util/errors.ts';
+import type { TaskQueues } from '../workflows/types.ts';
+
+/** Task queues when neither the environment nor a run configuration names them (the config's defaults). */
+export const DEFAULT_TASK_QUEUES: TaskQueues = {
+  workflow: 'anchorage-workflow',
+  rollout: 'anchorage-rollout',
+  judge: 'anchorage-judge',
+  trainer: 'anchorage-trainer',
+};
+
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const queue = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task-queue name (letters, digits, . _ -)')
+    .default(fallback);
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .default('')
+  .transform((v) => v === '1' || v === 'true');
+
+/**
+ * Worker settings from the environment (every variable optional):
+ *   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE             the server (default localhost:7233, default)
+ *   ANCHORAGE_TASK_QUEUE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}  queue names (must match the runs' configs)
+ *   ANCHORAGE_STORE_DIR                              the artifact store (default <data dir>/store)
+ *   ANCHORAGE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}_CONCURRENCY  tasks run at once per queue
+ *   ANCHORAGE_SHUTDOWN_GRACE_SECONDS                 time running activities get to finish on shutdown
+ *   ANCHORAGE_ENGINE_THREADS                         ONNX Runtime threads per session
+ *   ANCHORAGE_ROLLOUT_BATCH                          most sequences per generation call (default 8)
+ *   ANCHORAGE_TRAIN_MICRO_BATCH                      sequences per training micro-batch (default: all)
+ *   ANCHORAGE_MEASURE_KL                             report KL to the base model even when its coefficient is 0
+ *   ANCHORAGE_WORKFLOW_BUNDLE                        a prebuilt workflow bundle (skips bundling at start)
+ */
+const WorkerEnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().optional(),
+  ANCHORAGE_TASK_QUEUE_WORKFLOW: queue(DEFAULT_TASK_QUEUES.workflow),
+  ANCHORAGE_TASK_QUEUE_ROLLOUT: queue(DEFAULT_TASK_QUEUES.rollout),
+  ANCHORAGE_TASK_QUEUE_JUDGE: queue(DEFAULT_TASK_QUEUES.judge),
+  ANCHORAGE_TASK_QUEUE_TRAINER: queue(DEFAULT_TASK_QUEUES.trainer),
+  ANCHORAGE_STORE_DIR: z.string().min(1).optional(),
+  ANCHORAGE_WORKFLOW_CONCURRENCY: count(8),
+  ANCHORAGE_ROLLOUT_CONCURRENCY: count(1),
+  ANCHORAGE_JUDGE_CONCURRENCY: count(4),
+  ANCHORAGE_TRAINER_CONCURRENCY: count(1),
+  ANCHORAGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(30),
+  ANCHORAGE_ENGINE_THREADS: z.coerce.number().int().min(1).optional(),
+  ANCHORAGE_ROLLOUT_BATCH: count(8),
+  ANCHORAGE_TRAIN_MICRO_BATCH: z.coerce.number().int().min(1).optional(),
+  ANCHORAGE_MEASURE_KL: flag,
+  ANCHORAGE_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+});
+
+export interface WorkerSettings {
+  address: string;
+  namespace: string;
+  taskQueues: TaskQueues;
+  storeDir: string;
+  concurrency: { workflow: number; rollout: number; judge: number; trainer: number };
+  shutdownGraceMs: number;
+  engineThreads: number | undefined;
+  rolloutBatch: number;
+  trainMicroBatch: number | undefined;
+  measureKl: boolean;
+  workflowBundle: string | undefined;
+}
+
+/** Reads and checks the worker settings; a bad variable is named with what was expected. */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = WorkerEnvSchema.safeParse(blankless);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ValidationError(`environment variable ${String(issue.path[0])}: expected ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    address: temporalAddress(env),
+    namespace: temporalNamespace(env),
+    taskQueues: {
+      workflow: e.ANCHORAGE_TASK_QUEUE_WORKFLOW,
+      rollout: e.ANCHORAGE_TASK_QUEUE_ROLLOUT,
+      judge: e.ANCHORAGE_TASK_QUEUE_JUDGE,
+      trainer: e.ANCHORAGE_TASK_QUEUE_TRAINER,
+    },
+    storeDir: e.ANCHORAGE_STORE_DIR ?? join(dataDir({ env }), 'store'),
+    concurrency: {
+      workflow: e.ANCHORAGE_WORKFLOW_CONCURRENCY,
+      rollout: e.ANCHORAGE_ROLLOUT_CONCURRENCY,
+      judge: e.ANCHORAGE_JUDGE_CONCURRENCY,
+      trainer: e.ANCHORAGE_TRAINER_CONCURRENCY,
+    },
+    shutdownGraceMs: e.ANCHORAGE_SHUTDOWN_GRACE_SECONDS * 1000,
+    engineThreads: e.ANCHORAGE_ENGINE_THREADS,
+    rolloutBatch: e.ANCHORAGE_ROLLOUT_BATCH,
+    trainMicroBatch: e.ANCHORAGE_TRAIN_MICRO_BATCH,
+    measureKl: e.ANCHORAGE_MEASURE_KL,
+    workflowBundle: e.ANCHORAGE_WORKFLOW_BUNDLE,
+  };
+}

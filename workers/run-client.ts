@@ -1,0 +1,110 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { PreparedRun } from '../src/config/check.ts';
+import type { ArtifactStore } from '../src/store/store.ts';
+import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
+import { newTrainRunId, planRun } from '../src/train/run-plan.ts';
+import { storeRunConfig } from '../src/train/stored-config.ts';
+import {
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  stepProgressQuery,
+  stopSignal,
+} from '../workflows/messages.ts';
+import type { trainingRunWorkflow } from '../workflows/training-run.ts';
+import {
+  DEFAULT_TIMING,
+  type ResumeRequest,
+  type RunProgress,
+  type StepProgress,
+  type Timing,
+  type TrainingRunInput,
+} from '../workflows/types.ts';
+
+/** The training workflow's type name (its function name in the bundle). */
+export const TRAINING_WORKFLOW = 'trainingRunWorkflow';
+
+export interface StartedRun {
+  trainRunId: string;
+  input: TrainingRunInput;
+  handle: WorkflowHandle<typeof trainingRunWorkflow>;
+}
+
+/**
+ * Starts a training run: stores the configuration text (workers rebuild the run from it), plans the
+ * run and starts the training workflow with the run id as its workflow id and the search
+ * attributes set from the start. `prepared` must come from that same text (validated beforehand).
+ */
+export async function startTrainingRun(options: {
+  client: Client;
+  store: ArtifactStore;
+  prepared: PreparedRun;
+  /** The configuration file and its text as validated. */
+  file: string;
+  text: string;
+  trainRunId?: string;
+  judgeShards?: number;
+  timing?: Partial<Timing>;
+}): Promise<StartedRun> {
+  const { client, store, prepared } = options;
+  const trainRunId = options.trainRunId ?? newTrainRunId({ name: prepared.loaded.config.name });
+  const configAddress = await storeRunConfig({ store, trainRunId, file: options.file, text: options.text });
+  const plan = planRun({
+    prepared,
+    ...(options.judgeShards === undefined ? {} : { judgeShards: options.judgeShards }),
+  });
+  const input: TrainingRunInput = {
+    trainRunId,
+    configAddress,
+    modelName: plan.modelName,
+    totalSteps: plan.totalSteps,
+    stages: plan.stages,
+    checkpointEvery: plan.checkpointEvery,
+    evaluationEvery: plan.evaluationEvery,
+    continueAsNewEvery: plan.continueAsNewEvery,
+    judgeShards: plan.judgeShards,
+    taskQueues: plan.taskQueues,
+    timing: { ...DEFAULT_TIMING, ...options.timing },
+  };
+  const handle = await client.workflow.start<typeof trainingRunWorkflow>(TRAINING_WORKFLOW, {
+    workflowId: trainRunId,
+    taskQueue: plan.taskQueues.workflow,
+    args: [input],
+    typedSearchAttributes: [
+      { key: TRAIN_RUN_ID, value: trainRunId },
+      { key: MODEL_NAME, value: plan.modelName },
+      { key: TRAIN_STAGE, value: plan.stages[0]!.name },
+      { key: TRAIN_STEP, value: 0 },
+    ],
+  });
+  return { trainRunId, input, handle };
+}
+
+/** The latest execution of a run (continue-as-new keeps the workflow id). */
+export function runHandle(client: Client, trainRunId: string): WorkflowHandle<typeof trainingRunWorkflow> {
+  return client.workflow.getHandle<typeof trainingRunWorkflow>(trainRunId);
+}
+
+export function queryProgress(client: Client, trainRunId: string): Promise<RunProgress> {
+  return runHandle(client, trainRunId).query(progressQuery);
+}
+
+/** The phase of step `step`, or undefined when its workflow does not exist (yet) or cannot answer. */
+export async function queryStepProgress(
+  client: Client,
+  trainRunId: string,
+  step: number,
+): Promise<StepProgress | undefined> {
+  try {
+    return await client.workflow.getHandle(`${trainRunId}/step-${step}`).query(stepProgressQuery);
+  } catch {
+    return undefined;
+  }
+}
+
+export const signalRun = {
+  pause: (client: Client, trainRunId: string) => runHandle(client, trainRunId).signal(pauseSignal),
+  resume: (client: Client, trainRunId: string, request: ResumeRequest = {}) =>
+    runHandle(client, trainRunId).signal(resumeSignal, request),
+  stop: (client: Client, trainRunId: string) => runHandle(client, trainRunId).signal(stopSignal),
+};

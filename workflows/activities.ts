@@ -1,0 +1,15 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { TrainingActivities } from '../activities/index.ts';
+import { activityPresets } from './presets.ts';
+import type { TaskQueues, Timing } from './types.ts';
+
+/** Activity stubs of the training workflows, one per preset and task queue. */
+export function trainingActivities(options: { taskQueues: TaskQueues; timing: Timing }) {
+  const presets = activityPresets(options);
+  return {
+    rollout: proxyActivities<TrainingActivities>(presets.rollout),
+    judge: proxyActivities<TrainingActivities>(presets.judge),
+    trainer: proxyActivities<TrainingActivities>(presets.trainer),
+    fast: proxyActivities<TrainingActivities>(presets.fast),
+  };
+}

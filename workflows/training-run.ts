@@ -1,0 +1,216 @@
+import {
+  allHandlersFinished,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import {
+  MEAN_REWARD,
+  MODEL_NAME,
+  TRAIN_RUN_ID,
+  TRAIN_STAGE,
+  TRAIN_STEP,
+} from '../src/temporal/search-attributes.ts';
+import { evaluationWorkflow } from './evaluation.ts';
+import { pauseSignal, progressQuery, resumeSignal, stopSignal } from './messages.ts';
+import { evaluationDue, isMilestone, mergeOverrides, rootFailure, runDetails, stageOf } from './run-rules.ts';
+import { trainingStepWorkflow } from './training-step.ts';
+import type {
+  CarriedState,
+  RunProgress,
+  RunStatus,
+  StepFailure,
+  TrainingRunInput,
+  TrainingRunResult,
+} from './types.ts';
+
+/**
+ * A training run (workflow id = trainRunId): runs its steps in order, each as a child workflow
+ * `<trainRunId>/step-<n>` that commits checkpoint n; evaluates every `evaluationEvery` steps; and
+ * continues as new every `continueAsNewEvery` steps, carrying only references and counters.
+ *
+ * Signals: pause (after the current step), resume (also retries a failed step, optionally with RL
+ * overrides), stop (after the current step, which commits its checkpoint). A step that fails for
+ * good (bad input, non-finite loss) does not end the run: it waits, with the failure in its progress
+ * and the Web UI, for `resume` (run the step again from the last committed checkpoint) or `stop`.
+ * Search attributes TrainRunId, TrainStep, TrainStage, MeanReward, ModelName and the current details
+ * follow the run for the Web UI.
+ */
+export async function trainingRunWorkflow(input: TrainingRunInput): Promise<TrainingRunResult> {
+  const carried: CarriedState = input.state ?? {
+    nextStep: 1,
+    lastCheckpoint: null,
+    pauseRequested: false,
+    overrides: {},
+    last: null,
+    lastEval: null,
+    continuedAsNew: 0,
+  };
+  let status: RunStatus = 'running';
+  let currentStep: number | null = null;
+  let failure: StepFailure | null = null;
+  let stopRequested = false;
+  let retryRequested = false;
+  const state = { ...carried };
+
+  const progress = (): RunProgress => ({
+    trainRunId: input.trainRunId,
+    status,
+    modelName: input.modelName,
+    totalSteps: input.totalSteps,
+    completedSteps: state.lastCheckpoint?.step ?? 0,
+    currentStep,
+    stage: currentStep === null ? (state.last?.stage ?? null) : stageOf(input.stages, currentStep).name,
+    lastCheckpoint: state.lastCheckpoint,
+    last: state.last,
+    lastEval: state.lastEval,
+    failure,
+    pauseRequested: state.pauseRequested,
+    stopRequested,
+    overrides: state.overrides,
+    continuedAsNew: state.continuedAsNew,
+  });
+  const show = () => setCurrentDetails(runDetails(progress()));
+
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => {
+    state.pauseRequested = true;
+    show();
+  });
+  setHandler(resumeSignal, (request) => {
+    state.pauseRequested = false;
+    state.overrides = mergeOverrides(state.overrides, request?.overrides);
+    retryRequested = true;
+    show();
+  });
+  setHandler(stopSignal, () => {
+    stopRequested = true;
+    show();
+  });
+
+  const firstStage = stageOf(input.stages, Math.min(state.nextStep, input.totalSteps));
+  upsertSearchAttributes([
+    { key: TRAIN_RUN_ID, value: input.trainRunId },
+    { key: MODEL_NAME, value: input.modelName },
+    { key: TRAIN_STAGE, value: firstStage.name },
+    { key: TRAIN_STEP, value: state.lastCheckpoint?.step ?? 0 },
+  ]);
+  show();
+
+  let stepsThisExecution = 0;
+  while (state.nextStep <= input.totalSteps && !stopRequested) {
+    if (state.pauseRequested) {
+      status = 'paused';
+      show();
+      await condition(() => !state.pauseRequested || stopRequested);
+      status = 'running';
+      continue;
+    }
+    if (stepsThisExecution >= input.continueAsNewEvery) {
+      // Signals that arrived are already applied to `state`; let their handlers finish first.
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof trainingRunWorkflow>({
+        ...input,
+        state: { ...state, continuedAsNew: state.continuedAsNew + 1 },
+      });
+    }
+    const step = state.nextStep;
+    const stage = stageOf(input.stages, step);
+    currentStep = step;
+    show();
+    try {
+      const result = await executeChild(trainingStepWorkflow, {
+        workflowId: `${input.trainRunId}/step-${step}`,
+        taskQueue: input.taskQueues.workflow,
+        args: [
+          {
+            trainRunId: input.trainRunId,
+            configAddress: input.configAddress,
+            step,
+            stage: stage.name,
+            totalSteps: input.totalSteps,
+            modelName: input.modelName,
+            parent: state.lastCheckpoint?.address ?? null,
+            milestone: isMilestone(input, step),
+            judgeShards: input.judgeShards,
+            overrides: state.overrides,
+            taskQueues: input.taskQueues,
+            timing: input.timing,
+          },
+        ],
+      });
+      state.lastCheckpoint = { step, address: result.checkpoint };
+      state.last = {
+        step,
+        stage: result.stage,
+        checkpoint: result.checkpoint,
+        meanReward: result.meanReward,
+        kl: result.kl,
+        loss: result.loss,
+        clipFraction: result.clipFraction,
+        applied: result.applied,
+      };
+      state.nextStep = step + 1;
+      stepsThisExecution++;
+      currentStep = null;
+      upsertSearchAttributes([
+        { key: TRAIN_STEP, value: step },
+        { key: TRAIN_STAGE, value: stage.name },
+        ...(result.meanReward === null ? [] : [{ key: MEAN_REWARD, value: result.meanReward }]),
+      ]);
+      show();
+    } catch (err) {
+      if (!(err instanceof ChildWorkflowFailure)) throw err;
+      currentStep = null;
+      failure = { step, ...rootFailure(err) };
+      status = 'failed';
+      log.warn('training step failed; waiting for resume or stop', { ...failure });
+      retryRequested = false;
+      show();
+      await condition(() => retryRequested || stopRequested);
+      failure = null;
+      status = 'running';
+      continue;
+    }
+    if (evaluationDue({ step, every: input.evaluationEvery, totalSteps: input.totalSteps })) {
+      try {
+        const evaluation = await executeChild(evaluationWorkflow, {
+          workflowId: `${input.trainRunId}/eval-${step}`,
+          taskQueue: input.taskQueues.workflow,
+          args: [
+            {
+              trainRunId: input.trainRunId,
+              configAddress: input.configAddress,
+              step,
+              checkpoint: state.lastCheckpoint?.address ?? null,
+              judgeShards: input.judgeShards,
+              taskQueues: input.taskQueues,
+              timing: input.timing,
+            },
+          ],
+        });
+        state.lastEval = { step, meanReward: evaluation.meanReward };
+      } catch (err) {
+        // Evaluation informs; it never stops training.
+        if (!(err instanceof ChildWorkflowFailure)) throw err;
+        log.warn('evaluation failed; training goes on', { step, ...rootFailure(err) });
+      }
+      show();
+    }
+  }
+  status = state.nextStep > input.totalSteps ? 'completed' : 'stopped';
+  show();
+  await condition(allHandlersFinished);
+  return {
+    trainRunId: input.trainRunId,
+    status: status === 'completed' ? 'completed' : 'stopped',
+    completedSteps: state.lastCheckpoint?.step ?? 0,
+    lastCheckpoint: state.lastCheckpoint,
+    last: state.last,
+  };
+}

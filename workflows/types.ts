@@ -1,0 +1,177 @@
+import type { RlOverrides } from '../activities/types.ts';
+
+/**
+ * Inputs, results and progress of the training workflows. Plain data (references, counters and
+ * small summaries) so histories stay small; the client, the CLI and the activities share these types.
+ */
+
+export interface TaskQueues {
+  /** Workflows and the light activities (rewards, commits, metrics). */
+  workflow: string;
+  rollout: string;
+  judge: string;
+  trainer: string;
+}
+
+/** Timeouts that depend on the deployment (how fast a lost worker must be noticed). */
+export interface Timing {
+  /** Heartbeat timeout of long activities: a worker silent this long is presumed dead and its work retried. */
+  heartbeatTimeoutSeconds: number;
+}
+
+export const DEFAULT_TIMING: Timing = { heartbeatTimeoutSeconds: 60 };
+
+export interface StageInfo {
+  name: string;
+  /** First step (1-based) and number of steps. */
+  firstStep: number;
+  steps: number;
+}
+
+export interface CheckpointInfo {
+  step: number;
+  address: string;
+}
+
+/** The state a run carries across continue-as-new: references and counters only. */
+export interface CarriedState {
+  /** The next step to run (1-based). */
+  nextStep: number;
+  lastCheckpoint: CheckpointInfo | null;
+  pauseRequested: boolean;
+  overrides: RlOverrides;
+  /** Headline figures of the last step, for the Web UI and queries. */
+  last: StepHeadline | null;
+  lastEval: { step: number; meanReward: number | null } | null;
+  /** How many executions of this run came before (continue-as-new count). */
+  continuedAsNew: number;
+}
+
+export interface TrainingRunInput {
+  trainRunId: string;
+  configAddress: string;
+  modelName: string;
+  totalSteps: number;
+  stages: StageInfo[];
+  checkpointEvery: number;
+  /** Evaluate after every N steps and after the last; 0: never. */
+  evaluationEvery: number;
+  continueAsNewEvery: number;
+  judgeShards: number;
+  taskQueues: TaskQueues;
+  timing: Timing;
+  /** Present when the run continued as new. */
+  state?: CarriedState;
+}
+
+/** The figures a step reports up to the run. */
+export interface StepHeadline {
+  step: number;
+  stage: string;
+  checkpoint: string;
+  meanReward: number | null;
+  kl: number | null;
+  loss: number | null;
+  clipFraction: number | null;
+  /** The update was applied (false: no learning signal in the batch). */
+  applied: boolean;
+}
+
+export interface StepInput {
+  trainRunId: string;
+  configAddress: string;
+  step: number;
+  stage: string;
+  totalSteps: number;
+  modelName: string;
+  /** Checkpoint the step samples from and trains; null: fresh adapters. */
+  parent: string | null;
+  milestone: boolean;
+  judgeShards: number;
+  overrides: RlOverrides;
+  taskQueues: TaskQueues;
+  timing: Timing;
+}
+
+/** Time of each phase as measured inside its activities (judge: the slowest shard), in ms. */
+export interface PhaseTimes {
+  rollouts: number;
+  judge: number;
+  rewards: number;
+  update: number;
+}
+
+export interface StepResult extends StepHeadline {
+  /** Wall time of the step as the workflow saw it (first to last workflow task), ms. */
+  wallMs: number;
+  phaseMs: PhaseTimes;
+  /** Step results an earlier attempt had committed and this one reused. */
+  reused: { rollouts: boolean; rewards: boolean; update: boolean };
+}
+
+export interface EvaluationInput {
+  trainRunId: string;
+  configAddress: string;
+  step: number;
+  checkpoint: string | null;
+  judgeShards: number;
+  taskQueues: TaskQueues;
+  timing: Timing;
+}
+
+export interface EvaluationResult {
+  step: number;
+  meanReward: number | null;
+  responses: number;
+  scored: number;
+}
+
+export type StepPhase = 'rollouts' | 'judging' | 'rewards' | 'update' | 'commit' | 'metrics' | 'done';
+
+export interface StepProgress {
+  step: number;
+  phase: StepPhase;
+  judgeShards: number;
+  judgeShardsDone: number;
+}
+
+export type RunStatus = 'running' | 'paused' | 'failed' | 'completed' | 'stopped';
+
+export interface StepFailure {
+  step: number;
+  type: string;
+  message: string;
+}
+
+export interface RunProgress {
+  trainRunId: string;
+  status: RunStatus;
+  modelName: string;
+  totalSteps: number;
+  /** Steps completed (the last committed checkpoint's step). */
+  completedSteps: number;
+  /** The step in flight, if any. */
+  currentStep: number | null;
+  stage: string | null;
+  lastCheckpoint: CheckpointInfo | null;
+  last: StepHeadline | null;
+  lastEval: { step: number; meanReward: number | null } | null;
+  failure: StepFailure | null;
+  pauseRequested: boolean;
+  stopRequested: boolean;
+  overrides: RlOverrides;
+  continuedAsNew: number;
+}
+
+export interface TrainingRunResult {
+  trainRunId: string;
+  status: 'completed' | 'stopped';
+  completedSteps: number;
+  lastCheckpoint: CheckpointInfo | null;
+  last: StepHeadline | null;
+}
+
+/** Payload of the resume signal: continue a paused run or retry a failed step, with RL changes. */
+export interface ResumeRequest {
+  overrides?: RlOverrides;
+}
