@@ -15,6 +15,7 @@ const TrainOptions = z.object({
   threads: z.string().default('1'),
   peer: z.string().optional(),
   peerThreads: z.string().optional(),
+  microBatch: z.string().optional(),
   json: z.boolean().default(false),
 });
 
@@ -34,6 +35,7 @@ export const trainBench: BenchSubcommand = {
       .option('--threads <n>', 'ONNX Runtime intra-op threads', '1')
       .option('--peer <name>', "also run the same step in 'torch' (needs .tools/torch-venv)")
       .option('--peer-threads <n>', 'threads for the peer (default: --threads)')
+      .option('--micro-batch <n>', 'sequences per training-graph run (default: 512 tokens worth)')
       .option('--json', 'print one JSON object')
       .action(async (raw: unknown) => {
         const options = TrainOptions.parse(raw);
@@ -51,6 +53,9 @@ export const trainBench: BenchSubcommand = {
           ...(options.peerThreads === undefined
             ? {}
             : { peerThreads: int(options.peerThreads, '--peer-threads') }),
+          ...(options.microBatch === undefined
+            ? {}
+            : { microBatchSize: int(options.microBatch, '--micro-batch') }),
         });
         if (options.json) {
           out(JSON.stringify(r));
@@ -58,7 +63,8 @@ export const trainBench: BenchSubcommand = {
         }
         const ms = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0);
         out(
-          `train: ${r.batch} x ${r.seqLen} tokens, LoRA rank ${r.loraRank}, ${r.steps} timed steps, ${r.model}`,
+          `train: ${r.batch} x ${r.seqLen} tokens (micro-batches of ${r.microBatchSize}), LoRA rank ${r.loraRank}, ` +
+            `${r.steps} timed steps, ${r.model}`,
         );
         out(
           `  ${r.ours.engine}, ${r.ours.threads} thread(s): ${r.ours.tokensPerSecond.toFixed(1)} tok/s, ` +

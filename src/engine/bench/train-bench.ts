@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { createRng } from '../../graph/random.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
-import { Policy } from '../policy.ts';
+import { defaultMicroBatch, Policy } from '../policy.ts';
 import type { TrainSequence } from '../train-step.ts';
 import { measureGemmGflops } from './gemm-rate.ts';
 import { type TorchTrainFigures, torchTrainPeer } from './torch-train.ts';
@@ -14,6 +14,7 @@ export interface TrainBenchResult {
   seqLen: number;
   loraRank: number;
   steps: number;
+  microBatchSize: number;
   ours: {
     engine: string;
     threads: number;
@@ -57,6 +58,8 @@ export async function benchTrain(options: {
   threads: number;
   peer?: 'torch';
   peerThreads?: number;
+  /** Sequences per training-graph run (default: the policy's token budget, MICRO_BATCH_TOKENS). */
+  microBatchSize?: number;
 }): Promise<TrainBenchResult> {
   const { batch: B, seqLen: T } = options;
   const before = loadavg()[0] as number;
@@ -88,6 +91,7 @@ export async function benchTrain(options: {
         hyper: { ...HYPER, kl_coef: 0 },
         optimizer: { lr: LR, weightDecay: 0 },
         maxGradNorm: MAX_GRAD_NORM,
+        ...(options.microBatchSize === undefined ? {} : { microBatchSize: options.microBatchSize }),
       });
       const elapsed = performance.now() - started;
       losses.push(result.loss);
@@ -110,6 +114,7 @@ export async function benchTrain(options: {
     seqLen: T,
     loraRank: options.loraRank,
     steps: options.steps,
+    microBatchSize: options.microBatchSize ?? defaultMicroBatch(sequences),
     ours: {
       engine: 'anchorage (onnxruntime-node training graph, float32)',
       threads: options.threads,
