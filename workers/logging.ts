@@ -16,7 +16,9 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
  * activity context loggers) land in the same JSON lines as the project's, data object first.
  */
 export function pinoTemporalLogger(log: Logger): TemporalLogger {
-  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+  const write = (given: LogLevel, message: string, meta?: LogMetadata) => {
+    // Activity-only workers (one per task queue) are intended; the SDK's warning about them is noise.
+    const level = given === 'WARN' && message.startsWith('No workflows registered') ? 'DEBUG' : given;
     // Symbols and the SDK's own `sdkComponent` are kept as plain fields; errors go under `err`.
     const fields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta ?? {})) fields[k === 'error' ? 'err' : k] = v;

@@ -108,3 +108,25 @@ export const signalRun = {
     runHandle(client, trainRunId).signal(resumeSignal, request),
   stop: (client: Client, trainRunId: string) => runHandle(client, trainRunId).signal(stopSignal),
 };
+
+/**
+ * The Web UI page of a run. A UI the caller knows (a server it started) wins; then
+ * `TEMPORAL_UI_URL`; then, for a local server, the dev server's convention (front-end port + 1000).
+ */
+export function webUiUrl(options: {
+  address: string;
+  namespace: string;
+  workflowId?: string;
+  uiUrl?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}): string | undefined {
+  const env = options.env ?? process.env;
+  let base = options.uiUrl ?? (env.TEMPORAL_UI_URL === '' ? undefined : env.TEMPORAL_UI_URL);
+  if (base === undefined) {
+    const m = /^(localhost|127\.[\d.]+|\[::1\]):(\d+)$/.exec(options.address);
+    if (m === null) return undefined;
+    base = `http://${m[1]}:${Number(m[2]) + 1000}`;
+  }
+  const root = `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(options.namespace)}/workflows`;
+  return options.workflowId === undefined ? root : `${root}/${encodeURIComponent(options.workflowId)}`;
+}

@@ -4,7 +4,9 @@ import { devServerCommand } from './dev-server.ts';
 import { generateCommand } from './generate.ts';
 import { ifevalCommand } from './ifeval.ts';
 import { rubricsCommand } from './rubrics.ts';
+import { runsCommand } from './runs.ts';
 import { scoreCommand } from './score.ts';
+import { trainCommand } from './train.ts';
 
 /** Every top-level command, in the order `anchorage --help` lists them. */
 export const COMMANDS: CliCommand[] = [
@@ -14,4 +16,6 @@ export const COMMANDS: CliCommand[] = [
   rubricsCommand,
   devServerCommand,
   generateCommand,
+  trainCommand,
+  runsCommand,
 ];

@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { type PreparedRun, prepareRun } from '../../config/check.ts';
+import { parseRunConfig } from '../../config/load.ts';
+import { openStore } from '../../store/open-store.ts';
+import type { ArtifactStore } from '../../store/store.ts';
+import { connectClient } from '../../temporal/connection.ts';
+import { ensureServer } from '../../temporal/ensure-server.ts';
+import { MetricsRecord } from '../../train/metrics.ts';
+import { runRefs } from '../../train/run-refs.ts';
+import { ValidationError } from '../../util/errors.ts';
+import { workerSettings } from '../../../workers/env.ts';
+import {
+  queryProgress,
+  queryStepProgress,
+  type StartedRun,
+  startTrainingRun,
+  webUiUrl,
+} from '../../../workers/run-client.ts';
+import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
+import type { RunProgress, StepProgress, TrainingRunResult } from '../../../workflows/types.ts';
+import type { CliCommand } from '../command.ts';
+import { numberFlag, out } from '../io.ts';
+
+const TrainOptions = z.object({
+  config: z.string().min(1),
+  detach: z.boolean().default(false),
+  runId: z.string().optional(),
+  judgeShards: z.string().optional(),
+});
+
+/** `ANCHORAGE_WORKERS=external`: workers run elsewhere, `anchorage train` starts none. */
+function externalWorkers(env: NodeJS.ProcessEnv): boolean {
+  return env.ANCHORAGE_WORKERS === 'external';
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  register(program: Command) {
+    program
+      .command('train')
+      .description(
+        'validate a run configuration, start a training run on Temporal (a local server and an in-process worker when none are given) and follow it step by step',
+      )
+      .requiredOption('--config <file>', 'run configuration (YAML)')
+      .option('--detach', 'start the run and return; workers elsewhere run it (see workers/)')
+      .option('--run-id <id>', 'training run id (default: <name>-<UTC time>-<4 hex>)')
+      .option('--judge-shards <n>', 'judge activities per step (default: min(4, prompts per step))')
+      .action(async (raw: unknown) => runTrain(TrainOptions.parse(raw)));
+  },
+};
+
+/** Reads and validates the configuration completely before anything starts. */
+export function validateConfig(file: string): { text: string; prepared: PreparedRun } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ValidationError(`cannot read run configuration: ${(cause as Error).message}`, {
+      location: { file },
+      cause,
+    });
+  }
+  return { text, prepared: prepareRun({ loaded: parseRunConfig({ text, file }) }) };
+}
+
+async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
+  const env = process.env;
+  const judgeShards =
+    options.judgeShards === undefined
+      ? undefined
+      : numberFlag(options.judgeShards, '--judge-shards', { min: 1, integer: true });
+  const { text, prepared } = validateConfig(options.config);
+  const { config } = prepared.loaded;
+  out(
+    `configuration ${options.config}: ${config.steps} steps on ${config.model.name}, ` +
+      `${prepared.training.get(prepared.loaded.stages[0]!.name)?.length ?? 0} training prompts, ${prepared.rubrics.size} rubrics`,
+  );
+
+  const server = await ensureServer({
+    ...(config.temporal.address === undefined ? {} : { address: config.temporal.address }),
+    ...(config.temporal.namespace === undefined ? {} : { namespace: config.temporal.namespace }),
+    env,
+    notify: (line) => out(line.replace(/^anchorage: /, '')),
+  });
+  const temporal = await connectClient({ address: server.address, namespace: server.namespace });
+  const store = openStore(config.store);
+  let workers: RunningWorkers | undefined;
+  try {
+    if (!options.detach && !externalWorkers(env)) {
+      const settings = { ...workerSettings(env), address: server.address, namespace: server.namespace };
+      workers = await startWorkers({
+        roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
+        settings,
+        taskQueues: config.temporal.taskQueues,
+        store,
+      });
+      out(`started an all-in-one worker in this process (store ${store.location})`);
+    }
+    const run = await startTrainingRun({
+      client: temporal.client,
+      store,
+      prepared,
+      file: options.config,
+      text,
+      ...(options.runId === undefined ? {} : { trainRunId: options.runId }),
+      ...(judgeShards === undefined ? {} : { judgeShards }),
+    });
+    const ui = webUiUrl({
+      address: server.address,
+      namespace: server.namespace,
+      workflowId: run.trainRunId,
+      uiUrl: server.uiUrl,
+    });
+    out(`train run id: ${run.trainRunId}`);
+    if (ui !== undefined) out(`Web UI: ${ui}`);
+    if (options.detach || workers === undefined) {
+      out(
+        `the run is on the server; workers on queues ${Object.values(config.temporal.taskQueues).join(', ')} run it ` +
+          '(node --import tsx workers/all-in-one.ts). Follow it with `anchorage status ' +
+          `${run.trainRunId}\`.`,
+      );
+      return;
+    }
+    const result = await followRun({ client: temporal.client, run, workers });
+    if (result === undefined) return;
+    printRewardTable({ lines: await readMetrics({ store, trainRunId: run.trainRunId }), print: out });
+    out(
+      `run ${result.status}: ${result.completedSteps}/${run.input.totalSteps} steps, last checkpoint ${result.lastCheckpoint?.address ?? 'none'}`,
+    );
+  } finally {
+    await workers?.shutdown();
+    await temporal.close();
+    if (server.started)
+      out(
+        `the Temporal server keeps running (pid ${server.pid}) with the Web UI; stop it with \`kill ${server.pid}\``,
+      );
+  }
+}
+
+const fmt = (v: number | null | undefined, digits = 3) =>
+  v === null || v === undefined ? 'n/a' : v.toFixed(digits);
+
+/** One line per step phase and per finished step, until the run ends or the user interrupts. */
+async function followRun(options: {
+  client: Client;
+  run: StartedRun;
+  workers: RunningWorkers;
+}): Promise<TrainingRunResult | undefined> {
+  const { client, run, workers } = options;
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const result = run.handle.result();
+  result.catch(() => undefined);
+  let settled: TrainingRunResult | Error | undefined;
+  result.then(
+    (r) => {
+      settled = r;
+    },
+    (e: Error) => {
+      settled = e;
+    },
+  );
+  let lastLine = '';
+  const stepStart = new Map<number, number>();
+  let lastDone = 0;
+  try {
+    while (settled === undefined && !interrupted) {
+      await new Promise((r) => setTimeout(r, 1000));
+      let progress: RunProgress;
+      try {
+        progress = await queryProgress(client, run.trainRunId);
+      } catch {
+        continue;
+      }
+      for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
+        const started = stepStart.get(s);
+        const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+        const last = progress.last?.step === s ? progress.last : undefined;
+        out(
+          `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${fmt(last?.meanReward)}, loss ${fmt(last?.loss, 4)}, ` +
+            `KL ${fmt(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
+        );
+      }
+      lastDone = Math.max(lastDone, progress.completedSteps);
+      let line: string;
+      if (progress.currentStep !== null) {
+        if (!stepStart.has(progress.currentStep)) stepStart.set(progress.currentStep, Date.now());
+        const phase: StepProgress | undefined = await queryStepProgress(
+          client,
+          run.trainRunId,
+          progress.currentStep,
+        );
+        line = `step ${progress.currentStep}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
+      } else if (progress.status === 'failed' && progress.failure !== null) {
+        line = `step ${progress.failure.step} failed (${progress.failure.type}): ${progress.failure.message}\n  run \`anchorage resume ${run.trainRunId}\` (with --set name=value to change a setting) to retry it, or \`anchorage stop ${run.trainRunId}\``;
+      } else if (progress.lastEval !== null && progress.status === 'running') {
+        line = `evaluation after step ${progress.lastEval.step}: mean reward ${fmt(progress.lastEval.meanReward)}`;
+      } else {
+        line = `run ${progress.status}`;
+      }
+      if (line !== lastLine) out(line);
+      lastLine = line;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted) {
+    out(
+      `interrupted: the run ${run.trainRunId} stays on the server and goes on when workers poll its queues again ` +
+        '(`anchorage status`, `anchorage stop` to end it)',
+    );
+    void workers;
+    return undefined;
+  }
+  if (settled instanceof Error) throw settled;
+  return settled;
+}
+
+function describePhase(p: StepProgress): string {
+  if (p.phase === 'judging') return `judging (${p.judgeShardsDone}/${p.judgeShards} shards)`;
+  if (p.phase === 'update') return 'policy update';
+  return p.phase;
+}
+
+/** The run's metrics records from the store, in order (empty when none were written). */
+export async function readMetrics(options: {
+  store: ArtifactStore;
+  trainRunId: string;
+}): Promise<MetricsRecord[]> {
+  const address = await options.store.getRef(runRefs.metricsFile(options.trainRunId));
+  if (address === undefined) return [];
+  const text = Buffer.from(await options.store.getBytes(address)).toString('utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => MetricsRecord.parse(JSON.parse(l)));
+}
+
+/** Reward per step (and per evaluation) as a small table. */
+export function printRewardTable(options: {
+  lines: readonly MetricsRecord[];
+  print: (line: string) => void;
+}): void {
+  const { lines, print } = options;
+  if (lines.length === 0) return;
+  print('step  kind   mean reward  scored  loss        clip    KL        seconds');
+  for (const r of lines) {
+    const m = r.metrics;
+    const prefix = r.purpose === 'eval' ? 'eval/' : '';
+    const scored = m[`${prefix}reward/scored_fraction`];
+    print(
+      [
+        String(r.step).padStart(4),
+        r.purpose.padEnd(5),
+        fmt(m[`${prefix}reward/mean`]).padStart(11),
+        (scored === undefined ? 'n/a' : `${Math.round(scored * 100)}%`).padStart(6),
+        fmt(m['loss/total'], 5).padStart(10),
+        fmt(m['policy/clip_fraction'], 3).padStart(6),
+        fmt(m['kl/ref'], 5).padStart(8),
+        fmt(m[`${prefix}time/step_s`], 1).padStart(8),
+      ].join('  '),
+    );
+  }
+}
