@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRng } from '../graph/random.ts';
 import { randomWeights, tinyConfig, writeModelGguf } from '../models/llama/testing/tiny-llama.ts';
+import { ValidationError } from '../util/errors.ts';
 import { Policy } from './policy.ts';
 
 const config = tinyConfig();
@@ -92,7 +93,49 @@ test('batches of any size give the same sequences; an aborted signal stops gener
       /cancelled by the workflow/,
     );
     assert.deepEqual(steps, [0, 1]);
+    await assert.rejects(
+      policy.generate({ prompts: many, sampling: { topP: 2 } }),
+      (err: Error) => err instanceof ValidationError && /field sampling\.topP/.test(err.message),
+    );
   } finally {
     await policy.close();
+  }
+});
+
+test('recomputed log-probs match the sampler; the reference (LoRA off) matches the base model', async () => {
+  const policy = await Policy.load({ model: modelPath, lora: { rank: 4, alpha: 8 }, loraSeed: 2 });
+  const base = await Policy.load({ model: modelPath });
+  try {
+    const rng = createRng(4);
+    for (const [name, data] of policy.lora!.tensors) {
+      if (name.endsWith('lora_b')) for (let i = 0; i < data.length; i++) data[i] = 0.3 * rng.normal();
+    }
+    policy.loraChanged();
+    const { results } = await policy.generate({
+      prompts,
+      sampling: { temperature: 1, maxNewTokens: 6, seed: 1 },
+    });
+    const sequences = results.map((r) => ({ promptIds: r.promptIds, responseIds: r.tokenIds }));
+    const recomputed = await policy.logprobs({ sequences, microBatchSize: 1 });
+    const reference = await policy.logprobs({ sequences, reference: true });
+    const plain = await base.logprobs({ sequences });
+    let drift = 0;
+    let refDiff = 0;
+    let policyVsRef = 0;
+    results.forEach((r, b) => {
+      r.logprobs.forEach((lp, i) => {
+        drift = Math.max(drift, Math.abs(lp - recomputed.logprobs[b]![i]!));
+        refDiff = Math.max(refDiff, Math.abs(reference.logprobs[b]![i]! - plain.logprobs[b]![i]!));
+        policyVsRef = Math.max(policyVsRef, Math.abs(lp - reference.logprobs[b]![i]!));
+      });
+    });
+    assert.ok(drift < 1e-4, `sampler vs recomputed log-probs differ by ${drift}`);
+    assert.ok(refDiff < 1e-5, `reference vs base model differ by ${refDiff}`);
+    assert.ok(policyVsRef > 1e-2, 'the adapters should change the log-probs');
+    for (const row of recomputed.entropies)
+      for (const h of row) assert.ok(h > 0 && h <= Math.log(config.vocabSize) + 1e-4);
+  } finally {
+    await policy.close();
+    await base.close();
   }
 });

@@ -23,6 +23,7 @@ import { type RemoteSession, SessionHost } from './host/session-host.ts';
 import { computeLogprobs } from './logprobs.ts';
 import { initLoraState, type LoraState, loraFeeds } from './lora-state.ts';
 import { openModel } from './model-files.ts';
+import { parseInput } from './parse-input.ts';
 import { encodePrompt, type Prompt, PromptSchema, responseText } from './prompts.ts';
 import type { FinishReason, SampledSequence } from './sampling/batch-sampler.ts';
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
@@ -116,7 +117,7 @@ export class Policy {
       policy.setLora(
         initLoraState({
           model: source.config,
-          lora: LoraConfigSchema.parse(options.lora),
+          lora: parseInput({ schema: LoraConfigSchema, value: options.lora, what: 'lora' }),
           seed: options.loraSeed ?? 0,
         }),
       );
@@ -137,7 +138,10 @@ export class Policy {
   }
 
   encode(prompt: Prompt): number[] {
-    return encodePrompt({ prompt: PromptSchema.parse(prompt), tokenizer: this.tokenizer });
+    return encodePrompt({
+      prompt: parseInput({ schema: PromptSchema, value: prompt, what: 'prompt' }),
+      tokenizer: this.tokenizer,
+    });
   }
 
   /**
@@ -153,7 +157,11 @@ export class Policy {
     onStep?: (progress: { step: number; active: number; newTokens: number }) => void;
     signal?: AbortSignal;
   }): Promise<{ results: GenerationResult[]; stats: GenerationStats }> {
-    const params = SamplingParamsSchema.parse(options.sampling ?? {});
+    const params = parseInput({
+      schema: SamplingParamsSchema,
+      value: options.sampling ?? {},
+      what: 'sampling',
+    });
     const promptIds = options.prompts.map((p) => this.encode(p));
     if (options.streams !== undefined && options.streams.length !== promptIds.length) {
       throw new ValidationError(
@@ -255,7 +263,11 @@ export class Policy {
     const lora = this.lora;
     if (lora === undefined)
       throw new ValidationError('the policy has no LoRA adapters to train (load it with `lora`)');
-    const objective = PolicyObjectiveSchema.parse(options.objective ?? {});
+    const objective = parseInput({
+      schema: PolicyObjectiveSchema,
+      value: options.objective ?? {},
+      what: 'objective',
+    });
     const { session, graph } = await this.trainingSession(objective, lora);
     const hyper: Record<string, number> = {};
     for (const h of graph.hyperparameters) hyper[h.name] = options.hyper?.[h.name] ?? h.defaultValue;
@@ -281,7 +293,7 @@ export class Policy {
     const configInput = options.optimizer ?? this.optimizer?.config;
     if (configInput === undefined)
       throw new ValidationError('optimizer: give AdamW hyperparameters (at least lr)');
-    const config = AdamWConfigSchema.parse(configInput);
+    const config = parseInput({ schema: AdamWConfigSchema, value: configInput, what: 'optimizer' });
     const state = this.optimizer?.state ?? createAdamWState(Object.fromEntries(lora.tensors));
     const result = await trainStep({
       session,

@@ -12,12 +12,13 @@ const TYPED_ARRAYS = {
   float64: Float64Array,
   int64: BigInt64Array,
   int32: Int32Array,
+  uint8: Uint8Array,
   bool: Uint8Array,
 } as const;
 
 export const WireTensorSchema = z
   .object({
-    dtype: z.enum(['float32', 'float64', 'int64', 'int32', 'bool']),
+    dtype: z.enum(['float32', 'float64', 'int64', 'int32', 'uint8', 'bool']),
     dims: z.array(z.number().int().nonnegative()).readonly(),
     data: z.custom<HostTensor['data']>((v) => ArrayBuffer.isView(v), 'expected a typed array'),
   })
