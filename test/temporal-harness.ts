@@ -2,7 +2,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareRun } from '../src/config/check.ts';
 import { parseRunConfig } from '../src/config/load.ts';
+import type { Client } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { ADAPTER_FILE } from '../src/engine/checkpoint.ts';
+import { openModel } from '../src/engine/model-files.ts';
 import { writeTinyModel } from '../src/engine/testing/tiny-model.ts';
+import { listCheckpoints } from '../src/store/run-refs.ts';
+import type { ArtifactStore } from '../src/store/store.ts';
+import { readCheckpoint, type StoredCheckpoint } from '../src/train/checkpoint-store.ts';
 import type { WorkerSettings } from '../workers/env.ts';
 import type { TaskQueues } from '../workflows/types.ts';
 
@@ -152,3 +159,78 @@ export function testWorkerSettings(options: {
 }
 
 export { writeTinyModel };
+
+/** Polls `probe` until it returns a value other than undefined (or throws after `timeoutMs`). */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+}
+
+/**
+ * Every checkpoint of a run, checked as a chain: one per step 1..n, each trained from the one before
+ * (`parent`), its adapters verified against their hashes, and the optimizer step count growing by
+ * exactly one per applied update. Returns the records in step order.
+ */
+export async function checkpointChain(options: { store: ArtifactStore; trainRunId: string; model: string }) {
+  const { store, trainRunId } = options;
+  const listed = await listCheckpoints({ store, trainRunId });
+  const config = (await openModel({ path: options.model })).source.config;
+  const chain: Array<{ step: number; address: string; record: StoredCheckpoint; adapter: string }> = [];
+  let parent: string | null = null;
+  let optimizerSteps = 0;
+  for (const [i, c] of listed.entries()) {
+    if (c.step !== i + 1) throw new Error(`checkpoint steps are not 1..n: ${listed.map((l) => l.step)}`);
+    const { record } = await readCheckpoint({ store, address: c.address, model: config });
+    if (record.parent !== parent)
+      throw new Error(`checkpoint ${c.step} has parent ${record.parent}, expected ${parent}`);
+    const expected = optimizerSteps + (record.update.applied ? 1 : 0);
+    if (record.optimizerSteps !== expected) {
+      throw new Error(`checkpoint ${c.step}: ${record.optimizerSteps} optimizer steps, expected ${expected}`);
+    }
+    chain.push({ step: c.step, address: c.address, record, adapter: record.files[ADAPTER_FILE]! });
+    parent = c.address;
+    optimizerSteps = expected;
+  }
+  return chain;
+}
+
+/** Histories of a run's executions (following continue-as-new) and of its step and evaluation workflows. */
+export async function runHistories(options: { client: Client; trainRunId: string; firstRunId: string }) {
+  const { client, trainRunId } = options;
+  const out: Array<{ workflowId: string; history: History }> = [];
+  let runId: string | undefined = options.firstRunId;
+  const children = new Set<string>();
+  while (runId !== undefined) {
+    const history: History = await client.workflow.getHandle(trainRunId, runId).fetchHistory();
+    out.push({ workflowId: trainRunId, history });
+    runId = undefined;
+    for (const event of history.events ?? []) {
+      const started = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+      if (started) children.add(started);
+      const next = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (next) runId = next;
+    }
+  }
+  for (const workflowId of children) {
+    out.push({ workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() });
+  }
+  return out;
+}

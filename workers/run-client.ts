@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { PreparedRun } from '../src/config/check.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
@@ -27,7 +27,7 @@ export const TRAINING_WORKFLOW = 'trainingRunWorkflow';
 export interface StartedRun {
   trainRunId: string;
   input: TrainingRunInput;
-  handle: WorkflowHandle<typeof trainingRunWorkflow>;
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof trainingRunWorkflow>;
 }
 
 /**

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { LocalFolderStore } from '../src/store/local-store.ts';
+import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
+import { createTestEnv } from '../src/temporal/test-env.ts';
+import { MetricsRecord } from '../src/train/metrics.ts';
+import { RolloutBatch } from '../src/train/rollouts.ts';
+import { runRefs } from '../src/train/run-refs.ts';
+import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
+import { installTemporalLogging } from '../workers/logging.ts';
+import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
+import { type RunningWorkers, startWorkers } from '../workers/start-workers.ts';
+import {
+  checkpointChain,
+  prepareFile,
+  runHistories,
+  testWorkerSettings,
+  tinyTaskQueues,
+  waitFor,
+  writeTinyModel,
+  writeTinyRun,
+} from './temporal-harness.ts';
+
+describe('training runs on Temporal (real server, tiny model, in-process workers)', () => {
+  let env: TestWorkflowEnvironment;
+  let model: Awaited<ReturnType<typeof writeTinyModel>>;
+  let dir: string;
+  let storeDir: string;
+  let store: LocalFolderStore;
+  let workers: RunningWorkers;
+  const queues = tinyTaskQueues('train-test');
+
+  before(async () => {
+    // The runtime is a process-wide singleton: bridge its logger before the test server creates it.
+    installTemporalLogging();
+    env = await createTestEnv();
+    model = await writeTinyModel({ seed: 5 });
+    dir = await mkdtemp(join(tmpdir(), 'anchorage-training-'));
+    storeDir = join(dir, 'store');
+    store = new LocalFolderStore({ root: storeDir });
+    workers = await startWorkers({
+      roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
+      settings: testWorkerSettings({ address: env.address, storeDir, taskQueues: queues }),
+      store,
+    });
+  });
+  after(async () => {
+    await workers?.shutdown();
+    await env?.teardown();
+    await model?.dispose();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const startRun = async (
+    options: Partial<Parameters<typeof writeTinyRun>[0]> & { name: string; steps: number },
+  ) => {
+    const file = await writeTinyRun({
+      dir: join(dir, options.name),
+      queuePrefix: 'train-test',
+      modelPath: model.path,
+      storeDir,
+      ...options,
+    });
+    const { prepared, text } = await prepareFile(file);
+    return startTrainingRun({
+      client: env.client,
+      store,
+      prepared,
+      file,
+      text,
+      trainRunId: `${options.name}-run`,
+      timing: { heartbeatTimeoutSeconds: 10 },
+    });
+  };
+
+  it('bundles the workflow code: no Node built-ins, no activity implementations', async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+    for (const name of ['trainingRunWorkflow', 'trainingStepWorkflow', 'evaluationWorkflow']) {
+      assert.match(code, new RegExp(`function ${name}\\b`), name);
+    }
+    // Activity implementations (and the engine behind them) stay out of the sandbox bundle.
+    for (const absent of [
+      'generateRolloutsActivity',
+      'createPolicyPool',
+      'onnxruntime',
+      'LocalFolderStore',
+    ]) {
+      assert.ok(!code.includes(absent), `${absent} is not bundled`);
+    }
+  });
+
+  it('a run completes: one checkpoint per step, continue-as-new, search attributes, metrics, evaluations; its histories replay', async () => {
+    const run = await startRun({
+      name: 'full',
+      steps: 5,
+      continueAsNewEvery: 2,
+      evaluationEvery: 3,
+      checkpointEvery: 2,
+    });
+    const result = await run.handle.result();
+    assert.equal(result.status, 'completed');
+    assert.equal(result.completedSteps, 5);
+
+    const chain = await checkpointChain({ store, trainRunId: run.trainRunId, model: model.path });
+    assert.equal(chain.length, 5, 'committed checkpoints == steps');
+    assert.equal(result.lastCheckpoint?.address, chain[4]!.address);
+    assert.equal(await store.getRef(runRefs.latest(run.trainRunId)), chain[4]!.address);
+    const milestones = (await store.listRefs(`runs/${run.trainRunId}/milestones/`)).map((r) =>
+      r.name.split('/').at(-1),
+    );
+    assert.deepEqual(milestones, ['step-2', 'step-4', 'step-5']);
+    assert.ok(
+      chain.some((c) => c.record.update.applied),
+      'at least one step had a learning signal',
+    );
+
+    // Metrics file: one line per step and per evaluation (after steps 3 and 5), slash-namespaced keys.
+    const text = Buffer.from(
+      await store.getBytes((await store.getRef(runRefs.metricsFile(run.trainRunId)))!),
+    ).toString();
+    const records = text
+      .trim()
+      .split('\n')
+      .map((l) => MetricsRecord.parse(JSON.parse(l)));
+    assert.deepEqual(
+      records.map((r) => `${r.purpose}-${r.step}`),
+      ['train-1', 'train-2', 'train-3', 'eval-3', 'train-4', 'train-5', 'eval-5'],
+    );
+    for (const r of records.filter((x) => x.purpose === 'train')) {
+      assert.equal(typeof r.metrics['reward/mean'], 'number');
+      assert.equal(typeof r.metrics['reward/criterion/letters/mean'], 'number');
+      assert.equal(typeof r.metrics['time/step_s'], 'number');
+    }
+    assert.equal(typeof records[3]!.metrics['eval/reward/mean'], 'number');
+
+    // Continue-as-new every 2 steps: executions 1-2, 3-4, 5.
+    const description = await run.handle.describe();
+    assert.equal(description.status.name, 'COMPLETED');
+    assert.notEqual(description.runId, run.handle.firstExecutionRunId, 'the run continued as new');
+    const sa = description.typedSearchAttributes;
+    assert.equal(sa.get(TRAIN_STEP), 5);
+    assert.equal(sa.get(TRAIN_RUN_ID), run.trainRunId);
+    assert.equal(sa.get(MODEL_NAME), 'tiny-llama');
+
+    const histories = await runHistories({
+      client: env.client,
+      trainRunId: run.trainRunId,
+      firstRunId: run.handle.firstExecutionRunId,
+    });
+    const parents = histories.filter((h) => h.workflowId === run.trainRunId);
+    assert.equal(parents.length, 3, 'three executions of the run workflow');
+    assert.equal(histories.filter((h) => h.workflowId.includes('/step-')).length, 5);
+    assert.equal(histories.filter((h) => h.workflowId.includes('/eval-')).length, 2);
+    // Only references and small summaries cross the workflow boundary.
+    for (const { workflowId, history } of histories) {
+      const bytes = JSON.stringify(history).length;
+      assert.ok(bytes < 200_000, `${workflowId}: history of ${bytes} bytes`);
+    }
+    const bundle = await workflowBundle();
+    let replayed = 0;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+      assert.equal(r.error, undefined, `${r.workflowId} replays: ${r.error}`);
+      replayed++;
+    }
+    assert.equal(replayed, histories.length);
+  });
+
+  it('pause, resume with overrides, a non-finite loss fails the step once and keeps the checkpoint, resume retries it, stop ends cleanly', async () => {
+    const run = await startRun({ name: 'steer', steps: 8 });
+    await signalRun.pause(env.client, run.trainRunId);
+    const paused = await waitFor('the run to pause', async () => {
+      const p = await queryProgress(env.client, run.trainRunId);
+      return p.status === 'paused' ? p : undefined;
+    });
+    const k = paused.completedSteps;
+    assert.ok(k <= 1, `paused after the step in flight (${k})`);
+    assert.equal(paused.currentStep, null);
+    const keptAddress = k === 0 ? null : await store.getRef(runRefs.checkpoint(run.trainRunId, k));
+
+    // A KL coefficient beyond float32 makes the loss NaN: the trainer refuses the step.
+    await signalRun.resume(env.client, run.trainRunId, { overrides: { klCoefficient: 1e39 } });
+    const failed = await waitFor('the step to fail', async () => {
+      const p = await queryProgress(env.client, run.trainRunId);
+      return p.status === 'failed' ? p : undefined;
+    });
+    assert.equal(failed.failure?.step, k + 1);
+    assert.equal(failed.failure?.type, 'NonFiniteError');
+    assert.match(failed.failure!.message, /loss is NaN/);
+    assert.match(failed.failure!.message, /nothing was committed/);
+    assert.equal(failed.completedSteps, k);
+    assert.equal(
+      await store.getRef(runRefs.checkpoint(run.trainRunId, k + 1)),
+      undefined,
+      'no checkpoint for the failed step',
+    );
+    if (k > 0) {
+      assert.equal(
+        await store.getRef(runRefs.checkpoint(run.trainRunId, k)),
+        keptAddress,
+        'the previous checkpoint is intact',
+      );
+      await checkpointChain({ store, trainRunId: run.trainRunId, model: model.path });
+    }
+    // Not retried: the update activity ran once in the failed step workflow.
+    const stepHistory = await env.client.workflow.getHandle(`${run.trainRunId}/step-${k + 1}`).fetchHistory();
+    const updateAttempts = (stepHistory.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'updatePolicy',
+    );
+    assert.equal(updateAttempts.length, 1);
+    const failedEvents = (stepHistory.events ?? []).filter(
+      (e) =>
+        e.activityTaskFailedEventAttributes !== undefined && e.activityTaskFailedEventAttributes !== null,
+    );
+    assert.equal(failedEvents.length, 1);
+    assert.equal(
+      failedEvents[0]!.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo?.nonRetryable,
+      true,
+    );
+
+    // Fixed and retried: the same step id runs again from the same checkpoint; its rollouts are reused.
+    await signalRun.resume(env.client, run.trainRunId, { overrides: { klCoefficient: 0 } });
+    await waitFor('the retried step to commit', async () => {
+      const p = await queryProgress(env.client, run.trainRunId);
+      return p.completedSteps >= k + 1 ? p : undefined;
+    });
+    const rollouts = await store.getJson(
+      (await store.getRef(runRefs.rollouts({ trainRunId: run.trainRunId, step: k + 1, purpose: 'train' })))!,
+      RolloutBatch,
+    );
+    assert.equal(rollouts.checkpoint, keptAddress, 'the retried step sampled from the kept checkpoint');
+
+    await signalRun.stop(env.client, run.trainRunId);
+    const result = await run.handle.result();
+    assert.equal(result.status, 'stopped');
+    assert.ok(
+      result.completedSteps >= k + 1 && result.completedSteps < 8,
+      `stopped early (${result.completedSteps})`,
+    );
+    const chain = await checkpointChain({ store, trainRunId: run.trainRunId, model: model.path });
+    assert.equal(
+      chain.length,
+      result.completedSteps,
+      'the stopped run committed a checkpoint for every step it ran',
+    );
+    assert.equal(chain.at(-1)!.address, result.lastCheckpoint?.address);
+  });
+
+  it('two runs at once on the same workers do not interfere: equal configurations give equal adapters', async () => {
+    const [a, b, c] = await Promise.all([
+      startRun({ name: 'twin-a', steps: 3 }),
+      startRun({ name: 'twin-b', steps: 3 }),
+      startRun({ name: 'other', steps: 3, learningRate: 5e-2 }),
+    ]);
+    const results = await Promise.all([a, b, c].map((r) => r!.handle.result()));
+    assert.deepEqual(
+      results.map((r) => r.completedSteps),
+      [3, 3, 3],
+    );
+    const chains = await Promise.all(
+      [a, b, c].map((r) => checkpointChain({ store, trainRunId: r!.trainRunId, model: model.path })),
+    );
+    for (const chain of chains) assert.equal(chain.length, 3);
+    // Sampling and training are deterministic per run, so interleaving on shared workers and a shared
+    // policy must leave the twins bit-identical, step by step, and the other run different.
+    assert.deepEqual(
+      chains[0]!.map((x) => x.adapter),
+      chains[1]!.map((x) => x.adapter),
+    );
+    assert.notDeepEqual(
+      chains[2]!.map((x) => x.adapter),
+      chains[0]!.map((x) => x.adapter),
+    );
+    for (const [i, chain] of chains.entries()) {
+      for (const x of chain) assert.equal(x.record.trainRunId, [a, b, c][i]!.trainRunId);
+    }
+  });
+});
