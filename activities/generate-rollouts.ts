@@ -123,7 +123,13 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
               const streams = chunk.flatMap((i) =>
                 Array.from({ length: plan.groupSize }, (_, j) => i * plan.groupSize + j),
               );
-              const { results } = await policy.generate({ prompts, sampling: plan.sampling, streams });
+              // Cancellation (worker shutdown, run cancelled) stops generation between decode steps.
+              const { results } = await policy.generate({
+                prompts,
+                sampling: plan.sampling,
+                streams,
+                signal: Context.current().cancellationSignal,
+              });
               for (const [k, i] of chunk.entries()) {
                 const samples = results.slice(k * plan.groupSize, (k + 1) * plan.groupSize);
                 const record = plan.entries[i]!.prompt.record;

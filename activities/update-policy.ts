@@ -34,7 +34,7 @@ export function effectiveRl(base: RlSettings, overrides: RlOverrides): RlSetting
   const parsed = RlSettings.safeParse({ ...base, ...overrides });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ValidationError(`RL override: expected ${issue.message}`, {
+    throw new ValidationError(`RL override: ${issue.message}`, {
       location: { field: formatFieldPath(issue.path as PropertyKey[]) || '(overrides)' },
     });
   }

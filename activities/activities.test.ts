@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { LocalFolderStore } from '../src/store/local-store.ts';
+import { RolloutBatch } from '../src/train/rollouts.ts';
+import { runRefs } from '../src/train/run-refs.ts';
+import { storeRunConfig } from '../src/train/stored-config.ts';
+import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
+import { createActivities, createActivityDeps, type TrainingActivities } from './index.ts';
+import type { RolloutProgress } from './generate-rollouts.ts';
+
+/**
+ * The activities one at a time in the SDK's mock activity context (heartbeats, attempts,
+ * cancellation), on the tiny model and a real store; no Temporal server.
+ */
+/** `MockActivityEnvironment.run` with the activity's result type. */
+function call<I, O>(env: MockActivityEnvironment, fn: (input: I) => Promise<O>, input: I): Promise<O> {
+  return env.run(fn, input) as Promise<O>;
+}
+
+describe('training activities', () => {
+  let dir: string;
+  let model: Awaited<ReturnType<typeof writeTinyModel>>;
+  let store: LocalFolderStore;
+  let acts: TrainingActivities;
+  let deps: ReturnType<typeof createActivityDeps>;
+  let configAddress: string;
+  const trainRunId = 'unit-run';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'anchorage-activities-'));
+    model = await writeTinyModel({ seed: 5 });
+    const storeDir = join(dir, 'store');
+    store = new LocalFolderStore({ root: storeDir });
+    const file = await writeTinyRun({
+      dir,
+      queuePrefix: 'unit',
+      modelPath: model.path,
+      storeDir,
+      steps: 2,
+      prompts: 6,
+      promptsPerStep: 6,
+      maxNewTokens: 24,
+    });
+    const { text } = await prepareFile(file);
+    configAddress = await storeRunConfig({ store, trainRunId, file, text });
+    // One prompt group (G = 4) per engine call, so the rollouts heartbeat group by group.
+    deps = createActivityDeps({ store, engineThreads: 1, rolloutBatch: 4, heartbeatEveryMs: 10 });
+    acts = createActivities(deps);
+  });
+  after(async () => {
+    await deps?.policies.close();
+    await model?.dispose();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const ref = (step: number) => ({ trainRunId, configAddress, step, purpose: 'train' as const });
+
+  it('rollouts: a cancelled attempt leaves its groups in the heartbeat, the retry resumes and gets the same batch', async () => {
+    // The reference: step 2's rollouts in one go, under another run id so nothing is shared.
+    const other = await storeRunConfig({
+      store,
+      trainRunId: 'unit-reference',
+      file: join(dir, 'run.yaml'),
+      text: (await prepareFile(join(dir, 'run.yaml'))).text,
+    });
+    const whole = await call(new MockActivityEnvironment(), acts.generateRollouts, {
+      trainRunId: 'unit-reference',
+      configAddress: other,
+      step: 2,
+      purpose: 'train' as const,
+      checkpoint: null,
+    });
+    const reference = await store.getJson(whole.rollouts, RolloutBatch);
+
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    let last: RolloutProgress | undefined;
+    first.on('heartbeat', (d: RolloutProgress | undefined) => {
+      if (d === undefined) return;
+      last = d;
+      // Cancel (as a worker shutdown would) once two groups are in the store.
+      if (Object.keys(d.groups).length === 2) first.cancel('WORKER_SHUTDOWN');
+    });
+    await assert.rejects(
+      call(first, acts.generateRollouts, { ...ref(2), checkpoint: null }),
+      (err: unknown) => {
+        return (
+          err instanceof CancelledFailure || (err as Error).name === 'AbortError' || err instanceof Error
+        );
+      },
+    );
+    assert.ok(
+      last !== undefined && Object.keys(last.groups).length >= 2 && Object.keys(last.groups).length < 6,
+    );
+    assert.equal(
+      await store.getRef(runRefs.rollouts(ref(2))),
+      undefined,
+      'nothing committed by the cancelled attempt',
+    );
+
+    const second = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last });
+    const out = await call(second, acts.generateRollouts, { ...ref(2), checkpoint: null });
+    assert.equal(out.reused, false);
+    assert.equal(out.stats.resumedGroups, Object.keys(last!.groups).length);
+    const batch = await store.getJson(out.rollouts, RolloutBatch);
+    assert.deepEqual(
+      batch.groups,
+      reference.groups,
+      'resumed groups + sampled groups == one uninterrupted attempt',
+    );
+    assert.equal(batch.stats.newTokens, reference.stats.newTokens, 'stats cover the resumed groups too');
+
+    // A third attempt finds the committed batch and samples nothing.
+    const third = await call(new MockActivityEnvironment({ attempt: 3 }), acts.generateRollouts, {
+      ...ref(2),
+      checkpoint: null,
+    });
+    assert.deepEqual([third.rollouts, third.reused], [out.rollouts, true]);
+  });
+
+  it('judge, rewards and update: each commits once; a repeated call returns the commit without redoing it', async () => {
+    const env = () => new MockActivityEnvironment();
+    const rollouts = await call(env(), acts.generateRollouts, { ...ref(1), checkpoint: null });
+    const shards = await Promise.all(
+      [0, 1].map((shard) =>
+        call(env(), acts.judgeRollouts, { ...ref(1), rollouts: rollouts.rollouts, shard, shards: 2 }),
+      ),
+    );
+    assert.equal(
+      shards.reduce((n, s) => n + s.stats.responses, 0),
+      24,
+    );
+    const again = await call(env(), acts.judgeRollouts, {
+      ...ref(1),
+      rollouts: rollouts.rollouts,
+      shard: 1,
+      shards: 2,
+    });
+    assert.deepEqual([again.judgement, again.reused], [shards[1]!.judgement, true]);
+
+    const rewards = await call(env(), acts.computeRewards, {
+      ...ref(1),
+      rollouts: rollouts.rollouts,
+      judgements: shards.map((s) => s.judgement),
+    });
+    assert.equal(rewards.summary.responses, 24);
+    assert.ok(rewards.summary.trainable > 0, 'the tiny run has a learning signal');
+
+    const input = {
+      trainRunId,
+      configAddress,
+      step: 1,
+      parent: null,
+      rollouts: rollouts.rollouts,
+      rewards: rewards.rewards,
+      overrides: {},
+    };
+    const update = await call(env(), acts.updatePolicy, input);
+    assert.equal(update.created, true);
+    assert.equal(update.summary.applied, true);
+    const repeat = await call(new MockActivityEnvironment({ attempt: 2 }), acts.updatePolicy, input);
+    assert.deepEqual([repeat.checkpoint, repeat.created], [update.checkpoint, false]);
+    assert.deepEqual(repeat.summary, update.summary, 'the committed update is reported, not a new one');
+
+    // A step trained from another parent than the committed one is refused, not silently merged.
+    await assert.rejects(
+      call(env(), acts.updatePolicy, { ...input, parent: update.checkpoint }),
+      (err: unknown) =>
+        err instanceof ApplicationFailure && err.nonRetryable && /was trained from/.test(err.message),
+    );
+
+    const commit = await call(env(), acts.commitCheckpoint, {
+      trainRunId,
+      step: 1,
+      checkpoint: update.checkpoint,
+      parent: null,
+      milestone: true,
+      meta: { note: 'unit' },
+    });
+    assert.equal(commit.latest, update.checkpoint);
+    // Retrying the commit is a no-op; the latest pointer stays.
+    await call(env(), acts.commitCheckpoint, {
+      trainRunId,
+      step: 1,
+      checkpoint: update.checkpoint,
+      parent: null,
+      milestone: true,
+      meta: {},
+    });
+    assert.equal(await store.getRef(runRefs.latest(trainRunId)), update.checkpoint);
+  });
+
+  it('bad input fails without retry, naming what was expected', async () => {
+    const rollouts = await call(new MockActivityEnvironment(), acts.generateRollouts, {
+      ...ref(1),
+      checkpoint: null,
+    });
+    const bogus = 'sha256:0000000000000000000000000000000000000000000000000000000000000000';
+    await assert.rejects(
+      call(new MockActivityEnvironment(), acts.generateRollouts, {
+        ...ref(1),
+        configAddress: bogus,
+        step: 3,
+        checkpoint: null,
+      }),
+      (err: unknown) =>
+        err instanceof ApplicationFailure &&
+        err.nonRetryable &&
+        err.type === 'ValidationError' &&
+        /share one store/.test(err.message),
+    );
+    await assert.rejects(
+      call(new MockActivityEnvironment(), acts.updatePolicy, {
+        trainRunId,
+        configAddress,
+        step: 2,
+        parent: null,
+        rollouts: rollouts.rollouts,
+        rewards: bogus,
+        overrides: { clipLow: 5 },
+      }),
+      (err: unknown) =>
+        err instanceof ApplicationFailure &&
+        err.nonRetryable &&
+        /field clipLow: RL override: Too big/.test(err.message),
+    );
+  });
+});
