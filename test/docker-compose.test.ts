@@ -21,10 +21,20 @@ const compose = parse(readFileSync(file, 'utf8'), { merge: true }) as { services
 const workers = ['orchestrator', 'rollout', 'judge', 'trainer'];
 
 test('the production layout has Temporal on PostgreSQL with its schema job, the Web UI and a worker per queue', () => {
-  for (const name of ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', ...workers]) {
+  for (const name of [
+    'postgresql',
+    'temporal-schema',
+    'temporal',
+    'temporal-setup',
+    'temporal-ui',
+    ...workers,
+  ]) {
     assert.ok(compose.services[name], `service ${name}`);
   }
-  assert.equal(compose.services.temporal?.depends_on?.['temporal-schema']?.condition, 'service_completed_successfully');
+  assert.equal(
+    compose.services.temporal?.depends_on?.['temporal-schema']?.condition,
+    'service_completed_successfully',
+  );
   assert.equal(compose.services.temporal?.environment?.DB, 'postgres12');
 });
 
@@ -54,7 +64,9 @@ test('docker compose config accepts the file', (t) => {
     ['docker-compose', ['-f', file, 'config', '-q']],
   ];
   for (const [cmd, args] of candidates) {
-    const probe = spawnSync(cmd, cmd === 'docker' ? ['compose', 'version'] : ['version'], { encoding: 'utf8' });
+    const probe = spawnSync(cmd, cmd === 'docker' ? ['compose', 'version'] : ['version'], {
+      encoding: 'utf8',
+    });
     if (probe.status !== 0) continue;
     const result = spawnSync(cmd, args, { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
