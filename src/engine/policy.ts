@@ -1,11 +1,6 @@
-import type { GraphBuilder } from '../graph/builder.ts';
-import { emitModel } from '../graph/onnx/model.ts';
 import type { HostTensor } from '../graph/tensor.ts';
 import type { LlamaConfig } from '../models/config.ts';
-import { buildGenerationGraph } from '../models/llama/generation-graph.ts';
 import { type LoraConfig, LoraConfigSchema } from '../models/llama/lora.ts';
-import { buildLogprobGraph } from '../models/llama/logprob-graph.ts';
-import { buildTrainingGraph, type TrainingGraph } from '../models/llama/training-graph.ts';
 import { loadWeights } from '../models/llama/weights.ts';
 import type { TextTokenizer } from '../models/tokenizer/text-tokenizer.ts';
 import { type PolicyObjective, PolicyObjectiveSchema } from '../rl/losses/objective.ts';
@@ -19,37 +14,19 @@ import {
   saveCheckpoint,
 } from './checkpoint.ts';
 import { type GenerationStats, generateTokens } from './generate.ts';
-import { type RemoteSession, SessionHost } from './host/session-host.ts';
+import { SessionHost } from './host/session-host.ts';
 import { computeLogprobs } from './logprobs.ts';
-import { initLoraState, type LoraState, loraFeeds } from './lora-state.ts';
+import { initLoraState, type LoraState } from './lora-state.ts';
 import { openModel } from './model-files.ts';
 import { parseInput } from './parse-input.ts';
+import { PolicySessions } from './policy-sessions.ts';
 import { encodePrompt, type Prompt, PromptSchema, responseText } from './prompts.ts';
 import type { FinishReason, SampledSequence } from './sampling/batch-sampler.ts';
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
 import type { PromptResponse } from './scored-batch.ts';
-import { type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
+import { defaultMicroBatch, type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
 
 const log = logger('policy');
-
-/**
- * Tokens per training-graph run when the caller does not say. The graph holds several
- * [tokens, vocabulary] float32 tensors at once; on SmolLM2 (vocabulary 49152), 8 x 256 tokens in one
- * run peaked at 13.6 GB resident and 39-48 tok/s, in runs of 2 x 256 at 5.2 GB and 54 tok/s.
- */
-export const MICRO_BATCH_TOKENS = 512;
-
-export function defaultMicroBatch(sequences: readonly PromptResponse[]): number {
-  const longest = Math.max(1, ...sequences.map((s) => s.promptIds.length + s.responseIds.length));
-  return Math.max(1, Math.floor(MICRO_BATCH_TOKENS / longest));
-}
-
-interface CachedSession {
-  session: RemoteSession;
-  withLora: boolean;
-  /** The adapter version bound to the session (-1: none yet). */
-  loraVersion: number;
-}
 
 /** One generated response. */
 export interface GenerationResult {
@@ -82,9 +59,7 @@ export class Policy {
   optimizer: OptimizerSnapshot | undefined;
   /** Optimizer steps taken (restored from checkpoints). */
   step = 0;
-  private generation: CachedSession | undefined;
-  private scoring: CachedSession | undefined;
-  private readonly training = new Map<string, { session: RemoteSession; graph: TrainingGraph }>();
+  private readonly sessions: PolicySessions;
   /** Bumped whenever the adapter values change, so bound copies get refreshed. */
   private loraVersion = 0;
 
@@ -94,7 +69,9 @@ export class Policy {
     readonly tokenizer: TextTokenizer,
     readonly weights: ReadonlyMap<string, HostTensor>,
     readonly host: SessionHost,
-  ) {}
+  ) {
+    this.sessions = new PolicySessions(host, config, weights);
+  }
 
   /**
    * Opens the model and starts the session host. `lora` creates fresh adapters (A random from
@@ -168,7 +145,7 @@ export class Policy {
         `streams: expected ${promptIds.length} stream ids, got ${options.streams.length}`,
       );
     }
-    const session = await this.generationSession();
+    const session = await this.sessions.generation(this.lora, this.loraVersion);
     const size = options.batchSize ?? 16;
     const sequences: SampledSequence[] = [];
     const stats: GenerationStats = {
@@ -223,18 +200,12 @@ export class Policy {
     temperature?: number;
     microBatchSize?: number;
   }): Promise<{ logprobs: number[][]; entropies: number[][] }> {
-    this.scoring = await this.cachedSession(this.scoring, 'scoring', (lora) =>
-      buildLogprobGraph({
-        config: this.config,
-        weights: this.weights,
-        ...(lora === undefined ? {} : { lora }),
-      }),
-    );
+    const scoring = await this.sessions.scoring(this.lora, this.loraVersion);
     return computeLogprobs({
-      session: this.scoring.session,
+      session: scoring.session,
       sequences: options.sequences,
       padId: this.padId,
-      ...(this.scoring.withLora ? { loraScale: options.reference === true ? 0 : 1 } : {}),
+      ...(scoring.withLora ? { loraScale: options.reference === true ? 0 : 1 } : {}),
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(options.microBatchSize === undefined ? {} : { microBatchSize: options.microBatchSize }),
     });
@@ -268,7 +239,7 @@ export class Policy {
       value: options.objective ?? {},
       what: 'objective',
     });
-    const { session, graph } = await this.trainingSession(objective, lora);
+    const { session, graph } = await this.sessions.training(objective, lora);
     const hyper: Record<string, number> = {};
     for (const h of graph.hyperparameters) hyper[h.name] = options.hyper?.[h.name] ?? h.defaultValue;
     const unknown = Object.keys(options.hyper ?? {}).filter((k) => !(k in hyper));
@@ -315,70 +286,6 @@ export class Policy {
 
   private get padId(): number {
     return this.tokenizer.padId ?? this.tokenizer.eosId ?? 0;
-  }
-
-  private async trainingSession(objective: PolicyObjective, lora: LoraState) {
-    const key = JSON.stringify({ objective, lora: lora.config });
-    let entry = this.training.get(key);
-    if (entry === undefined) {
-      const started = performance.now();
-      const graph = buildTrainingGraph({
-        config: this.config,
-        weights: this.weights,
-        trainable: 'lora',
-        lora: lora.config,
-        objective,
-        advantages: 'sequence',
-      });
-      const session = await this.host.createSession({
-        model: emitModel({ graph: graph.graph }),
-        transfer: true,
-      });
-      entry = { session, graph };
-      this.training.set(key, entry);
-      log.info({ ms: Math.round(performance.now() - started), objective }, 'training session ready');
-    }
-    return entry;
-  }
-
-  private async generationSession(): Promise<RemoteSession> {
-    this.generation = await this.cachedSession(this.generation, 'generation', (lora) =>
-      buildGenerationGraph({
-        config: this.config,
-        weights: this.weights,
-        ...(lora === undefined ? {} : { lora }),
-      }),
-    );
-    return this.generation.session;
-  }
-
-  /**
-   * A session whose graph depends only on whether LoRA is on: rebuilt when that changes, LoRA
-   * values re-bound when they changed since the last call.
-   */
-  private async cachedSession(
-    cached: CachedSession | undefined,
-    name: string,
-    build: (lora: LoraConfig | undefined) => GraphBuilder,
-  ): Promise<CachedSession> {
-    const withLora = this.lora !== undefined;
-    let entry = cached;
-    if (entry !== undefined && entry.withLora !== withLora) {
-      await entry.session.release();
-      entry = undefined;
-    }
-    if (entry === undefined) {
-      const started = performance.now();
-      const graph = build(this.lora?.config);
-      const session = await this.host.createSession({ model: emitModel({ graph }), transfer: true, name });
-      entry = { session, withLora, loraVersion: -1 };
-      log.info({ ms: Math.round(performance.now() - started), withLora }, `${name} session ready`);
-    }
-    if (this.lora !== undefined && entry.loraVersion !== this.loraVersion) {
-      await entry.session.bind({ feeds: loraFeeds(this.lora) });
-      entry.loraVersion = this.loraVersion;
-    }
-    return entry;
   }
 
   /** Writes adapters and optimizer state (atomic; an existing checkpoint folder is returned as is). */

@@ -1,8 +1,8 @@
 import { loadavg } from 'node:os';
 import { createRng } from '../../graph/random.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
-import { defaultMicroBatch, Policy } from '../policy.ts';
-import type { TrainSequence } from '../train-step.ts';
+import { Policy } from '../policy.ts';
+import { defaultMicroBatch, type TrainSequence } from '../train-step.ts';
 import { measureGemmGflops } from './gemm-rate.ts';
 import { type TorchTrainFigures, torchTrainPeer } from './torch-train.ts';
 import { loraStepFlops } from './train-flops.ts';
