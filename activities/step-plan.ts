@@ -19,7 +19,8 @@ export interface StepPlan {
  */
 export function stepPlan(run: RunContext, ref: StepRef): StepPlan {
   const { config } = run;
-  const stage = run.stageForStep(ref.step);
+  // An evaluation after step n uses step n's stage (the first stage before any step).
+  const stage = run.stageForStep(Math.max(1, ref.step));
   const seed = stepSeed({ runSeed: config.seed, step: ref.step, purpose: ref.purpose });
   if (ref.purpose === 'eval') {
     return {

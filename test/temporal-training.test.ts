@@ -119,7 +119,7 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
       'at least one step had a learning signal',
     );
 
-    // Metrics file: one line per step and per evaluation (after steps 3 and 5), slash-namespaced keys.
+    // Metrics file: one line per step and per evaluation (before training, after steps 3 and 5).
     const text = Buffer.from(
       await store.getBytes((await store.getRef(runRefs.metricsFile(run.trainRunId)))!),
     ).toString();
@@ -129,14 +129,19 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
       .map((l) => MetricsRecord.parse(JSON.parse(l)));
     assert.deepEqual(
       records.map((r) => `${r.purpose}-${r.step}`),
-      ['train-1', 'train-2', 'train-3', 'eval-3', 'train-4', 'train-5', 'eval-5'],
+      ['eval-0', 'train-1', 'train-2', 'train-3', 'eval-3', 'train-4', 'train-5', 'eval-5'],
     );
     for (const r of records.filter((x) => x.purpose === 'train')) {
       assert.equal(typeof r.metrics['reward/mean'], 'number');
       assert.equal(typeof r.metrics['reward/criterion/letters/mean'], 'number');
       assert.equal(typeof r.metrics['time/step_s'], 'number');
     }
-    assert.equal(typeof records[3]!.metrics['eval/reward/mean'], 'number');
+    assert.equal(
+      typeof records[0]!.metrics['eval/reward/mean'],
+      'number',
+      'the base policy is evaluated first',
+    );
+    assert.equal(typeof records[4]!.metrics['eval/reward/mean'], 'number');
 
     // Continue-as-new every 2 steps: executions 1-2, 3-4, 5.
     const description = await run.handle.describe();
@@ -155,7 +160,7 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
     const parents = histories.filter((h) => h.workflowId === run.trainRunId);
     assert.equal(parents.length, 3, 'three executions of the run workflow');
     assert.equal(histories.filter((h) => h.workflowId.includes('/step-')).length, 5);
-    assert.equal(histories.filter((h) => h.workflowId.includes('/eval-')).length, 2);
+    assert.equal(histories.filter((h) => h.workflowId.includes('/eval-')).length, 3);
     // Only references and small summaries cross the workflow boundary.
     for (const { workflowId, history } of histories) {
       const bytes = JSON.stringify(history).length;

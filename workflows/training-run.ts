@@ -31,7 +31,8 @@ import type {
 
 /**
  * A training run (workflow id = trainRunId): runs its steps in order, each as a child workflow
- * `<trainRunId>/step-<n>` that commits checkpoint n; evaluates every `evaluationEvery` steps; and
+ * `<trainRunId>/step-<n>` that commits checkpoint n; evaluates the base policy first and then every
+ * `evaluationEvery` steps (`<trainRunId>/eval-<n>`); and
  * continues as new every `continueAsNewEvery` steps, carrying only references and counters.
  *
  * Signals: pause (after the current step), resume (also retries a failed step, optionally with RL
@@ -101,6 +102,34 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     { key: TRAIN_STEP, value: state.lastCheckpoint?.step ?? 0 },
   ]);
   show();
+
+  const evaluate = async (step: number) => {
+    try {
+      const evaluation = await executeChild(evaluationWorkflow, {
+        workflowId: `${input.trainRunId}/eval-${step}`,
+        taskQueue: input.taskQueues.workflow,
+        args: [
+          {
+            trainRunId: input.trainRunId,
+            configAddress: input.configAddress,
+            step,
+            checkpoint: state.lastCheckpoint?.address ?? null,
+            judgeShards: input.judgeShards,
+            taskQueues: input.taskQueues,
+            timing: input.timing,
+          },
+        ],
+      });
+      state.lastEval = { step, meanReward: evaluation.meanReward };
+    } catch (err) {
+      // Evaluation informs; it never stops training.
+      if (!(err instanceof ChildWorkflowFailure)) throw err;
+      log.warn('evaluation failed; training goes on', { step, ...rootFailure(err) });
+    }
+    show();
+  };
+  // The base policy's score, the baseline the later evaluations compare with.
+  if (input.evaluationEvery > 0 && state.nextStep === 1 && state.lastEval === null) await evaluate(0);
 
   let stepsThisExecution = 0;
   while (state.nextStep <= input.totalSteps && !stopRequested) {
@@ -177,31 +206,8 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
       status = 'running';
       continue;
     }
-    if (evaluationDue({ step, every: input.evaluationEvery, totalSteps: input.totalSteps })) {
-      try {
-        const evaluation = await executeChild(evaluationWorkflow, {
-          workflowId: `${input.trainRunId}/eval-${step}`,
-          taskQueue: input.taskQueues.workflow,
-          args: [
-            {
-              trainRunId: input.trainRunId,
-              configAddress: input.configAddress,
-              step,
-              checkpoint: state.lastCheckpoint?.address ?? null,
-              judgeShards: input.judgeShards,
-              taskQueues: input.taskQueues,
-              timing: input.timing,
-            },
-          ],
-        });
-        state.lastEval = { step, meanReward: evaluation.meanReward };
-      } catch (err) {
-        // Evaluation informs; it never stops training.
-        if (!(err instanceof ChildWorkflowFailure)) throw err;
-        log.warn('evaluation failed; training goes on', { step, ...rootFailure(err) });
-      }
-      show();
-    }
+    if (evaluationDue({ step, every: input.evaluationEvery, totalSteps: input.totalSteps }))
+      await evaluate(step);
   }
   status = state.nextStep > input.totalSteps ? 'completed' : 'stopped';
   show();

@@ -4,6 +4,7 @@ import { benchIfevalVerifiers, DEFAULT_IFEVAL_DATA_DIR } from '../../rubric/veri
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { orchestrationBench } from './bench-orchestration.ts';
 import { rolloutBench } from './bench-rollout.ts';
 import { trainBench } from './bench-train.ts';
 
@@ -59,7 +60,7 @@ const verifiersBench: BenchSubcommand = {
 };
 
 /** Benchmarks under `anchorage bench`. */
-export const benchSubcommands: BenchSubcommand[] = [verifiersBench, rolloutBench, trainBench];
+export const benchSubcommands: BenchSubcommand[] = [verifiersBench, rolloutBench, trainBench, orchestrationBench];
 
 export const benchCommand: CliCommand = {
   name: 'bench',

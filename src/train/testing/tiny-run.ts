@@ -1,0 +1,123 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * A training run on the tiny random Llama (2 layers, byte vocabulary, 128-token context, see
+ * src/engine/testing/tiny-model.ts) for integration tests and the orchestration benchmark. Its
+ * prompts carry verifier-only instance rubrics whose rewards vary within a group from the start, so
+ * every step has a learning signal while a step costs well under a second of engine time.
+ */
+
+export interface TinyRunOptions {
+  dir: string;
+  /** Names the task queues, so runs of different tests never share workers by accident. */
+  queuePrefix: string;
+  steps: number;
+  prompts?: number;
+  promptsPerStep?: number;
+  groupSize?: number;
+  maxNewTokens?: number;
+  continueAsNewEvery?: number;
+  checkpointEvery?: number;
+  evaluationEvery?: number;
+  learningRate?: number;
+  klCoefficient?: number;
+  /** A judge config file: adds a judged criterion to every prompt's rubric. */
+  judgeConfig?: string;
+  modelPath: string;
+  storeDir: string;
+}
+
+/** Task queues named after `prefix`, so runs of different tests never share workers by accident. */
+export function tinyTaskQueues(prefix: string): {
+  workflow: string;
+  rollout: string;
+  judge: string;
+  trainer: string;
+} {
+  return {
+    workflow: `${prefix}-workflow`,
+    rollout: `${prefix}-rollout`,
+    judge: `${prefix}-judge`,
+    trainer: `${prefix}-trainer`,
+  };
+}
+
+/** Writes the prompt file and the run configuration; returns the configuration's path. */
+export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
+  await mkdir(options.dir, { recursive: true });
+  const promptsFile = join(options.dir, 'prompts.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < (options.prompts ?? 6); i++) {
+    const criteria: unknown[] = [
+      {
+        id: 'letters',
+        description: 'At least three ASCII letters.',
+        weight: 1,
+        passFail: true,
+        evaluator: { type: 'verifier', name: 'text.regex', params: { pattern: '[A-Za-z]', minCount: 3 } },
+      },
+      {
+        id: 'no-control',
+        description: 'No control characters.',
+        weight: 1,
+        passFail: true,
+        evaluator: {
+          type: 'verifier',
+          name: 'text.regex',
+          params: { pattern: '[\\u0000-\\u0008\\u000e-\\u001f]', must: 'no-match' },
+        },
+      },
+    ];
+    if (options.judgeConfig !== undefined) {
+      criteria.push({
+        id: 'judged-tone',
+        description: 'The reply is calm.',
+        weight: 0.5,
+        passFail: true,
+        evaluator: { type: 'judge' },
+      });
+    }
+    lines.push(
+      JSON.stringify({
+        id: `tiny-${i}`,
+        prompt: `Say something ${i}.`,
+        rubric: {
+          id: `tiny/instance-${i}`,
+          version: 1,
+          title: `tiny prompt ${i}`,
+          scope: 'instance',
+          criteria,
+        },
+      }),
+    );
+  }
+  await writeFile(promptsFile, `${lines.join('\n')}\n`);
+  const config = {
+    name: 'tiny',
+    seed: 3,
+    model: { path: options.modelPath, name: 'tiny-llama' },
+    lora: { rank: 4, alpha: 8 },
+    prompts: { sources: [{ type: 'jsonl', name: 'tiny', file: promptsFile, role: 'both' }] },
+    ...(options.judgeConfig === undefined ? {} : { judge: { config: options.judgeConfig } }),
+    rl: {
+      groupSize: options.groupSize ?? 4,
+      promptsPerStep: options.promptsPerStep ?? 2,
+      learningRate: options.learningRate ?? 1e-2,
+      klCoefficient: options.klCoefficient ?? 0,
+      maxNewTokens: options.maxNewTokens ?? 12,
+    },
+    steps: options.steps,
+    checkpointEvery: options.checkpointEvery ?? 2,
+    evaluation: { every: options.evaluationEvery ?? 0, maxPrompts: 2, maxNewTokens: 8 },
+    temporal: {
+      continueAsNewEvery: options.continueAsNewEvery ?? 20,
+      taskQueues: tinyTaskQueues(options.queuePrefix),
+    },
+    store: { path: options.storeDir },
+  };
+  const file = join(options.dir, 'run.yaml');
+  // JSON is YAML.
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
