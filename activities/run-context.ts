@@ -14,7 +14,7 @@ export interface RunContext {
   address: string;
   prepared: PreparedRun;
   config: RunConfig;
-  /** The stage that step `step` (1-based) belongs to. */
+  /** The stage that step `step` (1-based) belongs to; step 0 (before training) is in the first stage. */
   stageForStep(step: number): StagePlan;
   /** The training prompts of a stage, with their rubrics. */
   trainingPrompts(stage: StagePlan): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
@@ -69,7 +69,8 @@ export function runContext(options: {
     prepared,
     config,
     stageForStep(step) {
-      const stage = stages.find((s) => step > s.startStep && step <= s.startStep + s.steps);
+      const stage =
+        step === 0 ? stages[0] : stages.find((s) => step > s.startStep && step <= s.startStep + s.steps);
       if (stage === undefined) {
         throw new ValidationError(`step ${step} is outside the run's ${config.steps} steps`);
       }

@@ -19,8 +19,7 @@ export interface StepPlan {
  */
 export function stepPlan(run: RunContext, ref: StepRef): StepPlan {
   const { config } = run;
-  // An evaluation after step n uses step n's stage (the first stage before any step).
-  const stage = run.stageForStep(Math.max(1, ref.step));
+  const stage = run.stageForStep(ref.step);
   const seed = stepSeed({ runSeed: config.seed, step: ref.step, purpose: ref.purpose });
   if (ref.purpose === 'eval') {
     return {
