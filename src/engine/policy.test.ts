@@ -139,3 +139,19 @@ test('recomputed log-probs match the sampler; the reference (LoRA off) matches t
     await base.close();
   }
 });
+
+test('a policy whose worker thread is gone starts a new one on the next call', async () => {
+  const policy = await Policy.load({ model: modelPath });
+  try {
+    const sampling = { temperature: 0, maxNewTokens: 4 };
+    const before = await policy.generate({ prompts, sampling });
+    // Stands in for a worker that died: the host refuses requests from now on.
+    const host = (policy as unknown as { host: { close(): Promise<void>; alive: boolean } }).host;
+    await host.close();
+    assert.equal(host.alive, false);
+    const after = await policy.generate({ prompts, sampling });
+    assert.deepEqual(after.results, before.results);
+  } finally {
+    await policy.close();
+  }
+});

@@ -59,7 +59,7 @@ export class Policy {
   optimizer: OptimizerSnapshot | undefined;
   /** Optimizer steps taken (restored from checkpoints). */
   step = 0;
-  private readonly sessions: PolicySessions;
+  private sessions: PolicySessions;
   /** Bumped whenever the adapter values change, so bound copies get refreshed. */
   private loraVersion = 0;
 
@@ -68,9 +68,24 @@ export class Policy {
     readonly config: LlamaConfig,
     readonly tokenizer: TextTokenizer,
     readonly weights: ReadonlyMap<string, HostTensor>,
-    readonly host: SessionHost,
+    private host: SessionHost,
+    private readonly threads: number | undefined,
   ) {
     this.sessions = new PolicySessions(host, config, weights);
+  }
+
+  /**
+   * The session host, restarted if its worker thread died (sessions are rebuilt on next use), so
+   * that a crashed worker fails one call, not every later one.
+   */
+  private async live(): Promise<PolicySessions> {
+    if (!this.host.alive) {
+      log.warn({ model: this.modelPath }, 'session host worker is gone; starting a new one');
+      await this.host.close().catch(() => undefined);
+      this.host = await SessionHost.start(this.threads === undefined ? {} : { threads: this.threads });
+      this.sessions = new PolicySessions(this.host, this.config, this.weights);
+    }
+    return this.sessions;
   }
 
   /**
@@ -88,7 +103,7 @@ export class Policy {
     const { source, tokenizer } = await openModel({ path: options.model });
     const weights = await loadWeights({ source });
     const host = await SessionHost.start(options.threads === undefined ? {} : { threads: options.threads });
-    const policy = new Policy(options.model, source.config, tokenizer, weights, host);
+    const policy = new Policy(options.model, source.config, tokenizer, weights, host, options.threads);
     if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
     else if (options.lora !== undefined) {
       policy.setLora(
@@ -145,7 +160,7 @@ export class Policy {
         `streams: expected ${promptIds.length} stream ids, got ${options.streams.length}`,
       );
     }
-    const session = await this.sessions.generation(this.lora, this.loraVersion);
+    const session = await (await this.live()).generation(this.lora, this.loraVersion);
     const size = options.batchSize ?? 16;
     const sequences: SampledSequence[] = [];
     const stats: GenerationStats = {
@@ -200,7 +215,7 @@ export class Policy {
     temperature?: number;
     microBatchSize?: number;
   }): Promise<{ logprobs: number[][]; entropies: number[][] }> {
-    const scoring = await this.sessions.scoring(this.lora, this.loraVersion);
+    const scoring = await (await this.live()).scoring(this.lora, this.loraVersion);
     return computeLogprobs({
       session: scoring.session,
       sequences: options.sequences,
@@ -239,7 +254,7 @@ export class Policy {
       value: options.objective ?? {},
       what: 'objective',
     });
-    const { session, graph } = await this.sessions.training(objective, lora);
+    const { session, graph } = await (await this.live()).training(objective, lora);
     const hyper: Record<string, number> = {};
     for (const h of graph.hyperparameters) hyper[h.name] = options.hyper?.[h.name] ?? h.defaultValue;
     const unknown = Object.keys(options.hyper ?? {}).filter((k) => !(k in hyper));

@@ -48,7 +48,11 @@ export class SessionHost {
     readonly threads: number,
   ) {
     worker.on('message', (raw: unknown) => this.onMessage(raw));
-    worker.on('error', (err) => this.failAll(err));
+    worker.on('error', (err) =>
+      this.failAll(
+        new EngineError(`session host worker failed: ${err.message}`, { retryable: true, cause: err }),
+      ),
+    );
     this.exitPromise = new Promise((resolve) => {
       worker.on('exit', (code) => {
         this.exited = true;
@@ -109,6 +113,11 @@ export class SessionHost {
     );
     if (response.kind !== 'created') throw unexpected(response);
     return new RemoteSession(this, name, response.info);
+  }
+
+  /** False once the worker has exited or failed: every request is then refused. */
+  get alive(): boolean {
+    return !this.exited && this.failure === undefined;
   }
 
   /** Releases every session and ends the worker; resolves when the thread has exited. */
