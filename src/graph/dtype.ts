@@ -1,8 +1,9 @@
 /**
  * Element types the graph builder knows, with their ONNX `TensorProto.DataType` codes and the typed
  * arrays that hold them on the host. Bool is stored one byte per element, as ONNX raw data does.
+ * uint8 holds packed quantised weights (4-bit pairs, zero points) for MatMulNBits.
  */
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
 export interface DTypeInfo {
   /** ONNX TensorProto.DataType code. */
@@ -20,6 +21,7 @@ export const DTYPES: Readonly<Record<DType, DTypeInfo>> = {
   float64: { onnx: 11, bytes: 8, differentiable: true, create: (n) => new Float64Array(n) },
   int64: { onnx: 7, bytes: 8, differentiable: false, create: (n) => new BigInt64Array(n) },
   int32: { onnx: 6, bytes: 4, differentiable: false, create: (n) => new Int32Array(n) },
+  uint8: { onnx: 2, bytes: 1, differentiable: false, create: (n) => new Uint8Array(n) },
   bool: { onnx: 9, bytes: 1, differentiable: false, create: (n) => new Uint8Array(n) },
 };
 

@@ -43,6 +43,7 @@ const ORT_TYPES: Readonly<Record<DType, Tensor.Type>> = {
   float64: 'float64',
   int64: 'int64',
   int32: 'int32',
+  uint8: 'uint8',
   bool: 'bool',
 };
 

@@ -2,6 +2,7 @@ import { GraphBuilder } from '../../graph/builder.ts';
 import type { LlamaConfig } from '../config.ts';
 import type { LoraConfig } from './lora.ts';
 import { bindLora, type KvPair, type LlamaContext, llamaForward, llamaLogits } from './model.ts';
+import { type QuantizedProjections, quantizedProjection } from './quant/projection.ts';
 import { frozenWeights, type WeightTensors } from './weights.ts';
 
 /**
@@ -30,6 +31,11 @@ export interface GenerationGraphOptions {
   fused?: boolean;
   /** Also output logits at every position (tests, scoring prompts). */
   allLogits?: boolean;
+  /**
+   * Packed matrices run through MatMulNBits instead of float32 Gemm (see quant/). The float32
+   * `weights` still provide the embedding table, norms and biases.
+   */
+  quantized?: QuantizedProjections;
 }
 
 export const GENERATION_IO = {
@@ -67,6 +73,9 @@ export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuil
     weights,
     fused: options.fused ?? true,
     ...(lora === undefined ? {} : { lora }),
+    ...(options.quantized === undefined
+      ? {}
+      : { project: quantizedProjection({ g, quantized: options.quantized }) }),
   };
   const { hidden, present } = llamaForward(ctx, { inputIds, attentionMask, past }); // [B, T, C]
   const last = g.reshape(g.slice(hidden, { starts: [-1], ends: [Number.POSITIVE_INFINITY], axes: [1] }), [
