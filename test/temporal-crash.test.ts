@@ -31,6 +31,8 @@ import {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A worker process started from one of the entries in workers/, with its log lines kept. */
+const alive = (w: WorkerProcess) => w.child.exitCode === null && w.child.signalCode === null;
+
 interface WorkerProcess {
   child: ChildProcess;
   lines: Array<Record<string, unknown>>;
@@ -59,7 +61,7 @@ function spawnWorker(entry: string, env: Record<string, string>): WorkerProcess 
 
 async function started(worker: WorkerProcess, entry: string): Promise<void> {
   await waitFor(`${entry} to start`, () => {
-    if (worker.child.exitCode !== null) {
+    if (!alive(worker)) {
       throw new Error(`${entry} exited: ${worker.lines.map((l) => l.msg).join(' | ')}`);
     }
     return worker.lines.some((l) => l.msg === 'workers started') ? true : undefined;
@@ -135,7 +137,7 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
     };
   });
   after(async () => {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    for (const w of workers) if (alive(w)) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
     await connection?.close();
     await server?.stop();
@@ -251,7 +253,7 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
   });
 
   it('the server stops in the middle of a step and restarts on the same SQLite file: two concurrent runs complete alike', async () => {
-    assert.ok(workers.filter((w) => w.child.exitCode === null).length >= 4, 'the per-queue workers run');
+    assert.equal(workers.filter(alive).length, 4, 'the per-queue workers run');
     const [a, b] = await Promise.all([startRun('restart-a', 3), startRun('restart-b', 3)]);
     await waitFor('step 2 of a run to be under way', async () => {
       const p = await queryProgress(client, a.trainRunId);
@@ -276,5 +278,16 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
       cb!.map((c) => c.adapter),
       'two runs on the same workers leave each other alone: the same configuration, the same adapters',
     );
+  });
+
+  it('workers shut down gracefully on SIGTERM', async () => {
+    const running = workers.filter(alive);
+    assert.equal(running.length, 4);
+    for (const w of running) w.child.kill('SIGTERM');
+    assert.deepEqual(
+      await Promise.all(running.map((w) => w.exited)),
+      running.map(() => 0),
+    );
+    for (const w of running) assert.ok(w.lines.some((l) => l.msg === 'workers stopped'));
   });
 });

@@ -29,6 +29,7 @@ const TrainOptions = z.object({
   detach: z.boolean().default(false),
   runId: z.string().optional(),
   judgeShards: z.string().optional(),
+  heartbeatTimeout: z.string().optional(),
 });
 
 /** `ANCHORAGE_WORKERS=external`: workers run elsewhere, `anchorage train` starts none. */
@@ -48,6 +49,10 @@ export const trainCommand: CliCommand = {
       .option('--detach', 'start the run and return; workers elsewhere run it (see workers/)')
       .option('--run-id <id>', 'training run id (default: <name>-<UTC time>-<4 hex>)')
       .option('--judge-shards <n>', 'judge activities per step (default: min(4, prompts per step))')
+      .option(
+        '--heartbeat-timeout <seconds>',
+        'a worker silent this long is presumed dead and its rollout or update goes to another (default 60)',
+      )
       .action(async (raw: unknown) => runTrain(TrainOptions.parse(raw)));
   },
 };
@@ -72,6 +77,10 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
     options.judgeShards === undefined
       ? undefined
       : numberFlag(options.judgeShards, '--judge-shards', { min: 1, integer: true });
+  const heartbeatTimeoutSeconds =
+    options.heartbeatTimeout === undefined
+      ? undefined
+      : numberFlag(options.heartbeatTimeout, '--heartbeat-timeout', { min: 1 });
   const { text, prepared } = validateConfig(options.config);
   const { config } = prepared.loaded;
   out(
@@ -107,6 +116,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       text,
       ...(options.runId === undefined ? {} : { trainRunId: options.runId }),
       ...(judgeShards === undefined ? {} : { judgeShards }),
+      ...(heartbeatTimeoutSeconds === undefined ? {} : { timing: { heartbeatTimeoutSeconds } }),
     });
     const ui = webUiUrl({
       address: server.address,
