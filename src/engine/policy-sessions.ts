@@ -5,6 +5,7 @@ import type { LlamaConfig } from '../models/config.ts';
 import { buildGenerationGraph } from '../models/llama/generation-graph.ts';
 import type { LoraConfig } from '../models/llama/lora.ts';
 import { buildLogprobGraph } from '../models/llama/logprob-graph.ts';
+import type { QuantizedProjections } from '../models/llama/quant/projection.ts';
 import { buildTrainingGraph, type TrainingGraph } from '../models/llama/training-graph.ts';
 import type { PolicyObjective } from '../rl/losses/objective.ts';
 import { logger } from '../util/logger.ts';
@@ -36,6 +37,8 @@ export class PolicySessions {
     private readonly host: SessionHost,
     private readonly config: LlamaConfig,
     private readonly weights: ReadonlyMap<string, HostTensor>,
+    /** Packed matrices for MatMulNBits in the generation graph (rollout only; scoring and training stay float32). */
+    private readonly quantized?: QuantizedProjections,
   ) {}
 
   /** The KV-cache generation graph, adapters bound when `lora` is given. */
@@ -101,6 +104,7 @@ export class PolicySessions {
       config: this.config,
       weights: this.weights,
       ...(lora === undefined ? {} : { lora }),
+      ...(this.quantized === undefined ? {} : { quantized: this.quantized }),
     });
   }
 

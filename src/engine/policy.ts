@@ -1,6 +1,8 @@
 import type { HostTensor } from '../graph/tensor.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import { type LoraConfig, LoraConfigSchema } from '../models/llama/lora.ts';
+import type { QuantizedProjections } from '../models/llama/quant/projection.ts';
+import { packWeights, type QuantScheme } from '../models/llama/quant/quantized-weights.ts';
 import { loadWeights } from '../models/llama/weights.ts';
 import type { TextTokenizer } from '../models/tokenizer/text-tokenizer.ts';
 import { type PolicyObjective, PolicyObjectiveSchema } from '../rl/losses/objective.ts';
@@ -70,8 +72,9 @@ export class Policy {
     readonly weights: ReadonlyMap<string, HostTensor>,
     private host: SessionHost,
     private readonly threads: number | undefined,
+    private readonly quantized?: QuantizedProjections,
   ) {
-    this.sessions = new PolicySessions(host, config, weights);
+    this.sessions = new PolicySessions(host, config, weights, quantized);
   }
 
   /**
@@ -83,7 +86,7 @@ export class Policy {
       log.warn({ model: this.modelPath }, 'session host worker is gone; starting a new one');
       await this.host.close().catch(() => undefined);
       this.host = await SessionHost.start(this.threads === undefined ? {} : { threads: this.threads });
-      this.sessions = new PolicySessions(this.host, this.config, this.weights);
+      this.sessions = new PolicySessions(this.host, this.config, this.weights, this.quantized);
     }
     return this.sessions;
   }
@@ -98,12 +101,24 @@ export class Policy {
     lora?: Partial<LoraConfig>;
     loraSeed?: number;
     checkpoint?: string;
+    /** Rollout matmuls: 'f32' (default) or 'q4' (4-bit MatMulNBits projections, 8-bit head). */
+    quant?: QuantScheme;
   }): Promise<Policy> {
     const started = performance.now();
     const { source, tokenizer } = await openModel({ path: options.model });
     const weights = await loadWeights({ source });
+    const quantized =
+      options.quant === 'q4' ? { weights: await packWeights({ source, weights }) } : undefined;
     const host = await SessionHost.start(options.threads === undefined ? {} : { threads: options.threads });
-    const policy = new Policy(options.model, source.config, tokenizer, weights, host, options.threads);
+    const policy = new Policy(
+      options.model,
+      source.config,
+      tokenizer,
+      weights,
+      host,
+      options.threads,
+      quantized,
+    );
     if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
     else if (options.lora !== undefined) {
       policy.setLora(

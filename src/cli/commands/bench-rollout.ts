@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { benchRollout } from '../../engine/bench/rollout-bench.ts';
 import type { RolloutFigures } from '../../engine/bench/rollout-figures.ts';
 import { requireDefaultModel } from '../../models/default-model.ts';
+import { QUANT_SCHEMES, type QuantScheme } from '../../models/llama/quant/quantized-weights.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { numberFlag, out } from '../io.ts';
 import type { BenchSubcommand } from './bench.ts';
@@ -12,17 +13,30 @@ const RolloutOptions = z.object({
   batch: z.string().default('8'),
   newTokens: z.string().default('128'),
   threads: z.string().default('1'),
+  quant: z.string().default('f32'),
+  rounds: z.string().default('1'),
   peer: z.string().optional(),
   peerThreads: z.string().optional(),
   json: z.boolean().default(false),
 });
 
-function line(f: RolloutFigures): string {
+function line(f: RolloutFigures, label: string): string {
+  const inside = f.runMs === undefined ? '' : `, ${((100 * f.runMs) / f.wallMs).toFixed(0)}% inside ORT`;
   return (
-    `  ${f.engine}, ${f.threads} thread(s): ${f.tokensPerSecond.toFixed(1)} tok/s overall, ` +
+    `  ${label}, ${f.threads} thread(s): ${f.tokensPerSecond.toFixed(1)} tok/s overall, ` +
     `${f.decodeTokensPerSecond.toFixed(1)} tok/s decode (prefill ${f.prefillMs.toFixed(0)} ms, ` +
-    `decode ${f.decodeMs.toFixed(0)} ms, load ${(f.loadMs / 1000).toFixed(1)} s)`
+    `decode ${f.decodeMs.toFixed(0)} ms${inside}, load ${(f.loadMs / 1000).toFixed(1)} s)`
   );
+}
+
+function parseSchemes(value: string): QuantScheme[] {
+  const schemes = value.split(',').map((s) => s.trim());
+  for (const s of schemes) {
+    if (!(QUANT_SCHEMES as readonly string[]).includes(s)) {
+      throw new ValidationError(`--quant: expected a list of ${QUANT_SCHEMES.join(', ')}, got '${s}'`);
+    }
+  }
+  return schemes as QuantScheme[];
 }
 
 export const rolloutBench: BenchSubcommand = {
@@ -37,6 +51,8 @@ export const rolloutBench: BenchSubcommand = {
       .option('--batch <n>', 'sequences generated together', '8')
       .option('--new-tokens <n>', 'new tokens per sequence', '128')
       .option('--threads <n>', 'ONNX Runtime intra-op threads', '1')
+      .option('--quant <list>', "our matmul schemes, comma-separated: 'f32', 'q4'", 'f32')
+      .option('--rounds <n>', 'repeat ours + peer back to back, to see the spread', '1')
       .option('--peer <name>', "also run 'llama.cpp' (node-llama-cpp) on the same GGUF and prompts")
       .option('--peer-threads <n>', 'threads for the peer (default: --threads)')
       .option('--json', 'print one JSON object')
@@ -45,31 +61,38 @@ export const rolloutBench: BenchSubcommand = {
         if (options.peer !== undefined && options.peer !== 'llama.cpp') {
           throw new ValidationError(`--peer: expected 'llama.cpp', got '${options.peer}'`);
         }
+        const int = (value: string, flag: string, min: number) =>
+          numberFlag(value, flag, { min, integer: true });
         const result = await benchRollout({
           model: options.model ?? requireDefaultModel(),
-          batch: numberFlag(options.batch, '--batch', { min: 1, integer: true }),
-          newTokens: numberFlag(options.newTokens, '--new-tokens', { min: 2, integer: true }),
-          threads: numberFlag(options.threads, '--threads', { min: 1, integer: true }),
+          batch: int(options.batch, '--batch', 1),
+          newTokens: int(options.newTokens, '--new-tokens', 2),
+          threads: int(options.threads, '--threads', 1),
+          quant: parseSchemes(options.quant),
+          rounds: int(options.rounds, '--rounds', 1),
           ...(options.peer === undefined ? {} : { peer: 'llama.cpp' as const }),
           ...(options.peerThreads === undefined
             ? {}
-            : { peerThreads: numberFlag(options.peerThreads, '--peer-threads', { min: 1, integer: true }) }),
+            : { peerThreads: int(options.peerThreads, '--peer-threads', 1) }),
         });
         if (options.json) {
           out(JSON.stringify(result));
           return;
         }
         out(`rollout: ${result.batch} sequences x ${result.newTokens} new tokens, ${result.model}`);
-        out(line(result.ours));
-        if (result.peer !== undefined && result.ratio !== undefined) {
-          out(line(result.peer));
+        result.rounds.forEach((round, i) => {
+          if (result.rounds.length > 1) out(` round ${i + 1}`);
+          for (const o of round.ours) out(line(o, `${o.engine} ${o.quant}`));
+          if (round.peer !== undefined) out(line(round.peer, round.peer.engine));
+          for (const r of round.ratio ?? []) {
+            out(
+              `  ratio ${r.quant} / peer: ${r.tokensPerSecond.toFixed(2)} overall, ${r.decodeTokensPerSecond.toFixed(2)} decode`,
+            );
+          }
           out(
-            `  ratio (ours / peer): ${result.ratio.tokensPerSecond.toFixed(2)} overall, ${result.ratio.decodeTokensPerSecond.toFixed(2)} decode`,
+            `  load average ${round.loadAverage[0].toFixed(1)} -> ${round.loadAverage[1].toFixed(1)} (2 cores)`,
           );
-        }
-        out(
-          `  load average ${result.loadAverage[0].toFixed(1)} -> ${result.loadAverage[1].toFixed(1)} (2 cores)`,
-        );
+        });
       });
   },
 };

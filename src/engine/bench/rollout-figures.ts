@@ -12,4 +12,6 @@ export interface RolloutFigures {
   tokensPerSecond: number;
   /** New tokens after the first, over the decode time. */
   decodeTokensPerSecond: number;
+  /** Ours only: time inside ONNX Runtime; the rest of the wall time is sampling, messaging, bookkeeping. */
+  runMs?: number;
 }
