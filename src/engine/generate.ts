@@ -57,8 +57,11 @@ export async function generateTokens(options: {
   });
   const padded = leftPad({ sequences: prompts, padId: options.padId ?? 0 });
   const layers = Array.from({ length: config.numLayers }, (_, l) => l);
+  // Graphs that output each row's log Σ exp(logits) spare the sampler a pass over the vocabulary.
+  const withLse = session.outputNames.includes(GENERATION_IO.logsumexp);
   const fetches = [
     GENERATION_IO.logits,
+    ...(withLse ? [GENERATION_IO.logsumexp] : []),
     ...layers.flatMap((l) => [GENERATION_IO.presentKey(l), GENERATION_IO.presentValue(l)]),
   ];
   const cacheNames = layers.flatMap((l) => [GENERATION_IO.pastKey(l), GENERATION_IO.pastValue(l)]);
@@ -90,7 +93,11 @@ export async function generateTokens(options: {
     const started = performance.now();
     // The cache moves to the worker and back without copies; the mask stays here for growing.
     const { outputs, runMs } = await session.run({ feeds, fetches, transfer: cacheNames });
-    const next = sampler.step({ logits: outputs[GENERATION_IO.logits]?.data as Float32Array, rows });
+    const next = sampler.step({
+      logits: outputs[GENERATION_IO.logits]?.data as Float32Array,
+      rows,
+      ...(withLse ? { logsumexp: outputs[GENERATION_IO.logsumexp]?.data as Float32Array } : {}),
+    });
     stats.newTokens += rows.length;
     stats.runMs += runMs;
     // Rows whose sequence is still running, as indices into this step's batch.

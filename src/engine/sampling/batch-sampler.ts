@@ -70,9 +70,10 @@ export class BatchSampler {
 
   /**
    * Draws one token for each sequence in `rows` from the matching row of `logits` ([rows, V],
-   * row-major). Returns the drawn ids in row order. Rows of finished sequences are refused.
+   * row-major), with each row's log Σ exp(logits) when the model gives it (`logsumexp`, [rows]).
+   * Returns the drawn ids in row order. Rows of finished sequences are refused.
    */
-  step(options: { logits: Float32Array; rows: readonly number[] }): number[] {
+  step(options: { logits: Float32Array; rows: readonly number[]; logsumexp?: Float32Array }): number[] {
     const { logits, rows } = options;
     if (rows.length === 0) return [];
     const vocab = logits.length / rows.length;
@@ -93,6 +94,7 @@ export class BatchSampler {
         topK: params.topK,
         u: uniformAt({ seed: params.seed, stream: this.options.streams?.[seq] ?? seq, counter: n }),
         scratch: this.scratch,
+        ...(options.logsumexp === undefined ? {} : { logsumexp: options.logsumexp[r] as number }),
       });
       (this.tokens[seq] as number[]).push(draw.token);
       (this.logprobs[seq] as number[]).push(draw.logprob);

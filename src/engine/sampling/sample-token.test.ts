@@ -102,6 +102,25 @@ test('random logits: top-k and top-p draws stay inside the reference support (pr
   );
 });
 
+test('a logsumexp given by the model replaces the pass over the vocabulary; draws are unchanged', () => {
+  const logits = Float32Array.from({ length: 500 }, (_, i) => Math.sin(i * 1.7) * 4);
+  const lse = Math.log([...logits].reduce((a, l) => a + Math.exp(l), 0));
+  for (const options of [
+    { temperature: 0, topP: 1, topK: 0 },
+    { temperature: 0.7, topP: 0.95, topK: 40 },
+    { temperature: 1.2, topP: 0.9, topK: 0 },
+  ]) {
+    for (const u of [0.01, 0.5, 0.97]) {
+      const plain = sampleToken({ logits, ...options, u });
+      const given = sampleToken({ logits, ...options, u, logsumexp: lse + 0.25 });
+      assert.equal(given.token, plain.token);
+      assert.equal(given.samplingLogprob, plain.samplingLogprob);
+      // The given value is what the log-prob uses (offset here to make that visible).
+      assert.ok(Math.abs(given.logprob - (plain.logprob - 0.25)) < 1e-9);
+    }
+  }
+});
+
 test('topKIndices ranks by weight, then id', () => {
   const w = Float64Array.from([0.1, 0.5, 0.5, 0.05, 0.9, 0.5]);
   assert.deepEqual(topKIndices(w, 3), [4, 1, 2]);

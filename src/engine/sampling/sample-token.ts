@@ -22,6 +22,11 @@ export interface TokenSamplingOptions {
   readonly u: number;
   /** Reused between calls to avoid allocating a vocabulary-sized array per token. */
   readonly scratch?: Float64Array;
+  /**
+   * log Σ exp(logits) of this row when the model already computed it (the generation graph does):
+   * saves a pass of exponentials over the vocabulary.
+   */
+  readonly logsumexp?: number;
 }
 
 /**
@@ -45,30 +50,34 @@ export function sampleToken(options: TokenSamplingOptions): TokenDraw {
     options.scratch !== undefined && options.scratch.length >= vocab
       ? options.scratch
       : new Float64Array(vocab);
-  let sum = 0;
-  for (let i = 0; i < vocab; i++) sum += Math.exp((logits[i] as number) - max);
-  const lse = max + Math.log(sum);
+  const lse = options.logsumexp ?? logSumExp(logits, max);
   const rawLogprob = (t: number) => (logits[t] as number) - lse;
   if (temperature === 0) return { token: argmax, logprob: rawLogprob(argmax), samplingLogprob: 0 };
 
   // Weights of the tempered distribution, relative to its largest entry (which has weight 1).
   const invT = 1 / temperature;
-  let total = 0;
-  for (let i = 0; i < vocab; i++) {
-    const w = Math.exp(((logits[i] as number) - max) * invT);
-    weights[i] = w;
-    total += w;
-  }
+  const weight = (i: number) => Math.exp(((logits[i] as number) - max) * invT);
   const useTopK = topK > 0 && topK < vocab;
-  if (!useTopK && topP >= 1) {
-    const token = inverseCdf({ weights, order: undefined, count: vocab, target: u * total });
-    return {
-      token,
-      logprob: rawLogprob(token),
-      samplingLogprob: Math.log((weights[token] as number) / total),
-    };
+  let total = 0;
+  let ranked: number[];
+  if (useTopK) {
+    ranked = topKTempered({ logits, k: topK, max, weight, weights });
+  } else {
+    for (let i = 0; i < vocab; i++) {
+      const w = weight(i);
+      weights[i] = w;
+      total += w;
+    }
+    if (topP >= 1) {
+      const token = inverseCdf({ weights, order: undefined, count: vocab, target: u * total });
+      return {
+        token,
+        logprob: rawLogprob(token),
+        samplingLogprob: Math.log((weights[token] as number) / total),
+      };
+    }
+    ranked = nucleusCandidates(weights, total, topP);
   }
-  const ranked = useTopK ? topKIndices(weights, topK) : nucleusCandidates(weights, total, topP);
   // Top-p measures against the whole tempered distribution, or against the top-k set when both apply.
   let mass = total;
   if (useTopK) {
@@ -95,6 +104,40 @@ export function sampleToken(options: TokenSamplingOptions): TokenDraw {
   };
 }
 
+/**
+ * The k heaviest tokens of the tempered distribution, ranked by weight then id, with their weights
+ * stored in `weights` (only theirs are computed). Tempering is monotone, so they are the k largest
+ * logits, except that exp can round logits a hair apart to one weight: ids just below the k-th
+ * logit are weighed too, so ties resolve by id exactly as a full ranking of weights would.
+ */
+function topKTempered(options: {
+  logits: Float32Array | Float64Array;
+  k: number;
+  max: number;
+  weight: (i: number) => number;
+  weights: Float64Array;
+}): number[] {
+  const { logits, k, max, weight, weights } = options;
+  const top = topKIndices(logits, k);
+  const kth = logits[top[top.length - 1] as number] as number;
+  const near = 1e-9 * (1 + Math.abs(kth) + Math.abs(max));
+  const candidates = new Set(top);
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] as number;
+    if (l < kth && l >= kth - near) candidates.add(i);
+  }
+  for (const i of candidates) weights[i] = weight(i);
+  if (candidates.size === top.length) return top.sort(byWeight(weights));
+  return [...candidates].sort(byWeight(weights)).slice(0, k);
+}
+
+/** log Σ exp(logits), shifted by the row's largest value. */
+function logSumExp(logits: Float32Array | Float64Array, max: number): number {
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
+  return max + Math.log(sum);
+}
+
 /** The first candidate whose cumulative weight exceeds `target` (in `order`, else id order). */
 function inverseCdf(options: {
   weights: Float64Array;
@@ -118,12 +161,12 @@ function inverseCdf(options: {
 }
 
 /** Descending weight, then ascending id: a total order, so ties never depend on the sort. */
-function byWeight(weights: Float64Array): (a: number, b: number) => number {
+function byWeight(weights: Float32Array | Float64Array): (a: number, b: number) => number {
   return (a, b) => (weights[b] as number) - (weights[a] as number) || a - b;
 }
 
 /** The k heaviest ids in rank order, with a bounded min-heap (one pass, O(V log k)). */
-export function topKIndices(weights: Float64Array, k: number): number[] {
+export function topKIndices(weights: Float32Array | Float64Array, k: number): number[] {
   const heap: number[] = [];
   // "a ranks below b": lighter, or equally heavy with a larger id.
   const below = (a: number, b: number) =>
@@ -151,7 +194,11 @@ export function topKIndices(weights: Float64Array, k: number): number[] {
         [heap[i], heap[p]] = [heap[p] as number, heap[i] as number];
         i = p;
       }
-    } else if (below(heap[0] as number, id)) {
+    } else if (
+      (weights[id] as number) >= (weights[heap[0] as number] as number) &&
+      below(heap[0] as number, id)
+    ) {
+      // The first test rejects most ids without a call: lighter than the lightest kept.
       heap[0] = id;
       siftDown(0);
     }

@@ -17,6 +17,7 @@ import { frozenWeights, type WeightTensors } from './weights.ts';
  *   lora_scale, {w}.lora_a, {w}.lora_b       when built with LoRA (see lora.ts)
  * Outputs
  *   logits               float32 [B, V]      at the last position of each row
+ *   logsumexp            float32 [B]         log Σ exp(logits) of each row (log-softmax = logits - it)
  *   all_logits           float32 [B, T, V]   at every position (only with `allLogits`)
  *   present_key.{i}      float32 [B, KV, P+T, D], present_value.{i} likewise
  * Positions come from the mask (number of real tokens before each token), so the engine only keeps
@@ -46,6 +47,7 @@ export const GENERATION_IO = {
   presentKey: (layer: number) => `present_key.${layer}`,
   presentValue: (layer: number) => `present_value.${layer}`,
   logits: 'logits',
+  logsumexp: 'logsumexp',
   allLogits: 'all_logits',
   loraScale: 'lora_scale',
 } as const;
@@ -82,7 +84,10 @@ export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuil
     'B',
     config.hiddenSize,
   ]); // [B, C]
-  g.output(llamaLogits(ctx, last), GENERATION_IO.logits); // [B, V]
+  const logits = llamaLogits(ctx, last); // [B, V]
+  g.output(logits, GENERATION_IO.logits);
+  // log Σ exp per row: the sampler's log-probs need it, and ORT computes it faster than a JS loop.
+  g.output(g.reduceLogSumExp(logits, { axes: [1], keepdims: false }), GENERATION_IO.logsumexp); // [B]
   if (options.allLogits === true) g.output(llamaLogits(ctx, hidden), GENERATION_IO.allLogits); // [B, T, V]
   present.forEach((kv: KvPair, layer) => {
     g.output(kv.key, GENERATION_IO.presentKey(layer));
