@@ -64,7 +64,7 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
       }
 
       const run = await deps.loadRun(input.configAddress);
-      const plan = stepPlan(run, input);
+      const plan = await stepPlan({ run, ref: input, store });
       const total = plan.entries.length;
       const done = parseProgress(previousHeartbeat(), total);
       for (const [index, address] of done) if (!(await store.has(address))) done.delete(index);

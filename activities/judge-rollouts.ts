@@ -34,7 +34,7 @@ export function judgeRolloutsActivity(deps: ActivityDeps) {
         return { judgement: existing, stats: judgement.stats, reused: true };
       }
       const run = await deps.loadRun(input.configAddress);
-      const plan = stepPlan(run, input);
+      const plan = await stepPlan({ run, ref: input, store });
       const { batch, groups } = await readRolloutBatch({ store, address: input.rollouts });
       if (batch.groups.length !== plan.entries.length) {
         throw new ValidationError(

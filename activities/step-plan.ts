@@ -1,23 +1,79 @@
+import { SeededRandom } from '../src/data/generator/rng.ts';
 import type { WeightedRubric } from '../src/config/rubric-rules.ts';
 import type { StagePlan } from '../src/config/stages.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
-import { selectStepPrompts, stepSeed } from '../src/train/step-prompts.ts';
+import type { ArtifactStore } from '../src/store/store.ts';
+import { runRefs } from '../src/train/run-refs.ts';
+import { SelectionRecord } from '../src/train/selection.ts';
+import { mixSeed, selectStepPrompts, stepSeed } from '../src/train/step-prompts.ts';
+import { ValidationError } from '../src/util/errors.ts';
 import type { RunContext } from './run-context.ts';
 import type { StepRef } from './types.ts';
+
+type Entry = { prompt: LocatedPrompt; rubrics: WeightedRubric[] };
 
 /** What a step samples: its prompts in batch order (with their rubrics), G and the sampling settings. */
 export interface StepPlan {
   stage: StagePlan;
-  entries: Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
+  entries: Entry[];
   groupSize: number;
   sampling: { temperature: number; topP: number; maxNewTokens: number; seed: number };
 }
 
+/** First step (1-based) of a stage. */
+export const firstStepOf = (stage: StagePlan) => stage.startStep + 1;
+
 /**
- * The plan of a training step or an evaluation, derived from the configuration and the step number
- * alone, so the rollout and judge activities (on any worker, in any attempt) agree on it.
+ * The prompts a data selection scores for a stage: all of them, or a seeded sample of `maxPrompts`
+ * kept in the stage's order.
  */
-export function stepPlan(run: RunContext, ref: StepRef): StepPlan {
+export function selectionCandidates(run: RunContext, stage: StagePlan): Entry[] {
+  const list = run.trainingPrompts(stage);
+  const max = stage.dataSelection.maxPrompts;
+  if (max === undefined || max >= list.length) return list;
+  const picked = new Set(
+    new SeededRandom(mixSeed(run.config.seed, stage.index, 0x5e1ec7)).sample(
+      list.map((_, i) => i),
+      max,
+    ),
+  );
+  return list.filter((_, i) => picked.has(i));
+}
+
+/** A stage's training prompts after its data selection (all of them when selection is off). */
+async function stagePrompts(options: {
+  run: RunContext;
+  stage: StagePlan;
+  store: ArtifactStore;
+  trainRunId: string;
+}) {
+  const { run, stage, store, trainRunId } = options;
+  const list = run.trainingPrompts(stage);
+  if (!stage.dataSelection.enabled) return list;
+  const address = await store.getRef(runRefs.selection(trainRunId, firstStepOf(stage)));
+  if (address === undefined) {
+    throw new ValidationError(
+      `stage '${stage.name}' selects its data, but no selection was made for ${trainRunId} (expected ref ${runRefs.selection(trainRunId, firstStepOf(stage))})`,
+    );
+  }
+  const selection = await store.getJson(address, SelectionRecord);
+  if (selection.fallback !== undefined) return list;
+  const kept = new Set(selection.kept);
+  return list.filter((e) => kept.has(e.prompt.record.id));
+}
+
+/**
+ * The plan of a training step, an evaluation or a data selection, derived from the configuration,
+ * the step number and (for a stage with data selection) the stored selection alone, so the rollout
+ * and judge activities (on any worker, in any attempt) agree on it. A selection's `step` is the
+ * first step of its stage.
+ */
+export async function stepPlan(options: {
+  run: RunContext;
+  ref: StepRef;
+  store: ArtifactStore;
+}): Promise<StepPlan> {
+  const { run, ref, store } = options;
   const { config } = run;
   const stage = run.stageForStep(ref.step);
   const seed = stepSeed({ runSeed: config.seed, step: ref.step, purpose: ref.purpose });
@@ -34,7 +90,26 @@ export function stepPlan(run: RunContext, ref: StepRef): StepPlan {
       },
     };
   }
-  const list = run.trainingPrompts(stage);
+  const sampling = {
+    temperature: stage.rl.temperature,
+    topP: stage.rl.topP,
+    maxNewTokens: stage.rl.maxNewTokens,
+    seed,
+  };
+  if (ref.purpose === 'select') {
+    if (ref.step !== firstStepOf(stage)) {
+      throw new ValidationError(
+        `a data selection runs at the first step of a stage; step ${ref.step} is not`,
+      );
+    }
+    return {
+      stage,
+      entries: selectionCandidates(run, stage),
+      groupSize: stage.dataSelection.samplesPerPrompt,
+      sampling,
+    };
+  }
+  const list = await stagePrompts({ run, stage, store, trainRunId: ref.trainRunId });
   const indices = selectStepPrompts({
     promptCount: list.length,
     perStep: stage.rl.promptsPerStep,
@@ -42,15 +117,5 @@ export function stepPlan(run: RunContext, ref: StepRef): StepPlan {
     stageIndex: stage.index,
     stepInStage: ref.step - 1 - stage.startStep,
   });
-  return {
-    stage,
-    entries: indices.map((i) => list[i]!),
-    groupSize: stage.rl.groupSize,
-    sampling: {
-      temperature: stage.rl.temperature,
-      topP: stage.rl.topP,
-      maxNewTokens: stage.rl.maxNewTokens,
-      seed,
-    },
-  };
+  return { stage, entries: indices.map((i) => list[i]!), groupSize: stage.rl.groupSize, sampling };
 }

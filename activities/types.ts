@@ -99,6 +99,23 @@ export interface CommitCheckpointOutput {
   manifest: string;
 }
 
+export interface SelectPromptsInput {
+  trainRunId: string;
+  configAddress: string;
+  /** First step of the stage the selection is for. */
+  step: number;
+  /** Rewards of the selection's rollouts (purpose `select`). */
+  rewards: string;
+}
+export interface SelectPromptsOutput {
+  selection: string;
+  scored: number;
+  kept: number;
+  /** Why the stage keeps all its prompts, when too few fell in the band. */
+  fallback: string | null;
+  reused: boolean;
+}
+
 export interface WriteMetricsInput {
   trainRunId: string;
   step: number;

@@ -9,8 +9,9 @@ import { LocalFolderStore } from '../src/store/local-store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
 import { createTestEnv } from '../src/temporal/test-env.ts';
 import { MetricsRecord } from '../src/train/metrics.ts';
-import { RolloutBatch } from '../src/train/rollouts.ts';
+import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
+import { SelectionRecord } from '../src/train/selection.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
 import { installTemporalLogging } from '../workers/logging.ts';
 import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
@@ -253,6 +254,57 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
       'the stopped run committed a checkpoint for every step it ran',
     );
     assert.equal(chain.at(-1)!.address, result.lastCheckpoint?.address);
+  });
+
+  it('data selection before each stage: the stage trains on the prompts in the central reward band', async (t) => {
+    const run = await startRun({
+      name: 'select',
+      steps: 4,
+      stages: [
+        { name: 'first', steps: 2 },
+        { name: 'second', steps: 2 },
+      ],
+      dataSelection: {
+        enabled: true,
+        samplesPerPrompt: 4,
+        lowerQuantile: 0.2,
+        upperQuantile: 0.8,
+        when: 'each-stage',
+      },
+    });
+    const result = await run.handle.result();
+    assert.equal(result.completedSteps, 4);
+    for (const [firstStep, steps] of [
+      [1, [1, 2]],
+      [3, [3, 4]],
+    ] as const) {
+      const selection = await store.getJson(
+        (await store.getRef(runRefs.selection(run.trainRunId, firstStep)))!,
+        SelectionRecord,
+      );
+      assert.equal(selection.scored, 6, 'every prompt of the stage was scored');
+      t.diagnostic(
+        `stage at step ${firstStep}: kept ${selection.kept.join(', ')} in [${selection.lower}, ${selection.upper}]${selection.fallback === undefined ? '' : ` (${selection.fallback})`}`,
+      );
+      const allowed = new Set(
+        selection.fallback === undefined ? selection.kept : [0, 1, 2, 3, 4, 5].map((i) => `tiny-${i}`),
+      );
+      assert.ok(selection.fallback !== undefined || selection.kept.length >= 2);
+      for (const step of steps) {
+        const { groups } = await readRolloutBatch({
+          store,
+          address: (await store.getRef(
+            runRefs.rollouts({ trainRunId: run.trainRunId, step, purpose: 'train' }),
+          ))!,
+        });
+        for (const g of groups) assert.ok(allowed.has(g.promptId), `step ${step} trains on ${g.promptId}`);
+      }
+    }
+    const metrics = await store.listRefs(runRefs.metricsPrefix(run.trainRunId));
+    assert.deepEqual(
+      metrics.map((r) => r.name.split('/').at(-1)).filter((n) => n!.startsWith('select')),
+      ['select-1', 'select-3'],
+    );
   });
 
   it('two runs at once on the same workers do not interfere: equal configurations give equal adapters', async () => {

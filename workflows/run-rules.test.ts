@@ -6,8 +6,8 @@ import type { RunProgress } from './types.ts';
 
 test('stages, evaluations and milestones by step', () => {
   const stages = [
-    { name: 'a', firstStep: 1, steps: 3 },
-    { name: 'b', firstStep: 4, steps: 2 },
+    { name: 'a', firstStep: 1, steps: 3, selection: null },
+    { name: 'b', firstStep: 4, steps: 2, selection: null },
   ];
   assert.equal(stageOf(stages, 3).name, 'a');
   assert.equal(stageOf(stages, 4).name, 'b');

@@ -16,6 +16,7 @@ import {
   TRAIN_STAGE,
   TRAIN_STEP,
 } from '../src/temporal/search-attributes.ts';
+import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
 import { pauseSignal, progressQuery, resumeSignal, stopSignal } from './messages.ts';
 import { evaluationDue, isMilestone, mergeOverrides, rootFailure, runDetails, stageOf } from './run-rules.ts';
@@ -32,7 +33,8 @@ import type {
 /**
  * A training run (workflow id = trainRunId): runs its steps in order, each as a child workflow
  * `<trainRunId>/step-<n>` that commits checkpoint n; evaluates the base policy first and then every
- * `evaluationEvery` steps (`<trainRunId>/eval-<n>`); and
+ * `evaluationEvery` steps (`<trainRunId>/eval-<n>`); selects each stage's prompts first when the stage
+ * has data selection (`<trainRunId>/select-<n>`); and
  * continues as new every `continueAsNewEvery` steps, carrying only references and counters.
  *
  * Signals: pause (after the current step), resume (also retries a failed step, optionally with RL
@@ -51,6 +53,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     last: null,
     lastEval: null,
     continuedAsNew: 0,
+    selected: [],
   };
   let status: RunStatus = 'running';
   let currentStep: number | null = null;
@@ -153,6 +156,26 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     currentStep = step;
     show();
     try {
+      if (step === stage.firstStep && stage.selection !== null && !state.selected.includes(step)) {
+        await executeChild(dataSelectionWorkflow, {
+          workflowId: `${input.trainRunId}/select-${step}`,
+          taskQueue: input.taskQueues.workflow,
+          args: [
+            {
+              trainRunId: input.trainRunId,
+              configAddress: input.configAddress,
+              step,
+              stage: stage.name,
+              // `once`: every stage is selected by the base policy; `each-stage`: by the current one.
+              checkpoint: stage.selection === 'once' ? null : (state.lastCheckpoint?.address ?? null),
+              judgeShards: input.judgeShards,
+              taskQueues: input.taskQueues,
+              timing: input.timing,
+            },
+          ],
+        });
+        state.selected = [...state.selected, step];
+      }
       const result = await executeChild(trainingStepWorkflow, {
         workflowId: `${input.trainRunId}/step-${step}`,
         taskQueue: input.taskQueues.workflow,

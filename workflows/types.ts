@@ -26,6 +26,11 @@ export interface StageInfo {
   /** First step (1-based) and number of steps. */
   firstStep: number;
   steps: number;
+  /**
+   * Data selection before the stage: with the base policy (`once`), with the policy of the step
+   * before (`each-stage`), or none.
+   */
+  selection: 'once' | 'each-stage' | null;
 }
 
 export interface CheckpointInfo {
@@ -45,6 +50,8 @@ export interface CarriedState {
   lastEval: { step: number; meanReward: number | null } | null;
   /** How many executions of this run came before (continue-as-new count). */
   continuedAsNew: number;
+  /** First steps of the stages whose data selection is done. */
+  selected: number[];
 }
 
 export interface TrainingRunInput {
@@ -117,6 +124,25 @@ export interface EvaluationInput {
   judgeShards: number;
   taskQueues: TaskQueues;
   timing: Timing;
+}
+
+export interface SelectionInput {
+  trainRunId: string;
+  configAddress: string;
+  /** First step of the stage. */
+  step: number;
+  stage: string;
+  checkpoint: string | null;
+  judgeShards: number;
+  taskQueues: TaskQueues;
+  timing: Timing;
+}
+
+export interface SelectionResult {
+  step: number;
+  scored: number;
+  kept: number;
+  fallback: string | null;
 }
 
 export interface EvaluationResult {

@@ -19,7 +19,7 @@ export const MetricsRecord = z.strictObject({
   format: z.literal('anchorage.metrics/1'),
   trainRunId: z.string(),
   step: z.number().int().nonnegative(),
-  purpose: z.enum(['train', 'eval']),
+  purpose: z.enum(['train', 'eval', 'select']),
   stage: z.string(),
   /** ISO time the step finished, as the workflow saw it. */
   at: z.string(),
@@ -30,11 +30,12 @@ export type MetricsRecord = z.infer<typeof MetricsRecord>;
 /**
  * The metrics of a step from its phases' summaries. Keys follow the `area/name` convention:
  * reward/mean, reward/rubric/<id>/mean, reward/criterion/<id>/mean, policy/clip_fraction, kl/ref,
- * loss/total, grad/norm, rollout/*, judge/*, time/*. Evaluations get the same keys under `eval/`.
+ * loss/total, grad/norm, rollout/*, judge/*, time/*.
  * Values that do not exist (no scored response, no KL reference) are left out, never written as 0.
+ * Evaluations and data selections get the same keys under `eval/` and `select/`.
  */
 export function stepMetrics(options: {
-  purpose: 'train' | 'eval';
+  purpose: 'train' | 'eval' | 'select';
   rollouts: RolloutStats;
   judge: readonly JudgeStats[];
   rewards: RewardSummary;
@@ -106,5 +107,5 @@ export function stepMetrics(options: {
   if (update !== undefined) set('time/update_s', update.ms / 1000);
   set('time/step_s', options.wallMs === undefined ? null : options.wallMs / 1000);
   if (options.purpose === 'train') return m;
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`${options.purpose}/${k}`, v]));
 }

@@ -56,7 +56,7 @@ export const RolloutBatch = z.strictObject({
   format: z.literal('anchorage.rollouts/1'),
   trainRunId: z.string(),
   step: z.number().int(),
-  purpose: z.enum(['train', 'eval']),
+  purpose: z.enum(['train', 'eval', 'select']),
   stage: z.string(),
   /** The checkpoint the policy was loaded from; null: fresh adapters from the run seed. */
   checkpoint: Address.nullable(),

@@ -23,6 +23,8 @@ export interface PlannedStage {
   /** First step of the stage (1-based, inclusive) and how many steps it has. */
   firstStep: number;
   steps: number;
+  /** Data selection before the stage (`once`: with the base policy), or null. */
+  selection: 'once' | 'each-stage' | null;
 }
 
 /** What the training workflow needs to know about a run besides the stored configuration. */
@@ -49,7 +51,12 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
   return {
     modelName: config.model.name,
     totalSteps: config.steps,
-    stages: stages.map((s) => ({ name: s.name, firstStep: s.startStep + 1, steps: s.steps })),
+    stages: stages.map((s) => ({
+      name: s.name,
+      firstStep: s.startStep + 1,
+      steps: s.steps,
+      selection: s.dataSelection.enabled ? s.dataSelection.when : null,
+    })),
     checkpointEvery: config.checkpointEvery,
     evaluationEvery: config.evaluation.every,
     continueAsNewEvery: config.temporal.continueAsNewEvery,

@@ -10,15 +10,23 @@ import { ValidationError } from '../util/errors.ts';
  *   runs/<id>/steps/step-<n>/judgements/shard-<k>-of-<S> verdicts of one judge shard
  *   runs/<id>/steps/step-<n>/rewards                     rewards and advantages
  *   runs/<id>/evals/step-<n>/...                         the same for the evaluation after step n
+ *   runs/<id>/selections/step-<n>/...                    the same for the data selection of the stage
+ *                                                        starting at step n, and `selected`, its result
  *   runs/<id>/checkpoints/step-<n>                       the policy after step n (the commit point)
  *   runs/<id>/latest                                     the newest checkpoint (compare-and-set)
  *   runs/<id>/milestones/step-<n>                        checkpoints kept for good (every checkpointEvery)
- *   runs/<id>/metrics/step-<n>, metrics/eval-<n>         one metrics record per step or evaluation
+ *   runs/<id>/metrics/{step,eval,select}-<n>             one metrics record per step, evaluation, selection
  *   runs/<id>/metrics.jsonl                              every record of the run, one JSON line each
  */
 
-/** A training step produces rollouts for learning; an evaluation scores held-out prompts. */
-export type Purpose = 'train' | 'eval';
+/**
+ * A training step produces rollouts for learning; an evaluation scores held-out prompts; a data
+ * selection scores a stage's prompts to keep those neither solved nor hopeless.
+ */
+export type Purpose = 'train' | 'eval' | 'select';
+
+const FOLDER: Record<Purpose, string> = { train: 'steps', eval: 'evals', select: 'selections' };
+const METRICS_NAME: Record<Purpose, string> = { train: 'step', eval: 'eval', select: 'select' };
 
 function checkStep(step: number): void {
   if (!Number.isInteger(step) || step < 0) {
@@ -40,7 +48,7 @@ export interface StepKey {
 
 function stepPrefix(key: StepKey): string {
   checkStep(key.step);
-  return `${runPrefix(key.trainRunId)}${key.purpose === 'train' ? 'steps' : 'evals'}/step-${key.step}/`;
+  return `${runPrefix(key.trainRunId)}${FOLDER[key.purpose]}/step-${key.step}/`;
 }
 
 export const runRefs = {
@@ -50,6 +58,9 @@ export const runRefs = {
     `${stepPrefix(key)}judgements/shard-${key.shard}-of-${key.shards}`,
   judgements: (key: StepKey) => `${stepPrefix(key)}judgements/`,
   rewards: (key: StepKey) => `${stepPrefix(key)}rewards`,
+  /** The prompts a data selection kept for the stage starting at `step`. */
+  selection: (trainRunId: string, step: number) =>
+    `${stepPrefix({ trainRunId, step, purpose: 'select' })}selected`,
   checkpoint: (trainRunId: string, step: number) => checkpointRef({ trainRunId, step }),
   latest: (trainRunId: string) => `${runPrefix(trainRunId)}latest`,
   milestone: (trainRunId: string, step: number) => {
@@ -58,7 +69,7 @@ export const runRefs = {
   },
   metrics: (key: StepKey) => {
     checkStep(key.step);
-    return `${runPrefix(key.trainRunId)}metrics/${key.purpose === 'train' ? 'step' : 'eval'}-${key.step}`;
+    return `${runPrefix(key.trainRunId)}metrics/${METRICS_NAME[key.purpose]}-${key.step}`;
   },
   metricsPrefix: (trainRunId: string) => `${runPrefix(trainRunId)}metrics/`,
   metricsFile: (trainRunId: string) => `${runPrefix(trainRunId)}metrics.jsonl`,

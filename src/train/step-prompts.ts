@@ -24,10 +24,14 @@ export function mixSeed(...parts: readonly number[]): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const PURPOSE_CODE = { train: 1, eval: 2 } as const;
+const PURPOSE_CODE = { train: 1, eval: 2, select: 3 } as const;
 
 /** The sampling seed of a step: a function of the run seed, the step and the purpose only. */
-export function stepSeed(options: { runSeed: number; step: number; purpose: 'train' | 'eval' }): number {
+export function stepSeed(options: {
+  runSeed: number;
+  step: number;
+  purpose: keyof typeof PURPOSE_CODE;
+}): number {
   return mixSeed(options.runSeed, options.step, PURPOSE_CODE[options.purpose]);
 }
 

@@ -22,6 +22,9 @@ export interface TinyRunOptions {
   evaluationEvery?: number;
   learningRate?: number;
   klCoefficient?: number;
+  /** Stages (their steps must sum to `steps`) and data selection settings, written as given. */
+  stages?: Array<{ name: string; steps: number }>;
+  dataSelection?: Record<string, unknown>;
   /** A judge config file: adds a judged criterion to every prompt's rubric. */
   judgeConfig?: string;
   modelPath: string;
@@ -108,6 +111,8 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
       maxNewTokens: options.maxNewTokens ?? 12,
     },
     steps: options.steps,
+    ...(options.stages === undefined ? {} : { stages: options.stages }),
+    ...(options.dataSelection === undefined ? {} : { dataSelection: options.dataSelection }),
     checkpointEvery: options.checkpointEvery ?? 2,
     evaluation: { every: options.evaluationEvery ?? 0, maxPrompts: 2, maxNewTokens: 8 },
     temporal: {

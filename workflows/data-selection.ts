@@ -1,0 +1,58 @@
+import { setCurrentDetails } from '@temporalio/workflow';
+import type { StepRef } from '../activities/types.ts';
+import { trainingActivities } from './activities.ts';
+import { shardCount } from './training-step.ts';
+import type { SelectionInput, SelectionResult } from './types.ts';
+
+/**
+ * Data selection for a stage (`<trainRunId>/select-<n>`, n its first step): the stage's prompts are
+ * sampled and scored like a step's, without training, and the prompts whose mean reward falls in the
+ * configured central quantile band become the stage's prompt list.
+ */
+export async function dataSelectionWorkflow(input: SelectionInput): Promise<SelectionResult> {
+  const started = Date.now();
+  const acts = trainingActivities(input);
+  const ref: StepRef = {
+    trainRunId: input.trainRunId,
+    configAddress: input.configAddress,
+    step: input.step,
+    purpose: 'select',
+  };
+  const show = (what: string) =>
+    setCurrentDetails(`**${input.trainRunId}** data selection for stage ${input.stage}: ${what}`);
+  show('rollouts');
+  const rollouts = await acts.rollout.generateRollouts({ ...ref, checkpoint: input.checkpoint });
+  show('judging');
+  const shards = shardCount({ configured: input.judgeShards, groups: rollouts.groups });
+  const judged = await Promise.all(
+    Array.from({ length: shards }, (_, shard) =>
+      acts.judge.judgeRollouts({ ...ref, rollouts: rollouts.rollouts, shard, shards }),
+    ),
+  );
+  const rewards = await acts.fast.computeRewards({
+    ...ref,
+    rollouts: rollouts.rollouts,
+    judgements: judged.map((j) => j.judgement),
+  });
+  const selected = await acts.fast.selectPrompts({
+    trainRunId: input.trainRunId,
+    configAddress: input.configAddress,
+    step: input.step,
+    rewards: rewards.rewards,
+  });
+  await acts.fast.writeMetrics({
+    trainRunId: input.trainRunId,
+    step: input.step,
+    purpose: 'select',
+    stage: input.stage,
+    at: new Date().toISOString(),
+    rollouts: rollouts.stats,
+    judge: judged.map((j) => j.stats),
+    rewards: rewards.summary,
+    wallMs: Date.now() - started,
+  });
+  show(
+    `kept ${selected.kept} of ${selected.scored} prompts${selected.fallback === null ? '' : ` (${selected.fallback})`}`,
+  );
+  return { step: input.step, scored: selected.scored, kept: selected.kept, fallback: selected.fallback };
+}
