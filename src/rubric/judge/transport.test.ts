@@ -185,7 +185,13 @@ describe('concurrency', () => {
     };
     server = await startChatServer({ handler: held });
     const judge = createJudge(
-      testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/conc`, concurrency: 2 }),
+      // A long timeout: on a loaded machine a held request must not time out and be sent again.
+      testConfig({
+        baseUrl: server.baseUrl,
+        cacheDir: `${tmp.dir}/conc`,
+        concurrency: 2,
+        timeoutMs: 120_000,
+      }),
       { log },
     );
     const criteria = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => judgeCriterion(id));
