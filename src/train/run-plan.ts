@@ -42,7 +42,16 @@ export interface RunPlan {
 
 /** The plan of a prepared run; `judgeShards` defaults to min(4, prompts per step). */
 export function planRun(options: { prepared: PreparedRun; judgeShards?: number }): RunPlan {
-  const { config, stages } = options.prepared.loaded;
+  const { config, stages, where } = options.prepared.loaded;
+  // Settings the schema accepts that training does not honour yet fail here, before the run starts.
+  if (config.lora.dropout > 0) {
+    throw new ValidationError(
+      `LoRA dropout is not supported by the training engine yet; expected 0, got ${config.lora.dropout}`,
+      {
+        location: where(['lora', 'dropout']),
+      },
+    );
+  }
   const minPrompts = Math.min(...stages.map((s) => s.rl.promptsPerStep));
   const judgeShards = options.judgeShards ?? Math.min(4, minPrompts);
   if (!Number.isInteger(judgeShards) || judgeShards < 1) {

@@ -9,6 +9,7 @@ import type { ArtifactStore } from '../../store/store.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ensureServer } from '../../temporal/ensure-server.ts';
 import { MetricsRecord } from '../../train/metrics.ts';
+import { planRun } from '../../train/run-plan.ts';
 import { runRefs } from '../../train/run-refs.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { workerSettings } from '../../../workers/env.ts';
@@ -57,7 +58,7 @@ export const trainCommand: CliCommand = {
   },
 };
 
-/** Reads and validates the configuration completely before anything starts. */
+/** Reads and validates the configuration completely (the run's plan included) before anything starts. */
 export function validateConfig(file: string): { text: string; prepared: PreparedRun } {
   let text: string;
   try {
@@ -68,7 +69,9 @@ export function validateConfig(file: string): { text: string; prepared: Prepared
       cause,
     });
   }
-  return { text, prepared: prepareRun({ loaded: parseRunConfig({ text, file }) }) };
+  const prepared = prepareRun({ loaded: parseRunConfig({ text, file }) });
+  planRun({ prepared });
+  return { text, prepared };
 }
 
 async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
@@ -134,7 +137,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       );
       return;
     }
-    const result = await followRun({ client: temporal.client, run, workers });
+    const result = await followRun({ client: temporal.client, run });
     if (result === undefined) return;
     printRewardTable({ lines: await readMetrics({ store, trainRunId: run.trainRunId }), print: out });
     out(
@@ -157,9 +160,8 @@ const fmt = (v: number | null | undefined, digits = 3) =>
 async function followRun(options: {
   client: Client;
   run: StartedRun;
-  workers: RunningWorkers;
 }): Promise<TrainingRunResult | undefined> {
-  const { client, run, workers } = options;
+  const { client, run } = options;
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -227,7 +229,6 @@ async function followRun(options: {
       `interrupted: the run ${run.trainRunId} stays on the server and goes on when workers poll its queues again ` +
         '(`anchorage status`, `anchorage stop` to end it)',
     );
-    void workers;
     return undefined;
   }
   if (settled instanceof Error) throw settled;

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { probeServer } from '../src/temporal/connection.ts';
+import { freePort } from '../src/temporal/free-port.ts';
+import { writeTinyModel, writeTinyRun } from './temporal-harness.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/anchorage.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
+  let dir: string;
+  let model: Awaited<ReturnType<typeof writeTinyModel>>;
+  let env: Record<string, string>;
+  let address: string;
+  let serverPid: number | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'anchorage-cli-'));
+    model = await writeTinyModel({ seed: 5 });
+    const port = await freePort();
+    address = `localhost:${port}`;
+    env = { TEMPORAL_ADDRESS: address, ANCHORAGE_DATA_DIR: join(dir, 'data') };
+  });
+  after(async () => {
+    if (serverPid !== undefined) {
+      process.kill(serverPid, 'SIGTERM');
+      for (let i = 0; i < 100 && (await probeServer({ address, timeoutMs: 200 })); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await model?.dispose();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a bad configuration fails before anything starts, naming file, line and field', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, `name: bad\nmodel:\n  path: ${model.path}\nrl:\n  groupSize: 1\n`);
+    const { code, stdout, stderr } = await cli(['train', '--config', file], env);
+    assert.equal(code, 2);
+    assert.match(stderr, new RegExp(`${file.replaceAll('.', '\\.')}:5.*field rl\\.groupSize`));
+    assert.equal(stdout, '');
+    assert.equal(await probeServer({ address, timeoutMs: 500 }), false, 'no server was started');
+  });
+
+  it('trains with a server it starts and an in-process worker, then lists and shows the run', async () => {
+    const file = await writeTinyRun({
+      dir: join(dir, 'tiny'),
+      queuePrefix: 'cli-test',
+      modelPath: model.path,
+      storeDir: join(dir, 'data', 'store'),
+      steps: 2,
+      evaluationEvery: 2,
+    });
+    const train = await cli(['train', '--config', file, '--run-id', 'cli-run'], env);
+    assert.equal(train.code, 0, train.stderr);
+    const started = /started one \(pid (\d+)/.exec(train.stdout);
+    assert.ok(started !== null, train.stdout);
+    serverPid = Number(started[1]);
+    const port = Number(address.split(':')[1]);
+    assert.match(train.stdout, /train run id: cli-run/);
+    assert.match(
+      train.stdout,
+      new RegExp(`Web UI: http://localhost:${port + 1000}/namespaces/default/workflows/cli-run`),
+    );
+    assert.match(train.stdout, /step 2\/2 done/);
+    assert.match(train.stdout, /^\s+2 {2}eval\s+\d\.\d{3}/m, 'the reward table lists the evaluation');
+    assert.match(train.stdout, /run completed: 2\/2 steps, last checkpoint sha256:[0-9a-f]{64}/);
+
+    const runs = await cli(['runs'], env);
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.match(runs.stdout, /cli-run\s+COMPLETED\s+2\s+\d\.\d{3}\s+main\s+tiny-llama/);
+    const status = await cli(['status', 'cli-run'], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /cli-run: COMPLETED/);
+    assert.match(status.stdout, /completed: 2 steps/);
+    assert.match(status.stdout, /^\s+1 {2}train/m);
+  });
+});
