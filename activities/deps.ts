@@ -4,14 +4,14 @@ import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { logger } from '../src/util/logger.ts';
 import { createPolicyPool, type PolicyProvider } from './policy-pool.ts';
-import { createRunLoader, type RunLoader } from './run-context.ts';
+import { createRunLoader, type JudgeFactory, type RunLoader } from './run-context.ts';
 
 /** What the activities need from the outside world; injected so tests and workers choose. */
 export interface ActivityDeps {
   store: ArtifactStore;
   /** Policies (engine) by model, lent to one activity at a time. */
   policies: PolicyProvider;
-  /** Run configurations by store address (prepared: prompts and rubrics resolved). Judges come from it. */
+  /** Run configurations by store address (prepared: prompts and rubrics resolved, judge from `judge`). */
   loadRun: RunLoader;
   verifiers: VerifierRegistry;
   log: Logger;
@@ -32,6 +32,8 @@ export function createActivityDeps(options: {
   store: ArtifactStore;
   env?: NodeJS.ProcessEnv;
   policies?: PolicyProvider;
+  /** The LLM judge for runs that name one (default: the OpenAI-compatible judge with its verdict cache). */
+  judge?: JudgeFactory;
   engineThreads?: number;
   rolloutBatch?: number;
   trainMicroBatch?: number;
@@ -46,7 +48,11 @@ export function createActivityDeps(options: {
     policies:
       options.policies ??
       createPolicyPool(options.engineThreads === undefined ? {} : { threads: options.engineThreads }),
-    loadRun: createRunLoader({ store, ...(options.env === undefined ? {} : { env: options.env }) }),
+    loadRun: createRunLoader({
+      store,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.judge === undefined ? {} : { judge: options.judge }),
+    }),
     verifiers: defaultVerifiers(),
     log: options.log ?? logger('activities'),
     rolloutBatch: options.rolloutBatch ?? 8,

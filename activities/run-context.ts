@@ -3,6 +3,7 @@ import type { RunConfig } from '../src/config/load.ts';
 import type { WeightedRubric } from '../src/config/rubric-rules.ts';
 import type { StagePlan } from '../src/config/stages.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
+import type { JudgeConfig } from '../src/rubric/judge/config.ts';
 import { createJudge } from '../src/rubric/judge/llm-judge.ts';
 import type { MeteredRubricJudge } from '../src/rubric/judge/types.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
@@ -27,13 +28,24 @@ export interface RunContext {
 
 export type RunLoader = (address: string) => Promise<RunContext>;
 
+/** Makes the LLM judge a run's configuration names (the API key comes from the environment). */
+export type JudgeFactory = (config: JudgeConfig) => MeteredRubricJudge;
+
+/** The judge over an OpenAI-compatible endpoint, with its verdict cache (src/rubric/judge). */
+export const defaultJudgeFactory =
+  (env?: NodeJS.ProcessEnv): JudgeFactory =>
+  (config) =>
+    createJudge(config, env === undefined ? {} : { env });
+
 /** Loads run contexts by configuration address, keeping the last few (a worker serves few runs at once). */
 export function createRunLoader(options: {
   store: ArtifactStore;
   env?: NodeJS.ProcessEnv;
+  judge?: JudgeFactory;
   keep?: number;
 }): RunLoader {
   const { store, keep = 8 } = options;
+  const judge = options.judge ?? defaultJudgeFactory(options.env);
   const cache = new Map<string, Promise<RunContext>>();
   return (address) => {
     const hit = cache.get(address);
@@ -47,9 +59,7 @@ export function createRunLoader(options: {
       store,
       address,
       ...(options.env === undefined ? {} : { env: options.env }),
-    }).then((prepared) =>
-      runContext({ address, prepared, ...(options.env === undefined ? {} : { env: options.env }) }),
-    );
+    }).then((prepared) => runContext({ address, prepared, judge }));
     loading.catch(() => cache.delete(address));
     cache.set(address, loading);
     while (cache.size > keep) cache.delete(cache.keys().next().value as string);
@@ -60,7 +70,7 @@ export function createRunLoader(options: {
 export function runContext(options: {
   address: string;
   prepared: PreparedRun;
-  env?: NodeJS.ProcessEnv;
+  judge: JudgeFactory;
 }): RunContext {
   const { address, prepared } = options;
   const { config, stages } = prepared.loaded;
@@ -88,9 +98,7 @@ export function runContext(options: {
       return prepared.rubrics.get(rubricId)?.scope === 'instance' ? 'instance' : rubricId;
     },
     createJudge() {
-      return prepared.judge === undefined
-        ? undefined
-        : createJudge(prepared.judge, options.env === undefined ? {} : { env: options.env });
+      return prepared.judge === undefined ? undefined : options.judge(prepared.judge);
     },
   };
 }
