@@ -90,3 +90,31 @@ test('only nodes the selected outputs need are emitted; symbolic dims reach ONNX
   });
   assert.throws(() => emitModel({ graph: g, outputs: ['nope'] }), /has no output 'nope'/);
 });
+
+test('intermediate shapes are declared as value_info (symbols kept) unless turned off', async () => {
+  const g = new GraphBuilder({ name: 'chain' });
+  const x = g.input({ name: 'x', dtype: 'float32', shape: ['B', 8] });
+  const h = g.reshape(g.add(x, 1), [-1, 4]);
+  g.output(g.mul(h, 2), 'y');
+  // Strings are length-prefixed in protobuf: match the length byte too, so no longer name counts.
+  const count = (bytes: Uint8Array, text: string) =>
+    Buffer.from(bytes)
+      .toString('latin1')
+      .split(String.fromCharCode(text.length) + text).length - 1;
+  const named = h.name;
+  const withInfo = emitModel({ graph: g });
+  const without = emitModel({ graph: g, valueInfo: false });
+  // The intermediate's name appears once more: its value_info entry.
+  assert.ok(count(without.model, named) >= 2);
+  assert.equal(count(withInfo.model, named), count(without.model, named) + 1);
+  const feeds = {
+    x: tensor.f32(
+      [3, 8],
+      Array.from({ length: 24 }, (_, i) => i),
+    ),
+  };
+  const a = await runSession({ session: await createSession({ model: withInfo }), feeds });
+  const b = await runSession({ session: await createSession({ model: without }), feeds });
+  assert.deepEqual(a['y']?.data, b['y']?.data);
+  assert.deepEqual(a['y']?.dims, [6, 4]);
+});

@@ -10,7 +10,7 @@ import { ProtoWriter } from './proto-writer.ts';
 /**
  * Encodes a graph as ONNX ModelProto bytes. Field numbers follow onnx/onnx.proto:
  * ModelProto{ir_version=1, producer_name=2, producer_version=3, graph=7, opset_import=8},
- * GraphProto{node=1, name=2, initializer=5, input=11, output=12},
+ * GraphProto{node=1, name=2, initializer=5, input=11, output=12, value_info=13},
  * NodeProto{input=1, output=2, name=3, op_type=4, attribute=5, domain=7},
  * AttributeProto{name=1, f=2, i=3, s=4, t=5, floats=7, ints=8, type=20},
  * TensorProto{dims=1, data_type=2, name=8, raw_data=9, external_data=13, data_location=14},
@@ -40,6 +40,8 @@ export interface EmitOptions {
   /** Default-domain opset (default 23). */
   opset?: number;
   externalData?: ExternalDataOptions;
+  /** Declare the shapes of intermediate values too (GraphProto.value_info; default true). */
+  valueInfo?: boolean;
 }
 
 export interface ExternalData {
@@ -84,6 +86,16 @@ export function emitModel(options: EmitOptions): EmittedModel {
     );
   for (const input of graph.inputs) g.message(11, encodeValueInfo(input.name, input));
   for (const out of outputs) g.message(12, encodeValueInfo(out.name, out.value));
+  if (options.valueInfo !== false) {
+    // Intermediate shapes with their symbols ('B', 'T', 'B*T'). Without them ONNX Runtime gives
+    // every dim it cannot infer (after a Reshape to a computed shape) a fresh name; its memory
+    // planner then never finds an equal-sized free buffer, its free list grows with every node,
+    // and session creation turns quadratic (8,000 nodes: 18 s instead of 0.4 s) with less reuse.
+    const declared = new Set(outputs.map((o) => o.value.id));
+    for (const node of nodes) {
+      for (const v of node.outputs) if (!declared.has(v.id)) g.message(13, encodeValueInfo(v.name, v));
+    }
+  }
 
   const domains = new Map<string, number>([['', options.opset ?? DEFAULT_OPSET]]);
   for (const node of nodes) {
