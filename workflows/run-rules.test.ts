@@ -47,6 +47,7 @@ test('failure chains report the innermost type and message; details show a faile
     totalSteps: 4,
     completedSteps: 1,
     currentStep: null,
+    currentTask: null,
     stage: 'main',
     lastCheckpoint: { step: 1, address: 'sha256:ab' },
     last: null,

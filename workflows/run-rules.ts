@@ -57,7 +57,7 @@ const fmt = (v: number | null | undefined, digits = 3) =>
 export function runDetails(p: RunProgress): string {
   const lines = [
     `**${p.trainRunId}**: ${p.status}${p.pauseRequested && p.status === 'running' ? ' (pausing after this step)' : ''}${p.stopRequested && p.status === 'running' ? ' (stopping after this step)' : ''}`,
-    `step ${p.completedSteps}/${p.totalSteps}${p.currentStep === null ? '' : `, running step ${p.currentStep}`}${p.stage === null ? '' : ` (stage ${p.stage})`} on ${p.modelName}`,
+    `step ${p.completedSteps}/${p.totalSteps}${p.currentStep === null ? '' : `, running step ${p.currentStep}`}${p.currentTask === null ? '' : `, running the ${p.currentTask}`}${p.stage === null ? '' : ` (stage ${p.stage})`} on ${p.modelName}`,
     `mean reward ${fmt(p.last?.meanReward)} · KL ${fmt(p.last?.kl, 4)} · loss ${fmt(p.last?.loss, 4)}${p.lastEval === null ? '' : ` · eval reward ${fmt(p.lastEval.meanReward)} (after step ${p.lastEval.step})`}`,
     `last checkpoint: ${p.lastCheckpoint === null ? 'none yet' : `step ${p.lastCheckpoint.step} (${p.lastCheckpoint.address})`}`,
   ];

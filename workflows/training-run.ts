@@ -57,6 +57,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   };
   let status: RunStatus = 'running';
   let currentStep: number | null = null;
+  let currentTask: string | null = null;
   let failure: StepFailure | null = null;
   let stopRequested = false;
   let retryRequested = false;
@@ -69,6 +70,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     totalSteps: input.totalSteps,
     completedSteps: state.lastCheckpoint?.step ?? 0,
     currentStep,
+    currentTask,
     stage: currentStep === null ? (state.last?.stage ?? null) : stageOf(input.stages, currentStep).name,
     lastCheckpoint: state.lastCheckpoint,
     last: state.last,
@@ -107,6 +109,8 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   show();
 
   const evaluate = async (step: number) => {
+    currentTask = step === 0 ? 'evaluation of the base policy' : `evaluation after step ${step}`;
+    show();
     try {
       const evaluation = await executeChild(evaluationWorkflow, {
         workflowId: `${input.trainRunId}/eval-${step}`,
@@ -129,6 +133,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
       if (!(err instanceof ChildWorkflowFailure)) throw err;
       log.warn('evaluation failed; training goes on', { step, ...rootFailure(err) });
     }
+    currentTask = null;
     show();
   };
   // The base policy's score, the baseline the later evaluations compare with.
@@ -157,6 +162,8 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     show();
     try {
       if (step === stage.firstStep && stage.selection !== null && !state.selected.includes(step)) {
+        currentTask = `data selection for stage ${stage.name}`;
+        show();
         await executeChild(dataSelectionWorkflow, {
           workflowId: `${input.trainRunId}/select-${step}`,
           taskQueue: input.taskQueues.workflow,
@@ -175,6 +182,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
           ],
         });
         state.selected = [...state.selected, step];
+        currentTask = null;
       }
       const result = await executeChild(trainingStepWorkflow, {
         workflowId: `${input.trainRunId}/step-${step}`,
@@ -219,6 +227,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     } catch (err) {
       if (!(err instanceof ChildWorkflowFailure)) throw err;
       currentStep = null;
+      currentTask = null;
       failure = { step, ...rootFailure(err) };
       status = 'failed';
       log.warn('training step failed; waiting for resume or stop', { ...failure });

@@ -178,6 +178,8 @@ export interface RunProgress {
   completedSteps: number;
   /** The step in flight, if any. */
   currentStep: number | null;
+  /** What runs besides steps, if anything: an evaluation or a data selection. */
+  currentTask: string | null;
   stage: string | null;
   lastCheckpoint: CheckpointInfo | null;
   last: StepHeadline | null;

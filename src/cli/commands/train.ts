@@ -98,6 +98,14 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
     notify: (line) => out(line.replace(/^anchorage: /, '')),
   });
   const temporal = await connectClient({ address: server.address, namespace: server.namespace });
+  // Ctrl-C stops following and shuts the in-process worker down; the run itself stays on the server.
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    out('interrupted: stopping the in-process worker (running activities get their shutdown grace time)');
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const store = openStore(config.store);
   let workers: RunningWorkers | undefined;
   try {
@@ -111,6 +119,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       });
       out(`started an all-in-one worker in this process (store ${store.location})`);
     }
+    if (interrupted) return;
     const run = await startTrainingRun({
       client: temporal.client,
       store,
@@ -137,13 +146,15 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       );
       return;
     }
-    const result = await followRun({ client: temporal.client, run });
+    const result = await followRun({ client: temporal.client, run, interrupted: () => interrupted });
     if (result === undefined) return;
     printRewardTable({ lines: await readMetrics({ store, trainRunId: run.trainRunId }), print: out });
     out(
       `run ${result.status}: ${result.completedSteps}/${run.input.totalSteps} steps, last checkpoint ${result.lastCheckpoint?.address ?? 'none'}`,
     );
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await workers?.shutdown();
     await temporal.close();
     if (server.started)
@@ -160,14 +171,11 @@ const fmt = (v: number | null | undefined, digits = 3) =>
 async function followRun(options: {
   client: Client;
   run: StartedRun;
+  interrupted: () => boolean;
 }): Promise<TrainingRunResult | undefined> {
-  const { client, run } = options;
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { client, run, interrupted } = options;
+  // Queries need a worker; while ours shuts down none may answer, so none may wait long.
+  const ask = <T>(query: () => Promise<T>) => client.connection.withDeadline(Date.now() + 3_000, query);
   const result = run.handle.result();
   result.catch(() => undefined);
   let settled: TrainingRunResult | Error | undefined;
@@ -182,49 +190,50 @@ async function followRun(options: {
   let lastLine = '';
   const stepStart = new Map<number, number>();
   let lastDone = 0;
-  try {
-    while (settled === undefined && !interrupted) {
-      await new Promise((r) => setTimeout(r, 1000));
-      let progress: RunProgress;
-      try {
-        progress = await queryProgress(client, run.trainRunId);
-      } catch {
-        continue;
-      }
-      for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
-        const started = stepStart.get(s);
-        const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-        const last = progress.last?.step === s ? progress.last : undefined;
-        out(
-          `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${fmt(last?.meanReward)}, loss ${fmt(last?.loss, 4)}, ` +
-            `KL ${fmt(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
-        );
-      }
-      lastDone = Math.max(lastDone, progress.completedSteps);
-      let line: string;
-      if (progress.currentStep !== null) {
-        if (!stepStart.has(progress.currentStep)) stepStart.set(progress.currentStep, Date.now());
-        const phase: StepProgress | undefined = await queryStepProgress(
-          client,
-          run.trainRunId,
-          progress.currentStep,
-        );
-        line = `step ${progress.currentStep}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
-      } else if (progress.status === 'failed' && progress.failure !== null) {
-        line = `step ${progress.failure.step} failed (${progress.failure.type}): ${progress.failure.message}\n  run \`anchorage resume ${run.trainRunId}\` (with --set name=value to change a setting) to retry it, or \`anchorage stop ${run.trainRunId}\``;
-      } else if (progress.lastEval !== null && progress.status === 'running') {
-        line = `evaluation after step ${progress.lastEval.step}: mean reward ${fmt(progress.lastEval.meanReward)}`;
-      } else {
-        line = `run ${progress.status}`;
-      }
-      if (line !== lastLine) out(line);
-      lastLine = line;
+  let lastEval: number | undefined;
+  while (settled === undefined && !interrupted()) {
+    await new Promise((r) => setTimeout(r, 1000));
+    let progress: RunProgress;
+    try {
+      progress = await ask(() => queryProgress(client, run.trainRunId));
+    } catch {
+      continue;
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
+      const started = stepStart.get(s);
+      const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const last = progress.last?.step === s ? progress.last : undefined;
+      out(
+        `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${fmt(last?.meanReward)}, loss ${fmt(last?.loss, 4)}, ` +
+          `KL ${fmt(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
+      );
+    }
+    lastDone = Math.max(lastDone, progress.completedSteps);
+    if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
+      lastEval = progress.lastEval.step;
+      out(
+        `${lastEval === 0 ? 'evaluation of the base policy' : `evaluation after step ${lastEval}`}: mean reward ${fmt(progress.lastEval.meanReward)}`,
+      );
+    }
+    let line: string;
+    if (progress.currentStep !== null) {
+      if (!stepStart.has(progress.currentStep)) stepStart.set(progress.currentStep, Date.now());
+      const step = progress.currentStep;
+      const phase: StepProgress | undefined = await ask(() =>
+        queryStepProgress(client, run.trainRunId, step),
+      ).catch(() => undefined);
+      line = `step ${progress.currentStep}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
+    } else if (progress.status === 'failed' && progress.failure !== null) {
+      line = `step ${progress.failure.step} failed (${progress.failure.type}): ${progress.failure.message}\n  run \`anchorage resume ${run.trainRunId}\` (with --set name=value to change a setting) to retry it, or \`anchorage stop ${run.trainRunId}\``;
+    } else if (progress.currentTask !== null) {
+      line = `${progress.currentTask}`;
+    } else {
+      line = `run ${progress.status}`;
+    }
+    if (line !== lastLine) out(line);
+    lastLine = line;
   }
-  if (interrupted) {
+  if (interrupted()) {
     out(
       `interrupted: the run ${run.trainRunId} stays on the server and goes on when workers poll its queues again ` +
         '(`anchorage status`, `anchorage stop` to end it)',
