@@ -92,6 +92,9 @@ export class PolicySessions {
           lora: lora.config,
           objective,
           advantages: 'sequence',
+          // The train step reads only the loss, gradients and metrics: the output head runs at
+          // response tokens only.
+          scoredPositions: 'loss-mask',
         });
         return { graph: graph.graph, extra: graph };
       },

@@ -44,6 +44,12 @@ export interface TrainingGraphOptions {
   objective?: Partial<PolicyObjective>;
   advantages?: 'sequence' | 'token';
   dtype?: FloatType;
+  /**
+   * Where the output head runs: 'all' positions (default; logprobs/entropies outputs are filled
+   * everywhere), or only where `loss_mask` is not 0 ('loss-mask': the outputs hold 0 elsewhere,
+   * loss and gradients are the same, and the [rows, vocabulary] work shrinks to the response).
+   */
+  scoredPositions?: 'all' | 'loss-mask';
 }
 
 export const TRAINING_IO = {
@@ -108,7 +114,12 @@ export function buildTrainingGraph(options: TrainingGraphOptions): TrainingGraph
     wrt = [];
   }
   const { hidden } = llamaForward(ctx, { inputIds, attentionMask }); // [B, T, C]
-  const { logprobs, entropies } = tokenLogprobs(ctx, { hidden, inputIds, temperature }); // [B, T]
+  const { logprobs, entropies } = tokenLogprobs(ctx, {
+    hidden,
+    inputIds,
+    temperature,
+    ...(options.scoredPositions === 'loss-mask' ? { lossMask: mask } : {}),
+  }); // [B, T]
   const { loss, metrics } = buildPolicyObjective({
     g,
     objective,
