@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
 import { createTestEnv } from '../src/temporal/test-env.ts';
@@ -26,6 +29,23 @@ import {
   writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
+
+const FIXTURES = fileURLToPath(new URL('fixtures/temporal-histories/', import.meta.url));
+
+/**
+ * Keeps this run's histories as the replay fixtures (`ANCHORAGE_RECORD_HISTORIES=1 npm test --
+ * test/temporal-training`): test/temporal-replay.test.ts replays them against the current workflow
+ * code, so a change that would break running workflows fails there.
+ */
+async function recordHistories(histories: Array<{ workflowId: string; history: History }>): Promise<void> {
+  await rm(FIXTURES, { recursive: true, force: true });
+  await mkdir(FIXTURES, { recursive: true });
+  for (const [i, { workflowId, history }] of histories.entries()) {
+    // Binary protobuf: encoded and decoded by the same @temporalio/proto the worker uses.
+    const name = `${String(i).padStart(2, '0')}-${workflowId.replace(/^[^/]*\/?/, '') || 'run'}.binpb`;
+    await writeFile(join(FIXTURES, name), proto.temporal.api.history.v1.History.encode(history).finish());
+  }
+}
 
 describe('training runs on Temporal (real server, tiny model, in-process workers)', () => {
   let env: TestWorkflowEnvironment;
@@ -167,6 +187,7 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
       const bytes = JSON.stringify(history).length;
       assert.ok(bytes < 200_000, `${workflowId}: history of ${bytes} bytes`);
     }
+    if (process.env.ANCHORAGE_RECORD_HISTORIES === '1') await recordHistories(histories);
     const bundle = await workflowBundle();
     let replayed = 0;
     for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {

@@ -19,14 +19,24 @@ export function textOrFile(value: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ValidationError(`${flag}: cannot read file: ${(cause as Error).message}`, { location: { file: path }, cause });
+    throw new ValidationError(`${flag}: cannot read file: ${(cause as Error).message}`, {
+      location: { file: path },
+      cause,
+    });
   }
 }
 
 /** Parses a numeric flag, naming the flag when it is not a number in range. */
-export function numberFlag(value: string, flag: string, range: { min?: number; integer?: boolean } = {}): number {
+export function numberFlag(
+  value: string,
+  flag: string,
+  range: { min?: number; integer?: boolean } = {},
+): number {
   const n = Number(value);
-  const ok = Number.isFinite(n) && (range.min === undefined || n >= range.min) && (!range.integer || Number.isInteger(n));
+  const ok =
+    Number.isFinite(n) &&
+    (range.min === undefined || n >= range.min) &&
+    (!range.integer || Number.isInteger(n));
   if (!ok) {
     const what = `${range.integer ? 'an integer' : 'a number'}${range.min === undefined ? '' : ` >= ${range.min}`}`;
     throw new ValidationError(`${flag}: expected ${what}, got '${value}'`);

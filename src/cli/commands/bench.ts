@@ -60,7 +60,12 @@ const verifiersBench: BenchSubcommand = {
 };
 
 /** Benchmarks under `anchorage bench`. */
-export const benchSubcommands: BenchSubcommand[] = [verifiersBench, rolloutBench, trainBench, orchestrationBench];
+export const benchSubcommands: BenchSubcommand[] = [
+  verifiersBench,
+  rolloutBench,
+  trainBench,
+  orchestrationBench,
+];
 
 export const benchCommand: CliCommand = {
   name: 'bench',

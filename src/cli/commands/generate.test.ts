@@ -17,7 +17,19 @@ after(async () => {
 });
 
 test('anchorage generate --json prints token ids, text and per-token log-probs; the seed reproduces it', async () => {
-  const args = [BIN, 'generate', '--model', model.path, '--prompt', 'hello', '--max-new-tokens', '5', '--seed', '3', '--json'];
+  const args = [
+    BIN,
+    'generate',
+    '--model',
+    model.path,
+    '--prompt',
+    'hello',
+    '--max-new-tokens',
+    '5',
+    '--seed',
+    '3',
+    '--json',
+  ];
   const env = { ...process.env, ANCHORAGE_LOG_LEVEL: 'silent' };
   const first = JSON.parse((await run(process.execPath, args, { env })).stdout);
   assert.deepEqual(first.promptIds, [104, 101, 108, 108, 111]);

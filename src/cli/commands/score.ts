@@ -44,7 +44,9 @@ export const scoreCommand: CliCommand = {
   register(program: Command) {
     program
       .command('score')
-      .description('score responses against a rubric: each criterion with its tier, score and reason, and the reward')
+      .description(
+        'score responses against a rubric: each criterion with its tier, score and reason, and the reward',
+      )
       .option('--rubric <id-or-path>', 'rubric id from the corpus, or a rubric YAML file')
       .option('--prompt <text|@file>', 'the prompt that was answered')
       .option('--response <text|@file>', 'the response to score')
@@ -66,7 +68,8 @@ function jobsFrom(options: ScoreOptions): Job[] {
     }));
   }
   for (const flag of ['rubric', 'prompt', 'response'] as const) {
-    if (options[flag] === undefined) throw new ValidationError(`--${flag} is required (or give --input <jsonl>)`);
+    if (options[flag] === undefined)
+      throw new ValidationError(`--${flag} is required (or give --input <jsonl>)`);
   }
   return [
     {
@@ -101,13 +104,25 @@ async function runScore(options: ScoreOptions): Promise<void> {
   };
   for (const job of jobs) {
     const rubric = resolved(job.rubric);
-    const scored = await scoreResponse({ rubric, prompt: job.prompt, response: job.response, verifiers, judge });
+    const scored = await scoreResponse({
+      rubric,
+      prompt: job.prompt,
+      response: job.response,
+      verifiers,
+      judge,
+    });
     print({ job, rubric, scored, json: options.json, many: jobs.length > 1 });
   }
   if (judge !== undefined) logger('score').info({ judge: judge.stats() }, 'judge usage');
 }
 
-function print(options: { job: Job; rubric: ResolvedRubric; scored: ScoredResponse; json: boolean; many: boolean }) {
+function print(options: {
+  job: Job;
+  rubric: ResolvedRubric;
+  scored: ScoredResponse;
+  json: boolean;
+  many: boolean;
+}) {
   const { job, rubric, scored, json, many } = options;
   if (json) {
     out(JSON.stringify({ id: job.id, rubric: rubric.id, verdicts: scored.verdicts, reward: scored.reward }));
@@ -116,6 +131,10 @@ function print(options: { job: Job; rubric: ResolvedRubric; scored: ScoredRespon
   if (many) out(`== ${job.id}`);
   out(formatReward({ reward: scored.reward, rubric }));
   const reward = scored.reward;
-  out(reward.status === 'scored' ? `reward: ${reward.value.toFixed(4)}` : `reward: unscorable (${reward.reason})`);
+  out(
+    reward.status === 'scored'
+      ? `reward: ${reward.value.toFixed(4)}`
+      : `reward: unscorable (${reward.reason})`,
+  );
   if (many) out();
 }
