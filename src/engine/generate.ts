@@ -3,9 +3,13 @@ import type { LlamaConfig } from '../models/config.ts';
 import { GENERATION_IO } from '../models/llama/generation-graph.ts';
 import { ValidationError } from '../util/errors.ts';
 import { growMask, leftPad, selectRows, tokenColumn } from './batching.ts';
+import type { Carry } from './host/protocol.ts';
 import type { RemoteSession } from './host/session-host.ts';
 import { BatchSampler, type SampledSequence } from './sampling/batch-sampler.ts';
 import type { SamplingParams } from './sampling/sampling-params.ts';
+
+/** Distinguishes the KV caches of generations that share a session. */
+let generationCounter = 0;
 
 /** Timings of one generation call, for benchmarks and logs. */
 export interface GenerationStats {
@@ -64,7 +68,15 @@ export async function generateTokens(options: {
     ...(withLse ? [GENERATION_IO.logsumexp] : []),
     ...layers.flatMap((l) => [GENERATION_IO.presentKey(l), GENERATION_IO.presentValue(l)]),
   ];
-  const cacheNames = layers.flatMap((l) => [GENERATION_IO.pastKey(l), GENERATION_IO.pastValue(l)]);
+  // The KV cache stays in the worker: present_* of a step are fed as past_* of the next, reduced
+  // to the rows still running. Only ids, the mask and the logits cross the thread boundary.
+  const carried = Object.fromEntries(
+    layers.flatMap((l) => [
+      [GENERATION_IO.presentKey(l), GENERATION_IO.pastKey(l)],
+      [GENERATION_IO.presentValue(l), GENERATION_IO.pastValue(l)],
+    ]),
+  );
+  const carryKey = `generate-${++generationCounter}`;
   const emptyPast = {
     dtype: 'float32' as const,
     dims: [prompts.length, config.numKvHeads, 0, config.headDim],
@@ -78,6 +90,7 @@ export async function generateTokens(options: {
     feeds[GENERATION_IO.pastKey(l)] = emptyPast;
     feeds[GENERATION_IO.pastValue(l)] = emptyPast;
   }
+  let carry: Carry = { key: carryKey, outputs: carried, resume: false };
   let mask = padded.mask;
   let rows = sampler.active();
   const stats: GenerationStats = {
@@ -88,42 +101,38 @@ export async function generateTokens(options: {
     decodeSteps: 0,
     runMs: 0,
   };
-  for (let step = 0; rows.length > 0; step++) {
-    options.signal?.throwIfAborted();
-    const started = performance.now();
-    // The cache moves to the worker and back without copies; the mask stays here for growing.
-    const { outputs, runMs } = await session.run({ feeds, fetches, transfer: cacheNames });
-    const next = sampler.step({
-      logits: outputs[GENERATION_IO.logits]?.data as Float32Array,
-      rows,
-      ...(withLse ? { logsumexp: outputs[GENERATION_IO.logsumexp]?.data as Float32Array } : {}),
-    });
-    stats.newTokens += rows.length;
-    stats.runMs += runMs;
-    // Rows whose sequence is still running, as indices into this step's batch.
-    const keep = rows.flatMap((seq, r) => (sampler.active().includes(seq) ? [r] : []));
-    const compact = keep.length < rows.length;
-    const cache = (name: string) => {
-      const t = outputs[name] as HostTensor;
-      return compact ? selectRows(t, keep) : t;
-    };
-    feeds = {
-      [GENERATION_IO.inputIds]: tokenColumn(keep.map((r) => next[r] as number)),
-      [GENERATION_IO.attentionMask]: growMask(compact ? selectRows(mask, keep) : mask),
-    };
-    for (const l of layers) {
-      feeds[GENERATION_IO.pastKey(l)] = cache(GENERATION_IO.presentKey(l));
-      feeds[GENERATION_IO.pastValue(l)] = cache(GENERATION_IO.presentValue(l));
+  try {
+    for (let step = 0; rows.length > 0; step++) {
+      options.signal?.throwIfAborted();
+      const started = performance.now();
+      const { outputs, runMs } = await session.run({ feeds, fetches, carry });
+      const next = sampler.step({
+        logits: outputs[GENERATION_IO.logits]?.data as Float32Array,
+        rows,
+        ...(withLse ? { logsumexp: outputs[GENERATION_IO.logsumexp]?.data as Float32Array } : {}),
+      });
+      stats.newTokens += rows.length;
+      stats.runMs += runMs;
+      // Rows whose sequence is still running, as indices into this step's batch.
+      const keep = rows.flatMap((seq, r) => (sampler.active().includes(seq) ? [r] : []));
+      const compact = keep.length < rows.length;
+      mask = growMask(compact ? selectRows(mask, keep) : mask);
+      feeds = {
+        [GENERATION_IO.inputIds]: tokenColumn(keep.map((r) => next[r] as number)),
+        [GENERATION_IO.attentionMask]: mask,
+      };
+      carry = { key: carryKey, outputs: carried, resume: true, ...(compact ? { rows: keep } : {}) };
+      rows = keep.map((r) => rows[r] as number);
+      const elapsed = performance.now() - started;
+      if (step === 0) stats.prefillMs = elapsed;
+      else {
+        stats.decodeMs += elapsed;
+        stats.decodeSteps += 1;
+      }
+      options.onStep?.({ step, active: rows.length, newTokens: stats.newTokens });
     }
-    mask = feeds[GENERATION_IO.attentionMask] as HostTensor;
-    rows = keep.map((r) => rows[r] as number);
-    const elapsed = performance.now() - started;
-    if (step === 0) stats.prefillMs = elapsed;
-    else {
-      stats.decodeMs += elapsed;
-      stats.decodeSteps += 1;
-    }
-    options.onStep?.({ step, active: rows.length, newTokens: stats.newTokens });
+  } finally {
+    await session.forget(carryKey);
   }
   return { sequences: sampler.results(), stats };
 }

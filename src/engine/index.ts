@@ -9,6 +9,8 @@
  *   await policy.saveCheckpoint({ dir });
  *   await policy.close();
  */
+
+export { NonFiniteError } from '../rl/optim/non-finite.ts';
 export {
   ADAPTER_FILE,
   type CheckpointManifest,
@@ -32,4 +34,3 @@ export {
 } from './sampling/sampling-params.ts';
 export type { PromptResponse } from './scored-batch.ts';
 export type { TrainSequence, TrainStepResult } from './train-step.ts';
-export { NonFiniteError } from '../rl/optim/non-finite.ts';

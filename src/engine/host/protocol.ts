@@ -40,6 +40,23 @@ export const FeedsSchema = z.record(z.string(), WireTensorSchema);
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');
 
+/**
+ * State that stays in the worker between runs, e.g. a KV cache during decoding: the outputs named
+ * in `outputs` are kept under `key` (as the inputs they map to) instead of being sent back, and a
+ * later run with `resume` feeds them again, after keeping only batch `rows` when given. Nothing
+ * crosses the thread boundary, so the main thread neither copies nor collects them.
+ */
+export const CarrySchema = z.object({
+  key: z.string().min(1),
+  /** Output name -> the input name it is fed as on the next run. */
+  outputs: z.record(z.string(), z.string()),
+  /** Feed what the previous run under `key` kept (the run's own feeds take precedence). */
+  resume: z.boolean(),
+  /** Keep only these rows (first axis, in this order) of the carried tensors before feeding them. */
+  rows: z.array(z.number().int().nonnegative()).optional(),
+});
+export type Carry = z.infer<typeof CarrySchema>;
+
 export const OptimizationSchema = z.enum(['disabled', 'basic', 'extended', 'all']);
 
 export const RequestSchema = z.discriminatedUnion('kind', [
@@ -60,7 +77,10 @@ export const RequestSchema = z.discriminatedUnion('kind', [
     session: z.string(),
     feeds: FeedsSchema,
     fetches: z.array(z.string()).optional(),
+    carry: z.lazy(() => CarrySchema).optional(),
   }),
+  /** Drops the state a run carried under `key` (see CarrySchema). */
+  z.object({ kind: z.literal('forget'), id: z.number().int(), session: z.string(), key: z.string() }),
   z.object({ kind: z.literal('release'), id: z.number().int(), session: z.string() }),
   z.object({ kind: z.literal('close'), id: z.number().int() }),
 ]);

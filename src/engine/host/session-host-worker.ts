@@ -2,8 +2,16 @@ import { parentPort } from 'node:worker_threads';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { fromOrt, toOrt } from '../../graph/runtime.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
-import { AnchorageError } from '../../util/errors.ts';
-import { type ErrorPayload, type Request, RequestSchema, type Response, transferable } from './protocol.ts';
+import { AnchorageError, ValidationError } from '../../util/errors.ts';
+import { selectRows } from '../batching.ts';
+import {
+  type Carry,
+  type ErrorPayload,
+  type Request,
+  RequestSchema,
+  type Response,
+  transferable,
+} from './protocol.ts';
 
 /**
  * The worker side of a session host: owns ONNX Runtime sessions and runs them, so the blocking
@@ -15,6 +23,8 @@ interface HostedSession {
   session: InferenceSession;
   /** Inputs bound once and fed on every run (converted to ORT tensors once, zero-copy on CPU). */
   bound: Record<string, Tensor>;
+  /** State kept between runs, by carry key: input name -> tensor (see CarrySchema). */
+  carried: Map<string, Record<string, Tensor>>;
 }
 
 const port = parentPort;
@@ -64,7 +74,7 @@ async function dispatch(request: Request): Promise<void> {
           ? {}
           : { externalData: [{ path: request.external.path, data: request.external.data }] }),
       });
-      sessions.set(request.session, { session, bound: {} });
+      sessions.set(request.session, { session, bound: {}, carried: new Map() });
       reply({
         kind: 'created',
         id: request.id,
@@ -80,7 +90,11 @@ async function dispatch(request: Request): Promise<void> {
     }
     case 'run': {
       const hosted = lookup(request.session);
-      const feeds: Record<string, Tensor> = { ...hosted.bound };
+      const { carry } = request;
+      const feeds: Record<string, Tensor> = {
+        ...hosted.bound,
+        ...(carry?.resume === true ? carriedFeeds(hosted, carry) : {}),
+      };
       for (const [name, t] of Object.entries(request.feeds)) feeds[name] = toOrt(t);
       const started = performance.now();
       const result =
@@ -89,9 +103,20 @@ async function dispatch(request: Request): Promise<void> {
           : await hosted.session.run(feeds, request.fetches);
       const runMs = performance.now() - started;
       const outputs: Record<string, HostTensor> = {};
-      for (const [name, t] of Object.entries(result)) outputs[name] = fromOrt(t as Tensor);
+      const kept: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(result)) {
+        const input = carry?.outputs[name];
+        if (input === undefined) outputs[name] = fromOrt(t as Tensor);
+        else kept[input] = t as Tensor;
+      }
+      if (carry !== undefined) hosted.carried.set(carry.key, kept);
       const moved = transferable(outputs);
       reply({ kind: 'outputs', id: request.id, outputs: moved.tensors, runMs }, moved.buffers);
+      return;
+    }
+    case 'forget': {
+      lookup(request.session).carried.delete(request.key);
+      reply({ kind: 'done', id: request.id });
       return;
     }
     case 'release': {
@@ -110,6 +135,17 @@ async function dispatch(request: Request): Promise<void> {
       return;
     }
   }
+}
+
+/** What a previous run kept under `carry.key`, reduced to `carry.rows` when given. */
+function carriedFeeds(hosted: HostedSession, carry: Carry): Record<string, Tensor> {
+  const state = hosted.carried.get(carry.key);
+  if (state === undefined) throw new ValidationError(`no state carried under '${carry.key}' to resume`);
+  if (carry.rows === undefined) return state;
+  const rows = carry.rows;
+  return Object.fromEntries(
+    Object.entries(state).map(([name, t]) => [name, toOrt(selectRows(fromOrt(t), rows))]),
+  );
 }
 
 function lookup(name: string): HostedSession {

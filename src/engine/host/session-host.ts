@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { concatExternal, type EmittedModel } from '../../graph/onnx/model.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
-import { logger } from '../../util/logger.ts';
 import { ValidationError } from '../../util/errors.ts';
+import { logger } from '../../util/logger.ts';
 import { EngineError } from '../errors.ts';
 import {
+  type Carry,
   type ErrorPayload,
   type Request,
   type Response,
@@ -213,6 +214,8 @@ export class RemoteSession {
     fetches?: readonly string[];
     /** true moves every feed; a list moves only the feeds it names. */
     transfer?: boolean | readonly string[];
+    /** State kept in the worker between runs (e.g. the KV cache); its outputs are not returned. */
+    carry?: Carry;
   }): Promise<{ outputs: Record<string, HostTensor>; runMs: number }> {
     const { tensors, buffers } = splitTransfer(options.feeds, options.transfer);
     const response = await this.host.request(
@@ -222,11 +225,18 @@ export class RemoteSession {
         session: this.name,
         feeds: tensors,
         ...(options.fetches === undefined ? {} : { fetches: [...options.fetches] }),
+        ...(options.carry === undefined ? {} : { carry: options.carry }),
       },
       buffers,
     );
     if (response.kind !== 'outputs') throw unexpected(response);
     return { outputs: response.outputs, runMs: response.runMs };
+  }
+
+  /** Drops the state carried under `key` (a no-op when there is none). */
+  async forget(key: string): Promise<void> {
+    const response = await this.host.request({ kind: 'forget', id: 0, session: this.name, key });
+    if (response.kind !== 'done') throw unexpected(response);
   }
 
   async release(): Promise<void> {

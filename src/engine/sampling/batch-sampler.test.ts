@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { murmur3Words } from './prng.ts';
 import { BatchSampler } from './batch-sampler.ts';
+import { murmur3Words } from './prng.ts';
 import { SamplingParamsSchema } from './sampling-params.ts';
 
 const VOCAB = 16;
