@@ -32,3 +32,11 @@ export function requireDefaultModel(options: { env?: Record<string, string | und
   }
   return path;
 }
+
+/** A `--model` value: absent or 'default' means the default model (checked to exist), else the path. */
+export function modelArgument(
+  value: string | undefined,
+  options: { env?: Record<string, string | undefined> } = {},
+): string {
+  return value === undefined || value === 'default' ? requireDefaultModel(options) : value;
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { benchRollout } from '../../engine/bench/rollout-bench.ts';
 import type { RolloutFigures } from '../../engine/bench/rollout-figures.ts';
-import { requireDefaultModel } from '../../models/default-model.ts';
+import { modelArgument } from '../../models/default-model.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../models/llama/quant/quantized-weights.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { numberFlag, out } from '../io.ts';
@@ -47,7 +47,7 @@ export const rolloutBench: BenchSubcommand = {
       .description(
         'rollout tokens/s: a batch of chat prompts, N forced new tokens each; optionally vs llama.cpp',
       )
-      .option('--model <gguf>', 'GGUF model (default: the SmolLM2 model from setup)')
+      .option('--model <gguf>', 'GGUF model (absent or "default": the SmolLM2 model from setup)')
       .option('--batch <n>', 'sequences generated together', '8')
       .option('--new-tokens <n>', 'new tokens per sequence', '128')
       .option('--threads <n>', 'ONNX Runtime intra-op threads', '1')
@@ -64,7 +64,7 @@ export const rolloutBench: BenchSubcommand = {
         const int = (value: string, flag: string, min: number) =>
           numberFlag(value, flag, { min, integer: true });
         const result = await benchRollout({
-          model: options.model ?? requireDefaultModel(),
+          model: modelArgument(options.model),
           batch: int(options.batch, '--batch', 1),
           newTokens: int(options.newTokens, '--new-tokens', 2),
           threads: int(options.threads, '--threads', 1),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { benchTrain } from '../../engine/bench/train-bench.ts';
-import { requireDefaultModel } from '../../models/default-model.ts';
+import { modelArgument } from '../../models/default-model.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { numberFlag, out } from '../io.ts';
 import type { BenchSubcommand } from './bench.ts';
@@ -27,7 +27,10 @@ export const trainBench: BenchSubcommand = {
     bench
       .command('train')
       .description('training-step tokens/s (forward, backward, AdamW) with LoRA; optionally vs PyTorch CPU')
-      .option('--model <path>', 'GGUF file or model folder (default: the SmolLM2 model from setup)')
+      .option(
+        '--model <path>',
+        'GGUF file or model folder (absent or "default": the SmolLM2 model from setup)',
+      )
       .option('--batch <n>', 'sequences per step', '8')
       .option('--seq-len <n>', 'tokens per sequence (prompt + response)', '256')
       .option('--lora-rank <n>', 'LoRA rank on every projection', '16')
@@ -43,7 +46,7 @@ export const trainBench: BenchSubcommand = {
           throw new ValidationError(`--peer: expected 'torch', got '${options.peer}'`);
         }
         const r = await benchTrain({
-          model: options.model ?? requireDefaultModel(),
+          model: modelArgument(options.model),
           batch: int(options.batch, '--batch'),
           seqLen: int(options.seqLen, '--seq-len', 2),
           loraRank: int(options.loraRank, '--lora-rank'),

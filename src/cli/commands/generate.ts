@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Policy } from '../../engine/policy.ts';
-import { requireDefaultModel } from '../../models/default-model.ts';
+import { modelArgument } from '../../models/default-model.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out, textOrFile } from '../io.ts';
 
@@ -27,7 +27,10 @@ export const generateCommand: CliCommand = {
       .description(
         'sample a response from a model (GGUF file or Hugging Face folder), optionally with LoRA adapters',
       )
-      .option('--model <path>', 'GGUF file or model folder (default: the SmolLM2 model from setup)')
+      .option(
+        '--model <path>',
+        'GGUF file or model folder (absent or "default": the SmolLM2 model from setup)',
+      )
       .requiredOption('--prompt <text|@file>', 'the prompt')
       .option('--chat', "wrap the prompt as a user message in the model's chat template")
       .option('--max-new-tokens <n>', 'at most this many new tokens', '128')
@@ -56,7 +59,7 @@ async function runGenerate(options: z.infer<typeof GenerateOptions>): Promise<vo
       ? undefined
       : numberFlag(options.threads, '--threads', { min: 1, integer: true });
   const policy = await Policy.load({
-    model: options.model ?? requireDefaultModel(),
+    model: modelArgument(options.model),
     ...(threads === undefined ? {} : { threads }),
     ...(options.lora === undefined ? {} : { checkpoint: options.lora }),
   });

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { dataDir } from '../../config/data-dir.ts';
-import { LocalFolderStore } from '../../store/local-store.ts';
-import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
-import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../temporal/search-attributes.ts';
-import { ValidationError } from '../../util/errors.ts';
+import type { RlOverrides } from '../../../activities/types.ts';
 import {
   queryProgress,
   runHandle,
@@ -13,7 +9,11 @@ import {
   webUiUrl,
 } from '../../../workers/run-client.ts';
 import { runDetails } from '../../../workflows/run-rules.ts';
-import type { RlOverrides } from '../../../activities/types.ts';
+import { dataDir } from '../../config/data-dir.ts';
+import { LocalFolderStore } from '../../store/local-store.ts';
+import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
+import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../temporal/search-attributes.ts';
+import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 import { printRewardTable, readMetrics } from './train.ts';

@@ -2,16 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { type PreparedRun, prepareRun } from '../../config/check.ts';
-import { parseRunConfig } from '../../config/load.ts';
-import { openStore } from '../../store/open-store.ts';
-import type { ArtifactStore } from '../../store/store.ts';
-import { connectClient } from '../../temporal/connection.ts';
-import { ensureServer } from '../../temporal/ensure-server.ts';
-import { MetricsRecord } from '../../train/metrics.ts';
-import { planRun } from '../../train/run-plan.ts';
-import { runRefs } from '../../train/run-refs.ts';
-import { ValidationError } from '../../util/errors.ts';
 import { workerSettings } from '../../../workers/env.ts';
 import {
   queryProgress,
@@ -22,6 +12,16 @@ import {
 } from '../../../workers/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
 import type { RunProgress, StepProgress, TrainingRunResult } from '../../../workflows/types.ts';
+import { type PreparedRun, prepareRun } from '../../config/check.ts';
+import { parseRunConfig } from '../../config/load.ts';
+import { openStore } from '../../store/open-store.ts';
+import type { ArtifactStore } from '../../store/store.ts';
+import { connectClient } from '../../temporal/connection.ts';
+import { ensureServer } from '../../temporal/ensure-server.ts';
+import { MetricsRecord } from '../../train/metrics.ts';
+import { planRun } from '../../train/run-plan.ts';
+import { runRefs } from '../../train/run-refs.ts';
+import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 
