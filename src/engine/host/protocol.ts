@@ -68,6 +68,13 @@ export const RequestSchema = z.discriminatedUnion('kind', [
     external: z.object({ path: z.string().min(1), data: bytes }).optional(),
     threads: z.number().int().positive(),
     optimization: OptimizationSchema,
+    /**
+     * ORT's memory pattern: plans one block per set of input shapes after a first run. Worth it for
+     * fixed shapes; with shapes that change between runs it keeps growing (a second arena's worth).
+     */
+    memoryPattern: z.boolean(),
+    /** ORT's CPU arena: keeps freed blocks for reuse (faster allocation, a higher resident peak). */
+    memoryArena: z.boolean(),
   }),
   /** Inputs kept in the worker and fed on every run of the session (LoRA weights, frozen tables). */
   z.object({ kind: z.literal('bind'), id: z.number().int(), session: z.string(), feeds: FeedsSchema }),

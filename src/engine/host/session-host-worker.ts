@@ -70,6 +70,8 @@ async function dispatch(request: Request): Promise<void> {
         intraOpNumThreads: request.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: request.optimization,
+        enableMemPattern: request.memoryPattern,
+        enableCpuMemArena: request.memoryArena,
         ...(request.external === undefined
           ? {}
           : { externalData: [{ path: request.external.path, data: request.external.data }] }),

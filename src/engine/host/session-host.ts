@@ -86,6 +86,10 @@ export class SessionHost {
     model: EmittedModel;
     threads?: number;
     optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+    /** ORT's memory pattern (default off: our sessions see changing shapes; see the protocol). */
+    memoryPattern?: boolean;
+    /** ORT's CPU memory arena (default on). */
+    memoryArena?: boolean;
     transfer?: boolean;
     name?: string;
   }): Promise<RemoteSession> {
@@ -109,6 +113,8 @@ export class SessionHost {
         ...(external === undefined ? {} : { external }),
         threads: options.threads ?? this.threads,
         optimization: options.optimization ?? (options.model.usesFloat64 ? 'basic' : 'all'),
+        memoryPattern: options.memoryPattern ?? false,
+        memoryArena: options.memoryArena ?? true,
       },
       buffers,
     );
