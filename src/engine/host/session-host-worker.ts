@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { fromOrt, toOrt } from '../../graph/runtime.ts';
@@ -77,6 +79,9 @@ async function dispatch(request: Request): Promise<void> {
           : { externalData: [{ path: request.external.path, data: request.external.data }] }),
       });
       sessions.set(request.session, { session, bound: {}, carried: new Map() });
+      // The model bytes (a copy of every weight) are garbage now; collect them before the first run
+      // allocates its activations, instead of whenever V8 next looks.
+      collectGarbage();
       reply({
         kind: 'created',
         id: request.id,
@@ -149,6 +154,12 @@ function carriedFeeds(hosted: HostedSession, carry: Carry): Record<string, Tenso
     Object.entries(state).map(([name, t]) => [name, toOrt(selectRows(fromOrt(t), rows))]),
   );
 }
+
+/** A full collection on this thread (V8's gc, exposed once for this purpose). */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
 
 function lookup(name: string): HostedSession {
   const hosted = sessions.get(name);
