@@ -3,6 +3,7 @@ import { computeRewardsActivity } from './compute-rewards.ts';
 import type { ActivityDeps } from './deps.ts';
 import { generateRolloutsActivity } from './generate-rollouts.ts';
 import { judgeRolloutsActivity } from './judge-rollouts.ts';
+import { latestCheckpointActivity } from './latest-checkpoint.ts';
 import { selectPromptsActivity } from './select-prompts.ts';
 import { updatePolicyActivity } from './update-policy.ts';
 import { writeMetricsActivity } from './write-metrics.ts';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     commitCheckpoint: commitCheckpointActivity(deps),
     selectPrompts: selectPromptsActivity(deps),
     writeMetrics: writeMetricsActivity(deps),
+    latestCheckpoint: latestCheckpointActivity(deps),
   };
 }
 
@@ -31,7 +33,7 @@ export const ACTIVITIES_BY_ROLE = {
   rollout: ['generateRollouts'],
   judge: ['judgeRollouts'],
   trainer: ['updatePolicy'],
-  orchestrator: ['computeRewards', 'commitCheckpoint', 'selectPrompts', 'writeMetrics'],
+  orchestrator: ['computeRewards', 'commitCheckpoint', 'selectPrompts', 'writeMetrics', 'latestCheckpoint'],
 } as const satisfies Record<string, readonly ActivityName[]>;
 export type WorkerRole = keyof typeof ACTIVITIES_BY_ROLE;
 

@@ -134,3 +134,19 @@ export interface WriteMetricsOutput {
   file: string;
   metrics: Record<string, number>;
 }
+
+export interface LatestCheckpointInput {
+  trainRunId: string;
+}
+/** What a scheduled evaluation needs to know about a run, all read from the store. */
+export interface LatestCheckpointOutput {
+  /** The newest committed checkpoint (`checkpoints/step-<n>`), or null before the first step commits. */
+  checkpoint: { step: number; address: string } | null;
+  /** An evaluation record for that step is already in the store (the run's own or an earlier one). */
+  evaluated: boolean;
+  /** Address of the run's stored configuration. */
+  configAddress: string;
+  /** Judge shards and task queues of the run's plan (the configuration's defaults). */
+  judgeShards: number;
+  taskQueues: { workflow: string; rollout: string; judge: string; trainer: string };
+}

@@ -101,7 +101,13 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
 
   it('bundles the workflow code: no Node built-ins, no activity implementations', async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-    for (const name of ['trainingRunWorkflow', 'trainingStepWorkflow', 'evaluationWorkflow']) {
+    for (const name of [
+      'trainingRunWorkflow',
+      'trainingStepWorkflow',
+      'evaluationWorkflow',
+      'dataSelectionWorkflow',
+      'scheduledEvaluationWorkflow',
+    ]) {
       assert.match(code, new RegExp(`function ${name}\\b`), name);
     }
     // Activity implementations (and the engine behind them) stay out of the sandbox bundle.

@@ -19,3 +19,20 @@ test('workflow code imports no Node built-ins and activities as types only', () 
     }
   }
 });
+
+test('every workflow function is in the bundle entry (index.ts)', () => {
+  const entry = readFileSync(`${DIR}/index.ts`, 'utf8');
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const workflows = files.flatMap((file) =>
+    [...readFileSync(`${DIR}/${file}`, 'utf8').matchAll(/^export async function (\w+Workflow)\b/gm)].map(
+      (m) => ({ file, name: m[1]! }),
+    ),
+  );
+  assert.ok(workflows.some((w) => w.name === 'scheduledEvaluationWorkflow'));
+  for (const { file, name } of workflows) {
+    assert.ok(
+      entry.includes(`export { ${name} } from './${file}';`),
+      `${name} (${file}) is exported by index.ts`,
+    );
+  }
+});

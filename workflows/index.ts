@@ -4,5 +4,6 @@
  */
 export { dataSelectionWorkflow } from './data-selection.ts';
 export { evaluationWorkflow } from './evaluation.ts';
+export { scheduledEvaluationWorkflow } from './scheduled-evaluation.ts';
 export { trainingRunWorkflow } from './training-run.ts';
 export { trainingStepWorkflow } from './training-step.ts';

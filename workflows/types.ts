@@ -203,3 +203,28 @@ export interface TrainingRunResult {
 export interface ResumeRequest {
   overrides?: RlOverrides;
 }
+
+/**
+ * Input of a scheduled evaluation (`<trainRunId>/eval-schedule`): the run id only (the checkpoint,
+ * configuration, judge shards and task queues are read from the store when it runs), and timing.
+ */
+export interface ScheduledEvaluationInput {
+  trainRunId: string;
+  /** Default: DEFAULT_TIMING. */
+  timing?: Timing;
+}
+
+/**
+ * What a scheduled evaluation did: `no-checkpoint` (nothing committed yet), `evaluated` (ran
+ * `<trainRunId>/scheduled-eval-<step>`), `already-evaluated` (the step has an evaluation record),
+ * `already-started` (that evaluation workflow exists already: running or completed).
+ */
+export interface ScheduledEvaluationResult {
+  trainRunId: string;
+  outcome: 'no-checkpoint' | 'evaluated' | 'already-evaluated' | 'already-started';
+  step: number | null;
+  /** Id of the evaluation workflow for the step; null without a checkpoint. */
+  evaluationId: string | null;
+  /** Mean reward of this evaluation (`evaluated` only). */
+  meanReward: number | null;
+}

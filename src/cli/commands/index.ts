@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { devServerCommand } from './dev-server.ts';
+import { evalScheduleCommand } from './eval-schedule.ts';
 import { generateCommand } from './generate.ts';
 import { ifevalCommand } from './ifeval.ts';
 import { rubricsCommand } from './rubrics.ts';
@@ -18,4 +19,5 @@ export const COMMANDS: CliCommand[] = [
   generateCommand,
   trainCommand,
   runsCommand,
+  evalScheduleCommand,
 ];

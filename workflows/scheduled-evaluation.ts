@@ -1,0 +1,95 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  executeChild,
+  log,
+  setCurrentDetails,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { trainingActivities } from './activities.ts';
+import { evaluationWorkflow } from './evaluation.ts';
+import {
+  DEFAULT_TIMING,
+  type ScheduledEvaluationInput,
+  type ScheduledEvaluationResult,
+  type TaskQueues,
+} from './types.ts';
+
+/**
+ * The id of the scheduled evaluation of checkpoint `step`: deterministic, so one checkpoint is
+ * evaluated at most once however many ticks see it, and distinct from the run's own `eval-<n>`.
+ */
+export function scheduledEvaluationId(trainRunId: string, step: number): string {
+  return `${trainRunId}/scheduled-eval-${step}`;
+}
+
+/**
+ * One tick of a run's evaluation schedule (`<trainRunId>/eval-schedule`): looks up the run's latest
+ * committed checkpoint in the store and, unless the store already has an evaluation record for its
+ * step (the run's own evaluation or an earlier tick's), evaluates it as the child
+ * `<trainRunId>/scheduled-eval-<step>`. That id may run again only after a failure, so a tick that
+ * finds it running or completed returns `already-started` instead of evaluating twice. Without a
+ * committed checkpoint there is nothing to evaluate.
+ */
+export async function scheduledEvaluationWorkflow(
+  input: ScheduledEvaluationInput,
+): Promise<ScheduledEvaluationResult> {
+  const { trainRunId } = input;
+  const timing = input.timing ?? DEFAULT_TIMING;
+  // The lookup runs on this workflow's own queue (the run's orchestrator queue); only `fast` is used.
+  const queue = workflowInfo().taskQueue;
+  const here: TaskQueues = { workflow: queue, rollout: queue, judge: queue, trainer: queue };
+  const { fast } = trainingActivities({ taskQueues: here, timing });
+  const show = (what: string) => setCurrentDetails(`**${trainRunId}** scheduled evaluation: ${what}`);
+
+  show('looking up the latest checkpoint');
+  const target = await fast.latestCheckpoint({ trainRunId });
+  if (target.checkpoint === null) {
+    show('no committed checkpoint yet');
+    return { trainRunId, outcome: 'no-checkpoint', step: null, evaluationId: null, meanReward: null };
+  }
+  const { step, address } = target.checkpoint;
+  const evaluationId = scheduledEvaluationId(trainRunId, step);
+  const done = (outcome: ScheduledEvaluationResult['outcome'], meanReward: number | null = null) => ({
+    trainRunId,
+    outcome,
+    step,
+    evaluationId,
+    meanReward,
+  });
+  if (target.evaluated) {
+    show(`checkpoint ${step} is evaluated already`);
+    return done('already-evaluated');
+  }
+  show(`evaluating checkpoint ${step} (${evaluationId})`);
+  try {
+    const evaluation = await executeChild(evaluationWorkflow, {
+      workflowId: evaluationId,
+      taskQueue: target.taskQueues.workflow,
+      // Completed (or running): never again; failed, cancelled, terminated or timed out: a later tick retries.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      args: [
+        {
+          trainRunId,
+          configAddress: target.configAddress,
+          step,
+          checkpoint: address,
+          judgeShards: target.judgeShards,
+          taskQueues: target.taskQueues,
+          timing,
+        },
+      ],
+    });
+    show(`checkpoint ${step}: mean reward ${evaluation.meanReward?.toFixed(3) ?? 'n/a'}`);
+    return done('evaluated', evaluation.meanReward);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    log.info('the scheduled evaluation of this checkpoint exists already', {
+      trainRunId,
+      step,
+      evaluationId,
+    });
+    show(`checkpoint ${step}: ${evaluationId} exists already`);
+    return done('already-started');
+  }
+}
