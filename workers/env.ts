@@ -31,7 +31,8 @@ const flag = z
  *   ANCHORAGE_STORE_DIR                              the artifact store (default <data dir>/store)
  *   ANCHORAGE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}_CONCURRENCY  tasks run at once per queue
  *   ANCHORAGE_SHUTDOWN_GRACE_SECONDS                 time running activities get to finish on shutdown
- *   ANCHORAGE_ENGINE_THREADS                         ONNX Runtime threads per session
+ *   ANCHORAGE_ENGINE_THREADS                         ONNX Runtime threads per session (default 1; the
+ *                                                    in-process worker of `anchorage train`: every core)
  *   ANCHORAGE_ROLLOUT_BATCH                          most sequences per generation call (default 8)
  *   ANCHORAGE_TRAIN_MICRO_BATCH                      sequences per training micro-batch (default: all)
  *   ANCHORAGE_MEASURE_KL                             report KL to the base model even when its coefficient is 0

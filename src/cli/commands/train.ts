@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -110,7 +111,15 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
   let workers: RunningWorkers | undefined;
   try {
     if (!options.detach && !externalWorkers(env)) {
-      const settings = { ...workerSettings(env), address: server.address, namespace: server.namespace };
+      const fromEnv = workerSettings(env);
+      const settings = {
+        ...fromEnv,
+        address: server.address,
+        namespace: server.namespace,
+        // One policy serves every activity of this process in turn, so its sessions may use every
+        // core (SmolLM2 rollouts and training steps ran 1.6-1.7x faster on 2 threads than on 1 here).
+        engineThreads: fromEnv.engineThreads ?? availableParallelism(),
+      };
       workers = await startWorkers({
         roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
         settings,
