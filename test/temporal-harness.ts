@@ -1,15 +1,22 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { prepareRun } from '../src/config/check.ts';
 import { parseRunConfig } from '../src/config/load.ts';
 import { ADAPTER_FILE } from '../src/engine/checkpoint.ts';
 import { openModel } from '../src/engine/model-files.ts';
 import { writeTinyModel } from '../src/engine/testing/tiny-model.ts';
+import { LocalFolderStore } from '../src/store/local-store.ts';
 import { listCheckpoints } from '../src/store/run-refs.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
+import { createTestEnv } from '../src/temporal/test-env.ts';
 import { readCheckpoint, type StoredCheckpoint } from '../src/train/checkpoint-store.ts';
 import type { WorkerSettings } from '../workers/env.ts';
+import { installTemporalLogging } from '../workers/logging.ts';
+import { type RunningWorkers, startWorkers } from '../workers/start-workers.ts';
 import type { TaskQueues } from '../workflows/types.ts';
 
 export { type TinyRunOptions, tinyTaskQueues, writeTinyRun } from '../src/train/testing/tiny-run.ts';
@@ -124,4 +131,49 @@ export async function runHistories(options: { client: Client; trainRunId: string
     out.push({ workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() });
   }
   return out;
+}
+
+/** A real test server, the tiny model, a store folder and in-process workers for every queue. */
+export interface InProcessTemporal {
+  env: TestWorkflowEnvironment;
+  model: Awaited<ReturnType<typeof writeTinyModel>>;
+  dir: string;
+  storeDir: string;
+  store: LocalFolderStore;
+  workers: RunningWorkers;
+  /** Shuts the workers down, tears the server down and removes the folder. */
+  stop(): Promise<void>;
+}
+
+export async function startInProcessTemporal(options: {
+  queues: TaskQueues;
+  dirPrefix: string;
+  modelSeed?: number;
+}): Promise<InProcessTemporal> {
+  // The runtime is a process-wide singleton: bridge its logger before the test server creates it.
+  installTemporalLogging();
+  const env = await createTestEnv();
+  const model = await writeTinyModel({ seed: options.modelSeed ?? 5 });
+  const dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
+  const storeDir = join(dir, 'store');
+  const store = new LocalFolderStore({ root: storeDir });
+  const workers = await startWorkers({
+    roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
+    settings: testWorkerSettings({ address: env.address, storeDir, taskQueues: options.queues }),
+    store,
+  });
+  return {
+    env,
+    model,
+    dir,
+    storeDir,
+    store,
+    workers,
+    async stop() {
+      await workers.shutdown();
+      await env.teardown();
+      await model.dispose();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

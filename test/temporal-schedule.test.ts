@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleNotFoundError } from '@temporalio/client';
@@ -8,14 +6,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { evalSchedulePlan, MIN_EVERY_MS } from '../src/cli/commands/eval-schedule.ts';
 import { formatDuration, parseDuration } from '../src/cli/duration.ts';
-import { LocalFolderStore } from '../src/store/local-store.ts';
-import { createTestEnv } from '../src/temporal/test-env.ts';
+import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { MetricsRecord } from '../src/train/metrics.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
-import { installTemporalLogging } from '../workers/logging.ts';
 import { startTrainingRun } from '../workers/run-client.ts';
 import {
   createEvalSchedule,
@@ -24,15 +20,15 @@ import {
   SCHEDULED_EVALUATION_WORKFLOW,
   triggerEvalSchedule,
 } from '../workers/schedule-client.ts';
-import { type RunningWorkers, startWorkers } from '../workers/start-workers.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
 import type { ScheduledEvaluationResult } from '../workflows/types.ts';
 import {
+  type InProcessTemporal,
   prepareFile,
-  testWorkerSettings,
+  startInProcessTemporal,
   tinyTaskQueues,
   waitFor,
-  writeTinyModel,
+  type writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
 
@@ -95,27 +91,16 @@ describe('scheduled evaluation on a Temporal Schedule (real server, tiny model, 
   let dir: string;
   let storeDir: string;
   let store: LocalFolderStore;
-  let workers: RunningWorkers;
   const queues = tinyTaskQueues('schedule-test');
 
+  let fixture: InProcessTemporal | undefined;
+
   before(async () => {
-    installTemporalLogging();
-    env = await createTestEnv();
-    model = await writeTinyModel({ seed: 5 });
-    dir = await mkdtemp(join(tmpdir(), 'anchorage-schedule-'));
-    storeDir = join(dir, 'store');
-    store = new LocalFolderStore({ root: storeDir });
-    workers = await startWorkers({
-      roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
-      settings: testWorkerSettings({ address: env.address, storeDir, taskQueues: queues }),
-      store,
-    });
+    fixture = await startInProcessTemporal({ queues, dirPrefix: 'anchorage-schedule-' });
+    ({ env, model, dir, storeDir, store } = fixture);
   });
   after(async () => {
-    await workers?.shutdown();
-    await env?.teardown();
-    await model?.dispose();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   const configFile = async (name: string, steps: number) => {

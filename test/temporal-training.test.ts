@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,25 +7,23 @@ import type { History } from '@temporalio/common/lib/proto-utils.js';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { LocalFolderStore } from '../src/store/local-store.ts';
+import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
-import { createTestEnv } from '../src/temporal/test-env.ts';
 import { MetricsRecord } from '../src/train/metrics.ts';
 import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
-import { installTemporalLogging } from '../workers/logging.ts';
 import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
-import { type RunningWorkers, startWorkers } from '../workers/start-workers.ts';
 import {
   checkpointChain,
+  type InProcessTemporal,
   prepareFile,
   runHistories,
-  testWorkerSettings,
+  startInProcessTemporal,
   tinyTaskQueues,
   waitFor,
-  writeTinyModel,
+  type writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
 
@@ -53,28 +50,16 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
   let dir: string;
   let storeDir: string;
   let store: LocalFolderStore;
-  let workers: RunningWorkers;
   const queues = tinyTaskQueues('train-test');
 
+  let fixture: InProcessTemporal | undefined;
+
   before(async () => {
-    // The runtime is a process-wide singleton: bridge its logger before the test server creates it.
-    installTemporalLogging();
-    env = await createTestEnv();
-    model = await writeTinyModel({ seed: 5 });
-    dir = await mkdtemp(join(tmpdir(), 'anchorage-training-'));
-    storeDir = join(dir, 'store');
-    store = new LocalFolderStore({ root: storeDir });
-    workers = await startWorkers({
-      roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
-      settings: testWorkerSettings({ address: env.address, storeDir, taskQueues: queues }),
-      store,
-    });
+    fixture = await startInProcessTemporal({ queues, dirPrefix: 'anchorage-training-' });
+    ({ env, model, dir, storeDir, store } = fixture);
   });
   after(async () => {
-    await workers?.shutdown();
-    await env?.teardown();
-    await model?.dispose();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   const startRun = async (
