@@ -10,8 +10,8 @@ import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
-import { createActivities, createActivityDeps, type TrainingActivities } from './index.ts';
 import type { RolloutProgress } from './generate-rollouts.ts';
+import { createActivities, createActivityDeps, type TrainingActivities } from './index.ts';
 
 /**
  * The activities one at a time in the SDK's mock activity context (heartbeats, attempts,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ExecutionProvider } from '../src/engine/host/protocol.ts';
 import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
 import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
@@ -35,6 +36,8 @@ export function createActivityDeps(options: {
   /** The LLM judge for runs that name one (default: the OpenAI-compatible judge with its verdict cache). */
   judge?: JudgeFactory;
   engineThreads?: number;
+  /** Where the policy's ONNX Runtime sessions run (default 'cpu'). */
+  executionProvider?: ExecutionProvider;
   rolloutBatch?: number;
   trainMicroBatch?: number;
   measureKl?: boolean;
@@ -47,7 +50,10 @@ export function createActivityDeps(options: {
     store,
     policies:
       options.policies ??
-      createPolicyPool(options.engineThreads === undefined ? {} : { threads: options.engineThreads }),
+      createPolicyPool({
+        ...(options.engineThreads === undefined ? {} : { threads: options.engineThreads }),
+        ...(options.executionProvider === undefined ? {} : { executionProvider: options.executionProvider }),
+      }),
     loadRun: createRunLoader({
       store,
       ...(options.env === undefined ? {} : { env: options.env }),

@@ -1,5 +1,6 @@
-import { Policy } from '../src/engine/policy.ts';
+import type { ExecutionProvider } from '../src/engine/host/protocol.ts';
 import { initLoraState } from '../src/engine/lora-state.ts';
+import { Policy } from '../src/engine/policy.ts';
 import { type LoraConfig, LoraConfigSchema } from '../src/models/llama/lora.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { readCheckpoint } from '../src/train/checkpoint-store.ts';
@@ -45,7 +46,9 @@ interface Entry {
   loaded: string | undefined;
 }
 
-export function createPolicyPool(options: { threads?: number } = {}): PolicyProvider {
+export function createPolicyPool(
+  options: { threads?: number; executionProvider?: ExecutionProvider } = {},
+): PolicyProvider {
   const entries = new Map<string, Entry>();
 
   const entryFor = (model: string): Entry => {
@@ -54,6 +57,7 @@ export function createPolicyPool(options: { threads?: number } = {}): PolicyProv
       const policy = Policy.load({
         model,
         ...(options.threads === undefined ? {} : { threads: options.threads }),
+        ...(options.executionProvider === undefined ? {} : { executionProvider: options.executionProvider }),
       });
       entry = { policy, tail: Promise.resolve(), loaded: undefined };
       // A model that fails to load is not kept: the next request tries again.

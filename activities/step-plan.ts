@@ -1,6 +1,6 @@
-import { SeededRandom } from '../src/data/generator/rng.ts';
 import type { WeightedRubric } from '../src/config/rubric-rules.ts';
 import type { StagePlan } from '../src/config/stages.ts';
+import { SeededRandom } from '../src/data/generator/rng.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { runRefs } from '../src/train/run-refs.ts';

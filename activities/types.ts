@@ -1,8 +1,8 @@
 import type { JudgeStats } from '../src/train/judgements.ts';
 import type { UpdateSummary } from '../src/train/metrics.ts';
 import type { RewardSummary } from '../src/train/rewards.ts';
-import type { Purpose } from '../src/train/run-refs.ts';
 import type { RolloutStats } from '../src/train/rollouts.ts';
+import type { Purpose } from '../src/train/run-refs.ts';
 
 /**
  * What crosses the boundary between the training workflows and their activities: store addresses,

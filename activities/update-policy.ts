@@ -5,7 +5,7 @@ import type { TrainSequence, TrainStepResult } from '../src/engine/train-step.ts
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { objectiveHyperparameters, type PolicyObjective } from '../src/rl/losses/objective.ts';
 import { NonFiniteError } from '../src/rl/optim/non-finite.ts';
-import { StoredCheckpoint, putCheckpoint, type UpdateRecord } from '../src/train/checkpoint-store.ts';
+import { putCheckpoint, StoredCheckpoint, type UpdateRecord } from '../src/train/checkpoint-store.ts';
 import { commitOnce } from '../src/train/commit-once.ts';
 import type { UpdateSummary } from '../src/train/metrics.ts';
 import { RewardsRecord } from '../src/train/rewards.ts';

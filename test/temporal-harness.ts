@@ -49,6 +49,7 @@ export function testWorkerSettings(options: {
     concurrency: { workflow: 8, rollout: 1, judge: 4, trainer: 1 },
     shutdownGraceMs: 2_000,
     engineThreads: 1,
+    executionProvider: 'cpu',
     rolloutBatch: 8,
     trainMicroBatch: undefined,
     measureKl: false,

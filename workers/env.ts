@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { dataDir } from '../src/config/data-dir.ts';
+import { type ExecutionProvider, ExecutionProviderSchema } from '../src/engine/host/protocol.ts';
 import { temporalAddress, temporalNamespace } from '../src/temporal/address.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { TaskQueues } from '../workflows/types.ts';
@@ -33,6 +34,7 @@ const flag = z
  *   ANCHORAGE_SHUTDOWN_GRACE_SECONDS                 time running activities get to finish on shutdown
  *   ANCHORAGE_ENGINE_THREADS                         ONNX Runtime threads per session (default 1; the
  *                                                    in-process worker of `anchorage train`: every core)
+ *   ANCHORAGE_EXECUTION_PROVIDER                     cpu (default) or cuda: where the policy's sessions run
  *   ANCHORAGE_ROLLOUT_BATCH                          most sequences per generation call (default 8)
  *   ANCHORAGE_TRAIN_MICRO_BATCH                      sequences per training micro-batch (default: all)
  *   ANCHORAGE_MEASURE_KL                             report KL to the base model even when its coefficient is 0
@@ -52,6 +54,7 @@ const WorkerEnvSchema = z.object({
   ANCHORAGE_TRAINER_CONCURRENCY: count(1),
   ANCHORAGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(30),
   ANCHORAGE_ENGINE_THREADS: z.coerce.number().int().min(1).optional(),
+  ANCHORAGE_EXECUTION_PROVIDER: ExecutionProviderSchema.default('cpu'),
   ANCHORAGE_ROLLOUT_BATCH: count(8),
   ANCHORAGE_TRAIN_MICRO_BATCH: z.coerce.number().int().min(1).optional(),
   ANCHORAGE_MEASURE_KL: flag,
@@ -66,6 +69,7 @@ export interface WorkerSettings {
   concurrency: { workflow: number; rollout: number; judge: number; trainer: number };
   shutdownGraceMs: number;
   engineThreads: number | undefined;
+  executionProvider: ExecutionProvider;
   rolloutBatch: number;
   trainMicroBatch: number | undefined;
   measureKl: boolean;
@@ -99,6 +103,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     },
     shutdownGraceMs: e.ANCHORAGE_SHUTDOWN_GRACE_SECONDS * 1000,
     engineThreads: e.ANCHORAGE_ENGINE_THREADS,
+    executionProvider: e.ANCHORAGE_EXECUTION_PROVIDER,
     rolloutBatch: e.ANCHORAGE_ROLLOUT_BATCH,
     trainMicroBatch: e.ANCHORAGE_TRAIN_MICRO_BATCH,
     measureKl: e.ANCHORAGE_MEASURE_KL,

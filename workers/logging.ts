@@ -1,5 +1,5 @@
-import { type LogLevel, type LogMetadata, Runtime } from '@temporalio/worker';
 import type { Logger as TemporalLogger } from '@temporalio/common';
+import { type LogLevel, type LogMetadata, Runtime } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { logger } from '../src/util/logger.ts';
 

@@ -75,6 +75,7 @@ export async function startWorkers(options: {
     store,
     ...(options.policies === undefined ? {} : { policies: options.policies }),
     ...(settings.engineThreads === undefined ? {} : { engineThreads: settings.engineThreads }),
+    executionProvider: settings.executionProvider,
     rolloutBatch: settings.rolloutBatch,
     ...(settings.trainMicroBatch === undefined ? {} : { trainMicroBatch: settings.trainMicroBatch }),
     measureKl: settings.measureKl,

@@ -15,6 +15,7 @@ test('worker settings come from the environment, with defaults and named errors'
   assert.deepEqual(defaults.concurrency, { workflow: 8, rollout: 1, judge: 4, trainer: 1 });
   assert.equal(defaults.shutdownGraceMs, 30_000);
   assert.equal(defaults.measureKl, false);
+  assert.equal(defaults.executionProvider, 'cpu');
 
   const set = workerSettings({
     TEMPORAL_ADDRESS: 'temporal:7233',
@@ -25,6 +26,7 @@ test('worker settings come from the environment, with defaults and named errors'
     ANCHORAGE_SHUTDOWN_GRACE_SECONDS: '5',
     ANCHORAGE_MEASURE_KL: '1',
     ANCHORAGE_ENGINE_THREADS: '',
+    ANCHORAGE_EXECUTION_PROVIDER: 'cuda',
   });
   assert.equal(set.address, 'temporal:7233');
   assert.equal(set.taskQueues.rollout, 'rollout-gpu');
@@ -34,6 +36,11 @@ test('worker settings come from the environment, with defaults and named errors'
   assert.equal(set.shutdownGraceMs, 5_000);
   assert.equal(set.measureKl, true);
   assert.equal(set.engineThreads, undefined, 'an empty variable counts as unset');
+  assert.equal(set.executionProvider, 'cuda');
+  assert.throws(
+    () => workerSettings({ ANCHORAGE_EXECUTION_PROVIDER: 'rocm' }),
+    /ANCHORAGE_EXECUTION_PROVIDER: expected/,
+  );
 
   assert.throws(
     () => workerSettings({ ANCHORAGE_ROLLOUT_CONCURRENCY: '0' }),

@@ -16,7 +16,8 @@ import {
   saveCheckpoint,
 } from './checkpoint.ts';
 import { type GenerationStats, generateTokens } from './generate.ts';
-import { SessionHost } from './host/session-host.ts';
+import type { ExecutionProvider } from './host/protocol.ts';
+import { type HostOptions, SessionHost } from './host/session-host.ts';
 import { computeLogprobs } from './logprobs.ts';
 import { initLoraState, type LoraState } from './lora-state.ts';
 import { openModel } from './model-files.ts';
@@ -71,7 +72,7 @@ export class Policy {
     readonly tokenizer: TextTokenizer,
     readonly weights: ReadonlyMap<string, HostTensor>,
     private host: SessionHost,
-    private readonly threads: number | undefined,
+    private readonly hostOptions: HostOptions,
     private readonly quantized?: QuantizedProjections,
   ) {
     this.sessions = new PolicySessions(host, config, weights, quantized);
@@ -85,7 +86,7 @@ export class Policy {
     if (!this.host.alive) {
       log.warn({ model: this.modelPath }, 'session host worker is gone; starting a new one');
       await this.host.close().catch(() => undefined);
-      this.host = await SessionHost.start(this.threads === undefined ? {} : { threads: this.threads });
+      this.host = await SessionHost.start(this.hostOptions);
       this.sessions = new PolicySessions(this.host, this.config, this.weights, this.quantized);
     }
     return this.sessions;
@@ -98,6 +99,8 @@ export class Policy {
   static async load(options: {
     model: string;
     threads?: number;
+    /** Where ONNX Runtime runs the sessions (default 'cpu'). */
+    executionProvider?: ExecutionProvider;
     lora?: Partial<LoraConfig>;
     loraSeed?: number;
     checkpoint?: string;
@@ -109,16 +112,12 @@ export class Policy {
     const weights = await loadWeights({ source });
     const quantized =
       options.quant === 'q4' ? { weights: await packWeights({ source, weights }) } : undefined;
-    const host = await SessionHost.start(options.threads === undefined ? {} : { threads: options.threads });
-    const policy = new Policy(
-      options.model,
-      source.config,
-      tokenizer,
-      weights,
-      host,
-      options.threads,
-      quantized,
-    );
+    const hostOptions: HostOptions = {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.executionProvider === undefined ? {} : { executionProvider: options.executionProvider }),
+    };
+    const host = await SessionHost.start(hostOptions);
+    const policy = new Policy(options.model, source.config, tokenizer, weights, host, hostOptions, quantized);
     if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
     else if (options.lora !== undefined) {
       policy.setLora(

@@ -57,6 +57,10 @@ export const CarrySchema = z.object({
 });
 export type Carry = z.infer<typeof CarrySchema>;
 
+/** Where sessions run: ONNX Runtime's CPU provider, or CUDA (needs onnxruntime-node's CUDA libraries). */
+export const ExecutionProviderSchema = z.enum(['cpu', 'cuda']);
+export type ExecutionProvider = z.infer<typeof ExecutionProviderSchema>;
+
 export const OptimizationSchema = z.enum(['disabled', 'basic', 'extended', 'all']);
 
 export const RequestSchema = z.discriminatedUnion('kind', [
@@ -75,6 +79,7 @@ export const RequestSchema = z.discriminatedUnion('kind', [
     memoryPattern: z.boolean(),
     /** ORT's CPU arena: keeps freed blocks for reuse (faster allocation, a higher resident peak). */
     memoryArena: z.boolean(),
+    executionProvider: ExecutionProviderSchema,
   }),
   /** Inputs kept in the worker and fed on every run of the session (LoRA weights, frozen tables). */
   z.object({ kind: z.literal('bind'), id: z.number().int(), session: z.string(), feeds: FeedsSchema }),

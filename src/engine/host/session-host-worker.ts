@@ -68,16 +68,7 @@ async function dispatch(request: Request): Promise<void> {
   switch (request.kind) {
     case 'create': {
       if (sessions.has(request.session)) throw new Error(`session '${request.session}' already exists`);
-      const session = await InferenceSession.create(request.model, {
-        intraOpNumThreads: request.threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: request.optimization,
-        enableMemPattern: request.memoryPattern,
-        enableCpuMemArena: request.memoryArena,
-        ...(request.external === undefined
-          ? {}
-          : { externalData: [{ path: request.external.path, data: request.external.data }] }),
-      });
+      const session = await createSession(request);
       sessions.set(request.session, { session, bound: {}, carried: new Map() });
       // The model bytes (a copy of every weight) are garbage now; collect them before the first run
       // allocates its activations, instead of whenever V8 next looks.
@@ -153,6 +144,33 @@ function carriedFeeds(hosted: HostedSession, carry: Carry): Record<string, Tenso
   return Object.fromEntries(
     Object.entries(state).map(([name, t]) => [name, toOrt(selectRows(fromOrt(t), rows))]),
   );
+}
+
+type CreateRequest = Extract<Request, { kind: 'create' }>;
+
+async function createSession(request: CreateRequest): Promise<InferenceSession> {
+  const options: InferenceSession.SessionOptions = {
+    intraOpNumThreads: request.threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: request.optimization,
+    enableMemPattern: request.memoryPattern,
+    enableCpuMemArena: request.memoryArena,
+    // CUDA runs what it supports; ORT places the rest on the CPU.
+    executionProviders: request.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    ...(request.external === undefined
+      ? {}
+      : { externalData: [{ path: request.external.path, data: request.external.data }] }),
+  };
+  try {
+    return await InferenceSession.create(request.model, options);
+  } catch (err) {
+    if (request.executionProvider !== 'cuda' || !/Cuda|CUDA|shared library/.test(String(err))) throw err;
+    throw new ValidationError(
+      `execution provider 'cuda': ONNX Runtime could not load its CUDA provider (${(err as Error).message}). ` +
+        'Install onnxruntime-node with its CUDA libraries (build the worker image with ANCHORAGE_ORT_CUDA=1, or ' +
+        'drop onnxruntime-node-install=skip from .npmrc on a machine with network access and CUDA 12), or use cpu.',
+    );
+  }
 }
 
 /** A full collection on this thread (V8's gc, exposed once for this purpose). */

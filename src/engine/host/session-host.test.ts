@@ -141,6 +141,29 @@ test('errors come back with their messages and the worker keeps serving', async 
   }
 });
 
+test('the CUDA provider: a session where its libraries are installed, a clear refusal where not', async () => {
+  const host = await SessionHost.start({ executionProvider: 'cuda' });
+  try {
+    let session: Awaited<ReturnType<typeof host.createSession>> | undefined;
+    try {
+      session = await host.createSession({ model: smallModel() });
+    } catch (err) {
+      // This project's own installs skip onnxruntime-node's CUDA download (.npmrc).
+      assert.ok(err instanceof ValidationError, String(err));
+      assert.match(err.message, /execution provider 'cuda': ONNX Runtime could not load its CUDA provider/);
+      assert.match(err.message, /ANCHORAGE_ORT_CUDA=1/);
+    }
+    if (session !== undefined) {
+      const { outputs } = await session.run({
+        feeds: { x: tensor.f32([2], [1, 2]), bias: tensor.f32([1], [1]) },
+      });
+      assert.deepEqual(Array.from(outputs['y']!.data as Float32Array), [2, 3]);
+    }
+  } finally {
+    await host.close();
+  }
+});
+
 test('close ends the worker; later requests fail with a retryable error', async () => {
   const host = await SessionHost.start();
   await host.createSession({ model: smallModel() });

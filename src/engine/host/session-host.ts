@@ -7,6 +7,7 @@ import { EngineError } from '../errors.ts';
 import {
   type Carry,
   type ErrorPayload,
+  type ExecutionProvider,
   type Request,
   type Response,
   ResponseSchema,
@@ -34,6 +35,12 @@ export const DEFAULT_THREADS = 1;
 
 const log = logger('session-host');
 
+/** How a host runs its sessions. */
+export interface HostOptions {
+  threads?: number;
+  executionProvider?: ExecutionProvider;
+}
+
 type Pending = { resolve: (r: Response) => void; reject: (e: Error) => void };
 
 export class SessionHost {
@@ -47,6 +54,7 @@ export class SessionHost {
   private constructor(
     private readonly worker: Worker,
     readonly threads: number,
+    readonly executionProvider: ExecutionProvider,
   ) {
     worker.on('message', (raw: unknown) => this.onMessage(raw));
     worker.on('error', (err) =>
@@ -63,14 +71,17 @@ export class SessionHost {
     });
   }
 
-  /** Starts the worker thread. `threads` is the default intra-op thread count of its sessions. */
-  static async start(options: { threads?: number } = {}): Promise<SessionHost> {
+  /**
+   * Starts the worker thread. `threads` is the default intra-op thread count of its sessions;
+   * `executionProvider` where they run (default 'cpu').
+   */
+  static async start(options: HostOptions = {}): Promise<SessionHost> {
     const threads = options.threads ?? DEFAULT_THREADS;
     if (!Number.isInteger(threads) || threads < 1) {
       throw new ValidationError(`threads: expected an integer >= 1, got ${threads}`);
     }
     const worker = new Worker(new URL('./session-host-worker.mjs', import.meta.url), { execArgv: [] });
-    const host = new SessionHost(worker, threads);
+    const host = new SessionHost(worker, threads, options.executionProvider ?? 'cpu');
     await new Promise<void>((resolve, reject) => {
       worker.once('online', () => resolve());
       worker.once('error', reject);
@@ -115,6 +126,7 @@ export class SessionHost {
         optimization: options.optimization ?? (options.model.usesFloat64 ? 'basic' : 'all'),
         memoryPattern: options.memoryPattern ?? false,
         memoryArena: options.memoryArena ?? true,
+        executionProvider: this.executionProvider,
       },
       buffers,
     );
