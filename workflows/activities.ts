@@ -3,7 +3,7 @@ import type { TrainingActivities } from '../activities/index.ts';
 import { activityPresets } from './presets.ts';
 import type { TaskQueues, Timing } from './types.ts';
 
-/** Activity stubs of the training workflows, one per preset and task queue. */
+/** Activity proxies of the training workflows, one per preset and task queue. */
 export function trainingActivities(options: { taskQueues: TaskQueues; timing: Timing }) {
   const presets = activityPresets(options);
   return {
@@ -13,3 +13,5 @@ export function trainingActivities(options: { taskQueues: TaskQueues; timing: Ti
     fast: proxyActivities<TrainingActivities>(presets.fast),
   };
 }
+
+export type ActivityProxies = ReturnType<typeof trainingActivities>;

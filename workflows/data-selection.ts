@@ -1,7 +1,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { StepRef } from '../activities/types.ts';
 import { trainingActivities } from './activities.ts';
-import { shardCount } from './training-step.ts';
+import { scorePolicy } from './score-policy.ts';
 import type { SelectionInput, SelectionResult } from './types.ts';
 
 /**
@@ -20,19 +20,12 @@ export async function dataSelectionWorkflow(input: SelectionInput): Promise<Sele
   };
   const show = (what: string) =>
     setCurrentDetails(`**${input.trainRunId}** data selection for stage ${input.stage}: ${what}`);
-  show('rollouts');
-  const rollouts = await acts.rollout.generateRollouts({ ...ref, checkpoint: input.checkpoint });
-  show('judging');
-  const shards = shardCount({ configured: input.judgeShards, groups: rollouts.groups });
-  const judged = await Promise.all(
-    Array.from({ length: shards }, (_, shard) =>
-      acts.judge.judgeRollouts({ ...ref, rollouts: rollouts.rollouts, shard, shards }),
-    ),
-  );
-  const rewards = await acts.fast.computeRewards({
-    ...ref,
-    rollouts: rollouts.rollouts,
-    judgements: judged.map((j) => j.judgement),
+  const { rollouts, judged, rewards } = await scorePolicy({
+    acts,
+    ref,
+    checkpoint: input.checkpoint,
+    judgeShards: input.judgeShards,
+    show,
   });
   const selected = await acts.fast.selectPrompts({
     trainRunId: input.trainRunId,

@@ -1,7 +1,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { StepRef } from '../activities/types.ts';
 import { trainingActivities } from './activities.ts';
-import { shardCount } from './training-step.ts';
+import { scorePolicy } from './score-policy.ts';
 import type { EvaluationInput, EvaluationResult } from './types.ts';
 
 /**
@@ -18,19 +18,13 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     step: input.step,
     purpose: 'eval',
   };
-  setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: rollouts`);
-  const rollouts = await acts.rollout.generateRollouts({ ...ref, checkpoint: input.checkpoint });
-  setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: judging`);
-  const shards = shardCount({ configured: input.judgeShards, groups: rollouts.groups });
-  const judged = await Promise.all(
-    Array.from({ length: shards }, (_, shard) =>
-      acts.judge.judgeRollouts({ ...ref, rollouts: rollouts.rollouts, shard, shards }),
-    ),
-  );
-  const rewards = await acts.fast.computeRewards({
-    ...ref,
-    rollouts: rollouts.rollouts,
-    judgements: judged.map((j) => j.judgement),
+  const { rollouts, judged, rewards } = await scorePolicy({
+    acts,
+    ref,
+    checkpoint: input.checkpoint,
+    judgeShards: input.judgeShards,
+    show: (phase) =>
+      setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: ${phase}`),
   });
   await acts.fast.writeMetrics({
     trainRunId: input.trainRunId,

@@ -2,7 +2,7 @@ import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { JudgeRolloutsOutput, StepRef } from '../activities/types.ts';
 import { trainingActivities } from './activities.ts';
 import { stepProgressQuery } from './messages.ts';
-import type { StepProgress, StepResult, StepInput } from './types.ts';
+import type { StepInput, StepProgress, StepResult } from './types.ts';
 
 /** Judge shards for a batch: as configured, at most one per prompt group. */
 export function shardCount(options: { configured: number; groups: number }): number {
