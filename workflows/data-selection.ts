@@ -1,7 +1,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { StepRef } from '../activities/types.ts';
 import { trainingActivities } from './activities.ts';
-import { scorePolicy } from './score-policy.ts';
+import { scoredMetrics, scorePolicy } from './score-policy.ts';
 import type { SelectionInput, SelectionResult } from './types.ts';
 
 /**
@@ -20,7 +20,7 @@ export async function dataSelectionWorkflow(input: SelectionInput): Promise<Sele
   };
   const show = (what: string) =>
     setCurrentDetails(`**${input.trainRunId}** data selection for stage ${input.stage}: ${what}`);
-  const { rollouts, judged, rewards } = await scorePolicy({
+  const scored = await scorePolicy({
     acts,
     ref,
     checkpoint: input.checkpoint,
@@ -31,19 +31,9 @@ export async function dataSelectionWorkflow(input: SelectionInput): Promise<Sele
     trainRunId: input.trainRunId,
     configAddress: input.configAddress,
     step: input.step,
-    rewards: rewards.rewards,
+    rewards: scored.rewards.rewards,
   });
-  await acts.fast.writeMetrics({
-    trainRunId: input.trainRunId,
-    step: input.step,
-    purpose: 'select',
-    stage: input.stage,
-    at: new Date().toISOString(),
-    rollouts: rollouts.stats,
-    judge: judged.map((j) => j.stats),
-    rewards: rewards.summary,
-    wallMs: Date.now() - started,
-  });
+  await acts.fast.writeMetrics(scoredMetrics({ ref, stage: input.stage, scored, started }));
   show(
     `kept ${selected.kept} of ${selected.scored} prompts${selected.fallback === null ? '' : ` (${selected.fallback})`}`,
   );

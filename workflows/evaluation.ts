@@ -1,7 +1,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { StepRef } from '../activities/types.ts';
 import { trainingActivities } from './activities.ts';
-import { scorePolicy } from './score-policy.ts';
+import { scoredMetrics, scorePolicy } from './score-policy.ts';
 import type { EvaluationInput, EvaluationResult } from './types.ts';
 
 /**
@@ -18,7 +18,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     step: input.step,
     purpose: 'eval',
   };
-  const { rollouts, judged, rewards } = await scorePolicy({
+  const scored = await scorePolicy({
     acts,
     ref,
     checkpoint: input.checkpoint,
@@ -26,17 +26,8 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     show: (phase) =>
       setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: ${phase}`),
   });
-  await acts.fast.writeMetrics({
-    trainRunId: input.trainRunId,
-    step: input.step,
-    purpose: 'eval',
-    stage: rollouts.stage,
-    at: new Date().toISOString(),
-    rollouts: rollouts.stats,
-    judge: judged.map((j) => j.stats),
-    rewards: rewards.summary,
-    wallMs: Date.now() - started,
-  });
+  const { rewards } = scored;
+  await acts.fast.writeMetrics(scoredMetrics({ ref, stage: scored.rollouts.stage, scored, started }));
   setCurrentDetails(
     `**${input.trainRunId}** evaluation after step ${input.step}: mean reward ${rewards.summary.mean?.toFixed(3) ?? 'n/a'}`,
   );

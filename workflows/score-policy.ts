@@ -31,3 +31,26 @@ export async function scorePolicy(options: {
   });
   return { rollouts, judged, rewards };
 }
+
+type ScoredPolicy = Awaited<ReturnType<typeof scorePolicy>>;
+
+/** The metrics record of a scored policy (for `writeMetrics`), timed from `started`. */
+export function scoredMetrics(options: {
+  ref: StepRef;
+  stage: string;
+  scored: ScoredPolicy;
+  started: number;
+}) {
+  const { ref, scored } = options;
+  return {
+    trainRunId: ref.trainRunId,
+    step: ref.step,
+    purpose: ref.purpose,
+    stage: options.stage,
+    at: new Date().toISOString(),
+    rollouts: scored.rollouts.stats,
+    judge: scored.judged.map((j) => j.stats),
+    rewards: scored.rewards.summary,
+    wallMs: Date.now() - options.started,
+  };
+}

@@ -32,17 +32,21 @@ export interface LoadedRunConfig {
   where(path: readonly (string | number)[]): ErrorLocation;
 }
 
-/** Reads and validates a run configuration file; errors name the file, line and field. */
-export function loadRunConfig(file: string, options: { env?: NodeJS.ProcessEnv } = {}): LoadedRunConfig {
-  let text: string;
+/** The text of a run configuration file; an unreadable file is a ValidationError naming it. */
+export function readRunConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (cause) {
     throw new ValidationError(`cannot read run configuration: ${(cause as Error).message}`, {
       location: { file },
       cause,
     });
   }
+}
+
+/** Reads and validates a run configuration file; errors name the file, line and field. */
+export function loadRunConfig(file: string, options: { env?: NodeJS.ProcessEnv } = {}): LoadedRunConfig {
+  const text = readRunConfigText(file);
   return parseRunConfig({ text, file, ...(options.env === undefined ? {} : { env: options.env }) });
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -14,7 +13,7 @@ import {
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
 import type { RunProgress, StepProgress, TrainingRunResult } from '../../../workflows/types.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
-import { parseRunConfig } from '../../config/load.ts';
+import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { ArtifactStore } from '../../store/store.ts';
 import { connectClient } from '../../temporal/connection.ts';
@@ -22,7 +21,6 @@ import { ensureServer } from '../../temporal/ensure-server.ts';
 import { MetricsRecord } from '../../train/metrics.ts';
 import { planRun } from '../../train/run-plan.ts';
 import { runRefs } from '../../train/run-refs.ts';
-import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 
@@ -61,15 +59,7 @@ export const trainCommand: CliCommand = {
 
 /** Reads and validates the configuration completely (the run's plan included) before anything starts. */
 export function validateConfig(file: string): { text: string; prepared: PreparedRun } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ValidationError(`cannot read run configuration: ${(cause as Error).message}`, {
-      location: { file },
-      cause,
-    });
-  }
+  const text = readRunConfigText(file);
   const prepared = prepareRun({ loaded: parseRunConfig({ text, file }) });
   planRun({ prepared });
   return { text, prepared };
