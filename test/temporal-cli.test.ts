@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,8 +77,16 @@ describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
       steps: 2,
       evaluationEvery: 2,
     });
-    const train = await cli(['train', '--config', file, '--run-id', 'cli-run'], env);
+    const train = await cli(['train', '--config', file, '--run-id', 'cli-run'], {
+      ...env,
+      ANCHORAGE_LOG_LEVEL: 'info',
+    });
     assert.equal(train.code, 0, train.stderr);
+    // The worker's log lines go to a file under the data folder; the terminal keeps the progress.
+    assert.match(train.stdout, /worker logs: .*cli-run\.log/);
+    const workerLog = await readFile(join(dir, 'data', 'logs', 'cli-run.log'), 'utf8');
+    assert.match(workerLog, /"trainRunId":"cli-run".*"msg":"rollouts committed"/);
+    assert.doesNotMatch(train.stderr, /"level":30/, 'no info lines on the terminal');
     const started = /started one \(pid (\d+)/.exec(train.stdout);
     assert.ok(started !== null, train.stdout);
     serverPid = Number(started[1]);

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { LogSink } from './log-sink.ts';
 
 /**
  * Paths redacted from every log line. Secrets come from the environment only; these paths catch
@@ -18,7 +19,13 @@ export const REDACT_PATHS = [
 
 let root: Logger | undefined;
 
-/** The process-wide root logger. Level from `ANCHORAGE_LOG_LEVEL` (default `info`), JSON to stderr. */
+/** Where the root logger's lines go: stderr unless a command routes them to a file (`logSink.toFile`). */
+export const logSink = new LogSink();
+
+/**
+ * The process-wide root logger. Level from `ANCHORAGE_LOG_LEVEL` (default `info`), JSON lines to
+ * `logSink` (stderr by default).
+ */
 export function rootLogger(): Logger {
   root ??= pino(
     {
@@ -26,7 +33,7 @@ export function rootLogger(): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    pino.destination({ fd: 2, sync: true }),
+    logSink,
   );
   return root;
 }

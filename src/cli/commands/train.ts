@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -13,14 +14,16 @@ import {
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
 import type { RunProgress, StepProgress, TrainingRunResult } from '../../../workflows/types.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
+import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { ArtifactStore } from '../../store/store.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ensureServer } from '../../temporal/ensure-server.ts';
 import { MetricsRecord } from '../../train/metrics.ts';
-import { planRun } from '../../train/run-plan.ts';
+import { newTrainRunId, planRun } from '../../train/run-plan.ts';
 import { runRefs } from '../../train/run-refs.ts';
+import { logSink } from '../../util/logger.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 
@@ -30,6 +33,7 @@ const TrainOptions = z.object({
   runId: z.string().optional(),
   judgeShards: z.string().optional(),
   heartbeatTimeout: z.string().optional(),
+  verbose: z.boolean().default(false),
 });
 
 /** `ANCHORAGE_WORKERS=external`: workers run elsewhere, `anchorage train` starts none. */
@@ -52,6 +56,10 @@ export const trainCommand: CliCommand = {
       .option(
         '--heartbeat-timeout <seconds>',
         'a worker silent this long is presumed dead and its rollout or update goes to another (default 60)',
+      )
+      .option(
+        '--verbose',
+        "print the in-process worker's log lines on the terminal (by default they go to <data dir>/logs/<train run id>.log, warnings also to the terminal)",
       )
       .action(async (raw: unknown) => runTrain(TrainOptions.parse(raw)));
   },
@@ -98,9 +106,19 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const store = openStore(config.store);
+  const trainRunId = options.runId ?? newTrainRunId({ name: config.name });
   let workers: RunningWorkers | undefined;
   try {
     if (!options.detach && !externalWorkers(env)) {
+      if (!options.verbose) {
+        // The progress lines below stay readable: the worker's JSON lines go to a file.
+        const file = logSink.toFile({
+          file: join(dataDir({ env }), 'logs', `${trainRunId}.log`),
+          terminalLevel: 'warn',
+        });
+        const shown = file.startsWith(process.cwd()) ? relative(process.cwd(), file) : file;
+        out(`worker logs: ${shown} (warnings also here; --verbose prints them all)`);
+      }
       const fromEnv = workerSettings(env);
       const settings = {
         ...fromEnv,
@@ -125,7 +143,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       prepared,
       file: options.config,
       text,
-      ...(options.runId === undefined ? {} : { trainRunId: options.runId }),
+      trainRunId,
       ...(judgeShards === undefined ? {} : { judgeShards }),
       ...(heartbeatTimeoutSeconds === undefined ? {} : { timing: { heartbeatTimeoutSeconds } }),
     });
@@ -155,6 +173,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await workers?.shutdown();
+    logSink.restore();
     await temporal.close();
     if (server.started)
       out(

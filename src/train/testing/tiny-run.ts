@@ -20,6 +20,8 @@ export interface TinyRunOptions {
   continueAsNewEvery?: number;
   checkpointEvery?: number;
   evaluationEvery?: number;
+  /** Evaluation settings beyond `every` (default: 2 prompts, greedy, 8 new tokens). */
+  evaluation?: Record<string, unknown>;
   learningRate?: number;
   klCoefficient?: number;
   /** Stages (their steps must sum to `steps`) and data selection settings, written as given. */
@@ -114,7 +116,12 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
     ...(options.stages === undefined ? {} : { stages: options.stages }),
     ...(options.dataSelection === undefined ? {} : { dataSelection: options.dataSelection }),
     checkpointEvery: options.checkpointEvery ?? 2,
-    evaluation: { every: options.evaluationEvery ?? 0, maxPrompts: 2, maxNewTokens: 8 },
+    evaluation: {
+      every: options.evaluationEvery ?? 0,
+      maxPrompts: 2,
+      maxNewTokens: 8,
+      ...options.evaluation,
+    },
     temporal: {
       continueAsNewEvery: options.continueAsNewEvery ?? 20,
       taskQueues: tinyTaskQueues(options.queuePrefix),
