@@ -15,27 +15,9 @@ import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, previousHeartbeat, throwIfCancelled } from './heartbeat.ts';
 import { enginePrompt } from './prompts.ts';
+import { parseRolloutProgress, type RolloutProgress } from './rollout-progress.ts';
 import { stepPlan } from './step-plan.ts';
 import type { GenerateRolloutsInput, GenerateRolloutsOutput } from './types.ts';
-
-/** Heartbeat details of the rollout activity: the groups already in the store, by index. */
-export interface RolloutProgress {
-  total: number;
-  groups: Record<string, string>;
-}
-
-function parseProgress(details: unknown, total: number): Map<number, string> {
-  const out = new Map<number, string>();
-  if (typeof details !== 'object' || details === null) return out;
-  const { total: t, groups } = details as Partial<RolloutProgress>;
-  if (t !== total || typeof groups !== 'object' || groups === null) return out;
-  for (const [k, v] of Object.entries(groups)) {
-    const index = Number(k);
-    if (Number.isInteger(index) && index >= 0 && index < total && Address.safeParse(v).success)
-      out.set(index, v);
-  }
-  return out;
-}
 
 /**
  * Samples G responses per prompt of a step with the policy of the given checkpoint and writes each
@@ -66,7 +48,7 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
       const run = await deps.loadRun(input.configAddress);
       const plan = await stepPlan({ run, ref: input, store });
       const total = plan.entries.length;
-      const done = parseProgress(previousHeartbeat(), total);
+      const done = parseRolloutProgress(previousHeartbeat(), total);
       for (const [index, address] of done) if (!(await store.has(address))) done.delete(index);
       const resumedGroups = done.size;
       const log = deps.log.child({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
@@ -90,8 +72,13 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
         const group = await store.getJson(address, RolloutGroupSchema);
         count(group.samples, group.promptIds.length);
       }
+      let decoding: RolloutProgress['decoding'];
       const heartbeat = keepHeartbeating({
-        details: (): RolloutProgress => ({ total, groups: Object.fromEntries(done) }),
+        details: (): RolloutProgress => ({
+          total,
+          groups: Object.fromEntries(done),
+          ...(decoding === undefined ? {} : { decoding }),
+        }),
         everyMs: deps.heartbeatEveryMs,
       });
       try {
@@ -123,13 +110,20 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
               const streams = chunk.flatMap((i) =>
                 Array.from({ length: plan.groupSize }, (_, j) => i * plan.groupSize + j),
               );
+              const maxSteps = plan.sampling.maxNewTokens;
+              decoding = { groups: chunk.length, step: 0, maxSteps };
               // Cancellation (worker shutdown, run cancelled) stops generation between decode steps.
               const { results } = await policy.generate({
                 prompts,
                 sampling: plan.sampling,
                 streams,
                 signal: Context.current().cancellationSignal,
+                // Step 0 is the prefill, which samples the first token.
+                onStep: ({ step }) => {
+                  decoding = { groups: chunk.length, step: step + 1, maxSteps };
+                },
               });
+              decoding = undefined;
               for (const [k, i] of chunk.entries()) {
                 const samples = results.slice(k * plan.groupSize, (k + 1) * plan.groupSize);
                 const record = plan.entries[i]!.prompt.record;

@@ -2,6 +2,9 @@ import { type NativeConnection, Worker, type WorkflowBundleOption } from '@tempo
 import { activitiesFor, type TrainingActivities, type WorkerRole } from '../activities/index.ts';
 import type { TaskQueues } from '../workflows/types.ts';
 
+/** The longest the SDK may hold back an activity heartbeat. */
+export const HEARTBEAT_THROTTLE_MS = 3_000;
+
 /** The task queue each role polls. */
 export function queueOf(role: WorkerRole, taskQueues: TaskQueues): string {
   return role === 'orchestrator' ? taskQueues.workflow : taskQueues[role];
@@ -60,6 +63,10 @@ export async function createWorkers(options: {
         maxConcurrentActivityTaskExecutions: activitySlots,
         ...(runsWorkflows ? { maxConcurrentWorkflowTaskExecutions: options.concurrency.workflow } : {}),
         shutdownGraceTime: options.shutdownGraceMs,
+        // Heartbeats reach the server at least this often (the SDK's default allows 48 s with a 60 s
+        // heartbeat timeout): a retried rollout resumes from fresher progress, and `anchorage train`
+        // shows decoding progress from the server.
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
         ...(options.identity === undefined ? {} : { identity: `${options.identity}/${roles.join('+')}` }),
       }),
     );

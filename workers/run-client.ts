@@ -1,4 +1,5 @@
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { RolloutProgress } from '../activities/rollout-progress.ts';
 import type { PreparedRun } from '../src/config/check.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
@@ -97,6 +98,28 @@ export async function queryStepProgress(
 ): Promise<StepProgress | undefined> {
   try {
     return await client.workflow.getHandle(`${trainRunId}/step-${step}`).query(stepProgressQuery);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The rollout activity's last heartbeat in step `step` (groups done, decoding in flight), from the
+ * server's view of the step workflow; undefined when no rollout activity is pending or none
+ * heartbeated yet. The worker's heartbeat throttle (HEARTBEAT_THROTTLE_MS) bounds how stale it is.
+ */
+export async function readRolloutProgress(
+  client: Client,
+  trainRunId: string,
+  step: number,
+): Promise<RolloutProgress | undefined> {
+  try {
+    const { raw } = await client.workflow.getHandle(`${trainRunId}/step-${step}`).describe();
+    const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'generateRollouts');
+    const payload = pending?.heartbeatDetails?.payloads?.[0];
+    if (payload === undefined) return undefined;
+    const details = client.options.loadedDataConverter.payloadConverter.fromPayload(payload);
+    return typeof details === 'object' && details !== null ? (details as RolloutProgress) : undefined;
   } catch {
     return undefined;
   }

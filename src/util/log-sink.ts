@@ -15,6 +15,7 @@ interface Route {
   fd: number;
   file: string;
   terminalLevel: number;
+  beforeTerminal?: () => void;
 }
 
 /**
@@ -35,15 +36,26 @@ export class LogSink {
       return;
     }
     writeSync(route.fd, line);
-    if (lineLevel(line) >= route.terminalLevel) writeSync(this.stderrFd, line);
+    if (lineLevel(line) >= route.terminalLevel) {
+      route.beforeTerminal?.();
+      writeSync(this.stderrFd, line);
+    }
   }
 
-  /** Sends lines to `file` (appended; its folder is created) from now on; returns the file. */
-  toFile(options: { file: string; terminalLevel: LogLevelName }): string {
+  /**
+   * Sends lines to `file` (appended; its folder is created) from now on; returns the file.
+   * `beforeTerminal` runs before a line goes to the terminal (to erase a progress line there).
+   */
+  toFile(options: { file: string; terminalLevel: LogLevelName; beforeTerminal?: () => void }): string {
     mkdirSync(dirname(options.file), { recursive: true });
     const fd = openSync(options.file, 'a');
     this.restore();
-    this.route = { fd, file: options.file, terminalLevel: LOG_LEVELS[options.terminalLevel] };
+    this.route = {
+      fd,
+      file: options.file,
+      terminalLevel: LOG_LEVELS[options.terminalLevel],
+      ...(options.beforeTerminal === undefined ? {} : { beforeTerminal: options.beforeTerminal }),
+    };
     return options.file;
   }
 

@@ -4,9 +4,11 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { workerSettings } from '../../../workers/env.ts';
+import { type RolloutProgress, rolloutFraction } from '../../../activities/rollout-progress.ts';
 import {
   queryProgress,
   queryStepProgress,
+  readRolloutProgress,
   type StartedRun,
   startTrainingRun,
   webUiUrl,
@@ -26,6 +28,7 @@ import { runRefs } from '../../train/run-refs.ts';
 import { logSink } from '../../util/logger.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { LiveLine, type PhaseView, type RunLineInput, runLine } from '../progress-line.ts';
 
 const TrainOptions = z.object({
   config: z.string().min(1),
@@ -107,6 +110,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
   process.once('SIGTERM', onSignal);
   const store = openStore(config.store);
   const trainRunId = options.runId ?? newTrainRunId({ name: config.name });
+  const live = new LiveLine(process.stdout);
   let workers: RunningWorkers | undefined;
   try {
     if (!options.detach && !externalWorkers(env)) {
@@ -115,6 +119,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
         const file = logSink.toFile({
           file: join(dataDir({ env }), 'logs', `${trainRunId}.log`),
           terminalLevel: 'warn',
+          beforeTerminal: () => live.clear(),
         });
         const shown = file.startsWith(process.cwd()) ? relative(process.cwd(), file) : file;
         out(`worker logs: ${shown} (warnings also here; --verbose prints them all)`);
@@ -163,7 +168,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       );
       return;
     }
-    const result = await followRun({ client: temporal.client, run, interrupted: () => interrupted });
+    const result = await followRun({ client: temporal.client, run, interrupted: () => interrupted, live });
     if (result === undefined) return;
     printRewardTable({ lines: await readMetrics({ store, trainRunId: run.trainRunId }), print: out });
     out(
@@ -185,13 +190,18 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined ? 'n/a' : v.toFixed(digits);
 
-/** One line per step phase and per finished step, until the run ends or the user interrupts. */
+/**
+ * Follows a run until it ends or the user interrupts: a permanent line per finished step and
+ * evaluation, and a live line with the run's and the current phase's progress bars (on a terminal;
+ * elsewhere a plain line per phase).
+ */
 async function followRun(options: {
   client: Client;
   run: StartedRun;
   interrupted: () => boolean;
+  live: LiveLine;
 }): Promise<TrainingRunResult | undefined> {
-  const { client, run, interrupted } = options;
+  const { client, run, interrupted, live } = options;
   // Queries need a worker; while ours shuts down none may answer, so none may wait long.
   const ask = <T>(query: () => Promise<T>) => client.connection.withDeadline(Date.now() + 3_000, query);
   const result = run.handle.result();
@@ -205,51 +215,70 @@ async function followRun(options: {
       settled = e;
     },
   );
-  let lastLine = '';
   const stepStart = new Map<number, number>();
+  const failureShown = new Set<string>();
   let lastDone = 0;
   let lastEval: number | undefined;
-  while (settled === undefined && !interrupted()) {
-    await new Promise((r) => setTimeout(r, 1000));
-    let progress: RunProgress;
-    try {
-      progress = await ask(() => queryProgress(client, run.trainRunId));
-    } catch {
-      continue;
+  try {
+    while (settled === undefined && !interrupted()) {
+      await new Promise((r) => setTimeout(r, 1000));
+      let progress: RunProgress;
+      try {
+        progress = await ask(() => queryProgress(client, run.trainRunId));
+      } catch {
+        continue;
+      }
+      for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
+        const started = stepStart.get(s);
+        const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+        const last = progress.last?.step === s ? progress.last : undefined;
+        live.print(
+          `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${fmt(last?.meanReward)}, loss ${fmt(last?.loss, 4)}, ` +
+            `KL ${fmt(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
+        );
+      }
+      lastDone = Math.max(lastDone, progress.completedSteps);
+      if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
+        lastEval = progress.lastEval.step;
+        live.print(
+          `${lastEval === 0 ? 'evaluation of the base policy' : `evaluation after step ${lastEval}`}: mean reward ${fmt(progress.lastEval.meanReward)}`,
+        );
+      }
+      const line: RunLineInput = {
+        completedSteps: progress.completedSteps,
+        totalSteps: progress.totalSteps,
+        lastReward: progress.last?.meanReward ?? null,
+      };
+      let plain: string;
+      if (progress.currentStep !== null) {
+        const step = progress.currentStep;
+        if (!stepStart.has(step)) stepStart.set(step, Date.now());
+        const phase = await ask(() => queryStepProgress(client, run.trainRunId, step)).catch(() => undefined);
+        const rollouts =
+          phase?.phase === 'rollouts' && live.isTerminal
+            ? await ask(() => readRolloutProgress(client, run.trainRunId, step)).catch(() => undefined)
+            : undefined;
+        const view = phaseView(phase, rollouts);
+        line.step = { step, seconds: (Date.now() - stepStart.get(step)!) / 1000, phase: view };
+        plain = `step ${step}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
+      } else if (progress.status === 'failed' && progress.failure !== null) {
+        plain = `step ${progress.failure.step} failed (${progress.failure.type}): ${progress.failure.message}\n  run \`anchorage resume ${run.trainRunId}\` (with --set name=value to change a setting) to retry it, or \`anchorage stop ${run.trainRunId}\``;
+        line.task = `step ${progress.failure.step} failed: waiting for resume or stop`;
+        if (live.isTerminal && !failureShown.has(plain)) {
+          failureShown.add(plain);
+          live.print(plain);
+        }
+      } else if (progress.currentTask !== null) {
+        plain = progress.currentTask;
+        line.task = plain;
+      } else {
+        plain = `run ${progress.status}`;
+        line.task = plain;
+      }
+      live.show(runLine(line), plain);
     }
-    for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
-      const started = stepStart.get(s);
-      const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-      const last = progress.last?.step === s ? progress.last : undefined;
-      out(
-        `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${fmt(last?.meanReward)}, loss ${fmt(last?.loss, 4)}, ` +
-          `KL ${fmt(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
-      );
-    }
-    lastDone = Math.max(lastDone, progress.completedSteps);
-    if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
-      lastEval = progress.lastEval.step;
-      out(
-        `${lastEval === 0 ? 'evaluation of the base policy' : `evaluation after step ${lastEval}`}: mean reward ${fmt(progress.lastEval.meanReward)}`,
-      );
-    }
-    let line: string;
-    if (progress.currentStep !== null) {
-      if (!stepStart.has(progress.currentStep)) stepStart.set(progress.currentStep, Date.now());
-      const step = progress.currentStep;
-      const phase: StepProgress | undefined = await ask(() =>
-        queryStepProgress(client, run.trainRunId, step),
-      ).catch(() => undefined);
-      line = `step ${progress.currentStep}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
-    } else if (progress.status === 'failed' && progress.failure !== null) {
-      line = `step ${progress.failure.step} failed (${progress.failure.type}): ${progress.failure.message}\n  run \`anchorage resume ${run.trainRunId}\` (with --set name=value to change a setting) to retry it, or \`anchorage stop ${run.trainRunId}\``;
-    } else if (progress.currentTask !== null) {
-      line = `${progress.currentTask}`;
-    } else {
-      line = `run ${progress.status}`;
-    }
-    if (line !== lastLine) out(line);
-    lastLine = line;
+  } finally {
+    live.end();
   }
   if (interrupted()) {
     out(
@@ -260,6 +289,21 @@ async function followRun(options: {
   }
   if (settled instanceof Error) throw settled;
   return settled;
+}
+/** The phase as the live line shows it; the rollout heartbeat gives decoding progress. */
+export function phaseView(p: StepProgress | undefined, rollouts?: RolloutProgress): PhaseView {
+  if (p === undefined) return { name: 'starting' };
+  if (p.phase === 'rollouts')
+    return rollouts === undefined
+      ? { name: 'rollouts' }
+      : { name: 'rollouts', fraction: rolloutFraction(rollouts) };
+  if (p.phase === 'judging')
+    return {
+      name: 'judging',
+      fraction: p.judgeShardsDone / Math.max(1, p.judgeShards),
+      detail: `${p.judgeShardsDone}/${p.judgeShards} shards`,
+    };
+  return { name: describePhase(p) };
 }
 
 function describePhase(p: StepProgress): string {
