@@ -31,6 +31,22 @@ export class RequestBudgetExhausted extends AnchorageError {
   }
 }
 
+/**
+ * The server refused the request because the prompt and response do not fit its context window
+ * (HTTP 400 or 413 saying so, as vLLM, llama.cpp server, Ollama and OpenAI do). Sending it again
+ * cannot help: the judge turns this into an unscorable verdict instead of failing the step.
+ */
+export class PromptTooLong extends AnchorageError {}
+
+/** What servers say when a request exceeds the model's context. */
+const CONTEXT_OVERFLOW =
+  /context[_ ]length|maximum context|context (?:window|size)|exceed_context|too many tokens|prompt is too long|input is too long|exceeds? the (?:model's )?(?:maximum |available )?(?:context|input)|reduce the length/i;
+
+/** True when an HTTP error reply says the request does not fit the model's context. */
+export function isContextOverflow(status: number, body: string): boolean {
+  return (status === 400 || status === 413) && CONTEXT_OVERFLOW.test(body);
+}
+
 export interface ChatClientDeps {
   fetch: typeof fetch;
   sleep: (ms: number) => Promise<void>;
@@ -61,7 +77,13 @@ const Completion = z.object({
 
 type Attempt =
   | { ok: true; reply: ChatReply }
-  | { ok: false; retryable: boolean; problem: string; retryAfterMs?: number | undefined };
+  | {
+      ok: false;
+      retryable: boolean;
+      problem: string;
+      retryAfterMs?: number | undefined;
+      tooLong?: boolean;
+    };
 
 export class ChatClient {
   readonly #config: JudgeConfig;
@@ -94,7 +116,8 @@ export class ChatClient {
   /**
    * Sends one chat completion, retrying transport errors. Throws `TransportError` when the retries
    * run out (retryable) or the server refuses the request (4xx other than 408/429: not retryable),
-   * and `RequestBudgetExhausted` when no request is left.
+   * `PromptTooLong` when the request does not fit the model's context, and `RequestBudgetExhausted`
+   * when no request is left.
    */
   async complete(options: { messages: ChatMessage[]; purpose: string }): Promise<ChatReply> {
     const config = this.#config;
@@ -119,6 +142,9 @@ export class ChatClient {
         return result.reply;
       }
       const where = `judge request to ${this.#url} (model ${config.model}, ${options.purpose})`;
+      if (result.tooLong === true) {
+        throw new PromptTooLong(`${where} does not fit the model's context: ${result.problem}`);
+      }
       if (!result.retryable) {
         throw new TransportError(`${where} was refused: ${result.problem}`, { retryable: false });
       }
@@ -162,6 +188,7 @@ export class ChatClient {
           retryable,
           problem,
           retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.#deps.now()),
+          tooLong: isContextOverflow(res.status, text),
         };
       }
       let json: unknown;

@@ -85,6 +85,23 @@ export function budgetOutcome(options: { ctx: GradeContext; criterion: ResolvedC
   };
 }
 
+/** The request did not fit the judge's context: unscorable, not cached (a larger model may take it). */
+export function tooLongOutcome(options: {
+  ctx: GradeContext;
+  criterion: ResolvedCriterion;
+  problem: string;
+}): GradeOutcome {
+  return {
+    verdict: {
+      criterionId: options.criterion.id,
+      status: 'unscorable',
+      reason: `prompt and response do not fit the judge's context: ${options.problem}`,
+      evaluator: options.ctx.evaluator,
+    },
+    cacheable: false,
+  };
+}
+
 /** The problem with a reply, plus a hint when the server cut it off at the token limit. */
 export function describeProblem(parsed: Parsed<unknown>, reply: ChatReply): string {
   const problem = parsed.ok ? '' : parsed.problem;

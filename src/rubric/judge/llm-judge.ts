@@ -14,6 +14,24 @@ import { gradeRubric } from './rubric-mode.ts';
 import type { JudgeRequest, JudgeStats, MeteredRubricJudge } from './types.ts';
 import { VerdictCache, verdictCacheKey } from './verdict-cache.ts';
 
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A promise settled from outside; a rejection nobody awaits is not an unhandled one. */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 /** Grading modes by the name `JudgeConfig.mode` uses. */
 export const GRADE_MODES: Record<JudgeConfig['mode'], GradeMode> = {
   'per-criterion': gradePerCriterion,
@@ -35,7 +53,9 @@ export interface JudgeDeps {
 
 /**
  * An LLM judge over an OpenAI-compatible endpoint. Verdicts come from the on-disk cache when they
- * can; the rest are graded in the configured mode. Malformed replies end as `unscorable` verdicts
+ * can, or from a concurrent call grading the same (prompt, response, criterion) (counted as cache
+ * hits); the rest are graded in the configured mode. A request the model's context cannot hold
+ * ends as an `unscorable` verdict (not cached). Malformed replies end as `unscorable` verdicts
  * (cached: they were paid for), a spent request budget as `unscorable` "request budget exhausted"
  * (not cached), and a transport failure as a thrown `TransportError` for the caller to retry.
  */
@@ -87,6 +107,7 @@ export function createJudge(
   });
   const cache = new VerdictCache({ dir: cfg.cacheDir, log });
   const grade = GRADE_MODES[cfg.mode];
+  const inflight = new Map<string, Promise<Verdict>>();
   log.debug(
     { baseUrl: cfg.baseUrl, model: cfg.model, mode: cfg.mode, concurrency: cfg.concurrency },
     'judge ready',
@@ -113,34 +134,74 @@ export function createJudge(
         }),
       ]),
     );
+    // A verdict another call is grading right now (an identical response elsewhere in the batch) is
+    // awaited, not paid for twice. This call owns the rest until it has looked them up or graded them.
     const verdicts = new Map<string, Verdict>();
-    const misses: ResolvedCriterion[] = [];
+    const shared: Array<{ criterion: ResolvedCriterion; verdict: Promise<Verdict> }> = [];
+    const owned = new Map<string, Deferred<Verdict>>();
     for (const criterion of request.criteria) {
-      const hit = await cache.get(keyOf.get(criterion.id)!);
-      if (hit === undefined) misses.push(criterion);
-      else verdicts.set(criterion.id, hit);
+      const key = keyOf.get(criterion.id)!;
+      const running = inflight.get(key);
+      if (running !== undefined) shared.push({ criterion, verdict: running });
+      else if (!owned.has(key)) {
+        const d = deferred<Verdict>();
+        inflight.set(key, d.promise);
+        owned.set(key, d);
+      }
     }
-    stats.cacheHits += verdicts.size;
-    stats.cacheMisses += misses.length;
-    if (misses.length > 0) {
-      const ctx: GradeContext = {
-        client,
-        stats,
-        log,
-        evaluator: `judge:${cfg.model}`,
-        drawNonce: deps.nonce ?? randomNonce,
-        settle: async ({ criterion, outcome }) => {
-          if (!outcome.cacheable) return;
-          await cache.put({
-            key: keyOf.get(criterion.id)!,
-            verdict: outcome.verdict,
-            model: cfg.model,
-            promptVersion: JUDGE_PROMPT_VERSION,
-          });
-        },
-      };
-      const graded = await grade({ ctx, request, criteria: misses });
-      for (const [id, outcome] of graded) verdicts.set(id, outcome.verdict);
+    const release = (key: string, outcome: { verdict: Verdict } | { error: unknown }) => {
+      const d = owned.get(key);
+      if (d === undefined || inflight.get(key) !== d.promise) return;
+      inflight.delete(key);
+      if ('verdict' in outcome) d.resolve(outcome.verdict);
+      else d.reject(outcome.error);
+    };
+    try {
+      const misses: ResolvedCriterion[] = [];
+      for (const criterion of request.criteria) {
+        const key = keyOf.get(criterion.id)!;
+        if (!owned.has(key)) continue;
+        const hit = await cache.get(key);
+        if (hit === undefined) misses.push(criterion);
+        else {
+          verdicts.set(criterion.id, hit);
+          release(key, { verdict: hit });
+        }
+      }
+      stats.cacheHits += verdicts.size + shared.length;
+      stats.cacheMisses += misses.length;
+      if (misses.length > 0) {
+        const ctx: GradeContext = {
+          client,
+          stats,
+          log,
+          evaluator: `judge:${cfg.model}`,
+          drawNonce: deps.nonce ?? randomNonce,
+          settle: async ({ criterion, outcome }) => {
+            const key = keyOf.get(criterion.id)!;
+            if (outcome.cacheable) {
+              await cache.put({
+                key,
+                verdict: outcome.verdict,
+                model: cfg.model,
+                promptVersion: JUDGE_PROMPT_VERSION,
+              });
+            }
+            release(key, { verdict: outcome.verdict });
+          },
+        };
+        const graded = await grade({ ctx, request, criteria: misses });
+        for (const [id, outcome] of graded) {
+          verdicts.set(id, outcome.verdict);
+          release(keyOf.get(id)!, { verdict: outcome.verdict });
+        }
+      }
+      // Only now, with every verdict this call owns released, wait for the ones others own.
+      for (const { criterion, verdict } of shared) verdicts.set(criterion.id, await verdict);
+    } catch (error) {
+      // Whoever waits on a verdict this call owned fails with it (and retries, as this caller will).
+      for (const key of owned.keys()) release(key, { error });
+      throw error;
     }
     const result = request.criteria.map((c) => verdicts.get(c.id)!);
     stats.unscorable += result.filter((v) => v.status === 'unscorable').length;

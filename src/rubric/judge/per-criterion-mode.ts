@@ -1,5 +1,5 @@
 import type { ResolvedCriterion } from '../resolve.ts';
-import { RequestBudgetExhausted } from './chat-client.ts';
+import { PromptTooLong, RequestBudgetExhausted } from './chat-client.ts';
 import {
   budgetOutcome,
   describeProblem,
@@ -8,6 +8,7 @@ import {
   type GradeOutcome,
   malformedOutcome,
   scoredOutcome,
+  tooLongOutcome,
 } from './grading.ts';
 import { CRITERION_REPLY_SHAPE, chooseNonce, criterionMessages, repairMessages } from './prompts.ts';
 import { parseCriterionReply } from './reply.ts';
@@ -76,6 +77,13 @@ async function gradeOne(options: {
     return malformedOutcome({ ctx, criterion, problem: describeProblem(repaired, second) });
   } catch (error) {
     if (error instanceof RequestBudgetExhausted) return budgetOutcome({ ctx, criterion });
+    if (error instanceof PromptTooLong) {
+      ctx.log.warn(
+        { criterionId: criterion.id, problem: error.message },
+        'judge request too long; unscorable',
+      );
+      return tooLongOutcome({ ctx, criterion, problem: error.message });
+    }
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { ResolvedCriterion } from '../resolve.ts';
-import { type ChatReply, RequestBudgetExhausted } from './chat-client.ts';
+import { type ChatReply, PromptTooLong, RequestBudgetExhausted } from './chat-client.ts';
 import {
   budgetOutcome,
   describeProblem,
@@ -7,6 +7,7 @@ import {
   type GradeOutcome,
   malformedOutcome,
   scoredOutcome,
+  tooLongOutcome,
 } from './grading.ts';
 import { chooseNonce, RUBRIC_REPLY_SHAPE, repairMessages, rubricMessages } from './prompts.ts';
 import { parseRubricReply } from './reply.ts';
@@ -36,6 +37,15 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
     first = await ctx.client.complete({ messages, purpose });
   } catch (error) {
     if (error instanceof RequestBudgetExhausted) return settleAll();
+    if (error instanceof PromptTooLong) {
+      ctx.log.warn(
+        { rubricId: request.rubricId, problem: error.message },
+        'judge request too long; unscorable',
+      );
+      for (const criterion of criteria)
+        outcomes.set(criterion.id, tooLongOutcome({ ctx, criterion, problem: error.message }));
+      return settleAll();
+    }
     throw error;
   }
   const parsed = parseRubricReply({ content: first.content, criteria });
@@ -59,6 +69,12 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
   } catch (error) {
     // The criteria graded well are paid for and settled; the rest wait for a budget.
     if (error instanceof RequestBudgetExhausted) return settleAll();
+    // The repair (first reply included) no longer fits: the criteria it was for stay unscorable.
+    if (error instanceof PromptTooLong) {
+      for (const { criterion } of bad)
+        outcomes.set(criterion.id, tooLongOutcome({ ctx, criterion, problem: error.message }));
+      return settleAll();
+    }
     // A transport failure on the repair: keep what the first reply graded, then let the caller retry.
     await settleGraded({ criteria, outcomes, settle: ctx.settle });
     throw error;
