@@ -10,7 +10,7 @@ import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
-import type { RolloutProgress } from './rollout-progress.ts';
+import type { RolloutProgress } from './activity-progress.ts';
 import { createActivities, createActivityDeps, type TrainingActivities } from './index.ts';
 
 /**

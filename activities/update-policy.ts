@@ -16,6 +16,7 @@ import { formatFieldPath } from '../src/util/field-path.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating } from './heartbeat.ts';
+import type { UpdateProgress } from './activity-progress.ts';
 import type { RlOverrides, UpdatePolicyInput, UpdatePolicyOutput } from './types.ts';
 
 function summaryOf(update: UpdateRecord): UpdateSummary {
@@ -128,7 +129,8 @@ export function updatePolicyActivity(deps: ActivityDeps) {
         targets: run.config.lora.targets,
       });
       const attempt = Context.current().info.attempt;
-      const heartbeat = keepHeartbeating({ everyMs: deps.heartbeatEveryMs });
+      let progress: UpdateProgress = {};
+      const heartbeat = keepHeartbeating({ details: () => progress, everyMs: deps.heartbeatEveryMs });
       try {
         return await deps.policies.withPolicy(
           { model: run.config.model.path, lora, loraSeed: run.config.seed, checkpoint: input.parent, store },
@@ -168,6 +170,9 @@ export function updatePolicyActivity(deps: ActivityDeps) {
                   maxGradNorm: rl.maxGradNorm,
                   measureKl: deps.measureKl,
                   ...(deps.trainMicroBatch === undefined ? {} : { microBatchSize: deps.trainMicroBatch }),
+                  onMicroBatch: (microBatches) => {
+                    progress = { microBatches };
+                  },
                 });
               } catch (err) {
                 if (err instanceof NonFiniteError) refuse(err.message);

@@ -1,5 +1,5 @@
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { RolloutProgress } from '../activities/rollout-progress.ts';
+import type { RolloutProgress, UpdateProgress } from '../activities/activity-progress.ts';
 import type { PreparedRun } from '../src/config/check.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
@@ -104,25 +104,33 @@ export async function queryStepProgress(
 }
 
 /**
- * The rollout activity's last heartbeat in step `step` (groups done, decoding in flight), from the
- * server's view of the step workflow; undefined when no rollout activity is pending or none
- * heartbeated yet. The worker's heartbeat throttle (HEARTBEAT_THROTTLE_MS) bounds how stale it is.
+ * The last heartbeat details of a pending activity of step `step` (`generateRollouts` or
+ * `updatePolicy`), from the server's view of the step workflow; undefined when none is pending or
+ * none has heartbeated yet. The worker's heartbeat throttle (HEARTBEAT_THROTTLE_MS) bounds how
+ * stale they are.
  */
-export async function readRolloutProgress(
+export async function readActivityProgress<K extends keyof ActivityProgress>(
   client: Client,
   trainRunId: string,
   step: number,
-): Promise<RolloutProgress | undefined> {
+  activity: K,
+): Promise<ActivityProgress[K] | undefined> {
   try {
     const { raw } = await client.workflow.getHandle(`${trainRunId}/step-${step}`).describe();
-    const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'generateRollouts');
+    const pending = raw.pendingActivities?.find((a) => a.activityType?.name === activity);
     const payload = pending?.heartbeatDetails?.payloads?.[0];
     if (payload === undefined) return undefined;
     const details = client.options.loadedDataConverter.payloadConverter.fromPayload(payload);
-    return typeof details === 'object' && details !== null ? (details as RolloutProgress) : undefined;
+    return typeof details === 'object' && details !== null ? (details as ActivityProgress[K]) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Heartbeat details by activity name. */
+export interface ActivityProgress {
+  generateRollouts: RolloutProgress;
+  updatePolicy: UpdateProgress;
 }
 
 export const signalRun = {

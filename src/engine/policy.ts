@@ -259,6 +259,8 @@ export class Policy {
     microBatchSize?: number;
     /** Compute reference log-probs even when kl_coef is 0, to report the KL (one more forward pass). */
     measureKl?: boolean;
+    /** Called after each micro-batch's forward and backward pass. */
+    onMicroBatch?: (progress: { done: number; total: number }) => void;
   }): Promise<TrainStepResult> {
     const lora = this.lora;
     if (lora === undefined)
@@ -306,6 +308,7 @@ export class Policy {
       maxGradNorm: options.maxGradNorm ?? 1,
       microBatchSize: options.microBatchSize ?? defaultMicroBatch(sequences),
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.onMicroBatch === undefined ? {} : { onMicroBatch: options.onMicroBatch }),
     });
     this.optimizer = { state, config };
     this.step = result.step;

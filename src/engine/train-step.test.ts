@@ -108,12 +108,20 @@ test('micro-batches give the same step as one batch (token-mean and sequence-mea
     try {
       const sequences = await rollout(whole, 2);
       const a = await whole.trainStep({ sequences, optimizer, objective: { aggregation } });
+      const progress: string[] = [];
       const b = await split.trainStep({
         sequences,
         optimizer,
         objective: { aggregation },
         microBatchSize: 2,
+        onMicroBatch: ({ done, total }) => progress.push(`${done}/${total}`),
       });
+      const parts = Math.ceil(sequences.length / 2);
+      assert.deepEqual(
+        progress,
+        Array.from({ length: parts }, (_, i) => `${i + 1}/${parts}`),
+        'progress after every micro-batch',
+      );
       assert.ok(Math.abs(a.loss - b.loss) < 1e-6);
       assert.ok(Math.abs(a.gradNorm - b.gradNorm) < 1e-5 * a.gradNorm, `${a.gradNorm} vs ${b.gradNorm}`);
       for (const [name, t] of whole.lora!.tensors) {

@@ -94,6 +94,8 @@ export async function trainStep(options: {
   maxGradNorm?: number;
   microBatchSize?: number;
   padId: number;
+  /** Called after each micro-batch's forward and backward pass. */
+  onMicroBatch?: (progress: { done: number; total: number }) => void;
 }): Promise<TrainStepResult> {
   const { session, lora, sequences } = options;
   validate(options);
@@ -132,6 +134,7 @@ export async function trainStep(options: {
       const w = LOSS_METRICS.has(name) || name === TRAINING_IO.loss ? lossWeight : tokenWeight;
       metrics[name] = (metrics[name] ?? 0) + w * ((t.data as Float32Array)[0] as number);
     }
+    options.onMicroBatch?.({ done: i + 1, total: parts.length });
   }
   const forwardBackward = performance.now() - started;
   const loss = metrics[TRAINING_IO.loss] ?? Number.NaN;

@@ -4,11 +4,15 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { workerSettings } from '../../../workers/env.ts';
-import { type RolloutProgress, rolloutFraction } from '../../../activities/rollout-progress.ts';
+import {
+  type RolloutProgress,
+  rolloutFraction,
+  type UpdateProgress,
+} from '../../../activities/activity-progress.ts';
 import {
   queryProgress,
   queryStepProgress,
-  readRolloutProgress,
+  readActivityProgress,
   type StartedRun,
   startTrainingRun,
   webUiUrl,
@@ -254,11 +258,19 @@ async function followRun(options: {
         const step = progress.currentStep;
         if (!stepStart.has(step)) stepStart.set(step, Date.now());
         const phase = await ask(() => queryStepProgress(client, run.trainRunId, step)).catch(() => undefined);
-        const rollouts =
-          phase?.phase === 'rollouts' && live.isTerminal
-            ? await ask(() => readRolloutProgress(client, run.trainRunId, step)).catch(() => undefined)
+        const activity =
+          phase?.phase === 'rollouts'
+            ? 'generateRollouts'
+            : phase?.phase === 'update'
+              ? 'updatePolicy'
+              : undefined;
+        const details =
+          activity !== undefined && live.isTerminal
+            ? await ask(() => readActivityProgress(client, run.trainRunId, step, activity)).catch(
+                () => undefined,
+              )
             : undefined;
-        const view = phaseView(phase, rollouts);
+        const view = phaseView(phase, details);
         line.step = { step, seconds: (Date.now() - stepStart.get(step)!) / 1000, phase: view };
         plain = `step ${step}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
       } else if (progress.status === 'failed' && progress.failure !== null) {
@@ -290,9 +302,26 @@ async function followRun(options: {
   if (settled instanceof Error) throw settled;
   return settled;
 }
-/** The phase as the live line shows it; the rollout heartbeat gives decoding progress. */
-export function phaseView(p: StepProgress | undefined, rollouts?: RolloutProgress): PhaseView {
+/**
+ * The phase as the live line shows it: the rollout heartbeat gives decoding progress, the update's
+ * its micro-batches, the step workflow the judge shards.
+ */
+export function phaseView(
+  p: StepProgress | undefined,
+  details?: RolloutProgress | UpdateProgress,
+): PhaseView {
   if (p === undefined) return { name: 'starting' };
+  if (p.phase === 'update') {
+    const m = details !== undefined && 'microBatches' in details ? details.microBatches : undefined;
+    return m === undefined
+      ? { name: 'policy update' }
+      : {
+          name: 'policy update',
+          fraction: m.done / Math.max(1, m.total),
+          detail: `${m.done}/${m.total} micro-batches`,
+        };
+  }
+  const rollouts = details !== undefined && 'total' in details ? details : undefined;
   if (p.phase === 'rollouts')
     return rollouts === undefined
       ? { name: 'rollouts' }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRolloutProgress, rolloutFraction } from './rollout-progress.ts';
+import { parseRolloutProgress, rolloutFraction } from './activity-progress.ts';
 
 const A = `sha256:${'a'.repeat(64)}`;
 

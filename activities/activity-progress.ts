@@ -1,3 +1,7 @@
+/**
+ * What the long activities of a step put in their heartbeat details: enough for a retried attempt
+ * to resume (rollouts) and for `anchorage train` to draw progress from the server's view.
+ */
 import { Address } from '../src/store/address.ts';
 
 /**
@@ -8,6 +12,11 @@ export interface RolloutProgress {
   total: number;
   groups: Record<string, string>;
   decoding?: { groups: number; step: number; maxSteps: number };
+}
+
+/** Heartbeat details of the policy update: micro-batches through the training graph so far. */
+export interface UpdateProgress {
+  microBatches?: { done: number; total: number };
 }
 
 /** The groups an earlier attempt recorded; anything malformed or from another plan is ignored. */
