@@ -101,8 +101,8 @@ test('rendered rubrics parse back with the prompt intact and resolve', () => {
   const corpus = loadCorpus([join(ROOT, 'rubrics/defence/reward-hacking.yaml')]);
   for (const r of rubrics) corpus.add(r);
   const resolved = resolveRubric({ corpus, id: 'writingbench/length/7', verifiers: defaultVerifiers() });
-  assert.equal(resolved.criteria.length, 3 + 4);
-  assert.equal(resolved.criteria[4]!.topScore, 10);
+  assert.equal(resolved.criteria.length, 3 + 5);
+  assert.equal(resolved.criteria[5]!.topScore, 10);
 });
 
 test('a bad row names the file, line and field', () => {

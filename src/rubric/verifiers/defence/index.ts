@@ -3,12 +3,13 @@ import { aiDisclaimer } from './ai-disclaimer.ts';
 import { graderInstructions } from './grader-instructions.ts';
 import { graderTalk } from './grader-talk.ts';
 import { questionPraise } from './question-praise.ts';
+import { repetition } from './repetition.ts';
 import { selfPraise } from './self-praise.ts';
 
 /**
  * The defence verifier family: rules for reward-hacking tricks seen in high-reward rollouts (praising
- * the question, praising the answer, talking to or about the grader) and for unprompted AI
- * disclaimers. Each passes (1) or fails (0) with the offending span quoted.
+ * the question, praising the answer, talking to or about the grader, degenerate repetition) and for
+ * unprompted AI disclaimers. Each passes (1) or fails (0) with the offending span quoted.
  */
 export const defenceVerifiers: Verifier<never>[] = [
   questionPraise,
@@ -16,4 +17,5 @@ export const defenceVerifiers: Verifier<never>[] = [
   graderTalk,
   graderInstructions,
   aiDisclaimer,
+  repetition,
 ] as Verifier<never>[];
