@@ -109,4 +109,24 @@ describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
     assert.match(status.stdout, /completed: 2 steps/);
     assert.match(status.stdout, /^\s+1 {2}train/m);
   });
+
+  it('warns that a run left on the server will be worked by the new in-process worker too', async () => {
+    const file = await writeTinyRun({
+      dir: join(dir, 'tiny-2'),
+      queuePrefix: 'cli-test',
+      modelPath: model.path,
+      storeDir: join(dir, 'data', 'store'),
+      steps: 1,
+    });
+    const detached = await cli(['train', '--config', file, '--run-id', 'left-behind', '--detach'], env);
+    assert.equal(detached.code, 0, detached.stderr);
+    assert.match(detached.stdout, /the run is on the server/);
+    const train = await cli(['train', '--config', file, '--run-id', 'cli-run-2'], env);
+    assert.equal(train.code, 0, train.stderr);
+    assert.match(
+      train.stdout,
+      /note: a run is still running on these task queues and this worker will work on it too: left-behind/,
+    );
+    assert.match(train.stdout, /run completed: 1\/1 steps/);
+  });
 });

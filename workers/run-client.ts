@@ -81,6 +81,17 @@ export async function startTrainingRun(options: {
   return { trainRunId, input, handle };
 }
 
+/**
+ * Training runs still running whose workflows are on `taskQueue`: a worker started on that queue
+ * works on them too (an interrupted `anchorage train` leaves its run on the server).
+ */
+export async function runningRunsOnQueue(options: { client: Client; taskQueue: string }): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `WorkflowType = '${TRAINING_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${options.taskQueue.replaceAll("'", '')}'`;
+  for await (const w of options.client.workflow.list({ query })) ids.push(w.workflowId);
+  return ids;
+}
+
 /** The latest execution of a run (continue-as-new keeps the workflow id). */
 export function runHandle(client: Client, trainRunId: string): WorkflowHandle<typeof trainingRunWorkflow> {
   return client.workflow.getHandle<typeof trainingRunWorkflow>(trainRunId);

@@ -13,6 +13,7 @@ import {
   queryProgress,
   queryStepProgress,
   readActivityProgress,
+  runningRunsOnQueue,
   type StartedRun,
   startTrainingRun,
   webUiUrl,
@@ -118,6 +119,15 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
   let workers: RunningWorkers | undefined;
   try {
     if (!options.detach && !externalWorkers(env)) {
+      const others = await runningRunsOnQueue({
+        client: temporal.client,
+        taskQueue: config.temporal.taskQueues.workflow,
+      }).catch(() => []);
+      if (others.length > 0) {
+        out(
+          `note: ${others.length === 1 ? 'a run is' : `${others.length} runs are`} still running on these task queues and this worker will work on ${others.length === 1 ? 'it' : 'them'} too: ${others.join(', ')} (\`anchorage stop <run>\` ends one after its current step)`,
+        );
+      }
       if (!options.verbose) {
         // The progress lines below stay readable: the worker's JSON lines go to a file.
         const file = logSink.toFile({
