@@ -12,6 +12,11 @@ export function out(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** A metric for a table or a progress line: fixed digits, `n/a` when there is none. */
+export function formatMetric(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined ? 'n/a' : v.toFixed(digits);
+}
+
 /** `@path` reads the file; anything else is the text itself. */
 export function textOrFile(value: string, flag: string): string {
   if (!value.startsWith('@')) return value;

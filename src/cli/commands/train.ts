@@ -1,25 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { workerSettings } from '../../../workers/env.ts';
-import {
-  type RolloutProgress,
-  rolloutFraction,
-  type UpdateProgress,
-} from '../../../activities/activity-progress.ts';
-import {
-  queryProgress,
-  queryStepProgress,
-  readActivityProgress,
-  runningRunsOnQueue,
-  type StartedRun,
-  startTrainingRun,
-  webUiUrl,
-} from '../../../workers/run-client.ts';
+import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../../workers/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
-import type { RunProgress, StepProgress, TrainingRunResult } from '../../../workflows/types.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
@@ -32,8 +17,9 @@ import { newTrainRunId, planRun } from '../../train/run-plan.ts';
 import { runRefs } from '../../train/run-refs.ts';
 import { logSink } from '../../util/logger.ts';
 import type { CliCommand } from '../command.ts';
-import { numberFlag, out } from '../io.ts';
-import { LiveLine, type PhaseView, type RunLineInput, runLine } from '../progress-line.ts';
+import { formatMetric, numberFlag, out } from '../io.ts';
+import { LiveLine } from '../progress-line.ts';
+import { followRun } from './follow-run.ts';
 
 const TrainOptions = z.object({
   config: z.string().min(1),
@@ -201,156 +187,6 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
   }
 }
 
-const fmt = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined ? 'n/a' : v.toFixed(digits);
-
-/**
- * Follows a run until it ends or the user interrupts: a permanent line per finished step and
- * evaluation, and a live line with the run's and the current phase's progress bars (on a terminal;
- * elsewhere a plain line per phase).
- */
-async function followRun(options: {
-  client: Client;
-  run: StartedRun;
-  interrupted: () => boolean;
-  live: LiveLine;
-}): Promise<TrainingRunResult | undefined> {
-  const { client, run, interrupted, live } = options;
-  // Queries need a worker; while ours shuts down none may answer, so none may wait long.
-  const ask = <T>(query: () => Promise<T>) => client.connection.withDeadline(Date.now() + 3_000, query);
-  const result = run.handle.result();
-  result.catch(() => undefined);
-  let settled: TrainingRunResult | Error | undefined;
-  result.then(
-    (r) => {
-      settled = r;
-    },
-    (e: Error) => {
-      settled = e;
-    },
-  );
-  const stepStart = new Map<number, number>();
-  const failureShown = new Set<string>();
-  let lastDone = 0;
-  let lastEval: number | undefined;
-  try {
-    while (settled === undefined && !interrupted()) {
-      await new Promise((r) => setTimeout(r, 1000));
-      let progress: RunProgress;
-      try {
-        progress = await ask(() => queryProgress(client, run.trainRunId));
-      } catch {
-        continue;
-      }
-      for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
-        const started = stepStart.get(s);
-        const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-        const last = progress.last?.step === s ? progress.last : undefined;
-        live.print(
-          `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${fmt(last?.meanReward)}, loss ${fmt(last?.loss, 4)}, ` +
-            `KL ${fmt(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
-        );
-      }
-      lastDone = Math.max(lastDone, progress.completedSteps);
-      if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
-        lastEval = progress.lastEval.step;
-        live.print(
-          `${lastEval === 0 ? 'evaluation of the base policy' : `evaluation after step ${lastEval}`}: mean reward ${fmt(progress.lastEval.meanReward)}`,
-        );
-      }
-      const line: RunLineInput = {
-        completedSteps: progress.completedSteps,
-        totalSteps: progress.totalSteps,
-        lastReward: progress.last?.meanReward ?? null,
-      };
-      let plain: string;
-      if (progress.currentStep !== null) {
-        const step = progress.currentStep;
-        if (!stepStart.has(step)) stepStart.set(step, Date.now());
-        const phase = await ask(() => queryStepProgress(client, run.trainRunId, step)).catch(() => undefined);
-        const activity =
-          phase?.phase === 'rollouts'
-            ? 'generateRollouts'
-            : phase?.phase === 'update'
-              ? 'updatePolicy'
-              : undefined;
-        const details =
-          activity !== undefined && live.isTerminal
-            ? await ask(() => readActivityProgress(client, run.trainRunId, step, activity)).catch(
-                () => undefined,
-              )
-            : undefined;
-        const view = phaseView(phase, details);
-        line.step = { step, seconds: (Date.now() - stepStart.get(step)!) / 1000, phase: view };
-        plain = `step ${step}/${progress.totalSteps}: ${phase === undefined ? 'starting' : describePhase(phase)}`;
-      } else if (progress.status === 'failed' && progress.failure !== null) {
-        plain = `step ${progress.failure.step} failed (${progress.failure.type}): ${progress.failure.message}\n  run \`anchorage resume ${run.trainRunId}\` (with --set name=value to change a setting) to retry it, or \`anchorage stop ${run.trainRunId}\``;
-        line.task = `step ${progress.failure.step} failed: waiting for resume or stop`;
-        if (live.isTerminal && !failureShown.has(plain)) {
-          failureShown.add(plain);
-          live.print(plain);
-        }
-      } else if (progress.currentTask !== null) {
-        plain = progress.currentTask;
-        line.task = plain;
-      } else {
-        plain = `run ${progress.status}`;
-        line.task = plain;
-      }
-      live.show(runLine(line), plain);
-    }
-  } finally {
-    live.end();
-  }
-  if (interrupted()) {
-    out(
-      `interrupted: the run ${run.trainRunId} stays on the server and goes on when workers poll its queues again ` +
-        '(`anchorage status`, `anchorage stop` to end it)',
-    );
-    return undefined;
-  }
-  if (settled instanceof Error) throw settled;
-  return settled;
-}
-/**
- * The phase as the live line shows it: the rollout heartbeat gives decoding progress, the update's
- * its micro-batches, the step workflow the judge shards.
- */
-export function phaseView(
-  p: StepProgress | undefined,
-  details?: RolloutProgress | UpdateProgress,
-): PhaseView {
-  if (p === undefined) return { name: 'starting' };
-  if (p.phase === 'update') {
-    const m = details !== undefined && 'microBatches' in details ? details.microBatches : undefined;
-    return m === undefined
-      ? { name: 'policy update' }
-      : {
-          name: 'policy update',
-          fraction: m.done / Math.max(1, m.total),
-          detail: `${m.done}/${m.total} micro-batches`,
-        };
-  }
-  const rollouts = details !== undefined && 'total' in details ? details : undefined;
-  if (p.phase === 'rollouts')
-    return rollouts === undefined
-      ? { name: 'rollouts' }
-      : { name: 'rollouts', fraction: rolloutFraction(rollouts) };
-  if (p.phase === 'judging')
-    return {
-      name: 'judging',
-      fraction: p.judgeShardsDone / Math.max(1, p.judgeShards),
-      detail: `${p.judgeShardsDone}/${p.judgeShards} shards`,
-    };
-  return { name: describePhase(p) };
-}
-
-function describePhase(p: StepProgress): string {
-  if (p.phase === 'judging') return `judging (${p.judgeShardsDone}/${p.judgeShards} shards)`;
-  if (p.phase === 'update') return 'policy update';
-  return p.phase;
-}
-
 /** The run's metrics records from the store, in order (empty when none were written). */
 export async function readMetrics(options: {
   store: ArtifactStore;
@@ -381,12 +217,12 @@ export function printRewardTable(options: {
       [
         String(r.step).padStart(4),
         r.purpose.padEnd(5),
-        fmt(m[`${prefix}reward/mean`]).padStart(11),
+        formatMetric(m[`${prefix}reward/mean`]).padStart(11),
         (scored === undefined ? 'n/a' : `${Math.round(scored * 100)}%`).padStart(6),
-        fmt(m['loss/total'], 5).padStart(10),
-        fmt(m['policy/clip_fraction'], 3).padStart(6),
-        fmt(m['kl/ref'], 5).padStart(8),
-        fmt(m[`${prefix}time/step_s`], 1).padStart(8),
+        formatMetric(m['loss/total'], 5).padStart(10),
+        formatMetric(m['policy/clip_fraction'], 3).padStart(6),
+        formatMetric(m['kl/ref'], 5).padStart(8),
+        formatMetric(m[`${prefix}time/step_s`], 1).padStart(8),
       ].join('  '),
     );
   }

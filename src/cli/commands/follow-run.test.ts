@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { phaseView } from './train.ts';
+import { phaseView } from './follow-run.ts';
 
 const A = `sha256:${'a'.repeat(64)}`;
 const step = (phase: 'rollouts' | 'judging' | 'update' | 'commit') => ({
