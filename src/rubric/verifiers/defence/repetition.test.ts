@@ -9,7 +9,7 @@ const verifier = repetition as never;
 
 describe('defence.repetition', () => {
   it('fails the loops SmolLM2 fell into after a few training steps (greedy evaluation)', () => {
-    // Both satisfied their constraint (a <<title>>, a [placeholder]) and then looped to the limit.
+    // Both met their constraint (a <<title>>, a bracketed blank to fill in) and then looped to the limit.
     expectVerdict({
       verifier,
       response: `<<The Tale of LALAND>>\n\n${'LALAND\n\n'.repeat(20)}`,

@@ -48,7 +48,7 @@ export function repeatedShare(options: {
 /**
  * Fails degenerate repetition: the same phrase or line again and again, a cheap way to satisfy a
  * count or format constraint (seen in high-reward rollouts: a title followed by its last word twenty
- * times, a placeholder repeated to the token limit). Measured per window of `window` words as the
+ * times, a bracketed blank such as [date] repeated to the token limit). Measured per window of `window` words as the
  * share of n-word sequences that repeat an earlier one in that window; the worst window counts.
  * Passes when the prompt asks for something to be repeated many times.
  */
