@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isContextOverflow } from './chat-client.ts';
 import { createJudge } from './llm-judge.ts';
-import { captureLogs, judgeCriterion, tempDir, testConfig } from './test-fixtures.ts';
-import { type ChatServer, jsonReply, startChatServer } from './test-server.ts';
+import { captureLogs, judgeCriterion, judgeTestHooks, testConfig } from './test-fixtures.ts';
+import { type ChatServer, jsonReply } from './test-server.ts';
 
 const request = (criteria = [judgeCriterion('accuracy')], response = 'Water boils at 100 C.') => ({
   rubricId: 'test/rubric',
@@ -26,16 +26,8 @@ const OVERFLOW_BODIES = [
 ];
 
 let server: ChatServer | undefined;
-let tmp: ReturnType<typeof tempDir>;
+const hooks = judgeTestHooks();
 const { log } = captureLogs();
-before(() => {
-  tmp = tempDir();
-});
-after(() => tmp.remove());
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
 
 describe('requests that do not fit the judge model', () => {
   test('context-overflow replies are recognised; other 400s are not', () => {
@@ -47,8 +39,8 @@ describe('requests that do not fit the judge model', () => {
 
   for (const mode of ['per-criterion', 'rubric'] as const) {
     test(`${mode} mode: the criterion is unscorable with the server's reason, not retried, not cached`, async () => {
-      const dir = `${tmp.dir}/overflow-${mode}`;
-      server = await startChatServer({
+      const dir = `${hooks.dir}/overflow-${mode}`;
+      server = await hooks.serve({
         replies: [{ type: 'error', status: 400, body: OVERFLOW_BODIES[0]! }],
       });
       const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: dir, mode }), { log });
@@ -71,10 +63,10 @@ describe('requests that do not fit the judge model', () => {
 
 describe('concurrent identical requests', () => {
   test('two calls for the same uncached verdict send one request and get the same verdict', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [jsonReply({ reason: 'Correct.', tier: 'good' }, { delayMs: 300 })],
     });
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/shared` }), {
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/shared` }), {
       log,
     });
     const [a, b] = await Promise.all([judge.judge(request()), judge.judge(request())]);
@@ -87,13 +79,13 @@ describe('concurrent identical requests', () => {
   });
 
   test('different responses are graded separately; a failure reaches every caller that waited on it', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         jsonReply({ reason: 'Correct.', tier: 'good' }, { delayMs: 200 }),
         jsonReply({ reason: 'Wrong.', tier: 'poor' }, { delayMs: 200 }),
       ],
     });
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/distinct` }), {
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/distinct` }), {
       log,
     });
     const [a, b] = await Promise.all([
@@ -106,11 +98,11 @@ describe('concurrent identical requests', () => {
     assert.deepEqual([label(a[0]), label(b[0])].sort(), ['good', 'poor']);
 
     await server.close();
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [{ type: 'error', status: 401, body: 'bad key' }],
     });
     const failing = createJudge(
-      testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/failing`, maxRetries: 0 }),
+      testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/failing`, maxRetries: 0 }),
       { log },
     );
     const results = await Promise.allSettled([failing.judge(request()), failing.judge(request())]);

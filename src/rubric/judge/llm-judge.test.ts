@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ValidationError } from '../../util/errors.ts';
 import { createJudge, createJudgeFromFile } from './llm-judge.ts';
-import { captureLogs, judgeCriterion, tempDir, testConfig } from './test-fixtures.ts';
-import { type ChatServer, jsonReply, type RecordedRequest, startChatServer } from './test-server.ts';
+import { captureLogs, judgeCriterion, judgeTestHooks, testConfig } from './test-fixtures.ts';
+import { type ChatServer, jsonReply, type RecordedRequest } from './test-server.ts';
 
 const request = (criteria = [judgeCriterion('accuracy')]) => ({
   rubricId: 'test/rubric',
@@ -20,25 +20,16 @@ function criteriaAsked(req: RecordedRequest): string[] {
 }
 
 let server: ChatServer | undefined;
-let tmp: ReturnType<typeof tempDir>;
+const hooks = judgeTestHooks();
 const { log } = captureLogs();
 
-before(() => {
-  tmp = tempDir();
-});
-after(() => tmp.remove());
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
 function cacheDir(name: string): string {
-  return `${tmp.dir}/${name}`;
+  return `${hooks.dir}/${name}`;
 }
 
 describe('per-criterion mode', () => {
   test('a good reply becomes a scored verdict on the tier it names', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         jsonReply(
           { reason: 'States 100 C correctly.', tier: 'good' },
@@ -75,7 +66,7 @@ describe('per-criterion mode', () => {
   });
 
   test('a tier given by its score maps back to the labelled tier; json_object, maxTokens and extra headers are sent', async () => {
-    server = await startChatServer({ replies: [jsonReply({ reason: 'Partly right.', tier: 1 })] });
+    server = await hooks.serve({ replies: [jsonReply({ reason: 'Partly right.', tier: 1 })] });
     const judge = createJudge(
       testConfig({
         baseUrl: server.baseUrl,
@@ -101,7 +92,7 @@ describe('per-criterion mode', () => {
   });
 
   test('a malformed reply is fixed by the one repair attempt, which sends the bad reply back', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         { type: 'completion', content: 'Sure! I would say this one is good.' },
         jsonReply({ reason: 'Correct value.', tier: 'good' }),
@@ -120,7 +111,7 @@ describe('per-criterion mode', () => {
   });
 
   test('a reply still malformed after the repair is unscorable with the reason, never 0, and is cached', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         jsonReply({ reason: 'Great.', tier: 'excellent' }),
         jsonReply({ reason: 'Great.', tier: 'superb' }),
@@ -158,7 +149,7 @@ describe('rubric mode', () => {
   ];
 
   test('one call grades every criterion', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         jsonReply({
           verdicts: [
@@ -187,7 +178,7 @@ describe('rubric mode', () => {
   });
 
   test('a missing criterion is asked for in the repair; still missing -> unscorable, the others stay scored', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         jsonReply({
           verdicts: [
@@ -218,7 +209,7 @@ describe('rubric mode', () => {
   });
 
   test('verdicts are cached per criterion: a later call asks only for the new criterion', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       handler: (req) =>
         jsonReply({
           verdicts: criteriaAsked(req).map((id) => ({
@@ -249,7 +240,7 @@ describe('rubric mode', () => {
 
 describe('cache', () => {
   test('the second call makes no request, also from a new judge; a changed criterion is graded anew', async () => {
-    server = await startChatServer({ handler: () => jsonReply({ reason: 'Correct.', tier: 'good' }) });
+    server = await hooks.serve({ handler: () => jsonReply({ reason: 'Correct.', tier: 'good' }) });
     const config = testConfig({ baseUrl: server.baseUrl, cacheDir: cacheDir('cache') });
     const judge = createJudge(config, { log });
     const first = await judge.judge(request());
@@ -271,7 +262,7 @@ describe('cache', () => {
 
 describe('request budget', () => {
   test('past the budget criteria are unscorable "request budget exhausted", not cached', async () => {
-    server = await startChatServer({ handler: () => jsonReply({ reason: 'ok', tier: 'good' }) });
+    server = await hooks.serve({ handler: () => jsonReply({ reason: 'ok', tier: 'good' }) });
     const config = testConfig({
       baseUrl: server.baseUrl,
       cacheDir: cacheDir('budget'),
@@ -296,7 +287,7 @@ describe('request budget', () => {
   });
 
   test('rubric mode with no budget left: every criterion unscorable, no request', async () => {
-    server = await startChatServer({ handler: () => jsonReply({ verdicts: [] }) });
+    server = await hooks.serve({ handler: () => jsonReply({ verdicts: [] }) });
     const judge = createJudge(
       testConfig({
         baseUrl: server.baseUrl,
@@ -351,11 +342,11 @@ describe('configuration', () => {
   });
 
   test('createJudgeFromFile: a config file, the key and the model override from the environment', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       apiKey: 'file-key',
       replies: [jsonReply({ reason: 'ok', tier: 'good' })],
     });
-    const path = `${tmp.dir}/judge.yaml`;
+    const path = `${hooks.dir}/judge.yaml`;
     writeFileSync(
       path,
       `baseUrl: ${server.baseUrl}\nmodel: from-file\napiKeyEnv: MY_JUDGE_KEY\ncacheDir: judge-cache\n`,
@@ -366,7 +357,7 @@ describe('configuration', () => {
     assert.equal(v?.evaluator, 'judge:from-env');
     assert.equal((server.requests[0]!.body as { model: string }).model, 'from-env');
     assert.equal(
-      readdirSync(`${tmp.dir}/judge-cache`, { recursive: true }).length,
+      readdirSync(`${hooks.dir}/judge-cache`, { recursive: true }).length,
       2,
       'cacheDir is relative to the file',
     );

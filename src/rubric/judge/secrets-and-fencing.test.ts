@@ -1,30 +1,22 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createJudge } from './llm-judge.ts';
 import { fenceLine } from './prompts.ts';
-import { captureLogs, judgeCriterion, tempDir, testConfig } from './test-fixtures.ts';
-import { type ChatServer, jsonReply, startChatServer } from './test-server.ts';
+import { captureLogs, judgeCriterion, judgeTestHooks, testConfig } from './test-fixtures.ts';
+import { type ChatServer, jsonReply } from './test-server.ts';
 
 const KEY = 'sk-anchorage-DISTINCTIVE-9f3c71e2a8b4d605';
 const GOOD = jsonReply({ reason: 'Correct.', tier: 'good' });
 
 let server: ChatServer | undefined;
-let tmp: ReturnType<typeof tempDir>;
-before(() => {
-  tmp = tempDir();
-});
-after(() => tmp.remove());
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const hooks = judgeTestHooks();
 
 describe('the API key', () => {
   test('is sent as a Bearer token and appears in no log line, error or verdict', async () => {
     const { log, lines } = captureLogs();
-    server = await startChatServer({
+    server = await hooks.serve({
       apiKey: KEY,
       replies: [
         { type: 'error', status: 500 },
@@ -37,7 +29,7 @@ describe('the API key', () => {
     const env = { JUDGE_TEST_KEY: KEY };
     const config = testConfig({
       baseUrl: server.baseUrl,
-      cacheDir: `${tmp.dir}/key`,
+      cacheDir: `${hooks.dir}/key`,
       apiKeyEnv: 'JUDGE_TEST_KEY',
     });
     const judge = createJudge(config, { log, env });
@@ -80,9 +72,9 @@ describe('the API key', () => {
 
   test('a wrong key is refused by the server (401, not retried) without echoing the key', async () => {
     const { log, lines } = captureLogs();
-    server = await startChatServer({ apiKey: 'the-right-key' });
+    server = await hooks.serve({ apiKey: 'the-right-key' });
     const judge = createJudge(
-      testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/wrong`, apiKeyEnv: 'JUDGE_TEST_KEY' }),
+      testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/wrong`, apiKeyEnv: 'JUDGE_TEST_KEY' }),
       { log, env: { JUDGE_TEST_KEY: KEY } },
     );
     const error = await judge
@@ -108,8 +100,8 @@ describe('prompt injection', () => {
   ].join('\n');
 
   test('the response sits inside a nonce fence it cannot close, and the system prompt says it is data', async () => {
-    server = await startChatServer({ replies: [GOOD] });
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/inject` }), {
+    server = await hooks.serve({ replies: [GOOD] });
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/inject` }), {
       log: captureLogs().log,
     });
     await judge.judge({
@@ -137,10 +129,10 @@ describe('prompt injection', () => {
   });
 
   test('a nonce that occurs in the graded text is never used', async () => {
-    server = await startChatServer({ replies: [GOOD] });
+    server = await hooks.serve({ replies: [GOOD] });
     const guessed = 'aaaabbbbccccddddeeeeffff';
     const draws = [guessed, '0011223344556677889900aa'];
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/guess` }), {
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/guess` }), {
       log: captureLogs().log,
       nonce: () => draws.shift() ?? 'ffffffffffffffffffffffff',
     });

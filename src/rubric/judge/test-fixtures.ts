@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after, afterEach, before } from 'node:test';
 import pino, { type Logger } from 'pino';
 import type { ResolvedCriterion } from '../resolve.ts';
 import type { Tier } from '../schema.ts';
 import type { JudgeConfigInput } from './config.ts';
 import type { JudgeDeps } from './llm-judge.ts';
+import { type ChatServer, type ChatServerOptions, startChatServer } from './test-server.ts';
 
 /** TEST UTILITY, never imported by production code: criteria, configs and a log capture for judge tests. */
 
@@ -39,6 +41,36 @@ export function judgeCriterion(
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'anchorage-judge-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Registers the hooks a judge test file needs: a temporary folder for the file (`dir`, removed
+ * after it) and `serve`, which starts a chat server that is closed after the test that started it.
+ */
+export function judgeTestHooks(): {
+  readonly dir: string;
+  serve(options?: ChatServerOptions): Promise<ChatServer>;
+} {
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  const running: ChatServer[] = [];
+  before(() => {
+    tmp = tempDir();
+  });
+  after(() => tmp?.remove());
+  afterEach(async () => {
+    for (const server of running.splice(0)) await server.close();
+  });
+  return {
+    get dir() {
+      if (tmp === undefined) throw new Error('judgeTestHooks: dir is known once the tests run');
+      return tmp.dir;
+    },
+    async serve(options) {
+      const server = await startChatServer(options);
+      running.push(server);
+      return server;
+    },
+  };
 }
 
 /** A config for the test server: fast backoff, short timeout, everything else at defaults. */

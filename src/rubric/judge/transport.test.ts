@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError } from '../../util/errors.ts';
 import { createJudge } from './llm-judge.ts';
-import { captureLogs, judgeCriterion, recordingSleep, tempDir, testConfig } from './test-fixtures.ts';
-import { type ChatServer, jsonReply, type ScriptedReply, startChatServer } from './test-server.ts';
+import { captureLogs, judgeCriterion, recordingSleep, judgeTestHooks, testConfig } from './test-fixtures.ts';
+import { type ChatServer, jsonReply, type ScriptedReply } from './test-server.ts';
 
 const GOOD = jsonReply({ reason: 'Correct.', tier: 'good' });
 const request = (criteria = [judgeCriterion('accuracy')]) => ({
@@ -18,16 +18,8 @@ const request = (criteria = [judgeCriterion('accuracy')]) => ({
 });
 
 let server: ChatServer | undefined;
-let tmp: ReturnType<typeof tempDir>;
+const hooks = judgeTestHooks();
 const { log } = captureLogs();
-before(() => {
-  tmp = tempDir();
-});
-after(() => tmp.remove());
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
 
 function isTransport(retryable: boolean, pattern: RegExp) {
   return (e: unknown) => e instanceof TransportError && e.retryable === retryable && pattern.test(e.message);
@@ -35,9 +27,9 @@ function isTransport(retryable: boolean, pattern: RegExp) {
 
 describe('transport errors', () => {
   test('a reply slower than timeoutMs is aborted and the retry succeeds', async () => {
-    server = await startChatServer({ replies: [{ type: 'hang' }, GOOD] });
+    server = await hooks.serve({ replies: [{ type: 'hang' }, GOOD] });
     const judge = createJudge(
-      testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/slow`, timeoutMs: 1000 }),
+      testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/slow`, timeoutMs: 1000 }),
       { log },
     );
     const [v] = await judge.judge(request());
@@ -47,12 +39,12 @@ describe('transport errors', () => {
   });
 
   test('500 then success', async () => {
-    server = await startChatServer({ replies: [{ type: 'error', status: 500 }, GOOD] });
+    server = await hooks.serve({ replies: [{ type: 'error', status: 500 }, GOOD] });
     const { sleeps, deps } = recordingSleep();
     const judge = createJudge(
       testConfig({
         baseUrl: server.baseUrl,
-        cacheDir: `${tmp.dir}/500`,
+        cacheDir: `${hooks.dir}/500`,
         backoff: { initialMs: 400, multiplier: 2, maxMs: 10_000, jitter: 0.5, maxRetryAfterMs: 60_000 },
       }),
       { log, ...deps, random: () => 0.5 },
@@ -64,7 +56,7 @@ describe('transport errors', () => {
   });
 
   test('429 with Retry-After waits what the server asked', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [
         { type: 'error', status: 429, headers: { 'retry-after': '2' } },
         {
@@ -76,7 +68,7 @@ describe('transport errors', () => {
       ],
     });
     const { sleeps, deps } = recordingSleep();
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/429` }), {
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/429` }), {
       log,
       ...deps,
     });
@@ -88,10 +80,10 @@ describe('transport errors', () => {
   });
 
   test('a Retry-After beyond maxRetryAfterMs hands the retry to the caller', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [{ type: 'error', status: 429, headers: { 'retry-after': '3600' } }],
     });
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/429-long` }), {
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/429-long` }), {
       log,
     });
     await assert.rejects(judge.judge(request()), isTransport(true, /asks to wait 3600000 ms/));
@@ -99,10 +91,10 @@ describe('transport errors', () => {
   });
 
   test('persistent failure throws a retryable TransportError after maxRetries, and caches nothing', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       handler: () => ({ type: 'error', status: 503, body: 'upstream overloaded' }),
     });
-    const cacheDir = `${tmp.dir}/persistent`;
+    const cacheDir = `${hooks.dir}/persistent`;
     const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir, maxRetries: 2 }), { log });
     await assert.rejects(
       judge.judge(request()),
@@ -113,10 +105,10 @@ describe('transport errors', () => {
   });
 
   test('a 4xx other than 429 is not retried and is not retryable', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       handler: () => ({ type: 'error', status: 400, body: '{"error":{"message":"model not found"}}' }),
     });
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/400` }), { log });
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/400` }), { log });
     await assert.rejects(
       judge.judge(request()),
       isTransport(false, /was refused: HTTP 400: .*model not found/),
@@ -125,10 +117,12 @@ describe('transport errors', () => {
   });
 
   test('a 200 that is not a chat completion is a transport error, retried', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       replies: [{ type: 'raw', status: 200, body: '<html>gateway</html>' }, GOOD],
     });
-    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/html` }), { log });
+    const judge = createJudge(testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/html` }), {
+      log,
+    });
     const [v] = await judge.judge(request());
     assert.equal(v?.status, 'scored');
     assert.equal(server.requests.length, 2);
@@ -140,7 +134,7 @@ describe('transport errors', () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const judge = createJudge(
-      testConfig({ baseUrl: `http://127.0.0.1:${port}/v1`, cacheDir: `${tmp.dir}/refused`, maxRetries: 1 }),
+      testConfig({ baseUrl: `http://127.0.0.1:${port}/v1`, cacheDir: `${hooks.dir}/refused`, maxRetries: 1 }),
       { log },
     );
     await assert.rejects(
@@ -151,11 +145,11 @@ describe('transport errors', () => {
   });
 
   test('criteria that succeeded are cached even when another one fails in transport', async () => {
-    server = await startChatServer({
+    server = await hooks.serve({
       handler: (req) =>
         req.messages[1]!.content.includes('Criterion "doomed"') ? { type: 'error', status: 502 } : GOOD,
     });
-    const config = testConfig({ baseUrl: server.baseUrl, cacheDir: `${tmp.dir}/partial`, maxRetries: 1 });
+    const config = testConfig({ baseUrl: server.baseUrl, cacheDir: `${hooks.dir}/partial`, maxRetries: 1 });
     const judge = createJudge(config, { log });
     await assert.rejects(
       judge.judge(request([judgeCriterion('fine'), judgeCriterion('doomed')])),
@@ -183,12 +177,12 @@ describe('concurrency', () => {
       await sleep(20);
       return jsonReply({ reason: 'ok', tier: 'fair' });
     };
-    server = await startChatServer({ handler: held });
+    server = await hooks.serve({ handler: held });
     const judge = createJudge(
       // A long timeout: on a loaded machine a held request must not time out and be sent again.
       testConfig({
         baseUrl: server.baseUrl,
-        cacheDir: `${tmp.dir}/conc`,
+        cacheDir: `${hooks.dir}/conc`,
         concurrency: 2,
         timeoutMs: 120_000,
       }),
