@@ -26,7 +26,7 @@ export type { GenerationStats } from './generate.ts';
 export { RemoteSession, SessionHost } from './host/session-host.ts';
 export { type GenerationResult, Policy } from './policy.ts';
 export { type Prompt, PromptSchema } from './prompts.ts';
-export type { FinishReason, SampledSequence } from './sampling/batch-sampler.ts';
+export type { FinishedSequence, FinishReason } from './generation/generation-types.ts';
 export {
   type SamplingParams,
   type SamplingParamsInput,

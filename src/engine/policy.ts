@@ -24,7 +24,7 @@ import { openModel } from './model-files.ts';
 import { parseInput } from './parse-input.ts';
 import { PolicySessions } from './policy-sessions.ts';
 import { encodePrompt, type Prompt, PromptSchema, responseText } from './prompts.ts';
-import type { FinishReason, SampledSequence } from './sampling/batch-sampler.ts';
+import type { FinishedSequence, FinishReason } from './generation/generation-types.ts';
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
 import type { PromptResponse } from './scored-batch.ts';
 import { defaultMicroBatch, type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
@@ -158,9 +158,14 @@ export class Policy {
     prompts: readonly Prompt[];
     sampling?: SamplingParamsInput;
     streams?: readonly number[];
-    /** Sequences decoded together (default 16); more prompts run in consecutive batches. */
+    /**
+     * Sequences decoded together at most (default 32): the KV cache's rows. More prompts wait and
+     * take a row as soon as one frees up.
+     */
     batchSize?: number;
     onStep?: (progress: { step: number; active: number; newTokens: number }) => void;
+    /** Receives each response as soon as it is finished, with its index in `prompts`. */
+    onFinished?: (index: number, result: GenerationResult) => void;
     signal?: AbortSignal;
   }): Promise<{ results: GenerationResult[]; stats: GenerationStats }> {
     const params = parseInput({
@@ -175,36 +180,8 @@ export class Policy {
       );
     }
     const session = await (await this.live()).generation(this.lora, this.loraVersion);
-    const size = options.batchSize ?? 16;
-    const sequences: SampledSequence[] = [];
-    const stats: GenerationStats = {
-      promptTokens: 0,
-      newTokens: 0,
-      prefillMs: 0,
-      decodeMs: 0,
-      decodeSteps: 0,
-      runMs: 0,
-    };
-    for (let start = 0; start < promptIds.length; start += size) {
-      const part = await generateTokens({
-        session,
-        config: this.config,
-        prompts: promptIds.slice(start, start + size),
-        params,
-        stopIds: this.tokenizer.stopIds,
-        padId: this.padId,
-        // Streams default to the global index, so batch size does not change any sequence.
-        streams:
-          options.streams?.slice(start, start + size) ??
-          promptIds.slice(start, start + size).map((_, i) => start + i),
-        ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      });
-      sequences.push(...part.sequences);
-      for (const key of Object.keys(stats) as (keyof GenerationStats)[]) stats[key] += part.stats[key];
-    }
-    const results = sequences.map((s, i) => ({
-      promptIds: promptIds[i] as number[],
+    const toResult = (s: FinishedSequence): GenerationResult => ({
+      promptIds: promptIds[s.index] as number[],
       tokenIds: s.tokenIds,
       text: responseText({
         tokenIds: s.tokenIds,
@@ -214,8 +191,21 @@ export class Policy {
       logprobs: s.logprobs,
       samplingLogprobs: s.samplingLogprobs,
       finishReason: s.finishReason,
-    }));
-    return { results, stats };
+    });
+    const onFinished = options.onFinished;
+    const { sequences, stats } = await generateTokens({
+      session,
+      config: this.config,
+      prompts: promptIds,
+      params,
+      stopIds: this.tokenizer.stopIds,
+      streams: options.streams ?? promptIds.map((_, i) => i),
+      ...(options.batchSize === undefined ? {} : { slots: options.batchSize }),
+      ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+      ...(onFinished === undefined ? {} : { onFinished: (s) => onFinished(s.index, toResult(s)) }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return { results: sequences.map(toResult), stats };
   }
 
   /**

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import type { HostTensor } from '../../graph/tensor.ts';
+import {
+  GenerateRequestSchema,
+  GenerationProgressSchema,
+  GenerationStatsSchema,
+} from '../generation/generation-types.ts';
 
 /**
  * Messages between the main thread and a session host worker. Both sides validate what they
@@ -40,23 +45,6 @@ export const FeedsSchema = z.record(z.string(), WireTensorSchema);
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');
 
-/**
- * State that stays in the worker between runs, e.g. a KV cache during decoding: the outputs named
- * in `outputs` are kept under `key` (as the inputs they map to) instead of being sent back, and a
- * later run with `resume` feeds them again, after keeping only batch `rows` when given. Nothing
- * crosses the thread boundary, so the main thread neither copies nor collects them.
- */
-export const CarrySchema = z.object({
-  key: z.string().min(1),
-  /** Output name -> the input name it is fed as on the next run. */
-  outputs: z.record(z.string(), z.string()),
-  /** Feed what the previous run under `key` kept (the run's own feeds take precedence). */
-  resume: z.boolean(),
-  /** Keep only these rows (first axis, in this order) of the carried tensors before feeding them. */
-  rows: z.array(z.number().int().nonnegative()).optional(),
-});
-export type Carry = z.infer<typeof CarrySchema>;
-
 /** Where sessions run: ONNX Runtime's CPU provider, or CUDA (needs onnxruntime-node's CUDA libraries). */
 export const ExecutionProviderSchema = z.enum(['cpu', 'cuda']);
 export type ExecutionProvider = z.infer<typeof ExecutionProviderSchema>;
@@ -89,10 +77,19 @@ export const RequestSchema = z.discriminatedUnion('kind', [
     session: z.string(),
     feeds: FeedsSchema,
     fetches: z.array(z.string()).optional(),
-    carry: z.lazy(() => CarrySchema).optional(),
   }),
-  /** Drops the state a run carried under `key` (see CarrySchema). */
-  z.object({ kind: z.literal('forget'), id: z.number().int(), session: z.string(), key: z.string() }),
+  /**
+   * Generates with a session of the generation graph (see generation/generation-loop.ts): answered
+   * by a 'progress' message per step and a final 'generated' (or 'error').
+   */
+  z.object({
+    kind: z.literal('generate'),
+    id: z.number().int(),
+    session: z.string(),
+    generation: GenerateRequestSchema,
+  }),
+  /** Stops the generation started by request `target` before its next step (handled out of turn). */
+  z.object({ kind: z.literal('cancel'), id: z.number().int(), target: z.number().int(), reason: z.string() }),
   z.object({ kind: z.literal('release'), id: z.number().int(), session: z.string() }),
   z.object({ kind: z.literal('close'), id: z.number().int() }),
 ]);
@@ -122,6 +119,9 @@ export const ResponseSchema = z.discriminatedUnion('kind', [
     runMs: z.number(),
   }),
   z.object({ kind: z.literal('done'), id: z.number().int() }),
+  /** A step of generation request `id`; more messages follow. */
+  z.object({ kind: z.literal('progress'), id: z.number().int(), progress: GenerationProgressSchema }),
+  z.object({ kind: z.literal('generated'), id: z.number().int(), stats: GenerationStatsSchema }),
   z.object({ kind: z.literal('error'), id: z.number().int(), error: ErrorPayloadSchema }),
 ]);
 export type Response = z.infer<typeof ResponseSchema>;

@@ -5,15 +5,8 @@ import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { fromOrt, toOrt } from '../../graph/runtime.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
 import { AnchorageError, ValidationError } from '../../util/errors.ts';
-import { selectRows } from '../batching.ts';
-import {
-  type Carry,
-  type ErrorPayload,
-  type Request,
-  RequestSchema,
-  type Response,
-  transferable,
-} from './protocol.ts';
+import { GenerationCancelled, runGeneration } from '../generation/generation-loop.ts';
+import { type ErrorPayload, type Request, RequestSchema, type Response, transferable } from './protocol.ts';
 
 /**
  * The worker side of a session host: owns ONNX Runtime sessions and runs them, so the blocking
@@ -25,8 +18,6 @@ interface HostedSession {
   session: InferenceSession;
   /** Inputs bound once and fed on every run (converted to ORT tensors once, zero-copy on CPU). */
   bound: Record<string, Tensor>;
-  /** State kept between runs, by carry key: input name -> tensor (see CarrySchema). */
-  carried: Map<string, Record<string, Tensor>>;
 }
 
 const port = parentPort;
@@ -34,8 +25,16 @@ if (port === null) throw new Error('session-host-worker must run in a worker thr
 
 const sessions = new Map<string, HostedSession>();
 let queue: Promise<void> = Promise.resolve();
+/** Cancellations of generations, by request id: the reason, read between steps. */
+const cancellations = new Map<number, string>();
 
 port.on('message', (raw: unknown) => {
+  // A cancellation must reach a generation that is running, so it skips the queue.
+  const cancel = RequestSchema.safeParse(raw);
+  if (cancel.success && cancel.data.kind === 'cancel') {
+    cancellations.set(cancel.data.target, cancel.data.reason);
+    return;
+  }
   // Serialise: ORT sessions are not run concurrently on one thread, and replies keep request order.
   queue = queue.then(() => handle(raw));
 });
@@ -69,7 +68,7 @@ async function dispatch(request: Request): Promise<void> {
     case 'create': {
       if (sessions.has(request.session)) throw new Error(`session '${request.session}' already exists`);
       const session = await createSession(request);
-      sessions.set(request.session, { session, bound: {}, carried: new Map() });
+      sessions.set(request.session, { session, bound: {} });
       // The model bytes (a copy of every weight) are garbage now; collect them before the first run
       // allocates its activations, instead of whenever V8 next looks.
       collectGarbage();
@@ -88,11 +87,7 @@ async function dispatch(request: Request): Promise<void> {
     }
     case 'run': {
       const hosted = lookup(request.session);
-      const { carry } = request;
-      const feeds: Record<string, Tensor> = {
-        ...hosted.bound,
-        ...(carry?.resume === true ? carriedFeeds(hosted, carry) : {}),
-      };
+      const feeds: Record<string, Tensor> = { ...hosted.bound };
       for (const [name, t] of Object.entries(request.feeds)) feeds[name] = toOrt(t);
       const started = performance.now();
       const result =
@@ -101,22 +96,29 @@ async function dispatch(request: Request): Promise<void> {
           : await hosted.session.run(feeds, request.fetches);
       const runMs = performance.now() - started;
       const outputs: Record<string, HostTensor> = {};
-      const kept: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(result)) {
-        const input = carry?.outputs[name];
-        if (input === undefined) outputs[name] = fromOrt(t as Tensor);
-        else kept[input] = t as Tensor;
-      }
-      if (carry !== undefined) hosted.carried.set(carry.key, kept);
+      for (const [name, t] of Object.entries(result)) outputs[name] = fromOrt(t as Tensor);
       const moved = transferable(outputs);
       reply({ kind: 'outputs', id: request.id, outputs: moved.tensors, runMs }, moved.buffers);
       return;
     }
-    case 'forget': {
-      lookup(request.session).carried.delete(request.key);
-      reply({ kind: 'done', id: request.id });
+    case 'generate': {
+      const hosted = lookup(request.session);
+      try {
+        const stats = await runGeneration({
+          session: hosted.session,
+          bound: hosted.bound,
+          request: request.generation,
+          report: (progress) => reply({ kind: 'progress', id: request.id, progress }),
+          cancelled: () => cancellations.get(request.id),
+        });
+        reply({ kind: 'generated', id: request.id, stats });
+      } finally {
+        cancellations.delete(request.id);
+      }
       return;
     }
+    case 'cancel':
+      return; // handled on arrival
     case 'release': {
       const hosted = lookup(request.session);
       sessions.delete(request.session);
@@ -133,17 +135,6 @@ async function dispatch(request: Request): Promise<void> {
       return;
     }
   }
-}
-
-/** What a previous run kept under `carry.key`, reduced to `carry.rows` when given. */
-function carriedFeeds(hosted: HostedSession, carry: Carry): Record<string, Tensor> {
-  const state = hosted.carried.get(carry.key);
-  if (state === undefined) throw new ValidationError(`no state carried under '${carry.key}' to resume`);
-  if (carry.rows === undefined) return state;
-  const rows = carry.rows;
-  return Object.fromEntries(
-    Object.entries(state).map(([name, t]) => [name, toOrt(selectRows(fromOrt(t), rows))]),
-  );
 }
 
 type CreateRequest = Extract<Request, { kind: 'create' }>;
@@ -197,7 +188,7 @@ function errorPayload(err: unknown): ErrorPayload {
       name: err.name,
       message: err.message,
       ...(err.stack === undefined ? {} : { stack: err.stack }),
-      retryable: err instanceof AnchorageError ? err.retryable : false,
+      retryable: err instanceof AnchorageError ? err.retryable : err instanceof GenerationCancelled,
     };
   }
   return { name: 'Error', message: String(err), retryable: false };

@@ -55,59 +55,6 @@ test('runs a session in the worker: outputs, bound inputs, fetches, transfer', a
   }
 });
 
-/** state' = state + x (rows of [B, 2]), out = rowsum(state'). */
-function accumulatorModel() {
-  const g = new GraphBuilder();
-  const x = g.input({ name: 'x', dtype: 'float32', shape: ['B', 2] });
-  const state = g.input({ name: 'state', dtype: 'float32', shape: ['B', 2] });
-  const next = g.add(state, x);
-  g.output(next, 'next_state');
-  g.output(g.reduceSum(next, { axes: [1], keepdims: false }), 'out');
-  return emitModel({ graph: g });
-}
-
-test('carried state stays in the worker between runs, keeps selected rows, and is forgotten', async () => {
-  const host = await SessionHost.start();
-  try {
-    const session = await host.createSession({ model: accumulatorModel() });
-    const outputs = { next_state: 'state' };
-    const first = await session.run({
-      feeds: { x: tensor.f32([3, 2], [1, 1, 2, 2, 3, 3]), state: tensor.f32([3, 2], [0, 0, 0, 0, 0, 0]) },
-      carry: { key: 'a', outputs, resume: false },
-    });
-    assert.deepEqual(Object.keys(first.outputs), ['out'], 'carried outputs are not sent back');
-    assert.deepEqual(Array.from(first.outputs['out']!.data as Float32Array), [2, 4, 6]);
-    // A second, independent state under another key.
-    await session.run({
-      feeds: { x: tensor.f32([1, 2], [100, 100]), state: tensor.f32([1, 2], [0, 0]) },
-      carry: { key: 'b', outputs, resume: false },
-    });
-    // Resume 'a' with rows 2 and 0 only.
-    const second = await session.run({
-      feeds: { x: tensor.f32([2, 2], [1, 0, 0, 1]) },
-      carry: { key: 'a', outputs, resume: true, rows: [2, 0] },
-    });
-    assert.deepEqual(Array.from(second.outputs['out']!.data as Float32Array), [7, 3]);
-    const third = await session.run({
-      feeds: { x: tensor.f32([2, 2], [0, 0, 0, 0]) },
-      carry: { key: 'a', outputs, resume: true },
-    });
-    assert.deepEqual(Array.from(third.outputs['out']!.data as Float32Array), [7, 3]);
-    await session.forget('a');
-    await assert.rejects(
-      session.run({ feeds: { x: tensor.f32([1, 2], [0, 0]) }, carry: { key: 'a', outputs, resume: true } }),
-      (err: Error) => err instanceof ValidationError && /no state carried under 'a'/.test(err.message),
-    );
-    const b = await session.run({
-      feeds: { x: tensor.f32([1, 2], [1, 1]) },
-      carry: { key: 'b', outputs, resume: true },
-    });
-    assert.deepEqual(Array.from(b.outputs['out']!.data as Float32Array), [202], "'b' is untouched");
-  } finally {
-    await host.close();
-  }
-});
-
 test('errors come back with their messages and the worker keeps serving', async () => {
   const host = await SessionHost.start();
   try {

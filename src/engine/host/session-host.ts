@@ -4,8 +4,13 @@ import type { HostTensor } from '../../graph/tensor.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { logger } from '../../util/logger.ts';
 import { EngineError } from '../errors.ts';
+import type {
+  FinishedSequence,
+  GenerateRequest,
+  GenerationProgress,
+  GenerationStats,
+} from '../generation/generation-types.ts';
 import {
-  type Carry,
   type ErrorPayload,
   type ExecutionProvider,
   type Request,
@@ -42,7 +47,12 @@ export interface HostOptions {
   executionProvider?: ExecutionProvider;
 }
 
-type Pending = { resolve: (r: Response) => void; reject: (e: Error) => void };
+type Pending = {
+  resolve: (r: Response) => void;
+  reject: (e: Error) => void;
+  /** Messages of a request that answers in several (generation progress). */
+  onProgress?: (progress: GenerationProgress) => void;
+};
 
 export class SessionHost {
   private readonly pending = new Map<number, Pending>();
@@ -152,16 +162,28 @@ export class SessionHost {
     await this.exitPromise;
   }
 
-  /** Sends a request and waits for its response (internal; used by RemoteSession). */
-  request(request: Request, transfer: ArrayBuffer[] = []): Promise<Response> {
+  /**
+   * Sends a request and waits for its response (internal; used by RemoteSession). `onProgress`
+   * receives a generation's progress messages; `onSent` learns the request's id (to cancel it).
+   */
+  request(
+    request: Request,
+    transfer: ArrayBuffer[] = [],
+    options: { onProgress?: (progress: GenerationProgress) => void; onSent?: (id: number) => void } = {},
+  ): Promise<Response> {
     if (this.exited || this.failure !== undefined) {
       return Promise.reject(
         this.failure ?? new EngineError('session host worker has exited', { retryable: true }),
       );
     }
     const id = this.nextId++;
+    options.onSent?.(id);
     return new Promise<Response>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, {
+        resolve,
+        reject,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      });
       try {
         this.worker.postMessage({ ...request, id }, transfer);
       } catch (err) {
@@ -180,9 +202,30 @@ export class SessionHost {
     const response = parsed.data;
     const pending = this.pending.get(response.id);
     if (pending === undefined) return;
+    if (response.kind === 'progress') {
+      try {
+        pending.onProgress?.(response.progress);
+      } catch (err) {
+        // A failing listener fails its request (the worker's later messages are then ignored).
+        this.cancel(response.id, err);
+      }
+      return;
+    }
     this.pending.delete(response.id);
     if (response.kind === 'error') pending.reject(remoteError(response.error));
     else pending.resolve(response);
+  }
+
+  /**
+   * Gives up on request `target` now: it rejects with `reason`, later messages for it are ignored,
+   * and the worker is asked to stop it (a generation stops before its next step).
+   */
+  cancel(target: number, reason: unknown): void {
+    const pending = this.pending.get(target);
+    this.pending.delete(target);
+    pending?.reject(reason instanceof Error ? reason : new EngineError(String(reason)));
+    if (!this.exited)
+      this.worker.postMessage({ kind: 'cancel', id: this.nextId++, target, reason: String(reason) });
   }
 
   private failAll(err: Error): void {
@@ -233,8 +276,6 @@ export class RemoteSession {
     fetches?: readonly string[];
     /** true moves every feed; a list moves only the feeds it names. */
     transfer?: boolean | readonly string[];
-    /** State kept in the worker between runs (e.g. the KV cache); its outputs are not returned. */
-    carry?: Carry;
   }): Promise<{ outputs: Record<string, HostTensor>; runMs: number }> {
     const { tensors, buffers } = splitTransfer(options.feeds, options.transfer);
     const response = await this.host.request(
@@ -244,7 +285,6 @@ export class RemoteSession {
         session: this.name,
         feeds: tensors,
         ...(options.fetches === undefined ? {} : { fetches: [...options.fetches] }),
-        ...(options.carry === undefined ? {} : { carry: options.carry }),
       },
       buffers,
     );
@@ -252,10 +292,51 @@ export class RemoteSession {
     return { outputs: response.outputs, runMs: response.runMs };
   }
 
-  /** Drops the state carried under `key` (a no-op when there is none). */
-  async forget(key: string): Promise<void> {
-    const response = await this.host.request({ kind: 'forget', id: 0, session: this.name, key });
-    if (response.kind !== 'done') throw unexpected(response);
+  /**
+   * Generates continuations with a generation-graph session, in the worker (see runGeneration).
+   * `onFinished` receives each sequence as soon as it ends. An aborted `signal` rejects at once
+   * with the signal's reason (no progress is reported after it) and stops the worker before its
+   * next step.
+   */
+  async generate(options: {
+    request: GenerateRequest;
+    onStep?: (progress: { step: number; active: number; newTokens: number }) => void;
+    onFinished?: (sequence: FinishedSequence) => void;
+    signal?: AbortSignal;
+  }): Promise<{ sequences: FinishedSequence[]; stats: GenerationStats }> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const sequences: FinishedSequence[] = [];
+    let requestId: number | undefined;
+    const onAbort = () => {
+      if (requestId !== undefined) this.host.cancel(requestId, signal?.reason ?? 'aborted');
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await this.host.request(
+        { kind: 'generate', id: 0, session: this.name, generation: options.request },
+        [],
+        {
+          onSent: (id) => {
+            requestId = id;
+          },
+          onProgress: (progress) => {
+            for (const s of progress.finished) {
+              sequences[s.index] = s;
+              options.onFinished?.(s);
+            }
+            options.onStep?.(progress);
+          },
+        },
+      );
+      if (response.kind !== 'generated') throw unexpected(response);
+      return { sequences, stats: response.stats };
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   async release(): Promise<void> {

@@ -1,4 +1,5 @@
 import { GraphBuilder } from '../../graph/builder.ts';
+import type { Value } from '../../graph/ir.ts';
 import type { LlamaConfig } from '../config.ts';
 import type { LoraConfig } from './lora.ts';
 import { bindLora, type KvPair, type LlamaContext, llamaForward, llamaLogits } from './model.ts';
@@ -6,30 +7,43 @@ import { type QuantizedProjections, quantizedProjection } from './quant/projecti
 import { frozenWeights, type WeightTensors } from './weights.ts';
 
 /**
- * The generation graph: one step of prefill or decode with a KV cache, for a batch of
- * left-padded sequences. One session serves prefill (P = 0, empty past tensors) and decode (T = 1).
+ * The generation graph: one step of prefill or decode over a KV cache kept by the engine. Rows
+ * are independent sequences of different lengths; row b has `past_lengths[b]` cached tokens, and
+ * the step appends T new tokens after them (prefill: T = the longest prompt, shorter prompts
+ * right-padded; decode: T = 1).
  *
  * Inputs
- *   input_ids            int64 [B, T]        new tokens (left-padded on prefill)
- *   attention_mask       int64 [B, P+T]      1 = real token, 0 = padding, for cached + new tokens
- *   past_key.{i}         float32 [B, KV, P, D] per layer i (P = 0 on prefill)
- *   past_value.{i}       float32 [B, KV, P, D]
- *   lora_scale, {w}.lora_a, {w}.lora_b       when built with LoRA (see lora.ts)
+ *   input_ids              int64 [B, T]        new tokens
+ *   position_ids           int64 [B, T]        their positions (the row's cached length + index)
+ *   past_lengths           int64 [B]           cached tokens per row
+ *   logit_rows             int64 [B]           flat index b·T + t of the position whose next token is drawn
+ *   past_key.{i}           float32 [B, KV, D, M] per layer i: cached keys, transposed; M = capacity
+ *   past_value.{i}         float32 [B, KV, M, D] cached values
+ *   inv_temperature        float32 []          1 / sampling temperature (any positive value when greedy)
+ *   greedy                 bool []             take the argmax instead of sampling
+ *   uniform                float32 [B]         one uniform in [0, 1) per row: the inverse-CDF draw
+ *   top_k                  int64 [1]           candidates returned in topk_* (1 when unused)
+ *   lora_scale, {w}.lora_a, {w}.lora_b         when built with LoRA (see lora.ts)
  * Outputs
- *   logits               float32 [B, V]      at the last position of each row
- *   logsumexp            float32 [B]         log Σ exp(logits) of each row (log-softmax = logits - it)
- *   all_logits           float32 [B, T, V]   at every position (only with `allLogits`)
- *   present_key.{i}      float32 [B, KV, P+T, D], present_value.{i} likewise
- * Positions come from the mask (number of real tokens before each token), so the engine only keeps
- * the mask: append a 1 per decoded token, and feed present_* back as past_*.
+ *   token                  int64 [B]           the drawn token: argmax, or sampled from softmax(logits · inv_temperature)
+ *   token_logprob          float32 [B]         its log-prob at temperature 1 (the policy's log-prob)
+ *   sampling_logprob       float32 [B]         its log-prob under the sampled distribution (0 when greedy)
+ *   topk_values, topk_indices  [B, k]          the k largest logits and their ids, largest first
+ *   logits                 float32 [B, V]      at the drawn position of each row
+ *   logsumexp              float32 [B]         log Σ exp(logits) of each row
+ *   all_logits             float32 [B, T, V]   at every position (only with `allLogits`)
+ *   new_key.{i}, new_value.{i}                  the new tokens' keys (after RoPE) and values, [B, KV, T, D]
+ *
+ * The cache buffers are fed zero-copy and only the new tokens' keys and values come out; the
+ * engine writes them into its buffers (see generation/kv-cache.ts), so a decode step copies no
+ * cache. Only fetched outputs cross into JavaScript: in-graph sampling (`token`, two log-probs) is
+ * a few numbers per row where the logits are the whole vocabulary.
  */
 export interface GenerationGraphOptions {
   config: LlamaConfig;
   /** Frozen base weights (float32), by canonical name. */
   weights: WeightTensors;
   lora?: LoraConfig;
-  /** Use ORT's fused RMSNormalization / RotaryEmbedding / Attention (default true). */
-  fused?: boolean;
   /** Also output logits at every position (tests, scoring prompts). */
   allLogits?: boolean;
   /**
@@ -41,11 +55,22 @@ export interface GenerationGraphOptions {
 
 export const GENERATION_IO = {
   inputIds: 'input_ids',
-  attentionMask: 'attention_mask',
+  positionIds: 'position_ids',
+  pastLengths: 'past_lengths',
+  logitRows: 'logit_rows',
   pastKey: (layer: number) => `past_key.${layer}`,
   pastValue: (layer: number) => `past_value.${layer}`,
-  presentKey: (layer: number) => `present_key.${layer}`,
-  presentValue: (layer: number) => `present_value.${layer}`,
+  newKey: (layer: number) => `new_key.${layer}`,
+  newValue: (layer: number) => `new_value.${layer}`,
+  invTemperature: 'inv_temperature',
+  greedy: 'greedy',
+  uniform: 'uniform',
+  topK: 'top_k',
+  token: 'token',
+  tokenLogprob: 'token_logprob',
+  samplingLogprob: 'sampling_logprob',
+  topKValues: 'topk_values',
+  topKIndices: 'topk_indices',
   logits: 'logits',
   logsumexp: 'logsumexp',
   allLogits: 'all_logits',
@@ -56,14 +81,16 @@ export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuil
   const { config } = options;
   const dtype = 'float32';
   const g = new GraphBuilder({ name: 'llama_generation' });
-  const [KV, D] = [config.numKvHeads, config.headDim];
+  const [KV, D, C] = [config.numKvHeads, config.headDim, config.hiddenSize];
   const inputIds = g.input({ name: GENERATION_IO.inputIds, dtype: 'int64', shape: ['B', 'T'] });
-  const attentionMask = g.input({ name: GENERATION_IO.attentionMask, dtype: 'int64', shape: ['B', 'P+T'] });
-  const past: KvPair[] = [];
+  const positions = g.input({ name: GENERATION_IO.positionIds, dtype: 'int64', shape: ['B', 'T'] });
+  const pastLengths = g.input({ name: GENERATION_IO.pastLengths, dtype: 'int64', shape: ['B'] });
+  const logitRows = g.input({ name: GENERATION_IO.logitRows, dtype: 'int64', shape: ['B'] });
+  const layers: KvPair[] = [];
   for (let layer = 0; layer < config.numLayers; layer++) {
-    past.push({
-      key: g.input({ name: GENERATION_IO.pastKey(layer), dtype, shape: ['B', KV, 'P', D] }),
-      value: g.input({ name: GENERATION_IO.pastValue(layer), dtype, shape: ['B', KV, 'P', D] }),
+    layers.push({
+      key: g.input({ name: GENERATION_IO.pastKey(layer), dtype, shape: ['B', KV, D, 'M'] }),
+      value: g.input({ name: GENERATION_IO.pastValue(layer), dtype, shape: ['B', KV, 'M', D] }),
     });
   }
   const weights = frozenWeights({ g, config, tensors: options.weights, dtype });
@@ -73,25 +100,62 @@ export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuil
     config,
     dtype,
     weights,
-    fused: options.fused ?? true,
+    fused: true,
     ...(lora === undefined ? {} : { lora }),
     ...(options.quantized === undefined
       ? {}
       : { project: quantizedProjection({ g, quantized: options.quantized }) }),
   };
-  const { hidden, present } = llamaForward(ctx, { inputIds, attentionMask, past }); // [B, T, C]
-  const last = g.reshape(g.slice(hidden, { starts: [-1], ends: [Number.POSITIVE_INFINITY], axes: [1] }), [
-    'B',
-    config.hiddenSize,
-  ]); // [B, C]
+  const { hidden, present } = llamaForward(ctx, {
+    inputIds,
+    cache: { layers, pastLengths, positions },
+  }); // [B, T, C]
+  const last = g.gather(g.reshape(hidden, [-1, C]), logitRows); // [B, C]
   const logits = llamaLogits(ctx, last); // [B, V]
   g.output(logits, GENERATION_IO.logits);
-  // log Σ exp per row: the sampler's log-probs need it, and ORT computes it faster than a JS loop.
-  g.output(g.reduceLogSumExp(logits, { axes: [1], keepdims: false }), GENERATION_IO.logsumexp); // [B]
+  samplingHead(g, logits);
   if (options.allLogits === true) g.output(llamaLogits(ctx, hidden), GENERATION_IO.allLogits); // [B, T, V]
   present.forEach((kv: KvPair, layer) => {
-    g.output(kv.key, GENERATION_IO.presentKey(layer));
-    g.output(kv.value, GENERATION_IO.presentValue(layer));
+    g.output(kv.key, GENERATION_IO.newKey(layer));
+    g.output(kv.value, GENERATION_IO.newValue(layer));
   });
   return g;
+}
+
+/**
+ * Drawing the next token in the graph, by inverse CDF: with weights w = exp((l - max) / τ) over
+ * the vocabulary in id order and their running sum c, the token is the first id whose c exceeds
+ * u · Σw, i.e. the number of ids with c <= u · Σw. Greedy takes the argmax (lowest id on ties).
+ * Also outputs log Σ exp(logits) and the k largest logits, for samplers that filter (top-k, top-p).
+ */
+function samplingHead(g: GraphBuilder, logits: Value): void {
+  const invTemperature = g.input({ name: GENERATION_IO.invTemperature, dtype: 'float32', shape: [] });
+  const greedy = g.input({ name: GENERATION_IO.greedy, dtype: 'bool', shape: [] });
+  const uniform = g.input({ name: GENERATION_IO.uniform, dtype: 'float32', shape: ['B'] });
+  const topK = g.input({ name: GENERATION_IO.topK, dtype: 'int64', shape: [1] });
+  const lse = g.reduceLogSumExp(logits, { axes: [1], keepdims: false }); // [B]
+  g.output(lse, GENERATION_IO.logsumexp);
+  const argmax = g.argMax(logits, { axis: 1, keepdims: false }); // [B]
+  const scaled = g.mul(g.sub(logits, g.reduceMax(logits, { axes: [1], keepdims: true })), invTemperature); // [B, V]
+  const cumulative = g.cumSum(g.exp(scaled), { axis: 1 }); // [B, V]
+  const total = g.slice(cumulative, { starts: [-1], ends: [Number.POSITIVE_INFINITY], axes: [1] }); // [B, 1]
+  const target = g.mul(g.unsqueeze(uniform, [1]), total); // [B, 1]
+  const below = g.reduceSum(g.cast(g.lessOrEqual(cumulative, target), 'int64'), {
+    axes: [1],
+    keepdims: false,
+  }); // [B]
+  const vocab = logits.shape[1] as number;
+  const sampled = g.min(below, vocab - 1); // [B]: u·Σw rounding up to Σw takes the last id
+  const token = g.where({ cond: greedy, ifTrue: argmax, ifFalse: sampled }); // [B]
+  g.output(token, GENERATION_IO.token);
+  const pick = (t: Value) => g.squeeze(g.gatherElements(t, g.unsqueeze(token, [1]), { axis: 1 }), [1]); // [B]
+  g.output(g.sub(pick(logits), lse), GENERATION_IO.tokenLogprob);
+  const samplingLogprob = g.sub(pick(scaled), g.squeeze(g.log(total), [1])); // log(w_t / Σw)
+  g.output(
+    g.where({ cond: greedy, ifTrue: g.scalar(0, 'float32'), ifFalse: samplingLogprob }),
+    GENERATION_IO.samplingLogprob,
+  );
+  const top = g.topK(logits, { k: topK, axis: 1 });
+  g.output(top.values, GENERATION_IO.topKValues);
+  g.output(top.indices, GENERATION_IO.topKIndices);
 }

@@ -11,9 +11,17 @@ import { buildGenerationGraph, GENERATION_IO } from './generation-graph.ts';
 import { buildLogprobGraph } from './logprob-graph.ts';
 import { initLora, LoraConfigSchema, loraSlots } from './lora.ts';
 import { type LlamaContext, llamaForward, llamaLogits } from './model.ts';
-import { greedyGenerate, leftPad, maxAbsDiff, promptLogits } from './testing/generation-runner.ts';
+import {
+  cachedStep,
+  greedyGenerate,
+  HostKvCache,
+  leftPad,
+  maxAbsDiff,
+  promptLogits,
+} from './testing/generation-runner.ts';
 import { randomWeights, tinyConfig } from './testing/tiny-llama.ts';
-import { frozenWeights } from './weights.ts';
+import { frozenWeights, type WeightTensors } from './weights.ts';
+import type { LlamaConfig } from '../config.ts';
 
 const config = tinyConfig();
 const weights = randomWeights({ config, rng: createRng(3) });
@@ -45,15 +53,60 @@ function trainedLora(seed: number): Map<string, HostTensor> {
   return out;
 }
 
-describe('KV-cache decoding', () => {
-  for (const fused of [false, true]) {
-    it(`${fused ? 'fused' : 'primitive'}: greedy decoding with the cache equals full recomputation`, async (t) => {
-      const s = await session(buildGenerationGraph({ config, weights, fused, allLogits: true }));
-      const decoded = await greedyGenerate({ session: s, config, prompts: PROMPTS, steps: 10 });
-      // Recompute every step's logits from scratch: prompt + tokens so far, no cache.
+/** Logits at every position from the no-cache forward (the training and scoring path). */
+async function uncachedLogits(options: { config: LlamaConfig; weights: WeightTensors; fused: boolean }) {
+  const g = new GraphBuilder();
+  const inputIds = g.input({ name: 'input_ids', dtype: 'int64', shape: ['B', 'T'] });
+  const attentionMask = g.input({ name: 'attention_mask', dtype: 'int64', shape: ['B', 'T'] });
+  const ctx: LlamaContext = {
+    g,
+    config: options.config,
+    dtype: 'float32',
+    weights: frozenWeights({ g, config: options.config, tensors: options.weights, dtype: 'float32' }),
+    fused: options.fused,
+  };
+  g.output(llamaLogits(ctx, llamaForward(ctx, { inputIds, attentionMask }).hidden), 'logits');
+  const s = await createSession({ model: emitModel({ graph: g }) });
+  const { ids, mask } = leftPad(PROMPTS);
+  const out = (await runSession({ session: s, feeds: { input_ids: ids, attention_mask: mask } }))[
+    'logits'
+  ] as HostTensor;
+  await s.release();
+  const [, T, V] = out.dims as [number, number, number];
+  const data = out.data as Float32Array;
+  return PROMPTS.map((p, b) =>
+    Array.from({ length: p.length }, (_, i) =>
+      data.slice((b * T + T - p.length + i) * V, (b * T + T - p.length + i + 1) * V),
+    ),
+  );
+}
+
+describe('KV-cache generation graph', () => {
+  for (const architecture of ['llama', 'qwen2', 'qwen3'] as const) {
+    const archConfig = tinyConfig({ architecture });
+    const archWeights = randomWeights({ config: archConfig, rng: createRng(3) });
+
+    it(`${architecture}: a prefill over an empty cache equals the no-cache forward (primitive and fused)`, async () => {
+      const s = await session(
+        buildGenerationGraph({ config: archConfig, weights: archWeights, allLogits: true }),
+      );
+      const cached = (await promptLogits({ session: s, config: archConfig, prompts: PROMPTS })).flat();
+      for (const fused of [false, true]) {
+        const plain = (await uncachedLogits({ config: archConfig, weights: archWeights, fused })).flat();
+        const worst = maxAbsDiff(cached, plain);
+        assert.ok(worst < 1e-4, `fused=${fused}: prefill differs from the no-cache forward by ${worst}`);
+      }
+      await s.release();
+    });
+
+    it(`${architecture}: greedy decoding with the cache equals full recomputation`, async (t) => {
+      const s = await session(
+        buildGenerationGraph({ config: archConfig, weights: archWeights, allLogits: true }),
+      );
+      const decoded = await greedyGenerate({ session: s, config: archConfig, prompts: PROMPTS, steps: 10 });
       const full = await promptLogits({
         session: s,
-        config,
+        config: archConfig,
         prompts: PROMPTS.map((p, b) => [...p, ...(decoded.tokens[b] as number[]).slice(0, -1)]),
       });
       let worst = 0;
@@ -67,43 +120,26 @@ describe('KV-cache decoding', () => {
     });
   }
 
-  it('a multi-token step on top of a cache (chunked prefill) equals one prefill', async () => {
-    const s = await session(buildGenerationGraph({ config, weights, fused: false, allLogits: true }));
+  it('a multi-token step on top of a cache (chunked prefill) equals one prefill, with spare capacity', async () => {
+    const s = await session(buildGenerationGraph({ config, weights, allLogits: true }));
     const whole = await promptLogits({ session: s, config, prompts: PROMPTS });
-    // First chunk: all but the last 2 tokens of each (left-padded) row; second chunk: those 2.
-    const { ids, mask } = leftPad(PROMPTS);
-    const [B, T] = ids.dims as [number, number];
-    const cut = T - 2;
-    const take = (x: HostTensor, from: number, to: number) => {
-      const src = x.data as BigInt64Array;
-      const out: bigint[] = [];
-      for (let b = 0; b < B; b++) out.push(...src.slice(b * T + from, b * T + to));
-      return tensor.i64([B, to - from], out);
-    };
-    const empty = tensor.f32([B, config.numKvHeads, 0, config.headDim], []);
-    const cache: Record<string, HostTensor> = {};
-    for (let l = 0; l < config.numLayers; l++) {
-      cache[GENERATION_IO.pastKey(l)] = empty;
-      cache[GENERATION_IO.pastValue(l)] = empty;
-    }
-    const first = await runSession({
+    // First chunk: all but the last 2 tokens of each row; second chunk: those 2. Capacity 16 > T.
+    const cache = new HostKvCache(config, PROMPTS.length, 16);
+    const heads = PROMPTS.map((p) => p.slice(0, -2));
+    await cachedStep({ session: s, cache, tokens: heads, at: PROMPTS.map(() => 0), fetches: [] });
+    const second = await cachedStep({
       session: s,
-      feeds: { ...cache, input_ids: take(ids, 0, cut), attention_mask: take(mask, 0, cut) },
+      cache,
+      tokens: PROMPTS.map((p) => p.slice(-2)),
+      at: heads.map((h) => h.length),
+      fetches: [GENERATION_IO.allLogits],
     });
-    for (let l = 0; l < config.numLayers; l++) {
-      cache[GENERATION_IO.pastKey(l)] = first[GENERATION_IO.presentKey(l)] as HostTensor;
-      cache[GENERATION_IO.pastValue(l)] = first[GENERATION_IO.presentValue(l)] as HostTensor;
-    }
-    const second = await runSession({
-      session: s,
-      feeds: { ...cache, input_ids: take(ids, cut, T), attention_mask: mask },
-    });
-    const all = second[GENERATION_IO.allLogits] as HostTensor; // [B, 2, V]
+    const all = second[GENERATION_IO.allLogits]?.data as Float32Array; // [B, 2, V]
     const V = config.vocabSize;
     let worst = 0;
     PROMPTS.forEach((_, b) => {
       const expected = (whole[b] as Float32Array[]).slice(-2);
-      const got = [0, 1].map((i) => (all.data as Float32Array).slice((b * 2 + i) * V, (b * 2 + i + 1) * V));
+      const got = [0, 1].map((i) => all.slice((b * 2 + i) * V, (b * 2 + i + 1) * V));
       worst = Math.max(worst, maxAbsDiff(got, expected));
     });
     assert.ok(worst < 1e-4, `chunked prefill differs by ${worst}`);

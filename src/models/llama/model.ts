@@ -62,7 +62,7 @@ export function bindLora(options: {
   return { scaleInput, scale: g.mul(scaleInput, loraFactor(options.lora)), adapters, inputs };
 }
 
-/** A layer's key/value cache, [B, KV, P, D] each (after RoPE, before GQA sharing). */
+/** A layer's keys and values (after RoPE, before query heads share them). */
 export interface KvPair {
   readonly key: Value;
   readonly value: Value;
@@ -118,37 +118,106 @@ function sdpa(ctx: LlamaContext, q: Value, k: Value, v: Value, mask: Value): Val
   return g.reshape(y, ['B', H, 'T', D]); // [B, H, T, D]
 }
 
-/** One attention sub-block: [N, C] -> [N, C], plus this layer's present KV [B, KV, L, D]. */
-function attention(
-  ctx: LlamaContext,
-  x: Value,
-  layer: number,
-  r: RopeContext,
-  mask: Value,
-  past: KvPair | undefined,
-): { y: Value; present: KvPair } {
+/** q, k, v projections of one layer, [N, heads·D] each, q/k normed per head when the model does. */
+function projectQkv(ctx: LlamaContext, x: Value, layer: number) {
   const { g, config } = ctx;
   const [H, KV, D] = [config.numHeads, config.numKvHeads, config.headDim];
   const name = (suffix: string) => layerWeightName(layer, suffix);
   const bias = (p: string) => (config.qkvBias ? name(`${p}.bias`) : undefined);
-  let q = splitHeads(ctx, linear(ctx, x, name('attn_q.weight'), bias('attn_q')), H); // [B, H, T, D]
-  let k = splitHeads(ctx, linear(ctx, x, name('attn_k.weight'), bias('attn_k')), KV); // [B, KV, T, D]
-  let v = splitHeads(ctx, linear(ctx, x, name('attn_v.weight'), bias('attn_v')), KV); // [B, KV, T, D]
+  let q = linear(ctx, x, name('attn_q.weight'), bias('attn_q')); // [N, H·D]
+  let k = linear(ctx, x, name('attn_k.weight'), bias('attn_k')); // [N, KV·D]
+  const v = linear(ctx, x, name('attn_v.weight'), bias('attn_v')); // [N, KV·D]
   if (config.qkNorm) {
-    q = rmsNorm(ctx, q, name('attn_q_norm.weight'));
-    k = rmsNorm(ctx, k, name('attn_k_norm.weight'));
+    const perHead = (t: Value, heads: number, weight: string) =>
+      g.reshape(rmsNorm(ctx, g.reshape(t, [-1, heads, D]), name(weight)), [-1, heads * D]);
+    q = perHead(q, H, 'attn_q_norm.weight');
+    k = perHead(k, KV, 'attn_k_norm.weight');
   }
-  q = rope(ctx, q, r);
-  k = rope(ctx, k, r);
-  if (past !== undefined) {
-    k = g.concat([past.key, k], { axis: 2 }); // [B, KV, L, D]
-    v = g.concat([past.value, v], { axis: 2 });
-  }
+  return { q, k, v };
+}
+
+/** One attention sub-block over the whole sequence (no cache): [N, C] -> [N, C]. */
+function attention(ctx: LlamaContext, x: Value, layer: number, r: RopeContext, mask: Value): Value {
+  const { g, config } = ctx;
+  const [H, KV, D] = [config.numHeads, config.numKvHeads, config.headDim];
+  const qkv = projectQkv(ctx, x, layer);
+  const q = rope(ctx, splitHeads(ctx, qkv.q, H), r); // [B, H, T, D]
+  const k = rope(ctx, splitHeads(ctx, qkv.k, KV), r); // [B, KV, T, D]
+  const v = splitHeads(ctx, qkv.v, KV); // [B, KV, T, D]
   const heads = ctx.fused
     ? g.attention({ q, k, v, mask, scale: 1 / Math.sqrt(D) }).y // [B, H, T, D]
     : sdpa(ctx, q, k, v, mask);
   const merged = g.reshape(g.transpose(heads, [0, 2, 1, 3]), [-1, H * D]); // [N, H·D]
-  return { y: linear(ctx, merged, name('attn_output.weight')), present: { key: k, value: v } };
+  return linear(ctx, merged, layerWeightName(layer, 'attn_output.weight'));
+}
+
+/**
+ * A KV cache held outside the graph: per layer the cached keys (transposed, [B, KV, D, M]) and
+ * values ([B, KV, M, D]) of every row, M the buffers' capacity, of which row b uses the first
+ * `pastLengths[b]`. The graph reads them (zero-copy inputs) and returns only the new tokens' keys
+ * and values, which the engine writes into the buffers: no cache is concatenated or copied.
+ */
+export interface KvCacheBinding {
+  readonly layers: readonly KvPair[];
+  /** int64 [B]: cached tokens per row. */
+  readonly pastLengths: Value;
+  /** int64 [B, T]: position of every new token (its row's cached length + its index). */
+  readonly positions: Value;
+}
+
+/**
+ * One attention sub-block over new tokens with the cache: [N, C] -> [N, C], plus the new tokens'
+ * keys (after RoPE) and values [B, KV, T, D]. Each query attends to its row's cached tokens
+ * (masked beyond the row's length) and, causally, to the new tokens; one softmax spans both.
+ * Query heads are grouped [B, KV, G·T, D] so each KV head serves its G query heads uncopied.
+ */
+function cachedAttention(
+  ctx: LlamaContext,
+  x: Value,
+  layer: number,
+  r: RopeContext,
+  cache: KvCacheBinding,
+  masks: { past: Value; causal: Value },
+): { y: Value; present: KvPair } {
+  const { g, config } = ctx;
+  const [H, KV, D] = [config.numHeads, config.numKvHeads, config.headDim];
+  const G = H / KV;
+  const qkv = projectQkv(ctx, x, layer);
+  const q = rope(ctx, splitHeads(ctx, qkv.q, H), r); // [B, H, T, D]
+  const k = rope(ctx, splitHeads(ctx, qkv.k, KV), r); // [B, KV, T, D]
+  const v = splitHeads(ctx, qkv.v, KV); // [B, KV, T, D]
+  const past = cache.layers[layer] as KvPair;
+  const qg = g.reshape(g.mul(q, 1 / Math.sqrt(D)), ['B', KV, -1, D]); // [B, KV, G·T, D]
+  const scoresPast = g.add(g.matmul(qg, past.key), masks.past); // [B, KV, G·T, M]
+  const scoresNew = g.reshape(
+    g.add(g.reshape(g.matmul(qg, g.transpose(k, [0, 1, 3, 2])), ['B', KV, G, 'T', 'T']), masks.causal),
+    ['B', KV, -1, 'T'],
+  ); // [B, KV, G·T, T]
+  const probs = g.softmax(g.concat([scoresPast, scoresNew], { axis: -1 }), { axis: -1 }); // [B, KV, G·T, M+T]
+  const M = past.value.shape[2] as string;
+  const [probsPast, probsNew] = g.split(probs, { axis: -1, sizes: [M, 'T'] }) as [Value, Value];
+  const y = g.add(g.matmul(probsPast, past.value), g.matmul(probsNew, v)); // [B, KV, G·T, D]
+  const heads = g.reshape(y, ['B', H, 'T', D]); // [B, H, T, D]
+  const merged = g.reshape(g.transpose(heads, [0, 2, 1, 3]), [-1, H * D]); // [N, H·D]
+  return {
+    y: linear(ctx, merged, layerWeightName(layer, 'attn_output.weight')),
+    present: { key: k, value: v },
+  };
+}
+
+/** Additive masks of cached attention: past [B, 1, 1, M] (j < row length) and causal [T, T]. */
+function cacheMasks(ctx: LlamaContext, cache: KvCacheBinding) {
+  const { g } = ctx;
+  const M = (cache.layers[0] as KvPair).value.shape[2] as string;
+  const zero = g.scalar(0, ctx.dtype);
+  const additive = (allowed: Value) => g.where({ cond: allowed, ifTrue: zero, ifFalse: -1e9 });
+  const cached = g.less(
+    g.unsqueeze(g.range({ start: 0, limit: M }), [0]),
+    g.unsqueeze(cache.pastLengths, [1]),
+  ); // [B, M]
+  const at = g.range({ start: 0, limit: 'T' }); // [T]
+  const causal = g.lessOrEqual(g.unsqueeze(at, [0]), g.unsqueeze(at, [1])); // [T, T]: key <= query
+  return { past: g.unsqueeze(additive(cached), [1, 2]), causal: additive(causal) };
 }
 
 /** SwiGLU MLP: down(silu(gate x) ⊙ up x), [N, C] -> [N, C]. */
@@ -161,61 +230,69 @@ function mlp(ctx: LlamaContext, x: Value, layer: number): Value {
 }
 
 /** Pre-norm residual block: h = x + attn(norm x); out = h + mlp(norm h). [N, C] -> [N, C]. */
-function block(ctx: LlamaContext, x: Value, layer: number, r: RopeContext, mask: Value, past?: KvPair) {
+function block(
+  ctx: LlamaContext,
+  x: Value,
+  layer: number,
+  attend: (normed: Value) => { y: Value; present?: KvPair },
+): { out: Value; present?: KvPair } {
   const { g } = ctx;
-  const attn = attention(
-    ctx,
-    rmsNorm(ctx, x, layerWeightName(layer, 'attn_norm.weight')),
-    layer,
-    r,
-    mask,
-    past,
-  );
+  const attn = attend(rmsNorm(ctx, x, layerWeightName(layer, 'attn_norm.weight')));
   const h = g.add(x, attn.y); // [N, C]
   const out = g.add(h, mlp(ctx, rmsNorm(ctx, h, layerWeightName(layer, 'ffn_norm.weight')), layer)); // [N, C]
-  return { out, present: attn.present };
+  return attn.present === undefined ? { out } : { out, present: attn.present };
 }
 
 /**
- * Positions and the additive attention mask from the padding mask. `attentionMask` [B, L] (int64,
- * 1 = real token, 0 = padding) covers the cached and the new tokens. A token's position is the
- * number of real tokens before it, so left padding shifts nothing (pads get position 0). Query t
- * (absolute index P + t) may attend to key j when j <= P + t and key j is real; rows of padding
- * queries see only masked keys, which -1e9 (not -inf) keeps finite.
+ * Positions and the additive attention mask from the padding mask `attentionMask` [B, T] (int64,
+ * 1 = real token, 0 = padding). A token's position is the number of real tokens before it, so left
+ * padding shifts nothing (pads get position 0). Query t may attend to key j when j <= t and key j
+ * is real; rows of padding queries see only masked keys, which -1e9 (not -inf) keeps finite.
  */
-function positionsAndMask(ctx: LlamaContext, attentionMask: Value, cached: boolean) {
+function positionsAndMask(ctx: LlamaContext, attentionMask: Value) {
   const { g } = ctx;
-  const L = attentionMask.shape[1] as string;
-  const all = g.max(g.sub(g.cumSum(attentionMask, { axis: 1 }), 1), 0); // [B, L]
-  const past = cached ? g.squeeze(g.dim('P'), [0]) : undefined; // [] int64
-  const queryAt =
-    past === undefined ? g.range({ start: 0, limit: 'T' }) : g.add(g.range({ start: 0, limit: 'T' }), past); // [T]
-  const positions = past === undefined ? all : g.gather(all, queryAt, { axis: 1 }); // [B, T]
-  const causal = g.lessOrEqual(g.unsqueeze(g.range({ start: 0, limit: L }), [0]), g.unsqueeze(queryAt, [1])); // [T, L]
-  const allowed = g.and(causal, g.unsqueeze(g.equal(attentionMask, 1), [1])); // [B, T, L]
+  const T = attentionMask.shape[1] as string;
+  const positions = g.max(g.sub(g.cumSum(attentionMask, { axis: 1 }), 1), 0); // [B, T]
+  const at = g.range({ start: 0, limit: T }); // [T]
+  const causal = g.lessOrEqual(g.unsqueeze(at, [0]), g.unsqueeze(at, [1])); // [T, T]
+  const allowed = g.and(causal, g.unsqueeze(g.equal(attentionMask, 1), [1])); // [B, T, T]
   const zero = g.scalar(0, ctx.dtype);
-  const mask = g.unsqueeze(g.where({ cond: allowed, ifTrue: zero, ifFalse: -1e9 }), [1]); // [B, 1, T, L]
+  const mask = g.unsqueeze(g.where({ cond: allowed, ifTrue: zero, ifFalse: -1e9 }), [1]); // [B, 1, T, T]
   return { positions, mask };
 }
 
 /**
- * The transformer body: token ids [B, T] (int64) -> final-normed hidden states [B, T, C], and
- * the present KV cache per layer when `past` is given (P may be 0 for prefill).
+ * The transformer body: token ids [B, T] (int64) -> final-normed hidden states [B, T, C].
+ * Without a cache every token of the padded batch is computed (`attentionMask` [B, T] gives the
+ * padding); with `cache` the tokens are new ones appended to each row's cached tokens, and the
+ * present cache of every layer is returned (written in place of the past, see KvCacheBinding).
  */
 export function llamaForward(
   ctx: LlamaContext,
-  options: { inputIds: Value; attentionMask: Value; past?: readonly KvPair[] },
+  options: { inputIds: Value; attentionMask: Value } | { inputIds: Value; cache: KvCacheBinding },
 ): { hidden: Value; present: KvPair[] } {
   const { g, config } = ctx;
   const C = config.hiddenSize;
-  const { positions, mask } = positionsAndMask(ctx, options.attentionMask, options.past !== undefined);
-  const r = ropeContext({ g, config, dtype: ctx.dtype, positions });
+  let attend: (normed: Value, layer: number) => { y: Value; present?: KvPair };
+  let positions: Value;
+  if ('cache' in options) {
+    const { cache } = options;
+    positions = cache.positions;
+    const r = ropeContext({ g, config, dtype: ctx.dtype, positions });
+    const masks = cacheMasks(ctx, cache);
+    attend = (normed, layer) => cachedAttention(ctx, normed, layer, r, cache, masks);
+  } else {
+    const pm = positionsAndMask(ctx, options.attentionMask);
+    positions = pm.positions;
+    const r = ropeContext({ g, config, dtype: ctx.dtype, positions });
+    attend = (normed, layer) => ({ y: attention(ctx, normed, layer, r, pm.mask) });
+  }
   let x = g.reshape(g.gather(ctx.weights.get('token_embd.weight'), options.inputIds), [-1, C]); // [N, C]
   const present: KvPair[] = [];
   for (let layer = 0; layer < config.numLayers; layer++) {
-    const out = block(ctx, x, layer, r, mask, options.past?.[layer]);
+    const out = block(ctx, x, layer, (normed) => attend(normed, layer));
     x = out.out;
-    present.push(out.present);
+    if (out.present !== undefined) present.push(out.present);
   }
   const hidden = g.reshape(rmsNorm(ctx, x, 'output_norm.weight'), ['B', 'T', C]); // [B, T, C]
   return { hidden, present };

@@ -24,13 +24,12 @@ const PROMPT = 64;
 const STEPS = 32;
 
 const variants = [
-  { label: 'float32 fused', fused: true, withLora: false },
-  { label: 'float32 primitives', fused: false, withLora: false },
-  { label: 'float32 fused + LoRA r8 (all projections)', fused: true, withLora: true },
+  { label: 'float32', withLora: false },
+  { label: 'float32 + LoRA r8 (all projections)', withLora: true },
 ];
 
 for (const v of variants) {
-  const graph = buildGenerationGraph({ config, weights, fused: v.fused, ...(v.withLora ? { lora } : {}) });
+  const graph = buildGenerationGraph({ config, weights, ...(v.withLora ? { lora } : {}) });
   const session = await createSession({ model: emitModel({ graph }) });
   const extra = v.withLora
     ? { ...Object.fromEntries(adapters), lora_scale: tensor.scalar('float32', 1) }

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * What crosses between the main thread and the session worker for a generation: the request, a
+ * progress message per step (with the sequences that finished in it) and the final statistics.
+ * Validated on both sides (see host/protocol.ts).
+ */
+
+export const FinishReasonSchema = z.enum(['stop', 'length']);
+export type FinishReason = z.infer<typeof FinishReasonSchema>;
+
+const tokenIds = z.array(z.number().int().nonnegative());
+
+export const GenerateRequestSchema = z.object({
+  /** One prompt (token ids) per sequence; identical prompts share their prefill. */
+  prompts: z.array(tokenIds.min(1, 'every prompt needs at least one token')).min(1),
+  /** One random stream per sequence (see runGeneration). */
+  streams: z.array(z.number().int().nonnegative()),
+  params: z.object({
+    temperature: z.number().min(0),
+    topP: z.number().gt(0).max(1),
+    topK: z.number().int().min(0),
+    seed: z.number().int().min(0),
+    maxNewTokens: z.number().int().min(1),
+  }),
+  stopIds: tokenIds,
+  /** Sequences decoded together at most (the KV cache's rows). */
+  slots: z.number().int().min(1),
+  /** The model's shape, for the cache and the context check. */
+  model: z.object({
+    layers: z.number().int().min(1),
+    kvHeads: z.number().int().min(1),
+    headDim: z.number().int().min(1),
+    vocabSize: z.number().int().min(1),
+    contextLength: z.number().int().min(1),
+  }),
+});
+export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
+
+/** A sequence's result, sent as soon as it finishes. */
+export const FinishedSequenceSchema = z.object({
+  /** Its index in the request. */
+  index: z.number().int().nonnegative(),
+  /** New token ids; a stop token that ended the sequence is the last entry. */
+  tokenIds: tokenIds,
+  /** Per token: log-softmax at temperature 1, the policy's own log-prob. */
+  logprobs: z.array(z.number()),
+  /** Per token: log-prob under the distribution actually sampled (temperature, top-k, top-p). */
+  samplingLogprobs: z.array(z.number()),
+  finishReason: FinishReasonSchema,
+});
+export type FinishedSequence = z.infer<typeof FinishedSequenceSchema>;
+
+export const GenerationProgressSchema = z.object({
+  /** Runs so far (prefills and decode steps), counting from 0. */
+  step: z.number().int().nonnegative(),
+  /** Sequences decoding after this step. */
+  active: z.number().int().nonnegative(),
+  /** New tokens drawn so far, over all sequences. */
+  newTokens: z.number().int().nonnegative(),
+  finished: z.array(FinishedSequenceSchema),
+});
+export type GenerationProgress = z.infer<typeof GenerationProgressSchema>;
+
+/** Timings of one generation, for benchmarks and logs. */
+export const GenerationStatsSchema = z.object({
+  /** Prompt tokens over all sequences. */
+  promptTokens: z.number(),
+  /** Prompt tokens actually computed (each shared prompt once). */
+  prefillTokens: z.number(),
+  newTokens: z.number(),
+  prefillMs: z.number(),
+  decodeMs: z.number(),
+  /** Decode steps run (one token per running sequence each). */
+  decodeSteps: z.number(),
+  prefillRuns: z.number(),
+  /** Time inside ONNX Runtime (the rest is sampling in JS, cache copies and bookkeeping). */
+  runMs: z.number(),
+  /** Most sequences decoded together. */
+  peakBatch: z.number(),
+  /** Bytes of the KV cache at the start. */
+  cacheBytes: z.number(),
+});
+export type GenerationStats = z.infer<typeof GenerationStatsSchema>;
