@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DEFAULT_GENERATION_SLOTS } from '../src/engine/generate.ts';
 import type { ExecutionProvider } from '../src/engine/host/protocol.ts';
 import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
 import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
@@ -16,7 +17,7 @@ export interface ActivityDeps {
   loadRun: RunLoader;
   verifiers: VerifierRegistry;
   log: Logger;
-  /** Most sequences sampled in one engine call (a chunk of whole prompt groups; at least one group). */
+  /** Sequences the engine decodes together (its KV cache rows); the rest wait for a free row. */
   rolloutBatch: number;
   /** Sequences per training micro-batch; undefined: the whole batch at once. */
   trainMicroBatch: number | undefined;
@@ -61,7 +62,7 @@ export function createActivityDeps(options: {
     }),
     verifiers: defaultVerifiers(),
     log: options.log ?? logger('activities'),
-    rolloutBatch: options.rolloutBatch ?? 8,
+    rolloutBatch: options.rolloutBatch ?? DEFAULT_GENERATION_SLOTS,
     trainMicroBatch: options.trainMicroBatch,
     measureKl: options.measureKl ?? false,
     heartbeatEveryMs: options.heartbeatEveryMs ?? 2_000,

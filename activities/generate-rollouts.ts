@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { promptText } from '../src/data/prompt-record.ts';
+import type { GenerationResult } from '../src/engine/policy.ts';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { Address } from '../src/store/address.ts';
 import { commitOnce } from '../src/train/commit-once.ts';
@@ -83,7 +84,6 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
       });
       try {
         const pending = plan.entries.map((_, i) => i).filter((i) => !done.has(i));
-        const perCall = Math.max(1, Math.floor(deps.rolloutBatch / plan.groupSize));
         const lora = LoraConfigSchema.parse({
           rank: run.config.lora.rank,
           alpha: run.config.lora.alpha,
@@ -98,54 +98,70 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
             store,
           },
           async ({ policy }) => {
-            for (let c = 0; c < pending.length; c += perCall) {
-              throwIfCancelled();
-              const chunk = pending.slice(c, c + perCall);
-              const prompts = chunk.flatMap((i) =>
-                Array.from({ length: plan.groupSize }, () =>
-                  enginePrompt(policy, plan.entries[i]!.prompt.record),
-                ),
-              );
-              // Stream ids depend on the group's place in the batch only, not on the chunking.
-              const streams = chunk.flatMap((i) =>
-                Array.from({ length: plan.groupSize }, (_, j) => i * plan.groupSize + j),
-              );
-              const maxSteps = plan.sampling.maxNewTokens;
-              decoding = { groups: chunk.length, step: 0, maxSteps };
-              // Cancellation (worker shutdown, run cancelled) stops generation between decode steps.
-              const { results } = await policy.generate({
-                prompts,
-                sampling: plan.sampling,
-                streams,
-                signal: Context.current().cancellationSignal,
-                // Step 0 is the prefill, which samples the first token.
-                onStep: ({ step }) => {
-                  decoding = { groups: chunk.length, step: step + 1, maxSteps };
-                },
-              });
-              decoding = undefined;
-              for (const [k, i] of chunk.entries()) {
-                const samples = results.slice(k * plan.groupSize, (k + 1) * plan.groupSize);
-                const record = plan.entries[i]!.prompt.record;
-                const group: RolloutGroup = {
-                  format: 'anchorage.rollout-group/1',
-                  index: i,
-                  promptId: record.id,
-                  promptText: promptText(record),
-                  promptIds: samples[0]!.promptIds,
-                  samples: samples.map((r, j) => ({
-                    tokenIds: r.tokenIds,
-                    text: r.text,
-                    logprobs: r.logprobs,
-                    finishReason: r.finishReason,
-                    stream: streams[k * plan.groupSize + j]!,
-                  })),
+            throwIfCancelled();
+            const G = plan.groupSize;
+            // One engine call for every pending group: continuous batching keeps the batch full
+            // across them, and each group is written as soon as its last sample ends.
+            const sequences = pending.flatMap((i) => Array.from({ length: G }, (_, j) => ({ group: i, j })));
+            const prompts = sequences.map(({ group }) =>
+              enginePrompt(policy, plan.entries[group]!.prompt.record),
+            );
+            // Stream ids depend on the group's place in the batch only, not on what else is sampled.
+            const streams = sequences.map(({ group, j }) => group * G + j);
+            const finished = new Map<number, (GenerationResult | undefined)[]>();
+            let writtenTokens = 0;
+            let writes: Promise<void> = Promise.resolve();
+            const maxSteps = plan.sampling.maxNewTokens;
+            const writeGroup = async (i: number, samples: GenerationResult[]) => {
+              const record = plan.entries[i]!.prompt.record;
+              const group: RolloutGroup = {
+                format: 'anchorage.rollout-group/1',
+                index: i,
+                promptId: record.id,
+                promptText: promptText(record),
+                promptIds: samples[0]!.promptIds,
+                samples: samples.map((r, j) => ({
+                  tokenIds: r.tokenIds,
+                  text: r.text,
+                  logprobs: r.logprobs,
+                  finishReason: r.finishReason,
+                  stream: i * G + j,
+                })),
+              };
+              count(samples, group.promptIds.length);
+              done.set(i, (await store.putJson(group)).address);
+            };
+            // Cancellation (worker shutdown, run cancelled) stops generation between decode steps.
+            await policy.generate({
+              prompts,
+              sampling: plan.sampling,
+              streams,
+              batchSize: deps.rolloutBatch,
+              signal: Context.current().cancellationSignal,
+              onStep: ({ newTokens }) => {
+                const inFlight = pending.length - done.size + resumedGroups;
+                decoding = {
+                  groups: inFlight,
+                  step: inFlight === 0 ? 0 : (newTokens - writtenTokens) / (inFlight * G),
+                  maxSteps,
                 };
-                count(samples, group.promptIds.length);
-                done.set(i, (await store.putJson(group)).address);
-              }
-              heartbeat.now();
-            }
+              },
+              onFinished: (index, result) => {
+                const { group, j } = sequences[index]!;
+                const samples = finished.get(group) ?? Array.from({ length: G }, () => undefined);
+                samples[j] = result;
+                finished.set(group, samples);
+                if (samples.some((s) => s === undefined)) return;
+                finished.delete(group);
+                writtenTokens += samples.reduce((a, s) => a + s!.tokenIds.length, 0);
+                const complete = samples as GenerationResult[];
+                writes = writes.then(() => writeGroup(group, complete));
+                writes.catch(() => undefined); // awaited below; a failure surfaces there
+              },
+            });
+            await writes;
+            decoding = undefined;
+            heartbeat.now();
           },
         );
       } finally {

@@ -5,6 +5,7 @@ import { type ExecutionProvider, ExecutionProviderSchema } from '../src/engine/h
 import { temporalAddress, temporalNamespace } from '../src/temporal/address.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { TaskQueues } from '../workflows/types.ts';
+import { DEFAULT_GENERATION_SLOTS } from '../src/engine/generate.ts';
 
 /** Task queues when neither the environment nor a run configuration names them (the config's defaults). */
 export const DEFAULT_TASK_QUEUES: TaskQueues = {
@@ -35,7 +36,7 @@ const flag = z
  *   ANCHORAGE_ENGINE_THREADS                         ONNX Runtime threads per session (default 1; the
  *                                                    in-process worker of `anchorage train`: every core)
  *   ANCHORAGE_EXECUTION_PROVIDER                     cpu (default) or cuda: where the policy's sessions run
- *   ANCHORAGE_ROLLOUT_BATCH                          most sequences per generation call (default 8)
+ *   ANCHORAGE_ROLLOUT_BATCH                          sequences decoded together: the engine's KV cache rows (default 32)
  *   ANCHORAGE_TRAIN_MICRO_BATCH                      sequences per training micro-batch (default: all)
  *   ANCHORAGE_MEASURE_KL                             report KL to the base model even when its coefficient is 0
  *   ANCHORAGE_WORKFLOW_BUNDLE                        a prebuilt workflow bundle (skips bundling at start)
@@ -55,7 +56,7 @@ const WorkerEnvSchema = z.object({
   ANCHORAGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(30),
   ANCHORAGE_ENGINE_THREADS: z.coerce.number().int().min(1).optional(),
   ANCHORAGE_EXECUTION_PROVIDER: ExecutionProviderSchema.default('cpu'),
-  ANCHORAGE_ROLLOUT_BATCH: count(8),
+  ANCHORAGE_ROLLOUT_BATCH: count(DEFAULT_GENERATION_SLOTS),
   ANCHORAGE_TRAIN_MICRO_BATCH: z.coerce.number().int().min(1).optional(),
   ANCHORAGE_MEASURE_KL: flag,
   ANCHORAGE_WORKFLOW_BUNDLE: z.string().min(1).optional(),
