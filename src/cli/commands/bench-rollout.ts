@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { benchRollout } from '../../engine/bench/rollout-bench.ts';
+import { formatSpread } from '../../engine/bench/bench-stats.ts';
+import { benchRollout, type RolloutBenchResult, type RolloutMode } from '../../engine/bench/rollout-bench.ts';
 import type { RolloutFigures } from '../../engine/bench/rollout-figures.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../models/llama/quant/quantized-weights.ts';
@@ -10,20 +11,25 @@ import type { BenchSubcommand } from './bench.ts';
 
 const RolloutOptions = z.object({
   model: z.string().optional(),
+  mode: z.string().default('forced'),
   batch: z.string().default('8'),
+  prompts: z.string().default('8'),
+  samples: z.string().default('4'),
   newTokens: z.string().default('128'),
   threads: z.string().default('1'),
+  slots: z.string().optional(),
   quant: z.string().default('f32'),
   rounds: z.string().default('1'),
   peer: z.string().optional(),
   peerThreads: z.string().optional(),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
 function line(f: RolloutFigures, label: string): string {
   const inside = f.runMs === undefined ? '' : `, ${((100 * f.runMs) / f.wallMs).toFixed(0)}% inside ORT`;
   return (
-    `  ${label}, ${f.threads} thread(s): ${f.tokensPerSecond.toFixed(1)} tok/s overall, ` +
+    `  ${label}, ${f.threads} thread(s): ${f.tokensPerSecond.toFixed(1)} tok/s overall (${f.newTokens} tokens), ` +
     `${f.decodeTokensPerSecond.toFixed(1)} tok/s decode (prefill ${f.prefillMs.toFixed(0)} ms, ` +
     `decode ${f.decodeMs.toFixed(0)} ms${inside}, load ${(f.loadMs / 1000).toFixed(1)} s)`
   );
@@ -39,60 +45,107 @@ function parseSchemes(value: string): QuantScheme[] {
   return schemes as QuantScheme[];
 }
 
+const MODES: readonly RolloutMode[] = ['forced', 'rl'];
+
+/** The human-readable report: every round, then min / median / max over rounds. */
+function report(result: RolloutBenchResult): void {
+  const what =
+    result.mode === 'forced'
+      ? `${result.prompts} sequences x ${result.newTokens} forced new tokens`
+      : `${result.prompts} prompts x ${result.samples} samples, up to ${result.newTokens} new tokens, temperature 1, stop tokens on`;
+  out(`rollout (${result.mode}): ${what}, ${result.model}`);
+  out(
+    `  host GEMM rate ${result.gemmGflops.toFixed(1)} GFLOP/s at ${result.threads} thread(s); ` +
+      `${(result.flopsPerToken / 1e9).toFixed(3)} GFLOP per token`,
+  );
+  result.rounds.forEach((round, i) => {
+    out(
+      ` round ${i + 1} (load average ${round.loadAverage[0].toFixed(2)} -> ${round.loadAverage[1].toFixed(2)})`,
+    );
+    for (const o of round.ours) {
+      out(
+        `${line(o, `${o.engine} ${o.quant}`)}; ${o.achievedGflops.toFixed(1)} GFLOP/s = ${(100 * o.gemmShare).toFixed(0)}% of GEMM`,
+      );
+    }
+    if (round.peer !== undefined) out(line(round.peer, round.peer.engine));
+  });
+  out(` over ${result.rounds.length} round(s), min / median / max:`);
+  for (const o of result.summary.ours) {
+    out(
+      `  ours ${o.quant}: ${formatSpread(o.tokensPerSecond)} tok/s, ` +
+        `${formatSpread({ min: 100 * o.gemmShare.min, median: 100 * o.gemmShare.median, max: 100 * o.gemmShare.max }, 0)} % of GEMM rate`,
+    );
+  }
+  if (result.summary.peer !== undefined) out(`  llama.cpp: ${formatSpread(result.summary.peer)} tok/s`);
+  for (const r of result.summary.ratio ?? []) {
+    if (!result.quiet.report) {
+      out(
+        `  ratio ${r.quant} / llama.cpp: withheld, the load average exceeded ${result.quiet.limit} (half the cores); rerun on a quiet machine or pass --force`,
+      );
+    } else {
+      const mark = result.quiet.forced ? ' (FORCED: measured on a loaded machine)' : '';
+      out(`  ratio ${r.quant} / llama.cpp: ${formatSpread(r.tokensPerSecond, 2)}${mark}`);
+    }
+  }
+  out(`  peak RSS after our first round: ${result.peakRssMb.toFixed(0)} MB`);
+}
+
 export const rolloutBench: BenchSubcommand = {
   name: 'rollout',
   register(bench: Command) {
     bench
       .command('rollout')
       .description(
-        'rollout tokens/s: a batch of chat prompts, N forced new tokens each; optionally vs llama.cpp',
+        'rollout tokens/s, forced-length or as an RL step samples (P prompts x G samples); optionally vs llama.cpp',
       )
       .option('--model <gguf>', 'GGUF model (absent or "default": the SmolLM2 model from setup)')
-      .option('--batch <n>', 'sequences generated together', '8')
-      .option('--new-tokens <n>', 'new tokens per sequence', '128')
+      .option(
+        '--mode <mode>',
+        "'forced' (exactly N new tokens) or 'rl' (temperature 1, stop tokens on)",
+        'forced',
+      )
+      .option('--batch <n>', 'forced mode: distinct prompts generated together', '8')
+      .option('--prompts <n>', 'rl mode: distinct prompts', '8')
+      .option('--samples <n>', 'rl mode: samples per prompt (the GRPO group size)', '4')
+      .option('--new-tokens <n>', 'new tokens per sequence (rl: at most)', '128')
       .option('--threads <n>', 'ONNX Runtime intra-op threads', '1')
+      .option('--slots <n>', 'sequences our engine decodes together (default 32)')
       .option('--quant <list>', "our matmul schemes, comma-separated: 'f32', 'q4'", 'f32')
-      .option('--rounds <n>', 'repeat ours + peer back to back, to see the spread', '1')
+      .option('--rounds <n>', 'repeat ours + peer back to back; figures give min / median / max', '1')
       .option('--peer <name>', "also run 'llama.cpp' (node-llama-cpp) on the same GGUF and prompts")
       .option('--peer-threads <n>', 'threads for the peer (default: --threads)')
+      .option('--force', 'print ratios even when the load average exceeded half the cores (marked)')
       .option('--json', 'print one JSON object')
       .action(async (raw: unknown) => {
         const options = RolloutOptions.parse(raw);
         if (options.peer !== undefined && options.peer !== 'llama.cpp') {
           throw new ValidationError(`--peer: expected 'llama.cpp', got '${options.peer}'`);
         }
+        if (!(MODES as readonly string[]).includes(options.mode)) {
+          throw new ValidationError(`--mode: expected one of ${MODES.join(', ')}, got '${options.mode}'`);
+        }
+        const mode = options.mode as RolloutMode;
         const int = (value: string, flag: string, min: number) =>
           numberFlag(value, flag, { min, integer: true });
         const result = await benchRollout({
           model: modelArgument(options.model),
-          batch: int(options.batch, '--batch', 1),
+          mode,
+          prompts:
+            mode === 'forced' ? int(options.batch, '--batch', 1) : int(options.prompts, '--prompts', 1),
+          samples: int(options.samples, '--samples', 1),
           newTokens: int(options.newTokens, '--new-tokens', 2),
           threads: int(options.threads, '--threads', 1),
+          ...(options.slots === undefined ? {} : { slots: int(options.slots, '--slots', 1) }),
           quant: parseSchemes(options.quant),
           rounds: int(options.rounds, '--rounds', 1),
+          force: options.force,
           ...(options.peer === undefined ? {} : { peer: 'llama.cpp' as const }),
           ...(options.peerThreads === undefined
             ? {}
             : { peerThreads: int(options.peerThreads, '--peer-threads', 1) }),
         });
-        if (options.json) {
-          out(JSON.stringify(result));
-          return;
-        }
-        out(`rollout: ${result.batch} sequences x ${result.newTokens} new tokens, ${result.model}`);
-        result.rounds.forEach((round, i) => {
-          if (result.rounds.length > 1) out(` round ${i + 1}`);
-          for (const o of round.ours) out(line(o, `${o.engine} ${o.quant}`));
-          if (round.peer !== undefined) out(line(round.peer, round.peer.engine));
-          for (const r of round.ratio ?? []) {
-            out(
-              `  ratio ${r.quant} / peer: ${r.tokensPerSecond.toFixed(2)} overall, ${r.decodeTokensPerSecond.toFixed(2)} decode`,
-            );
-          }
-          out(
-            `  load average ${round.loadAverage[0].toFixed(1)} -> ${round.loadAverage[1].toFixed(1)} (2 cores)`,
-          );
-        });
+        if (options.json) out(JSON.stringify(result));
+        else report(result);
       });
   },
 };

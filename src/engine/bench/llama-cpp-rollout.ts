@@ -2,15 +2,17 @@ import { getLlama, type LlamaContext, LlamaLogLevel, type Token } from 'node-lla
 import type { RolloutFigures } from './rollout-figures.ts';
 
 /**
- * The rollout peer: llama.cpp through node-llama-cpp on the same GGUF, the same prompt token ids
- * and the same number of new tokens per sequence, with its own batching of parallel sequences (one
- * context with `batch` sequences, evaluated concurrently so each decode step is one llama.cpp batch).
- * Generation is forced to `newTokens` per sequence (stop tokens are ignored), as on our side.
+ * The rollout peer: llama.cpp through node-llama-cpp on the same GGUF and the same prompt token ids,
+ * with its own batching of parallel sequences (one context with a sequence per prompt, evaluated
+ * concurrently so each decode step is one llama.cpp batch). Without `stopIds` every sequence is
+ * forced to `newTokens`; with them a sequence also ends on its first stop token (counted, as ours
+ * counts it), so only useful tokens are timed.
  */
 export async function llamaCppRollout(options: {
   modelPath: string;
   prompts: readonly (readonly number[])[];
   newTokens: number;
+  stopIds?: readonly number[];
   threads: number;
   sampling: { temperature: number; topK: number; topP: number; seed: number };
 }): Promise<RolloutFigures> {
@@ -27,6 +29,8 @@ export async function llamaCppRollout(options: {
   });
   const loadMs = performance.now() - loadStart;
   try {
+    const stops = new Set(options.stopIds ?? []);
+    let generated = 0;
     const run = async () => {
       const sequences = prompts.map(() => context.getSequence());
       const firstToken: number[] = [];
@@ -40,9 +44,10 @@ export async function llamaCppRollout(options: {
             topP: options.sampling.topP,
             seed: options.sampling.seed + i,
           });
-          for await (const _ of generator) {
+          for await (const token of generator) {
             if (n === 0) firstToken.push(performance.now() - started);
-            if (++n >= newTokens) break;
+            generated++;
+            if (++n >= newTokens || stops.has(token)) break;
           }
         }),
       );
@@ -54,7 +59,6 @@ export async function llamaCppRollout(options: {
     };
     await runWarmup(context, prompts[0] as readonly number[]);
     const { wallMs, prefillMs } = await run();
-    const total = prompts.length * newTokens;
     return {
       engine: 'llama.cpp (node-llama-cpp)',
       threads: options.threads,
@@ -62,8 +66,9 @@ export async function llamaCppRollout(options: {
       prefillMs,
       decodeMs: wallMs - prefillMs,
       wallMs,
-      tokensPerSecond: (total / wallMs) * 1000,
-      decodeTokensPerSecond: ((total - prompts.length) / (wallMs - prefillMs)) * 1000,
+      newTokens: generated,
+      tokensPerSecond: (generated / wallMs) * 1000,
+      decodeTokensPerSecond: ((generated - prompts.length) / (wallMs - prefillMs)) * 1000,
     };
   } finally {
     await context.dispose();

@@ -8,10 +8,14 @@ export interface RolloutFigures {
   prefillMs: number;
   decodeMs: number;
   wallMs: number;
+  /** New tokens generated (stop tokens included). */
+  newTokens: number;
   /** All new tokens over the whole wall time (prefill included). */
   tokensPerSecond: number;
   /** New tokens after the first, over the decode time. */
   decodeTokensPerSecond: number;
   /** Ours only: time inside ONNX Runtime; the rest of the wall time is sampling, messaging, bookkeeping. */
   runMs?: number;
+  /** Ours only: prompt tokens computed (a prompt shared by several samples counts once). */
+  prefillTokens?: number;
 }

@@ -12,13 +12,28 @@ import type { LlamaConfig } from '../../models/config.ts';
  */
 export function loraStepFlops(options: { config: LlamaConfig; batch: number; seqLen: number }): number {
   const { config: c, batch, seqLen } = options;
-  const qo = 2 * c.hiddenSize * c.numHeads * c.headDim;
-  const kv = 2 * c.hiddenSize * c.numKvHeads * c.headDim;
-  const mlp = 3 * c.hiddenSize * c.ffnSize;
-  const head = c.vocabSize * c.hiddenSize;
-  const weights = c.numLayers * (qo + kv + mlp) + head;
+  const weights = matmulWeights(c);
   const tokens = batch * seqLen;
   const attention = 4 * batch * seqLen * seqLen * c.numHeads * c.headDim * c.numLayers;
   const forward = 2 * weights * tokens + attention;
   return 2 * forward;
+}
+
+/** Weights that multiply every token: the projections of every layer and the output head. */
+export function matmulWeights(c: LlamaConfig): number {
+  const qo = 2 * c.hiddenSize * c.numHeads * c.headDim;
+  const kv = 2 * c.hiddenSize * c.numKvHeads * c.headDim;
+  const mlp = 3 * c.hiddenSize * c.ffnSize;
+  const head = c.vocabSize * c.hiddenSize;
+  return c.numLayers * (qo + kv + mlp) + head;
+}
+
+/**
+ * Floating-point operations of generating one token after `context` cached tokens: 2 per weight
+ * (one multiply-add) plus attention over the context, 4·context·H·D per layer. SmolLM2-135M: about
+ * 0.27 GFLOP per token. The basis of a rollout's achieved GFLOP/s and of its GEMM-derived limit.
+ */
+export function decodeFlopsPerToken(options: { config: LlamaConfig; context: number }): number {
+  const c = options.config;
+  return 2 * matmulWeights(c) + 4 * options.context * c.numHeads * c.headDim * c.numLayers;
 }
