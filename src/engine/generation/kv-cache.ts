@@ -93,8 +93,14 @@ export class KvCache {
   }): void {
     const { slot, at, row, width, count } = options;
     const [KV, M, D] = [this.kvHeads, this.positions, this.headDim];
-    if (at + count > M)
-      throw new ValidationError(`KV cache: position ${at + count - 1} beyond capacity ${M}`);
+    this.checkSlot(slot);
+    this.checkPositions(at, count);
+    const rows = options.newKey.length / (KV * width * D);
+    if (!(count <= width && row >= 0 && row < rows && options.newValue.length === options.newKey.length)) {
+      throw new ValidationError(
+        `KV cache: ${count} tokens of row ${row} from new keys and values of ${rows} rows of width ${width}`,
+      );
+    }
     const keys = this.keys[options.layer] as Float32Array;
     const values = this.values[options.layer] as Float32Array;
     for (let h = 0; h < KV; h++) {
@@ -111,6 +117,9 @@ export class KvCache {
   /** Copies positions 0..length-1 of slot `from` into slot `to` (every layer, keys and values). */
   copy(options: { from: number; to: number; length: number }): void {
     const { from, to, length } = options;
+    this.checkSlot(from);
+    this.checkSlot(to);
+    this.checkPositions(0, length);
     if (from === to) return;
     const [KV, M, D] = [this.kvHeads, this.positions, this.headDim];
     for (let l = 0; l < this.layers; l++) {
@@ -124,6 +133,25 @@ export class KvCache {
         const src = (from * KV + h) * M * D;
         values.copyWithin((to * KV + h) * M * D, src, src + length * D);
       }
+    }
+  }
+
+  /**
+   * Checked up front: typed arrays ignore writes out of bounds and copyWithin counts negative
+   * indices from the end, so a bad slot or position would otherwise change another slot silently.
+   */
+  private checkSlot(slot: number): void {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slots)) {
+      throw new ValidationError(`KV cache: slot ${slot} outside 0..${this.slots - 1}`);
+    }
+  }
+
+  private checkPositions(at: number, count: number): void {
+    if (!(Number.isInteger(at) && at >= 0 && count >= 0)) {
+      throw new ValidationError(`KV cache: positions ${at}..${at + count - 1}`);
+    }
+    if (at + count > this.positions) {
+      throw new ValidationError(`KV cache: position ${at + count - 1} beyond capacity ${this.positions}`);
     }
   }
 
