@@ -64,8 +64,11 @@ export async function runGeneration(options: {
   const { model, params, prompts, streams } = request;
   const stops = new Set(request.stopIds);
   const greedy = params.temperature === 0;
+  // A top-k that keeps the whole vocabulary filters nothing, and sampleToken (the first token after
+  // a prefill) ignores it: drawing from the graph's candidates would walk them by rank, not by id.
+  const topK = params.topK < model.vocabSize ? params.topK : 0;
   const mode: DrawMode =
-    greedy || (params.topK === 0 && params.topP >= 1) ? 'graph' : params.topK > 0 ? 'top-k' : 'full-row';
+    greedy || (topK === 0 && params.topP >= 1) ? 'graph' : topK > 0 ? 'top-k' : 'full-row';
   const longest = Math.max(...prompts.map((p) => p.length));
   const needed = longest + params.maxNewTokens;
   if (needed > model.contextLength) {

@@ -4,7 +4,8 @@ import type { TokenDraw } from './sample-token.ts';
 /**
  * Draws one token from the k largest logits of a row (top-k sampling, then top-p within them),
  * given as the generation graph returns them: values largest first, ties by lower id first. The
- * same draw as `sampleToken` with `topK` = k on the full row: candidates are weighed
+ * same draw as `sampleToken` with `topK` = k on a row of more than k logits (sampleToken ignores a
+ * top-k that keeps every id and walks them by id; here they are walked by rank): candidates are weighed
  * exp((l - max) / τ), the top-p prefix of that ranking is kept, and `u` picks by inverse CDF.
  * `logsumexp` is the full row's log Σ exp(logits), for the token's raw log-prob.
  */
