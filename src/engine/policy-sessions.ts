@@ -1,11 +1,11 @@
 import type { GraphBuilder } from '../graph/builder.ts';
 import { emitModel } from '../graph/onnx/model.ts';
-import type { HostTensor } from '../graph/tensor.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import { buildGenerationGraph } from '../models/llama/generation-graph.ts';
 import { buildLogprobGraph } from '../models/llama/logprob-graph.ts';
 import type { LoraConfig } from '../models/llama/lora.ts';
 import type { QuantizedProjections } from '../models/llama/quant/projection.ts';
+import type { WeightTensors } from '../models/llama/weights.ts';
 import { buildTrainingGraph, type TrainingGraph } from '../models/llama/training-graph.ts';
 import type { PolicyObjective } from '../rl/losses/objective.ts';
 import { logger } from '../util/logger.ts';
@@ -32,14 +32,24 @@ export class PolicySessions {
   private generationSlot: Slot<undefined> | undefined;
   private scoringSlot: Slot<undefined> | undefined;
   private trainingSlot: Slot<TrainingGraph> | undefined;
+  private readonly host: SessionHost;
+  private readonly config: LlamaConfig;
+  private readonly baseWeights: () => Promise<WeightTensors>;
+  private readonly quantize: ((weights: WeightTensors) => Promise<QuantizedProjections>) | undefined;
 
-  constructor(
-    private readonly host: SessionHost,
-    private readonly config: LlamaConfig,
-    private readonly weights: ReadonlyMap<string, HostTensor>,
-    /** Packed matrices for MatMulNBits in the generation graph (rollout only; scoring and training stay float32). */
-    private readonly quantized?: QuantizedProjections,
-  ) {}
+  constructor(options: {
+    host: SessionHost;
+    config: LlamaConfig;
+    /** Reads the frozen base weights (float32) for a session being built; they are not kept. */
+    baseWeights: () => Promise<WeightTensors>;
+    /** Packs matrices for MatMulNBits in the generation graph (rollout only; scoring and training stay float32). */
+    quantize?: ((weights: WeightTensors) => Promise<QuantizedProjections>) | undefined;
+  }) {
+    this.host = options.host;
+    this.config = options.config;
+    this.baseWeights = options.baseWeights;
+    this.quantize = options.quantize;
+  }
 
   /** The KV-cache generation graph, adapters bound when `lora` is given. */
   async generation(lora: LoraState | undefined, loraVersion: number): Promise<RemoteSession> {
@@ -47,7 +57,10 @@ export class PolicySessions {
       slot: this.generationSlot,
       name: 'generation',
       key: loraKey(lora?.config),
-      build: () => ({ graph: this.generationGraph(lora?.config), extra: undefined }),
+      build: async (weights) => ({
+        graph: await this.generationGraph(weights, lora?.config),
+        extra: undefined,
+      }),
     });
     await this.bindLora(this.generationSlot, lora, loraVersion);
     return this.generationSlot.session;
@@ -62,10 +75,10 @@ export class PolicySessions {
       slot: this.scoringSlot,
       name: 'scoring',
       key: loraKey(lora?.config),
-      build: () => ({
+      build: async (weights) => ({
         graph: buildLogprobGraph({
           config: this.config,
-          weights: this.weights,
+          weights,
           ...(lora === undefined ? {} : { lora: lora.config }),
         }),
         extra: undefined,
@@ -87,10 +100,10 @@ export class PolicySessions {
       // Activations of a training run are large and short-lived: without the arena they go back to
       // the system after each run (resident peak of a SmolLM2 8x256 LoRA step 4.2 -> 3.4 GB, about the same speed).
       memoryArena: false,
-      build: () => {
+      build: async (weights) => {
         const graph = buildTrainingGraph({
           config: this.config,
-          weights: this.weights,
+          weights,
           trainable: 'lora',
           lora: lora.config,
           objective,
@@ -105,12 +118,13 @@ export class PolicySessions {
     return { session: this.trainingSlot.session, graph: this.trainingSlot.extra };
   }
 
-  private generationGraph(lora: LoraConfig | undefined): GraphBuilder {
+  private async generationGraph(weights: WeightTensors, lora: LoraConfig | undefined): Promise<GraphBuilder> {
+    const quantized = await this.quantize?.(weights);
     return buildGenerationGraph({
       config: this.config,
-      weights: this.weights,
+      weights,
       ...(lora === undefined ? {} : { lora }),
-      ...(this.quantized === undefined ? {} : { quantized: this.quantized }),
+      ...(quantized === undefined ? {} : { quantized }),
     });
   }
 
@@ -118,7 +132,7 @@ export class PolicySessions {
     slot: Slot<T> | undefined;
     name: string;
     key: string;
-    build: () => { graph: GraphBuilder; extra: T };
+    build: (weights: WeightTensors) => Promise<{ graph: GraphBuilder; extra: T }>;
     /** ORT's CPU arena for this session (default on). */
     memoryArena?: boolean;
   }): Promise<Slot<T>> {
@@ -127,7 +141,7 @@ export class PolicySessions {
     // One session per kind: the old one's memory (a copy of the base weights) goes first.
     if (slot !== undefined) await slot.session.release();
     const started = performance.now();
-    const { graph, extra } = options.build();
+    const { graph, extra } = await options.build(await this.baseWeights());
     const session = await this.host.createSession({
       model: emitModel({ graph }),
       transfer: true,

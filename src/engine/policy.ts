@@ -1,7 +1,6 @@
 import type { HostTensor } from '../graph/tensor.ts';
-import type { LlamaConfig } from '../models/config.ts';
+import type { LlamaConfig, ModelSource } from '../models/config.ts';
 import { type LoraConfig, LoraConfigSchema } from '../models/llama/lora.ts';
-import type { QuantizedProjections } from '../models/llama/quant/projection.ts';
 import { packWeights, type QuantScheme } from '../models/llama/quant/quantized-weights.ts';
 import { loadWeights } from '../models/llama/weights.ts';
 import type { TextTokenizer } from '../models/tokenizer/text-tokenizer.ts';
@@ -68,14 +67,38 @@ export class Policy {
 
   protected constructor(
     readonly modelPath: string,
-    readonly config: LlamaConfig,
+    private readonly source: ModelSource,
     readonly tokenizer: TextTokenizer,
-    readonly weights: ReadonlyMap<string, HostTensor>,
     private host: SessionHost,
     private readonly hostOptions: HostOptions,
-    private readonly quantized?: QuantizedProjections,
+    private readonly quant: QuantScheme,
   ) {
-    this.sessions = new PolicySessions(host, config, weights, quantized);
+    this.sessions = this.newSessions();
+  }
+
+  get config(): LlamaConfig {
+    return this.source.config;
+  }
+
+  /**
+   * The frozen base weights in float32, read from the model file. Not kept: every session holds
+   * them as initializers, and a second copy in JavaScript would add the whole model to the
+   * resident memory for nothing (SmolLM2-135M: 0.54 GB). Sessions are built rarely.
+   */
+  loadBaseWeights(): Promise<Map<string, HostTensor>> {
+    return loadWeights({ source: this.source });
+  }
+
+  private newSessions(): PolicySessions {
+    return new PolicySessions({
+      host: this.host,
+      config: this.source.config,
+      baseWeights: () => this.loadBaseWeights(),
+      quantize:
+        this.quant === 'q4'
+          ? async (weights) => ({ weights: await packWeights({ source: this.source, weights }) })
+          : undefined,
+    });
   }
 
   /**
@@ -87,7 +110,7 @@ export class Policy {
       log.warn({ model: this.modelPath }, 'session host worker is gone; starting a new one');
       await this.host.close().catch(() => undefined);
       this.host = await SessionHost.start(this.hostOptions);
-      this.sessions = new PolicySessions(this.host, this.config, this.weights, this.quantized);
+      this.sessions = this.newSessions();
     }
     return this.sessions;
   }
@@ -109,15 +132,12 @@ export class Policy {
   }): Promise<Policy> {
     const started = performance.now();
     const { source, tokenizer } = await openModel({ path: options.model });
-    const weights = await loadWeights({ source });
-    const quantized =
-      options.quant === 'q4' ? { weights: await packWeights({ source, weights }) } : undefined;
     const hostOptions: HostOptions = {
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.executionProvider === undefined ? {} : { executionProvider: options.executionProvider }),
     };
     const host = await SessionHost.start(hostOptions);
-    const policy = new Policy(options.model, source.config, tokenizer, weights, host, hostOptions, quantized);
+    const policy = new Policy(options.model, source, tokenizer, host, hostOptions, options.quant ?? 'f32');
     if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
     else if (options.lora !== undefined) {
       policy.setLora(

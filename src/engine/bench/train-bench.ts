@@ -145,7 +145,7 @@ export async function benchTrain(options: {
     const peer = await torchTrainPeer({
       config,
       lora: { ...lora, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] },
-      weights: policy.weights,
+      weights: await policy.loadBaseWeights(),
       batch: {
         input_ids: f32([B, T], ids),
         loss_mask: f32([B, T], mask),

@@ -122,30 +122,52 @@ export function buildGenerationGraph(options: GenerationGraphOptions): GraphBuil
   return g;
 }
 
+/** Ids per block of the two-level inverse CDF (see samplingHead). */
+const CDF_BLOCK = 128;
+
 /**
  * Drawing the next token in the graph, by inverse CDF: with weights w = exp((l - max) / τ) over
- * the vocabulary in id order and their running sum c, the token is the first id whose c exceeds
- * u · Σw, i.e. the number of ids with c <= u · Σw. Greedy takes the argmax (lowest id on ties).
- * Also outputs log Σ exp(logits) and the k largest logits, for samplers that filter (top-k, top-p).
+ * the vocabulary in id order, the token is the first id whose running sum exceeds u · Σw. Two
+ * levels keep it to one pass over the vocabulary: sums of blocks of CDF_BLOCK ids, the block where
+ * u · Σw falls, then the running sum inside that block only. Greedy takes the argmax (lowest id on
+ * ties). Also outputs log Σ exp(logits) and the k largest logits, for samplers that filter (top-k,
+ * top-p).
  */
 function samplingHead(g: GraphBuilder, logits: Value): void {
   const invTemperature = g.input({ name: GENERATION_IO.invTemperature, dtype: 'float32', shape: [] });
   const greedy = g.input({ name: GENERATION_IO.greedy, dtype: 'bool', shape: [] });
   const uniform = g.input({ name: GENERATION_IO.uniform, dtype: 'float32', shape: ['B'] });
   const topK = g.input({ name: GENERATION_IO.topK, dtype: 'int64', shape: [1] });
-  const lse = g.reduceLogSumExp(logits, { axes: [1], keepdims: false }); // [B]
+  const V = logits.shape[1] as number;
+  const blocks = Math.ceil(V / CDF_BLOCK);
+  const max = g.reduceMax(logits, { axes: [1], keepdims: true }); // [B, 1]
+  const shifted = g.sub(logits, max); // [B, V]
+  const lse = g.add(g.squeeze(max, [1]), g.log(g.reduceSum(g.exp(shifted), { axes: [1], keepdims: false }))); // [B]
   g.output(lse, GENERATION_IO.logsumexp);
   const argmax = g.argMax(logits, { axis: 1, keepdims: false }); // [B]
-  const scaled = g.mul(g.sub(logits, g.reduceMax(logits, { axes: [1], keepdims: true })), invTemperature); // [B, V]
-  const cumulative = g.cumSum(g.exp(scaled), { axis: 1 }); // [B, V]
-  const total = g.slice(cumulative, { starts: [-1], ends: [Number.POSITIVE_INFINITY], axes: [1] }); // [B, 1]
+  const scaled = g.mul(shifted, invTemperature); // [B, V]: log w
+  const w = g.exp(scaled); // [B, V]
+  const padded =
+    V % CDF_BLOCK === 0 ? w : g.pad(w, { begins: [0], ends: [blocks * CDF_BLOCK - V], axes: [1] });
+  const weights = g.reshape(padded, ['B', blocks, CDF_BLOCK]); // [B, nb, K], zero weights past V
+  const blockSums = g.reduceSum(weights, { axes: [2], keepdims: false }); // [B, nb]
+  const blockEnds = g.cumSum(blockSums, { axis: 1 }); // [B, nb]
+  const total = g.slice(blockEnds, { starts: [-1], ends: [Number.POSITIVE_INFINITY], axes: [1] }); // [B, 1]
   const target = g.mul(g.unsqueeze(uniform, [1]), total); // [B, 1]
-  const below = g.reduceSum(g.cast(g.lessOrEqual(cumulative, target), 'int64'), {
-    axes: [1],
-    keepdims: false,
-  }); // [B]
-  const vocab = logits.shape[1] as number;
-  const sampled = g.min(below, vocab - 1); // [B]: u·Σw rounding up to Σw takes the last id
+  const countAtMost = (running: Value, bound: Value) =>
+    g.reduceSum(g.cast(g.lessOrEqual(running, bound), 'int64'), { axes: [1], keepdims: true }); // [B, 1]
+  const block = g.min(countAtMost(blockEnds, target), blocks - 1); // [B, 1]
+  const before = g.sub(
+    g.gatherElements(blockEnds, block, { axis: 1 }),
+    g.gatherElements(blockSums, block, { axis: 1 }),
+  ); // [B, 1]
+  const picked = g.gatherElements(weights, g.expand(g.unsqueeze(block, [2]), ['B', 1, CDF_BLOCK]), {
+    axis: 1,
+  }); // [B, 1, K]
+  const inside = g.cumSum(g.squeeze(picked, [1]), { axis: 1 }); // [B, K]
+  const offset = countAtMost(inside, g.sub(target, before)); // [B, 1]
+  // u · Σw rounding up to Σw would step past the last id: take the last one.
+  const sampled = g.squeeze(g.min(g.add(g.mul(block, CDF_BLOCK), offset), V - 1), [1]); // [B]
   const token = g.where({ cond: greedy, ifTrue: argmax, ifFalse: sampled }); // [B]
   g.output(token, GENERATION_IO.token);
   const pick = (t: Value) => g.squeeze(g.gatherElements(t, g.unsqueeze(token, [1]), { axis: 1 }), [1]); // [B]
