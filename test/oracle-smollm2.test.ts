@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { InferenceSession } from 'onnxruntime-node';
+import { Policy } from '../src/engine/policy.ts';
 import { emitModel } from '../src/graph/onnx/model.ts';
 import { createSession } from '../src/graph/runtime.ts';
 import type { HostTensor } from '../src/graph/tensor.ts';
@@ -148,6 +149,38 @@ describe('SmolLM2-135M-Instruct vs llama.cpp', { skip }, () => {
     );
     assert.ok(worst.diff <= LOGIT_TOLERANCE, `logits differ by ${worst.diff} at ${worst.where}`);
     assert.deepEqual(divergences, []);
+  });
+
+  it('the engine (continuous batching over 2 slots, greedy) continues every prompt as llama.cpp does; the recomputed importance ratio is 1', async (t) => {
+    const policy = await Policy.load({ model: path });
+    try {
+      const { results, stats } = await policy.generate({
+        prompts: prompts.map((ids) => ({ ids })),
+        sampling: { temperature: 0, maxNewTokens: STEPS, stopIds: [] },
+        batchSize: 2,
+      });
+      t.diagnostic(
+        `${stats.prefillRuns} prefills, ${stats.decodeSteps} decode steps, at most ${stats.peakBatch} rows`,
+      );
+      assert.ok(stats.prefillRuns > 1, 'the five prompts must not all fit in the two rows at once');
+      results.forEach((r, b) => {
+        assert.deepEqual(r.tokenIds, reference[b]?.tokens, `prompt ${b}`);
+      });
+      // What a policy update starts from: the trainer's recomputed log-probs (the scoring graph,
+      // no cache) against the rollout's. The importance ratio exp(new - old) must start at 1.
+      const sequences = results.map((r) => ({ promptIds: r.promptIds, responseIds: r.tokenIds }));
+      const recomputed = await policy.logprobs({ sequences });
+      let worst = 0;
+      results.forEach((r, b) => {
+        r.logprobs.forEach((lp, i) => {
+          worst = Math.max(worst, Math.abs(Math.exp((recomputed.logprobs[b]?.[i] as number) - lp) - 1));
+        });
+      });
+      t.diagnostic(`largest |ratio - 1| over ${results.length}x${STEPS} tokens: ${worst.toExponential(2)}`);
+      assert.ok(worst < 1e-4, `importance ratio differs from 1 by ${worst}`);
+    } finally {
+      await policy.close();
+    }
   });
 
   it('Q4_1: our top-1 token agrees with llama.cpp on the quantised file at >= 95% of positions', async (t) => {
