@@ -80,13 +80,17 @@ function report(result: RolloutBenchResult): void {
   for (const r of result.summary.ratio ?? []) {
     if (!result.quiet.report) {
       out(
-        `  ratio ${r.quant} / llama.cpp: withheld, the load average exceeded ${result.quiet.limit} (half the cores); rerun on a quiet machine or pass --force`,
+        `  ratio ${r.quant} / llama.cpp: withheld, the machine was not quiet (load average ${result.startLoad.toFixed(2)} at start, limit ${result.quiet.loadLimit}; ` +
+          `other processes ${result.otherCores.toFixed(2)} cores, limit ${result.quiet.otherLimit}); rerun on a quiet machine or pass --force`,
       );
     } else {
       const mark = result.quiet.forced ? ' (FORCED: measured on a loaded machine)' : '';
       out(`  ratio ${r.quant} / llama.cpp: ${formatSpread(r.tokensPerSecond, 2)}${mark}`);
     }
   }
+  out(
+    `  load average ${result.startLoad.toFixed(2)} at start; other processes kept ${result.otherCores.toFixed(2)} cores busy on average`,
+  );
   out(`  peak RSS after our first round: ${result.peakRssMb.toFixed(0)} MB`);
 }
 

@@ -2,7 +2,7 @@ import type { QuantScheme } from '../../models/llama/quant/quantized-weights.ts'
 import { DEFAULT_GENERATION_SLOTS } from '../generate.ts';
 import { Policy } from '../policy.ts';
 import type { SamplingParamsInput } from '../sampling/sampling-params.ts';
-import { loadAverage, quietEnough, type Spread, spread } from './bench-stats.ts';
+import { loadAverage, quietEnough, type Spread, spread, watchOtherWork } from './bench-stats.ts';
 import { measureGemmGflops } from './gemm-rate.ts';
 import { llamaCppRollout } from './llama-cpp-rollout.ts';
 import { BENCH_QUESTIONS } from './questions.ts';
@@ -55,14 +55,18 @@ export interface RolloutBenchResult {
   /** Forward FLOPs per generated token at the mean context (see decodeFlopsPerToken). */
   flopsPerToken: number;
   rounds: RolloutRound[];
+  /** The 1-minute load average before the benchmark started. */
+  startLoad: number;
   /** Over rounds, min / median / max. */
   summary: {
     ours: { quant: QuantScheme; tokensPerSecond: Spread; gemmShare: Spread }[];
     peer?: Spread;
     ratio?: { quant: QuantScheme; tokensPerSecond: Spread }[];
   };
-  /** Whether the ratios may be reported: the load average stayed at most `limit` (or `--force`). */
-  quiet: { report: boolean; forced: boolean; limit: number };
+  /** Cores other processes kept busy on average while the benchmark ran. */
+  otherCores: number;
+  /** Whether the ratios may be reported (see quietEnough), or were forced. */
+  quiet: { report: boolean; forced: boolean; loadLimit: number; otherLimit: number };
   /** Peak resident memory of the process after our first round (before the peer ran), MB. */
   peakRssMb: number;
 }
@@ -93,6 +97,7 @@ export async function benchRollout(options: {
   force?: boolean;
 }): Promise<RolloutBenchResult> {
   const startLoad = loadAverage();
+  const otherWork = watchOtherWork();
   const samples = options.mode === 'forced' ? 1 : options.samples;
   const schemes = options.quant ?? ['f32'];
   const sampling = { ...SAMPLING[options.mode], maxNewTokens: options.newTokens };
@@ -174,7 +179,7 @@ export async function benchRollout(options: {
         ),
       }));
     }
-    const loads = [startLoad, ...rounds.flatMap((r) => r.loadAverage)];
+    const { otherCores } = otherWork();
     return {
       bench: 'rollout',
       model: options.model,
@@ -184,11 +189,13 @@ export async function benchRollout(options: {
       newTokens: options.newTokens,
       threads: options.threads,
       promptTokens: promptIds.map((p) => p.length),
+      startLoad,
       gemmGflops,
       flopsPerToken,
       rounds,
       summary,
-      quiet: quietEnough({ loads, force: options.force === true }),
+      otherCores,
+      quiet: quietEnough({ startLoad, otherCores, force: options.force === true }),
       peakRssMb,
     };
   } finally {
