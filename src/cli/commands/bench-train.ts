@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { formatSpread, spread } from '../../engine/bench/bench-stats.ts';
 import { benchTrain } from '../../engine/bench/train-bench.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { ValidationError } from '../../util/errors.ts';
@@ -16,6 +17,7 @@ const TrainOptions = z.object({
   peer: z.string().optional(),
   peerThreads: z.string().optional(),
   microBatch: z.string().optional(),
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -39,6 +41,7 @@ export const trainBench: BenchSubcommand = {
       .option('--peer <name>', "also run the same step in 'torch' (needs .tools/torch-venv)")
       .option('--peer-threads <n>', 'threads for the peer (default: --threads)')
       .option('--micro-batch <n>', 'sequences per training-graph run (default: 512 tokens worth)')
+      .option('--force', 'print the ratio even when the machine was not quiet (marked)')
       .option('--json', 'print one JSON object')
       .action(async (raw: unknown) => {
         const options = TrainOptions.parse(raw);
@@ -51,6 +54,7 @@ export const trainBench: BenchSubcommand = {
           seqLen: int(options.seqLen, '--seq-len', 2),
           loraRank: int(options.loraRank, '--lora-rank'),
           steps: int(options.steps, '--steps'),
+          force: options.force,
           threads: int(options.threads, '--threads'),
           ...(options.peer === undefined ? {} : { peer: 'torch' as const }),
           ...(options.peerThreads === undefined
@@ -72,14 +76,25 @@ export const trainBench: BenchSubcommand = {
         out(
           `  ${r.ours.engine}, ${r.ours.threads} thread(s): ${r.ours.tokensPerSecond.toFixed(1)} tok/s, ` +
             `${ms(r.ours.stepMs)} ms/step (graph ${r.ours.forwardBackwardMs.toFixed(0)}, AdamW ${r.ours.optimizerMs.toFixed(0)}), ` +
-            `peak RSS ${r.ours.peakRssMb.toFixed(0)} MB, ${r.ours.achievedGflops.toFixed(1)} GFLOP/s`,
+            `peak RSS ${r.ours.peakRssMb.toFixed(0)} MB, ${r.ours.achievedGflops.toFixed(1)} GFLOP/s ` +
+            `(${((100 * r.ours.achievedGflops) / r.gemmGflops).toFixed(0)}% of the GEMM rate)`,
         );
         if (r.peer !== undefined && r.ratio !== undefined) {
           out(
             `  ${r.peer.engine}, ${r.peer.threads} thread(s): ${r.peer.tokensPerSecond.toFixed(1)} tok/s, ` +
               `${ms(r.peer.stepMs)} ms/step, peak RSS ${r.peer.peakRssMb.toFixed(0)} MB, ${r.peer.achievedGflops.toFixed(1)} GFLOP/s`,
           );
-          out(`  ratio (ours / torch): ${r.ratio.toFixed(2)}`);
+          if (!r.quiet.report) {
+            out(
+              `  ratio (ours / torch): withheld, the machine was not quiet (load average ${r.loadAverage[0].toFixed(2)} at start, ` +
+                `limit ${r.quiet.loadLimit}; other processes ${r.otherCores.toFixed(2)} cores, limit ${r.quiet.otherLimit}); rerun or pass --force`,
+            );
+          } else {
+            const mark = r.quiet.forced ? ' (FORCED: measured on a loaded machine)' : '';
+            out(
+              `  ratio (ours / torch): ${r.ratio.toFixed(2)} (per step min / median / max ${formatSpread(r.spread.ratio ?? spread([]), 2)})${mark}`,
+            );
+          }
           out(`  losses ours  ${r.ours.losses.map((l) => l.toFixed(5)).join(' ')}`);
           out(`  losses torch ${r.peer.losses.map((l) => l.toFixed(5)).join(' ')}`);
         }
@@ -87,7 +102,13 @@ export const trainBench: BenchSubcommand = {
           `  machine GEMM (ORT float32, ${r.ours.threads} thread(s)): ${r.gemmGflops.toFixed(1)} GFLOP/s; ` +
             `${(r.flopsPerStep / 1e9).toFixed(0)} GFLOP per step`,
         );
-        out(`  load average ${r.loadAverage[0].toFixed(1)} -> ${r.loadAverage[1].toFixed(1)} (2 cores)`);
+        out(`  ours per step min / median / max: ${formatSpread(r.spread.ours)} tok/s`);
+        if (r.spread.peer !== undefined)
+          out(`  torch per step min / median / max: ${formatSpread(r.spread.peer)} tok/s`);
+        out(
+          `  load average ${r.loadAverage[0].toFixed(2)} -> ${r.loadAverage[1].toFixed(2)}; ` +
+            `other processes kept ${r.otherCores.toFixed(2)} cores busy on average`,
+        );
       });
   },
 };

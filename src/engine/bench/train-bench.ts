@@ -1,8 +1,8 @@
-import { loadavg } from 'node:os';
 import { createRng } from '../../graph/random.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
 import { Policy } from '../policy.ts';
 import { defaultMicroBatch, type TrainSequence } from '../train-step.ts';
+import { loadAverage, quietEnough, type Spread, spread, watchOtherWork } from './bench-stats.ts';
 import { measureGemmGflops } from './gemm-rate.ts';
 import { type TorchTrainFigures, torchTrainPeer } from './torch-train.ts';
 import { loraStepFlops } from './train-flops.ts';
@@ -35,7 +35,13 @@ export interface TrainBenchResult {
   peer?: TorchTrainFigures & { achievedGflops: number };
   /** ours / peer tokens per second. */
   ratio?: number;
+  /** Tokens per second of each timed step, min / median / max: ours, the peer's, and their ratio. */
+  spread: { ours: Spread; peer?: Spread; ratio?: Spread };
   loadAverage: [number, number];
+  /** Cores other processes kept busy on average while the benchmark ran. */
+  otherCores: number;
+  /** Whether the ratio may be reported (see quietEnough), or was forced. */
+  quiet: { report: boolean; forced: boolean; loadLimit: number; otherLimit: number };
 }
 
 const HYPER = { clip_low: 0.2, clip_high: 0.28 };
@@ -60,9 +66,12 @@ export async function benchTrain(options: {
   peerThreads?: number;
   /** Sequences per training-graph run (default: the policy's token budget, MICRO_BATCH_TOKENS). */
   microBatchSize?: number;
+  /** Report the ratio measured on a loaded machine (marked as such). */
+  force?: boolean;
 }): Promise<TrainBenchResult> {
   const { batch: B, seqLen: T } = options;
-  const before = loadavg()[0] as number;
+  const before = loadAverage();
+  const otherWork = watchOtherWork();
   const lora = { rank: options.loraRank, alpha: 2 * options.loraRank };
   const policy = await Policy.load({ model: options.model, threads: options.threads, lora, loraSeed: 7 });
   const config = policy.config;
@@ -128,7 +137,10 @@ export async function benchTrain(options: {
     },
     gemmGflops,
     flopsPerStep,
-    loadAverage: [before, loadavg()[0] as number],
+    spread: { ours: spread(stepMs.map((ms) => ((B * T) / ms) * 1000)) },
+    loadAverage: [before, loadAverage()],
+    otherCores: 0,
+    quiet: quietEnough({ startLoad: before, otherCores: 0, force: options.force === true }),
   };
   if (options.peer === 'torch') {
     const ids = new Float32Array(B * T);
@@ -166,7 +178,18 @@ export async function benchTrain(options: {
     const peerMs = peer.stepMs.reduce((a, b) => a + b, 0) / peer.stepMs.length;
     result.peer = { ...peer, achievedGflops: flopsPerStep / (peerMs / 1000) / 1e9 };
     result.ratio = result.ours.tokensPerSecond / peer.tokensPerSecond;
-    result.loadAverage[1] = loadavg()[0] as number;
+    const peerRates = peer.stepMs.map((ms) => ((B * T) / ms) * 1000);
+    result.spread.peer = spread(peerRates);
+    // Step i of ours against step i of the peer: the spread of the ratio over the timed steps.
+    const ourRates = stepMs.map((ms) => ((B * T) / ms) * 1000);
+    result.spread.ratio = spread(peerRates.map((p, i) => (ourRates[i] ?? Number.NaN) / p));
+    result.loadAverage[1] = loadAverage();
   }
+  result.otherCores = otherWork().otherCores;
+  result.quiet = quietEnough({
+    startLoad: before,
+    otherCores: result.otherCores,
+    force: options.force === true,
+  });
   return result;
 }
