@@ -91,7 +91,10 @@ function report(result: RolloutBenchResult): void {
   out(
     `  load average ${result.startLoad.toFixed(2)} at start; other processes kept ${result.otherCores.toFixed(2)} cores busy on average`,
   );
-  out(`  peak RSS after our first round: ${result.peakRssMb.toFixed(0)} MB`);
+  out(
+    `  resident memory after our first round: ${result.rssAfterMb.toFixed(0)} MB (peak so far ${result.peakRssMb.toFixed(0)} MB, ` +
+      'reached while the sessions were built)',
+  );
 }
 
 export const rolloutBench: BenchSubcommand = {

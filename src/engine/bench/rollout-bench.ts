@@ -69,6 +69,8 @@ export interface RolloutBenchResult {
   quiet: { report: boolean; forced: boolean; loadLimit: number; otherLimit: number };
   /** Peak resident memory of the process after our first round (before the peer ran), MB. */
   peakRssMb: number;
+  /** Resident memory right after our first round (the cache and sessions, without the build peak), MB. */
+  rssAfterMb: number;
 }
 
 /**
@@ -125,6 +127,7 @@ export async function benchRollout(options: {
     const stopIds = first.policy.tokenizer.stopIds;
     const rounds: RolloutRound[] = [];
     let peakRssMb = 0;
+    let rssAfterMb = 0;
     for (let r = 0; r < (options.rounds ?? 1); r++) {
       const before = loadAverage();
       const ours: RolloutRound['ours'] = [];
@@ -140,7 +143,10 @@ export async function benchRollout(options: {
         const achievedGflops = (figures.tokensPerSecond * flopsPerToken) / 1e9;
         ours.push({ ...figures, quant, achievedGflops, gemmShare: achievedGflops / gemmGflops });
       }
-      if (r === 0) peakRssMb = process.resourceUsage().maxRSS / 1024;
+      if (r === 0) {
+        peakRssMb = process.resourceUsage().maxRSS / 1024;
+        rssAfterMb = process.memoryUsage().rss / 2 ** 20;
+      }
       const round: RolloutRound = { ours, loadAverage: [before, before] };
       if (options.peer === 'llama.cpp') {
         const peer = await llamaCppRollout({
@@ -197,6 +203,7 @@ export async function benchRollout(options: {
       otherCores,
       quiet: quietEnough({ startLoad, otherCores, force: options.force === true }),
       peakRssMb,
+      rssAfterMb,
     };
   } finally {
     for (const { policy } of policies) await policy.close();
