@@ -12,6 +12,7 @@ import {
   type RolloutStats,
 } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
+import { failpoint } from '../src/util/failpoints.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, previousHeartbeat, throwIfCancelled } from './heartbeat.ts';
@@ -130,6 +131,8 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
               };
               count(samples, group.promptIds.length);
               done.set(i, (await store.putJson(group)).address);
+              heartbeat.now();
+              await failpoint('rollouts.group-written', { step: input.step, groups: done.size });
             };
             // Cancellation (worker shutdown, run cancelled) stops generation between decode steps.
             await policy.generate({

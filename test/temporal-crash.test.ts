@@ -13,6 +13,7 @@ import { type ChatServer, startChatServer } from '../src/rubric/judge/test-serve
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server.ts';
 import { freePort } from '../src/temporal/free-port.ts';
+import { FAILPOINTS_ENV } from '../src/util/failpoints.ts';
 import { ShardJudgement } from '../src/train/judgements.ts';
 import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
@@ -130,7 +131,7 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
       ANCHORAGE_TASK_QUEUE_ROLLOUT: queues.rollout,
       ANCHORAGE_TASK_QUEUE_JUDGE: queues.judge,
       ANCHORAGE_TASK_QUEUE_TRAINER: queues.trainer,
-      // One prompt group per engine call: the rollout activity commits (and heartbeats) group by group.
+      // Rows for one prompt group at a time: groups end (and are written) one after another.
       ANCHORAGE_ROLLOUT_BATCH: '4',
       ANCHORAGE_ENGINE_THREADS: '1',
       ANCHORAGE_SHUTDOWN_GRACE_SECONDS: '2',
@@ -185,20 +186,25 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
   };
 
   it('SIGKILL of the worker mid-rollout: new workers resume the rollouts, every step commits once, no update applied twice, no verdict graded twice', async () => {
-    const allInOne = spawnWorker('all-in-one.ts', workerEnv);
+    // The worker pauses for good once it has written 3 of step 2's 12 rollout groups (a failpoint),
+    // so the kill lands mid-rollout by construction rather than by timing.
+    const allInOne = spawnWorker('all-in-one.ts', {
+      ...workerEnv,
+      [FAILPOINTS_ENV]: 'rollouts.group-written:step=2,groups=3',
+    });
     workers.push(allInOne);
     await started(allInOne, 'all-in-one.ts');
     const run = await startRun('sigkill', 3);
-
-    // Kill when the server has recorded part of step 2's rollouts in the activity's heartbeat.
-    const doneAtKill = await waitFor(
-      'step 2 rollouts in progress',
-      async () => {
-        const n = await rolloutHeartbeat(run.trainRunId, 2).catch(() => undefined);
-        return n !== undefined && n >= 1 && n < 12 ? n : undefined;
-      },
-      { intervalMs: 20 },
-    );
+    await waitFor('the failpoint after 3 groups of step 2', () => {
+      if (!alive(allInOne))
+        throw new Error(`all-in-one.ts exited: ${allInOne.lines.map((l) => l.msg).join(' | ')}`);
+      return allInOne.lines.some((l) => l.msg === 'failpoint reached') ? true : undefined;
+    });
+    // The paused activity keeps heartbeating: the server learns of the 3 groups it recorded.
+    const doneAtKill = await waitFor('the 3 groups in the rollout heartbeat', async () => {
+      const n = await rolloutHeartbeat(run.trainRunId, 2).catch(() => undefined);
+      return n === 3 ? n : undefined;
+    });
     allInOne.child.kill('SIGKILL');
     assert.equal(await allInOne.exited, 'SIGKILL');
     assert.equal(

@@ -138,15 +138,21 @@ export class Policy {
     };
     const host = await SessionHost.start(hostOptions);
     const policy = new Policy(options.model, source, tokenizer, host, hostOptions, options.quant ?? 'f32');
-    if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
-    else if (options.lora !== undefined) {
-      policy.setLora(
-        initLoraState({
-          model: source.config,
-          lora: parseInput({ schema: LoraConfigSchema, value: options.lora, what: 'lora' }),
-          seed: options.loraSeed ?? 0,
-        }),
-      );
+    try {
+      if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
+      else if (options.lora !== undefined) {
+        policy.setLora(
+          initLoraState({
+            model: source.config,
+            lora: parseInput({ schema: LoraConfigSchema, value: options.lora, what: 'lora' }),
+            seed: options.loraSeed ?? 0,
+          }),
+        );
+      }
+    } catch (err) {
+      // The worker thread would keep the process alive after the error.
+      await host.close();
+      throw err;
     }
     log.info({ model: options.model, ms: Math.round(performance.now() - started) }, 'policy loaded');
     return policy;

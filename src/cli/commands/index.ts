@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { devServerCommand } from './dev-server.ts';
+import { evalCommand } from './eval.ts';
 import { evalScheduleCommand } from './eval-schedule.ts';
 import { generateCommand } from './generate.ts';
 import { ifevalCommand } from './ifeval.ts';
@@ -19,5 +20,6 @@ export const COMMANDS: CliCommand[] = [
   generateCommand,
   trainCommand,
   runsCommand,
+  evalCommand,
   evalScheduleCommand,
 ];

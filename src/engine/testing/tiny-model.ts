@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '../../graph/random.ts';
-import { randomWeights, tinyConfig, writeModelGguf } from '../../models/llama/testing/tiny-llama.ts';
+import {
+  ggufMetadata,
+  randomWeights,
+  tinyConfig,
+  writeModelGguf,
+} from '../../models/llama/testing/tiny-llama.ts';
 
 /**
  * A tiny random Llama (2 layers, hidden 64, 260-token byte vocabulary) written as an F32 GGUF in a
@@ -11,7 +16,12 @@ import { randomWeights, tinyConfig, writeModelGguf } from '../../models/llama/te
  * the next-token distributions have an entropy of a few nats, as a trained model's do.
  */
 export async function writeTinyModel(
-  options: { seed?: number; embeddingScale?: number } = {},
+  options: {
+    seed?: number;
+    embeddingScale?: number;
+    /** A Jinja chat template for chat prompts (default: none, as in the other tiny tests). */
+    chatTemplate?: string;
+  } = {},
 ): Promise<{ path: string; dispose: () => Promise<void> }> {
   const config = tinyConfig();
   const weights = randomWeights({ config, rng: createRng(options.seed ?? 5) });
@@ -20,6 +30,13 @@ export async function writeTinyModel(
   for (let i = 0; i < embedding.length; i++) embedding[i] = Math.fround((embedding[i] as number) * scale);
   const dir = await mkdtemp(join(tmpdir(), 'anchorage-tiny-'));
   const path = join(dir, 'tiny.gguf');
-  await writeModelGguf({ path, config, weights });
+  const metadata =
+    options.chatTemplate === undefined
+      ? undefined
+      : new Map(ggufMetadata(config)).set('tokenizer.chat_template', {
+          type: 'string',
+          value: options.chatTemplate,
+        });
+  await writeModelGguf({ path, config, weights, ...(metadata === undefined ? {} : { metadata }) });
   return { path, dispose: () => rm(dir, { recursive: true, force: true }) };
 }

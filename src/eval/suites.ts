@@ -1,0 +1,7 @@
+import { ifevalSuite } from './ifeval-suite.ts';
+import { registerSuite } from './suite.ts';
+
+/** The suites every `anchorage eval` knows, registered once on import. */
+registerSuite('ifeval', (options) => ifevalSuite(options));
+
+export { getSuite, suiteNames } from './suite.ts';
