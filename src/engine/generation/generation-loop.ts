@@ -194,6 +194,12 @@ export async function runGeneration(options: {
     const started = performance.now();
     const first = running.length; // heads go to first..first+k-1, the other members after them
     const width = Math.max(...batch.map((g) => g.prompt.length));
+    if (width > cache.capacity) {
+      cache.resize({
+        capacity: Math.min(needed, width + CAPACITY_STEP),
+        lengths: running.map((r) => r.cached),
+      });
+    }
     const k = batch.length;
     const ids = new BigInt64Array(k * width);
     const positions = new BigInt64Array(k * width);
@@ -278,9 +284,10 @@ export async function runGeneration(options: {
     if (running.length === 0) continue;
     stats.peakBatch = Math.max(stats.peakBatch, running.length);
     const longestCached = Math.max(...running.map((r) => r.cached));
-    if (longestCached + 1 > cache.capacity) {
-      cache.grow({
-        capacity: Math.min(needed, cache.capacity + CAPACITY_STEP),
+    // Grow when the longest row fills the cache; shrink once it is far below (long ones have left).
+    if (longestCached + 1 > cache.capacity || longestCached + 1 + 2 * CAPACITY_STEP < cache.capacity) {
+      cache.resize({
+        capacity: Math.min(needed, longestCached + 1 + CAPACITY_STEP),
         lengths: running.map((r) => r.cached),
       });
     }

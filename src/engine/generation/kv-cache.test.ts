@@ -166,13 +166,13 @@ test("copy duplicates a slot's prefix in every layer and leaves the rest of the 
   }
 });
 
-test('grow keeps the first lengths[s] positions of every slot, zeros the rest and renews the views', () => {
+test('resize keeps the first lengths[s] positions of every slot, zeros the rest and renews the views', () => {
   const cache = new KvCache(LAYERS, SLOTS, KV, D, 4);
   fill(cache, { slot: 0, at: 0, count: 4 });
   fill(cache, { slot: 1, at: 0, count: 2 });
   fill(cache, { slot: 2, at: 0, count: 4 });
   const before = cache.tensors(0, SLOTS);
-  cache.grow({ capacity: 9, lengths: [4, 2, 3] }); // slot 2's position 3 is no longer needed
+  cache.resize({ capacity: 9, lengths: [4, 2, 3] }); // slot 2's position 3 is no longer needed
   assert.equal(cache.capacity, 9);
   assert.equal(cache.bytes, 2 * LAYERS * SLOTS * KV * 9 * D * 4);
   const after = cache.tensors(0, SLOTS);
@@ -185,10 +185,15 @@ test('grow keeps the first lengths[s] positions of every slot, zeros the rest an
   // The new positions take writes.
   fill(cache, { slot: 1, at: 2, count: 7 });
   assertSlot(cache, { s: 1, length: 9 });
-  // Growing to a capacity it already has changes nothing.
-  cache.grow({ capacity: 5, lengths: [9, 9, 9] });
-  assert.equal(cache.capacity, 9);
+  // The capacity it already has changes nothing.
+  cache.resize({ capacity: 9, lengths: [9, 9, 9] });
   assert.equal(cache.tensors(0, SLOTS), after);
+  // Shrinking keeps what the lengths name; below a length it is refused.
+  cache.resize({ capacity: 6, lengths: [4, 6, 3] });
+  assert.equal(cache.capacity, 6);
+  assertSlot(cache, { s: 0, length: 4 });
+  assertSlot(cache, { s: 2, length: 3 });
+  assert.throws(() => cache.resize({ capacity: 5, lengths: [4, 6, 3] }), /cannot hold 6 positions in 5/);
 });
 
 test('slots and positions out of range are refused, naming what was asked', () => {

@@ -156,13 +156,18 @@ export class KvCache {
   }
 
   /**
-   * Grows every slot to `capacity` positions, keeping the first `lengths[s]` positions of slot s.
-   * The buffers are reallocated, so earlier views are dropped.
+   * Gives every slot `capacity` positions, keeping the first `lengths[s]` positions of slot s:
+   * grows when a slot fills up, shrinks when the long sequences have left (attention reads every
+   * position). The buffers are reallocated, so earlier views are dropped.
    */
-  grow(options: { capacity: number; lengths: readonly number[] }): void {
+  resize(options: { capacity: number; lengths: readonly number[] }): void {
     const [KV, M, D] = [this.kvHeads, this.positions, this.headDim];
     const next = options.capacity;
-    if (next <= M) return;
+    if (next === M) return;
+    const longest = Math.max(0, ...options.lengths);
+    if (next < longest || options.lengths.length > this.slots) {
+      throw new ValidationError(`KV cache: cannot hold ${longest} positions in ${next}`);
+    }
     const size = this.slots * KV * next * D;
     this.keys = this.keys.map((old) => {
       const out = new Float32Array(size);
