@@ -7,6 +7,7 @@ import { type EvalProgress, runEval, scoreResponses } from '../../eval/run-eval.
 import { getSuite, suiteNames } from '../../eval/suites.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { readIfevalResponses } from '../../rubric/verifiers/ifeval/results.ts';
+import { AnchorageError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 import { bar, LiveLine } from '../progress-line.ts';
@@ -88,7 +89,8 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
   const policy = await Policy.load({ model, threads, ...(checkpoint === null ? {} : { checkpoint }) });
   const line = new LiveLine(process.stderr);
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error('evaluation stopped: run the same command again to resume'));
+  const stop = () =>
+    controller.abort(new AnchorageError('evaluation stopped: run the same command again to resume'));
   process.once('SIGINT', stop);
   try {
     const result = await runEval({
