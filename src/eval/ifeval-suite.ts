@@ -7,8 +7,9 @@ import type { EvalPrompt, EvalSuite, SuiteOptions, SuiteScores } from './suite.t
 export const IFEVAL_PROMPTS_FILE = resolve(import.meta.dirname, '../../data/ifeval/input_data.jsonl');
 
 /**
- * The default new-token limit: SmolLM2-135M-Instruct's greedy answers to the 541 prompts end within
- * it but for at most 2% (the summary reports the share cut off).
+ * The default new-token limit, lighteval's for IFEval. SmolLM2-135M-Instruct's greedy answers that
+ * end do so far below it (the longest of 41 measured: 397 tokens); the ones it cuts off are greedy
+ * loops, which no limit would end (the summary reports their share).
  */
 export const IFEVAL_MAX_NEW_TOKENS = 1280;
 
