@@ -298,7 +298,18 @@ test('onFinished sees every sequence once before generateTokens resolves; result
   assert.deepEqual(steps.at(-1), { step: steps.length - 1, active: 0, newTokens: stats.newTokens });
 });
 
-test('a prompt of zero tokens is refused, naming its index', async () => {
+test('a prompt of zero tokens is refused, naming its index; so is a stream list of another length', async () => {
+  await assert.rejects(
+    generateTokens({
+      session: sampler,
+      config,
+      prompts: [[256, 1], [256, 2]],
+      params: SamplingParamsSchema.parse({ maxNewTokens: 4 }),
+      stopIds: [],
+      streams: [7],
+    }),
+    /streams: expected one stream id per prompt/,
+  );
   await assert.rejects(
     generateTokens({
       session: sampler,

@@ -11,30 +11,35 @@ export type FinishReason = z.infer<typeof FinishReasonSchema>;
 
 const tokenIds = z.array(z.number().int().nonnegative());
 
-export const GenerateRequestSchema = z.object({
-  /** One prompt (token ids) per sequence; identical prompts share their prefill. */
-  prompts: z.array(tokenIds.min(1, 'every prompt needs at least one token')).min(1),
-  /** One random stream per sequence (see runGeneration). */
-  streams: z.array(z.number().int().nonnegative()),
-  params: z.object({
-    temperature: z.number().min(0),
-    topP: z.number().gt(0).max(1),
-    topK: z.number().int().min(0),
-    seed: z.number().int().min(0),
-    maxNewTokens: z.number().int().min(1),
-  }),
-  stopIds: tokenIds,
-  /** Sequences decoded together at most (the KV cache's rows). */
-  slots: z.number().int().min(1),
-  /** The model's shape, for the cache and the context check. */
-  model: z.object({
-    layers: z.number().int().min(1),
-    kvHeads: z.number().int().min(1),
-    headDim: z.number().int().min(1),
-    vocabSize: z.number().int().min(1),
-    contextLength: z.number().int().min(1),
-  }),
-});
+export const GenerateRequestSchema = z
+  .object({
+    /** One prompt (token ids) per sequence; identical prompts share their prefill. */
+    prompts: z.array(tokenIds.min(1, 'every prompt needs at least one token')).min(1),
+    /** One random stream per sequence (see runGeneration). */
+    streams: z.array(z.number().int().nonnegative()),
+    params: z.object({
+      temperature: z.number().min(0),
+      topP: z.number().gt(0).max(1),
+      topK: z.number().int().min(0),
+      seed: z.number().int().min(0),
+      maxNewTokens: z.number().int().min(1),
+    }),
+    stopIds: tokenIds,
+    /** Sequences decoded together at most (the KV cache's rows). */
+    slots: z.number().int().min(1),
+    /** The model's shape, for the cache and the context check. */
+    model: z.object({
+      layers: z.number().int().min(1),
+      kvHeads: z.number().int().min(1),
+      headDim: z.number().int().min(1),
+      vocabSize: z.number().int().min(1),
+      contextLength: z.number().int().min(1),
+    }),
+  })
+  .refine((r) => r.streams.length === r.prompts.length, {
+    message: 'expected one stream id per prompt',
+    path: ['streams'],
+  });
 export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 
 /** A sequence's result, sent as soon as it finishes. */
