@@ -8,8 +8,8 @@ export const IFEVAL_PROMPTS_FILE = resolve(import.meta.dirname, '../../data/ifev
 
 /**
  * The default new-token limit, lighteval's for IFEval. SmolLM2-135M-Instruct's greedy answers that
- * end do so far below it (the longest of 41 measured: 397 tokens); the ones it cuts off are greedy
- * loops, which no limit would end (the summary reports their share).
+ * end do so far below it (249 of 541: at most 583 tokens, 98% within 429); the 292 it cuts off are
+ * greedy loops, which no limit would end (the summary reports their share).
  */
 export const IFEVAL_MAX_NEW_TOKENS = 1280;
 
