@@ -13,7 +13,7 @@ function registered(kind: string, names: () => string[]) {
 }
 
 /**
- * RL hyperparameters (DESIGN.md section 6). Names of estimators, losses and aggregations are checked
+ * RL hyperparameters. Names of estimators, losses and aggregations are checked
  * against the registries in `src/rl`, so a typo fails before a run starts, listing the valid names.
  */
 export const RlSettings = z.strictObject({

@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * Rubric files (YAML). A rubric is a set of weighted criteria, each with ordered score tiers (or
- * pass/fail) and an evaluator: a named programmatic verifier or an LLM judge. DESIGN.md section 5
- * defines how verdicts are aggregated; `aggregation` carries the settings of that chain.
+ * pass/fail) and an evaluator: a named programmatic verifier or an LLM judge. `aggregation` carries
+ * the settings of the chain that turns verdicts into a reward (see rubric/aggregate/).
  */
 
 const idPattern = /^[a-z0-9][a-z0-9._/-]*$/;

@@ -13,7 +13,7 @@ export interface ScoredResponse {
   reward: Reward;
 }
 
-/** Evaluates every criterion, then aggregates (DESIGN.md section 5). */
+/** Evaluates every criterion, then aggregates. */
 export async function scoreResponse(options: {
   rubric: ResolvedRubric;
   prompt: string;

@@ -28,7 +28,7 @@ const TARGET_NAMES = Object.keys(LORA_TARGETS) as LoraTarget[];
 export const LoraConfigSchema = z.object({
   rank: z.number().int().positive().default(8),
   alpha: z.number().positive().default(16),
-  /** Projections to adapt; default all attention and MLP projections (DESIGN.md §6). */
+  /** Projections to adapt; default all attention and MLP projections. */
   targets: z
     .array(z.string())
     .default([...TARGET_NAMES])

@@ -14,7 +14,7 @@ import { vetoFires } from './veto.ts';
 import { weightedMean } from './weighted-mean.ts';
 
 /**
- * The reward of one response under a rubric (DESIGN.md section 5), with its explanation:
+ * The reward of one response under a rubric, with its explanation:
  *
  * 1. x_k = tier score / top score per scored criterion; unscorable criteria drop out of every sum.
  * 2. t_k = saturation(x_k) with the criterion's curvature, else the rubric's, else t_k = x_k.

@@ -1,5 +1,5 @@
 /**
- * Whether enough of a rubric was scored to trust the mean (DESIGN.md section 5: a response with too
+ * Whether enough of a rubric was scored to trust the mean (a response with too
  * few scored criteria is unscorable as a whole and is left out of the group baseline and the loss).
  *
  * Counted over positive-weight criteria only: they form the denominator, so they decide whether the

@@ -3,7 +3,7 @@ import { AnchorageError } from '../../util/errors.ts';
 /**
  * A number inside the reward chain that is NaN or infinite. Inputs are validated before the chain
  * runs, so this means either an overflow (weights near the float limit) or a bug; either way the
- * reward must not travel on as NaN (DESIGN.md section 7), so the step that produced it is named.
+ * reward must not travel on as NaN, so the step that produced it is named.
  */
 export class NonFiniteRewardError extends AnchorageError {}
 

@@ -1,5 +1,5 @@
 /**
- * Reward aggregation (DESIGN.md section 5): verdicts per criterion -> one reward with an
+ * Reward aggregation: verdicts per criterion -> one reward with an
  * explanation. Each step is its own pure function; `aggregateReward` chains them for one response,
  * `aggregateRewards` for a batch.
  */

@@ -2,7 +2,7 @@ import { UnknownNameError } from '../../util/errors.ts';
 import type { Interaction } from '../schema.ts';
 
 /**
- * Pairwise interaction functions g(x_i, x_j) (DESIGN.md section 5), by the name a rubric writes in
+ * Pairwise interaction functions g(x_i, x_j), by the name a rubric writes in
  * `aggregation.interactions[].fn`. Both are non-decreasing in each argument and map [0, 1]^2 into
  * [0, 1], so a positive coefficient never makes a better score worse:
  * - `min`: the pair counts as much as its weaker member (synergy needs both);

@@ -5,7 +5,7 @@ import { Interaction, Shaping } from '../schema.ts';
  * The reward of one response and its explanation. These cross activity boundaries (judge ->
  * advantage -> store -> CLI), so they are zod schemas; the types derive from them.
  *
- * The explanation records every step of DESIGN.md section 5's chain as computed:
+ * The explanation records every step of the aggregation chain as computed:
  *   normalised x -> transformed t (saturation) -> weighted mean -> + interactions -> clip
  *   -> shaping -> clip
  * The chain is computed whenever the mean has a denominator, also when a veto fired or the

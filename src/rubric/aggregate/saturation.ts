@@ -4,7 +4,7 @@ import type { Aggregation } from '../schema.ts';
 const SMALL_A = 1e-6;
 
 /**
- * Saturation-aware transform (DESIGN.md section 5): x -> (1 - exp(-a x)) / (1 - exp(-a)), a > 0.
+ * Saturation-aware transform: x -> (1 - exp(-a x)) / (1 - exp(-a)), a > 0.
  * Concave, maps 0 to 0 and 1 to 1, so the first gains on a criterion are worth more than the last
  * ones: maxing out one criterion pays less than lifting several. Written with `expm1` so small a
  * does not cancel catastrophically; as a -> 0 the map tends to the identity.

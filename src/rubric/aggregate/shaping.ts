@@ -2,7 +2,7 @@ import { UnknownNameError, ValidationError } from '../../util/errors.ts';
 import type { Shaping } from '../schema.ts';
 
 /**
- * Targeted shaping (DESIGN.md section 5): a monotone map of the clipped reward r in [floor, 1] onto
+ * Targeted shaping: a monotone map of the clipped reward r in [floor, 1] onto
  * [floor, 1] that spreads rewards apart where the policy is already good, so the advantage still
  * separates a good answer from a very good one. Each rule maps floor to floor and 1 to 1, so shaping
  * never changes which responses are at the extremes, only the spacing in between.

@@ -1,5 +1,5 @@
 /**
- * Weighted mean with signed penalties, HealthBench style (DESIGN.md section 5):
+ * Weighted mean with signed penalties, HealthBench style:
  *
  *   r = sum_k w_k t_k / sum_{k scored, w_k > 0} w_k        over scored criteria only
  *
