@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runAnchorage, SHARED_IFEVAL_DIR } from '../testing/cli-runner.ts';
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const dataDir = resolve(repoRoot, '../shared/data/ifeval');
+const dataDir = SHARED_IFEVAL_DIR;
 const work = mkdtempSync(join(tmpdir(), 'anchorage-ifeval-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-function anchorage(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/anchorage.mjs'), ...args], {
-    encoding: 'utf8',
-    cwd: work,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const anchorage = (...args: string[]) => runAnchorage(work, ...args);
 
 function writeLines(name: string, rows: unknown[]): string {
   const file = join(work, name);
