@@ -33,7 +33,7 @@ export function ifevalSuite(options: SuiteOptions = {}): EvalSuite {
         prompt: { messages: [{ role: 'user', content: p.prompt }] },
       }));
     },
-    score({ answers }): SuiteScores {
+    async score({ answers }): Promise<SuiteScores> {
       const prompts = compiled();
       const rows: Record<string, unknown>[] = [];
       const results = {

@@ -119,7 +119,7 @@ export async function runEval(options: {
       },
     });
   }
-  const scores = suite.score({ prompts, answers });
+  const scores = await suite.score({ prompts, answers });
   writeFileSync(join(outDir, EVAL_FILES.results), scores.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const seconds = (performance.now() - started) / 1000;
   const summary = { ...spec, ...scores.summary, resumed, generated, newTokens, seconds };
@@ -140,11 +140,11 @@ export interface OutsideResponse {
  * Scores responses given from outside (for example a responses file in IFEval's format) without
  * generating: the suite's rows and summary, written to `outDir` like an evaluation's.
  */
-export function scoreResponses(options: {
+export async function scoreResponses(options: {
   suite: EvalSuite;
   responses: readonly OutsideResponse[];
   outDir: string;
-}): SuiteScores {
+}): Promise<SuiteScores> {
   const prompts = options.suite.prompts();
   const keys = new Set(prompts.map((p) => p.key));
   const byText = new Map(prompts.map((p) => [p.text, p.key]));
@@ -164,7 +164,7 @@ export function scoreResponses(options: {
       throw new ValidationError(`a second response to prompt '${key}'`, { location: r.location });
     answers.set(key, { key, response: r.response, finishReason: null, tokens: null });
   }
-  const scores = options.suite.score({ prompts, answers });
+  const scores = await options.suite.score({ prompts, answers });
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(
     join(options.outDir, EVAL_FILES.results),

@@ -29,7 +29,10 @@ export interface EvalSuite {
   /** Default new-token limit of its answers. */
   readonly maxNewTokens: number;
   prompts(): EvalPrompt[];
-  score(options: { prompts: readonly EvalPrompt[]; answers: ReadonlyMap<string, AnswerLine> }): SuiteScores;
+  score(options: {
+    prompts: readonly EvalPrompt[];
+    answers: ReadonlyMap<string, AnswerLine>;
+  }): Promise<SuiteScores>;
 }
 
 /** How a suite may be adapted: another prompt file in the suite's own format. */

@@ -74,7 +74,7 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
       response: typeof value.response === 'string' ? value.response : '',
       location: { file, line },
     }));
-    const scores = scoreResponses({ suite, responses, outDir: options.out });
+    const scores = await scoreResponses({ suite, responses, outDir: options.out });
     if (options.json) out(JSON.stringify({ suite: suite.name, ...scores.summary }));
     else
       for (const line of [`${suite.name}: ${responses.length} responses scored`, ...scores.table]) out(line);
