@@ -171,6 +171,27 @@ describe('constraint prompt generator', () => {
     assert.equal(new Set(BUILTIN_TASKS.map((t) => t.id)).size, BUILTIN_TASKS.length);
   });
 
+  it('splits every base-task pool: train and held-out sources share no base task', () => {
+    const tasksOf = (taskSplit: 'train' | 'held-out', seed: number) => {
+      const options = ConstraintGeneratorOptions.parse({ seed, taskSplit, count: 400 });
+      return new Set(
+        Array.from({ length: 400 }, (_, index) => generateOne({ options, index })).map(
+          (g) => `${g.pool}:${g.task.id}`,
+        ),
+      );
+    };
+    const train = tasksOf('train', 1);
+    const heldOut = tasksOf('held-out', 2);
+    assert.deepEqual(
+      [...heldOut].filter((t) => train.has(t)),
+      [],
+    );
+    const all = BUILTIN_TASKS.length + ARENA_HARD_CREATIVE_TASKS.length;
+    // Every task of a pool lands in one part, and 400 draws reach all of them.
+    assert.equal(train.size + heldOut.size, all);
+    assert.ok(heldOut.size >= all / 8 && heldOut.size <= all / 2, `held-out part ${heldOut.size} of ${all}`);
+  });
+
   it('rejects bad options with the field named', () => {
     assert.throws(
       () => generateConstraintPrompts({ minConstraints: 3, maxConstraints: 2 }),

@@ -10,6 +10,7 @@ import { type Constraint, type ConstraintType, compatible, consistent } from './
 import { CONTENT_CONSTRAINTS } from './content-constraints.ts';
 import { FORMAT_CONSTRAINTS } from './format-constraints.ts';
 import { SeededRandom } from './rng.ts';
+import { inTaskSplit, TaskSplit } from './task-split.ts';
 
 /** Every constraint type the generator can draw, by IFEval instruction id. */
 export const CONSTRAINT_TYPES: readonly ConstraintType[] = [...CONTENT_CONSTRAINTS, ...FORMAT_CONSTRAINTS];
@@ -38,6 +39,8 @@ export const CONSTRAINT_GENERATOR_FIELDS = {
     .array(z.enum(Object.keys(BASE_TASK_POOLS) as [BaseTaskPool, ...BaseTaskPool[]]))
     .min(1)
     .default(['builtin', 'arena-hard-creative']),
+  /** Which part of each pool: a fixed held-out quarter of its tasks, the other three quarters, or all. */
+  taskSplit: TaskSplit.default('all'),
   /** Longest response the prompts are meant for, in words: length and count constraints stay under it. */
   budgetWords: z.number().int().min(10).max(10_000).default(300),
   /** Rubrics every generated rubric includes (the reward-hacking rules by default). */
@@ -118,7 +121,7 @@ export function generateOne(options: {
     o.types === undefined ? CONSTRAINT_TYPES : CONSTRAINT_TYPES.filter((t) => o.types!.includes(t.id));
   for (let attempt = 0; attempt < 50; attempt++) {
     const pool = rng.pick(o.baseTasks);
-    const task = rng.pick(BASE_TASK_POOLS[pool]);
+    const task = rng.pick(splitPool(pool, o.taskSplit));
     const want = rng.int(o.minConstraints, o.maxConstraints);
     const chosen: ConstraintType[] = [];
     const constraints: Constraint[] = [];
@@ -139,6 +142,19 @@ export function generateOne(options: {
   throw new ValidationError(
     `the constraint generator found no ${o.minConstraints}+ compatible constraints for prompt ${index}; widen \`types\` or lower minConstraints`,
   );
+}
+
+const splitPools = new Map<string, readonly BaseTask[]>();
+
+/** A pool's tasks in the split (computed once per pool and split). */
+function splitPool(pool: BaseTaskPool, split: TaskSplit): readonly BaseTask[] {
+  const key = `${pool}/${split}`;
+  let tasks = splitPools.get(key);
+  if (tasks === undefined) {
+    tasks = BASE_TASK_POOLS[pool].filter((t) => inTaskSplit(t.id, split));
+    splitPools.set(key, tasks);
+  }
+  return tasks;
 }
 
 function compose(options: { rng: SeededRandom; task: BaseTask; constraints: readonly Constraint[] }): string {
