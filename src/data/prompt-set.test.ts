@@ -187,6 +187,7 @@ const ConstraintSource = {
   minConstraints: 1,
   maxConstraints: 3,
   baseTasks: ['builtin' as const],
+  taskSplit: 'all' as const,
   budgetWords: 100,
   include: ['defence/reward-hacking'],
   role: 'train' as const,
