@@ -37,6 +37,16 @@ export async function listCheckpoints(options: {
     .sort((a, b) => a.step - b.step);
 }
 
+/** Ids of the training runs the store holds refs of (any ref under `runs/<id>/`), sorted. */
+export async function listTrainRuns(options: { store: ArtifactStore }): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const ref of await options.store.listRefs('runs/')) {
+    const id = ref.name.split('/')[1];
+    if (id !== undefined && TrainRunId.safeParse(id).success) ids.add(id);
+  }
+  return [...ids].sort();
+}
+
 export const RunManifest = z.strictObject({
   format: z.literal('anchorage.run-manifest/1'),
   trainRunId: TrainRunId,

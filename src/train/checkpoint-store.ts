@@ -11,6 +11,7 @@ import {
 import type { LoraState } from '../engine/lora-state.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import { Address } from '../store/address.ts';
+import { ArtifactNotFoundError, CorruptArtifactError } from '../store/errors.ts';
 import type { ArtifactStore } from '../store/store.ts';
 
 /** How a checkpoint came to be: the update that produced it from its parent. */
@@ -100,8 +101,31 @@ export async function readCheckpoint(options: {
   const files = new Map<string, Uint8Array>();
   for (const name of [MANIFEST_FILE, ADAPTER_FILE, OPTIMIZER_FILE]) {
     const a = record.files[name];
-    if (a !== undefined) files.set(name, await store.getBytes(a));
+    if (a !== undefined)
+      files.set(name, await checkpointFile({ store, checkpoint: address, name, address: a }));
   }
   const decoded = decodeCheckpoint({ files, model: options.model, source: `${store.location}#${address}` });
   return { record, lora: decoded.lora, optimizer: decoded.optimizer, manifest: decoded.manifest };
+}
+
+/** The bytes of one file of a stored checkpoint; a missing or corrupt object names the file. */
+async function checkpointFile(options: {
+  store: ArtifactStore;
+  checkpoint: string;
+  name: string;
+  address: string;
+}): Promise<Uint8Array> {
+  const { store, checkpoint, name } = options;
+  try {
+    return await store.getBytes(options.address);
+  } catch (err) {
+    const what = `file ${name} of checkpoint ${checkpoint}`;
+    if (err instanceof ArtifactNotFoundError) {
+      throw new ArtifactNotFoundError(`${what} is missing: ${err.message}`, { cause: err });
+    }
+    if (err instanceof CorruptArtifactError) {
+      throw new CorruptArtifactError(`${what} is corrupt: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
 }
