@@ -4,6 +4,7 @@ import { benchIfevalVerifiers, DEFAULT_IFEVAL_DATA_DIR } from '../../rubric/veri
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { learningBench } from './bench-learning.ts';
 import { orchestrationBench } from './bench-orchestration.ts';
 import { rolloutBench } from './bench-rollout.ts';
 import { trainBench } from './bench-train.ts';
@@ -65,6 +66,7 @@ export const benchSubcommands: BenchSubcommand[] = [
   rolloutBench,
   trainBench,
   orchestrationBench,
+  learningBench,
 ];
 
 export const benchCommand: CliCommand = {

@@ -9,17 +9,18 @@ import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
 import { openStore } from '../../store/open-store.ts';
-import type { ArtifactStore } from '../../store/store.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ensureServer } from '../../temporal/ensure-server.ts';
-import { MetricsRecord } from '../../train/metrics.ts';
+import { learningSummary } from '../../train/learning-summary.ts';
+import type { MetricsRecord } from '../../train/metrics.ts';
+import { readMetrics } from '../../train/read-metrics.ts';
 import { newTrainRunId, planRun } from '../../train/run-plan.ts';
-import { runRefs } from '../../train/run-refs.ts';
 import { logSink } from '../../util/logger.ts';
 import type { CliCommand } from '../command.ts';
 import { formatMetric, numberFlag, out } from '../io.ts';
 import { LiveLine } from '../progress-line.ts';
 import { followRun } from './follow-run.ts';
+import { printLearningSummary } from './learning-table.ts';
 
 const TrainOptions = z.object({
   config: z.string().min(1),
@@ -55,19 +56,40 @@ export const trainCommand: CliCommand = {
         '--verbose',
         "print the in-process worker's log lines on the terminal (by default they go to <data dir>/logs/<train run id>.log, warnings also to the terminal)",
       )
-      .action(async (raw: unknown) => runTrain(TrainOptions.parse(raw)));
+      .action(async (raw: unknown) => {
+        await runTrain(TrainOptions.parse(raw));
+      });
   },
 };
 
-/** Reads and validates the configuration completely (the run's plan included) before anything starts. */
-export function validateConfig(file: string): { text: string; prepared: PreparedRun } {
-  const text = readRunConfigText(file);
+/**
+ * Reads and validates the configuration completely (the run's plan included) before anything starts.
+ * `text` replaces the file's text (relative paths still resolve against the file's folder).
+ */
+export function validateConfig(
+  file: string,
+  text: string = readRunConfigText(file),
+): { text: string; prepared: PreparedRun } {
   const prepared = prepareRun({ loaded: parseRunConfig({ text, file }) });
   planRun({ prepared });
   return { text, prepared };
 }
 
-async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
+/** A followed run that ended: how, and its metrics records. */
+export interface TrainOutcome {
+  trainRunId: string;
+  status: string;
+  metrics: MetricsRecord[];
+}
+
+/**
+ * Starts a run and, unless detached, follows it to its end with an in-process worker. `text` replaces
+ * the configuration file's text. Undefined when detached or interrupted.
+ */
+export async function runTrain(
+  options: z.input<typeof TrainOptions>,
+  overrides: { text?: string } = {},
+): Promise<TrainOutcome | undefined> {
   const env = process.env;
   const judgeShards =
     options.judgeShards === undefined
@@ -77,7 +99,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
     options.heartbeatTimeout === undefined
       ? undefined
       : numberFlag(options.heartbeatTimeout, '--heartbeat-timeout', { min: 1 });
-  const { text, prepared } = validateConfig(options.config);
+  const { text, prepared } = validateConfig(options.config, overrides.text);
   const { config } = prepared.loaded;
   out(
     `configuration ${options.config}: ${config.steps} steps on ${config.model.name}, ` +
@@ -141,7 +163,7 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
       });
       out(`started an all-in-one worker in this process (store ${store.location})`);
     }
-    if (interrupted) return;
+    if (interrupted) return undefined;
     const run = await startTrainingRun({
       client: temporal.client,
       store,
@@ -160,20 +182,23 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
     });
     out(`train run id: ${run.trainRunId}`);
     if (ui !== undefined) out(`Web UI: ${ui}`);
-    if (options.detach || workers === undefined) {
+    if (options.detach === true || workers === undefined) {
       out(
         `the run is on the server; workers on queues ${Object.values(config.temporal.taskQueues).join(', ')} run it ` +
           '(node --import tsx workers/all-in-one.ts). Follow it with `anchorage status ' +
           `${run.trainRunId}\`.`,
       );
-      return;
+      return undefined;
     }
     const result = await followRun({ client: temporal.client, run, interrupted: () => interrupted, live });
-    if (result === undefined) return;
-    printRewardTable({ lines: await readMetrics({ store, trainRunId: run.trainRunId }), print: out });
+    if (result === undefined) return undefined;
+    const metrics = await readMetrics({ store, trainRunId: run.trainRunId });
+    printRewardTable({ lines: metrics, print: out });
+    printLearningSummary({ summary: learningSummary(metrics), print: out });
     out(
       `run ${result.status}: ${result.completedSteps}/${run.input.totalSteps} steps, last checkpoint ${result.lastCheckpoint?.address ?? 'none'}`,
     );
+    return { trainRunId: run.trainRunId, status: result.status, metrics };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -187,19 +212,8 @@ async function runTrain(options: z.infer<typeof TrainOptions>): Promise<void> {
   }
 }
 
-/** The run's metrics records from the store, in order (empty when none were written). */
-export async function readMetrics(options: {
-  store: ArtifactStore;
-  trainRunId: string;
-}): Promise<MetricsRecord[]> {
-  const address = await options.store.getRef(runRefs.metricsFile(options.trainRunId));
-  if (address === undefined) return [];
-  const text = Buffer.from(await options.store.getBytes(address)).toString('utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => MetricsRecord.parse(JSON.parse(l)));
-}
+// Scripts under exp/ import the reader from here; it lives in src/train/read-metrics.ts.
+export { readMetrics };
 
 /** Reward per step (and per evaluation) as a small table. */
 export function printRewardTable(options: {

@@ -1,0 +1,29 @@
+import type { LearningSummary } from '../../train/learning-summary.ts';
+
+/** How many criteria the summary lists. */
+const CRITERIA_SHOWN = 6;
+
+const signed = (v: number, digits = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
+
+/** The held-out evaluation before and after training, side by side (nothing when there is no pair). */
+export function printLearningSummary(options: {
+  summary: LearningSummary | undefined;
+  print: (line: string) => void;
+}): void {
+  const { summary, print } = options;
+  if (summary === undefined) return;
+  const { before, after } = summary;
+  print('');
+  print(
+    `held-out mean reward: ${before.reward.toFixed(3)} (step ${before.step}) -> ${after.reward.toFixed(3)} (step ${after.step}), ${signed(summary.delta)}`,
+  );
+  const moved = summary.criteria.filter((c) => c.after !== c.before).slice(0, CRITERIA_SHOWN);
+  if (moved.length === 0) return;
+  print('criteria that moved most (held-out pass rate, before -> after):');
+  const width = Math.max(...moved.map((c) => c.id.length));
+  for (const c of moved) {
+    print(
+      `  ${c.id.padEnd(width)}  ${c.before.toFixed(2)} -> ${c.after.toFixed(2)}  ${signed(c.after - c.before, 2)}`,
+    );
+  }
+}
