@@ -9,9 +9,11 @@ import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
 import { openStore } from '../../store/open-store.ts';
+import type { ArtifactStore } from '../../store/store.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ensureServer } from '../../temporal/ensure-server.ts';
-import { learningSummary } from '../../train/learning-summary.ts';
+import { mostImproved, readEvalAnswers } from '../../train/eval-answers.ts';
+import { type LearningSummary, learningSummary } from '../../train/learning-summary.ts';
 import type { MetricsRecord } from '../../train/metrics.ts';
 import { readMetrics } from '../../train/read-metrics.ts';
 import { newTrainRunId, planRun } from '../../train/run-plan.ts';
@@ -20,7 +22,7 @@ import type { CliCommand } from '../command.ts';
 import { formatMetric, numberFlag, out } from '../io.ts';
 import { LiveLine } from '../progress-line.ts';
 import { followRun } from './follow-run.ts';
-import { printLearningSummary } from './learning-table.ts';
+import { printAnswerPair, printLearningSummary } from './learning-table.ts';
 
 const TrainOptions = z.object({
   config: z.string().min(1),
@@ -194,7 +196,9 @@ export async function runTrain(
     if (result === undefined) return undefined;
     const metrics = await readMetrics({ store, trainRunId: run.trainRunId });
     printRewardTable({ lines: metrics, print: out });
-    printLearningSummary({ summary: learningSummary(metrics), print: out });
+    const summary = learningSummary(metrics);
+    printLearningSummary({ summary, print: out });
+    if (summary !== undefined) await printMostImproved({ store, trainRunId: run.trainRunId, summary });
     out(
       `run ${result.status}: ${result.completedSteps}/${run.input.totalSteps} steps, last checkpoint ${result.lastCheckpoint?.address ?? 'none'}`,
     );
@@ -214,6 +218,24 @@ export async function runTrain(
 
 // Scripts under exp/ import the reader from here; it lives in src/train/read-metrics.ts.
 export { readMetrics };
+
+/** The held-out answer that gained most between the first and last evaluation (skipped when unreadable). */
+async function printMostImproved(options: {
+  store: ArtifactStore;
+  trainRunId: string;
+  summary: LearningSummary;
+}): Promise<void> {
+  const { store, trainRunId, summary } = options;
+  const [before, after] = await Promise.all(
+    [summary.before.step, summary.after.step].map((step) => readEvalAnswers({ store, trainRunId, step })),
+  );
+  const pair = mostImproved(before!, after!);
+  if (pair === undefined) return;
+  printAnswerPair({
+    pair: { ...pair, beforeStep: summary.before.step, afterStep: summary.after.step },
+    print: out,
+  });
+}
 
 /** Reward per step (and per evaluation) as a small table. */
 export function printRewardTable(options: {
