@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readMetrics } from '../src/cli/commands/train.ts';
+import { readMetrics } from '../src/train/read-metrics.ts';
 import { startTrainingRun } from '../workers/run-client.ts';
 import {
   type InProcessTemporal,

@@ -12,11 +12,12 @@ import { runDetails } from '../../../workflows/run-rules.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { LocalFolderStore } from '../../store/local-store.ts';
 import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
+import { readMetrics } from '../../train/read-metrics.ts';
 import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../temporal/search-attributes.ts';
 import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
-import { printRewardTable, readMetrics } from './train.ts';
+import { printRewardTable } from './train.ts';
 
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined ? 'n/a' : v.toFixed(digits);
