@@ -5,6 +5,7 @@ import { evalCommand } from './eval.ts';
 import { evalScheduleCommand } from './eval-schedule.ts';
 import { generateCommand } from './generate.ts';
 import { ifevalCommand } from './ifeval.ts';
+import { reportCommand } from './report.ts';
 import { rubricsCommand } from './rubrics.ts';
 import { runsCommand } from './runs.ts';
 import { scoreCommand } from './score.ts';
@@ -22,4 +23,5 @@ export const COMMANDS: CliCommand[] = [
   runsCommand,
   evalCommand,
   evalScheduleCommand,
+  reportCommand,
 ];

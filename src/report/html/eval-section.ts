@@ -1,0 +1,134 @@
+import type { EvalRow } from '../data/report-data.ts';
+import { escapeMarkup } from '../svg/escape.ts';
+import { heatmap } from '../svg/heatmap.ts';
+import { type ChartMark, lineChart } from '../svg/line-chart.ts';
+import type { Domain } from '../svg/scale.ts';
+import {
+  criterionRows,
+  groupByMagnitude,
+  hasMetric,
+  notApplicableMarks,
+  rangeWhiskers,
+  seriesOf,
+  stdBand,
+} from './chart-data.ts';
+import { figure, metricCell } from './figure.ts';
+
+/**
+ * Keys of an evaluation record that the generic charts leave out: the reward (charted on its own),
+ * and counts that describe the work rather than the policy. The table below the charts lists every key.
+ */
+function charted(key: string): boolean {
+  if (/^(reward|advantage|judge)\//.test(key)) return false;
+  return !['rollout/responses', 'rollout/new_tokens', 'rollout/resumed_groups'].includes(key);
+}
+
+function incompleteMarks(rows: readonly EvalRow[]): ChartMark[] {
+  return rows
+    .filter((r) => r.state === 'incomplete')
+    .map((r) => ({
+      x: r.step,
+      kind: 'incomplete' as const,
+      label: 'no record',
+      detail: `the evaluation after step ${r.step} started but wrote no metrics (it failed or is running)`,
+    }));
+}
+
+function allMetricsTable(rows: readonly EvalRow[]): string {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].sort();
+  const head = `<tr><th>metric</th>${rows.map((r) => `<th>step ${r.step}</th>`).join('')}</tr>`;
+  const body = keys.map(
+    (k) => `<tr><td>${escapeMarkup(k)}</td>${rows.map((r) => metricCell(r.metrics[k])).join('')}</tr>`,
+  );
+  return `<details class="table"><summary>Every evaluation metric (${keys.length} keys, ${rows.length} checkpoints)</summary><table class="evals">${head}${body.join('')}</table></details>`;
+}
+
+/**
+ * The evaluation section: held-out reward over checkpoints, its per-criterion pass rates, and every
+ * other metric the evaluations recorded (`eval/<group>/<name>`: the rollouts, times, and whatever
+ * suites wrote), charted by group, keys of one magnitude sharing an axis.
+ */
+export function evalSection(options: { rows: readonly EvalRow[]; lastStep: number }): string {
+  const { rows } = options;
+  if (rows.length === 0) {
+    return '<section id="evaluation"><h2>Evaluation</h2><p class="empty">No evaluation of this run is in the store.</p></section>';
+  }
+  const xDomain: Domain = [Math.min(0, rows[0]!.step), Math.max(options.lastStep, rows.at(-1)!.step)];
+  const xLabel = 'checkpoint (training step; 0 = base policy)';
+  const marks = incompleteMarks(rows);
+  const parts: string[] = [];
+  parts.push(
+    figure({
+      title: 'Held-out reward',
+      svg: hasMetric(rows, 'reward/mean')
+        ? lineChart({
+            id: 'eval-reward',
+            label: 'held-out mean reward per checkpoint',
+            xLabel,
+            xDomain,
+            series: [{ name: 'mean reward', points: seriesOf(rows, 'reward/mean') }],
+            band: stdBand(rows, ''),
+            whiskers: rangeWhiskers(rows, ''),
+            marks: [
+              ...marks,
+              ...notApplicableMarks({
+                rows,
+                key: 'reward/mean',
+                detail: (step) => `evaluation after step ${step}: no answer could be scored`,
+              }),
+            ],
+          })
+        : null,
+      caption: 'Band: mean ± 1 std; whiskers: min .. max over the held-out answers.',
+      empty: 'no evaluation has a scored reward',
+    }),
+  );
+  const criteria = criterionRows(rows, '');
+  const markByStep = new Map(marks.map((m) => [m.x, m]));
+  parts.push(
+    figure({
+      title: 'Held-out per-criterion pass rate',
+      svg:
+        criteria.length === 0
+          ? null
+          : heatmap({
+              id: 'eval-criteria',
+              label: 'held-out per-criterion mean score per checkpoint',
+              xLabel,
+              columns: rows.map((r) => ({ x: r.step, mark: markByStep.get(r.step) })),
+              rows: criteria,
+            }),
+      empty: 'no criterion was scored in the evaluations',
+      wide: true,
+    }),
+  );
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter(charted).sort();
+  const byGroup = new Map<string, string[]>();
+  for (const key of keys) {
+    const group = key.includes('/') ? key.slice(0, key.indexOf('/')) : key;
+    byGroup.set(group, [...(byGroup.get(group) ?? []), key]);
+  }
+  for (const [group, groupKeys] of byGroup) {
+    groupByMagnitude(groupKeys, rows).forEach(({ keys: chartKeys, unit }, i) => {
+      const id = `eval-${group}${i === 0 ? '' : `-${i + 1}`}`;
+      parts.push(
+        figure({
+          title: `Evaluation: ${group}`,
+          svg: lineChart({
+            id,
+            label: `evaluation metrics ${chartKeys.join(', ')} per checkpoint`,
+            xLabel,
+            xDomain,
+            series: chartKeys.map((k) => ({
+              name: k.slice(group.length + 1) || k,
+              points: seriesOf(rows, k),
+            })),
+            marks,
+            yDomain: unit ? [0, 1] : undefined,
+          }),
+        }),
+      );
+    });
+  }
+  return `<section id="evaluation"><h2>Evaluation</h2><div class="grid">${parts.join('')}</div>${allMetricsTable(rows)}</section>`;
+}

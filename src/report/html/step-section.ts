@@ -1,0 +1,212 @@
+import type { StepRow } from '../data/report-data.ts';
+import { escapeMarkup } from '../svg/escape.ts';
+import { heatmap } from '../svg/heatmap.ts';
+import { lineChart } from '../svg/line-chart.ts';
+import type { Domain } from '../svg/scale.ts';
+import {
+  criterionRows,
+  hasMetric,
+  notApplicableMarks,
+  noUpdateMarks,
+  rangeWhiskers,
+  seriesOf,
+  stdBand,
+  stepMarks,
+} from './chart-data.ts';
+import { figure, metricCell, percent } from './figure.ts';
+
+/** A per-step chart: metric keys and their legend names. */
+interface StepChart {
+  id: string;
+  title: string;
+  keys: ReadonlyArray<readonly [key: string, name: string]>;
+  yDomain?: Domain;
+  /** Written by the policy update: a step that applied none is marked `no update`. */
+  update?: boolean;
+}
+
+const STEP_CHARTS: readonly StepChart[] = [
+  {
+    id: 'kl',
+    update: true,
+    title: 'KL divergence',
+    keys: [
+      ['kl/ref', 'to the reference (base) policy'],
+      ['kl/old', 'to the sampling policy'],
+    ],
+  },
+  {
+    id: 'loss',
+    update: true,
+    title: 'Loss',
+    keys: [
+      ['loss/total', 'total'],
+      ['loss/policy', 'policy'],
+      ['loss/kl', 'KL term'],
+    ],
+  },
+  {
+    id: 'entropy',
+    update: true,
+    title: 'Policy entropy (nats per token)',
+    keys: [['policy/entropy', 'entropy']],
+  },
+  {
+    id: 'clip-fraction',
+    update: true,
+    title: 'Clip fraction',
+    keys: [['policy/clip_fraction', 'clipped tokens']],
+    yDomain: [0, 1],
+  },
+  {
+    id: 'response-length',
+    title: 'Response length (new tokens, mean)',
+    keys: [['rollout/mean_length', 'mean length']],
+  },
+  {
+    id: 'truncated',
+    title: 'Truncated fraction',
+    keys: [['rollout/truncated_fraction', 'cut off at the token limit']],
+    yDomain: [0, 1],
+  },
+  {
+    id: 'time',
+    title: 'Time per phase (seconds)',
+    keys: [
+      ['time/rollout_s', 'rollouts'],
+      ['time/judge_s', 'judging'],
+      ['time/rewards_s', 'rewards'],
+      ['time/update_s', 'update'],
+      ['time/step_s', 'whole step'],
+    ],
+  },
+];
+
+function stateText(row: StepRow): string {
+  switch (row.state.kind) {
+    case 'done':
+      return row.metrics['optim/applied'] === 0 ? 'done (no update)' : 'done';
+    case 'failed':
+      return `failed: ${row.state.type}: ${row.state.message}`;
+    case 'running':
+      return 'running';
+    case 'incomplete':
+      return 'no record (failed, stopped or running)';
+    case 'not-run':
+      return 'not run';
+  }
+}
+
+function stepsTable(rows: readonly StepRow[]): string {
+  const head =
+    '<tr><th>step</th><th>stage</th><th>state</th><th>reward</th><th>std</th><th>min</th><th>max</th><th>scored</th><th>vetoed</th><th>loss</th><th>KL ref</th><th>clip</th><th>entropy</th><th>length</th><th>truncated</th><th>seconds</th></tr>';
+  const body = rows.map((r) => {
+    const m = r.metrics;
+    const cls = `state-${r.state.kind}`;
+    if (r.state.kind !== 'done') {
+      return `<tr class="${cls}"><td class="num">${r.step}</td><td></td><td colspan="14">${escapeMarkup(stateText(r))}</td></tr>`;
+    }
+    return (
+      `<tr class="${cls}"><td class="num">${r.step}</td><td>${escapeMarkup(r.stage ?? '')}</td><td>${escapeMarkup(stateText(r))}</td>` +
+      metricCell(m['reward/mean']) +
+      metricCell(m['reward/std']) +
+      metricCell(m['reward/min']) +
+      metricCell(m['reward/max']) +
+      metricCell(m['reward/scored_fraction'], percent) +
+      metricCell(m['reward/veto_fraction'], percent) +
+      metricCell(m['loss/total']) +
+      metricCell(m['kl/ref']) +
+      metricCell(m['policy/clip_fraction']) +
+      metricCell(m['policy/entropy']) +
+      metricCell(m['rollout/mean_length']) +
+      metricCell(m['rollout/truncated_fraction'], percent) +
+      metricCell(m['time/step_s'], (v) => v.toFixed(1)) +
+      '</tr>'
+    );
+  });
+  return `<details class="table"><summary>Every step (${rows.length})</summary><table class="steps">${head}${body.join('')}</table></details>`;
+}
+
+/** The training section: reward with its spread, per-criterion pass rates, the update's metrics. */
+export function stepSection(rows: readonly StepRow[]): string {
+  if (rows.length === 0)
+    return '<section id="training"><h2>Training</h2><p class="empty">No step planned or run.</p></section>';
+  const xDomain: Domain = [rows[0]!.step, rows.at(-1)!.step];
+  const marks = stepMarks(rows);
+  const updateMarks = [...marks, ...noUpdateMarks(rows)];
+  const xLabel = 'training step';
+  const parts: string[] = [];
+
+  const reward = hasMetric(rows, 'reward/mean')
+    ? lineChart({
+        id: 'reward',
+        label: 'mean reward per training step',
+        xLabel,
+        xDomain,
+        series: [{ name: 'mean reward', points: seriesOf(rows, 'reward/mean') }],
+        band: stdBand(rows, ''),
+        whiskers: rangeWhiskers(rows, ''),
+        marks: [
+          ...marks,
+          ...notApplicableMarks({
+            rows,
+            key: 'reward/mean',
+            detail: (step) => `step ${step}: no response could be scored (unscorable), so it has no reward`,
+          }),
+        ],
+      })
+    : null;
+  parts.push(
+    figure({
+      title: 'Mean reward of the training batch',
+      svg: reward,
+      caption: 'Band: mean ± 1 std over the scored responses; whiskers: min .. max. n/a: nothing scorable.',
+      empty: 'no step has a scored reward yet',
+    }),
+  );
+
+  const criteria = criterionRows(rows, '');
+  const markByStep = new Map(marks.map((m) => [m.x, m]));
+  parts.push(
+    figure({
+      title: 'Per-criterion pass rate (mean normalised score)',
+      svg:
+        criteria.length === 0
+          ? null
+          : heatmap({
+              id: 'criteria',
+              label: 'per-criterion mean score per training step',
+              xLabel,
+              columns: rows.map((r) => ({ x: r.step, mark: markByStep.get(r.step) })),
+              rows: criteria,
+            }),
+      caption:
+        'For pass/fail criteria the mean is the pass rate; a blank cell: no prompt of that step had the criterion.',
+      wide: true,
+      empty: 'no criterion was scored yet',
+    }),
+  );
+
+  for (const chart of STEP_CHARTS) {
+    const present = chart.keys.filter(([key]) => hasMetric(rows, key));
+    parts.push(
+      figure({
+        title: chart.title,
+        svg:
+          present.length === 0
+            ? null
+            : lineChart({
+                id: chart.id,
+                label: chart.title,
+                xLabel,
+                xDomain,
+                series: present.map(([key, name]) => ({ name, points: seriesOf(rows, key) })),
+                marks: chart.update === true ? updateMarks : marks,
+                yDomain: chart.yDomain,
+              }),
+        empty: `not recorded in this run (${chart.keys.map(([k]) => k).join(', ')})`,
+      }),
+    );
+  }
+  return `<section id="training"><h2>Training</h2><div class="grid">${parts.join('')}</div>${stepsTable(rows)}</section>`;
+}
