@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { evaluatePair, ifevalAccuracy, readIfevalPrompts } from '../rubric/verifiers/ifeval/results.ts';
 import type { AnswerLine } from './answers-file.ts';
-import type { EvalPrompt, EvalSuite, SuiteOptions, SuiteScores } from './suite.ts';
+import {
+  type EvalPrompt,
+  type GenerationSuite,
+  onlyOptions,
+  type SuiteOptions,
+  type SuiteScores,
+} from './suite.ts';
 
 /** The 541 IFEval prompts, copied from IFEval (see NOTICE). */
 export const IFEVAL_PROMPTS_FILE = resolve(import.meta.dirname, '../../data/ifeval/input_data.jsonl');
@@ -19,11 +25,14 @@ export const IFEVAL_MAX_NEW_TOKENS = 1280;
  * standard numbers: prompt-level (every instruction of a prompt followed) and instruction-level,
  * each strict and loose; plus the share of answers cut off by the token limit.
  */
-export function ifevalSuite(options: SuiteOptions = {}): EvalSuite {
+export function ifevalSuite(options: SuiteOptions = {}): GenerationSuite {
+  onlyOptions('ifeval', options, ['promptsFile']);
   const file = options.promptsFile ?? IFEVAL_PROMPTS_FILE;
   const compiled = () => readIfevalPrompts(file).map(({ value }) => value);
   return {
+    kind: 'generation',
     name: 'ifeval',
+    ...(options.promptsFile === undefined ? {} : { input: resolve(options.promptsFile) }),
     description: `IFEval, ${file}: prompt- and instruction-level accuracy, strict and loose`,
     maxNewTokens: IFEVAL_MAX_NEW_TOKENS,
     prompts(): EvalPrompt[] {

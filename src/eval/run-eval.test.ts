@@ -7,6 +7,7 @@ import { Policy } from '../engine/policy.ts';
 import { writeTinyModel } from '../engine/testing/tiny-model.ts';
 import { ValidationError } from '../util/errors.ts';
 import { EVAL_FILES, runEval } from './run-eval.ts';
+import { ifevalSuite } from './ifeval-suite.ts';
 import { getSuite } from './suites.ts';
 
 const TEMPLATE =
@@ -36,7 +37,7 @@ const SHORT_PROMPTS = [
 ];
 const promptsFile = join(work, 'prompts.jsonl');
 writeFileSync(promptsFile, SHORT_PROMPTS.map((p) => `${JSON.stringify(p)}\n`).join(''));
-const suite = getSuite('ifeval', { promptsFile });
+const suite = ifevalSuite({ promptsFile });
 const spec = () => ({ model: model.path, checkpoint: null, maxNewTokens: 12 });
 const lines = (dir: string, file: string) =>
   readFileSync(join(dir, file), 'utf8')

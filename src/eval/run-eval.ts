@@ -1,25 +1,19 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Policy } from '../engine/policy.ts';
 import { ValidationError } from '../util/errors.ts';
 import { type AnswerLine, appendAnswer, readAnswers } from './answers-file.ts';
-import type { EvalSuite, SuiteScores } from './suite.ts';
+import { EVAL_FILES, prepareEvalFolder, writeEvalResults } from './eval-folder.ts';
+import type { GenerationSuite, SuiteScores } from './suite.ts';
 
-/** Files of an evaluation's output folder. */
-export const EVAL_FILES = {
-  /** What was evaluated; a resumed evaluation must match it. */
-  spec: 'eval.json',
-  /** One answer per line, appended as they finish. */
-  answers: 'answers.jsonl',
-  /** One scored row per prompt. */
-  results: 'results.jsonl',
-  summary: 'summary.json',
-} as const;
+export { EVAL_FILES } from './eval-folder.ts';
 
-/** What an evaluation is of: the same spec is required to resume into a folder. */
+/** What a generation evaluation is of: the same spec is required to resume into a folder. */
 export const EvalSpec = z.object({
   suite: z.string(),
+  /** The suite's input when not its bundled data (see `EvalSuite.input`). */
+  input: z.string().optional(),
   model: z.string(),
   /** The LoRA checkpoint folder, or null for the base model. */
   checkpoint: z.string().nullable(),
@@ -58,8 +52,8 @@ export interface EvalResult {
  */
 export async function runEval(options: {
   policy: Policy;
-  suite: EvalSuite;
-  spec: Omit<EvalSpec, 'suite' | 'prompts' | 'temperature'>;
+  suite: GenerationSuite;
+  spec: Omit<EvalSpec, 'suite' | 'input' | 'prompts' | 'temperature'>;
   outDir: string;
   /** Only the first n prompts (a quick look). */
   limit?: number;
@@ -69,8 +63,14 @@ export async function runEval(options: {
 }): Promise<EvalResult> {
   const { policy, suite, outDir } = options;
   const prompts = suite.prompts().slice(0, options.limit);
-  const spec: EvalSpec = { ...options.spec, suite: suite.name, temperature: 0, prompts: prompts.length };
-  prepareFolder(outDir, spec);
+  const spec: EvalSpec = {
+    ...options.spec,
+    suite: suite.name,
+    ...(suite.input === undefined ? {} : { input: suite.input }),
+    temperature: 0,
+    prompts: prompts.length,
+  };
+  prepareEvalFolder({ outDir, spec });
   const answersFile = join(outDir, EVAL_FILES.answers);
   const { answers } = readAnswers(answersFile);
   const keys = new Set(prompts.map((p) => p.key));
@@ -120,10 +120,12 @@ export async function runEval(options: {
     });
   }
   const scores = await suite.score({ prompts, answers });
-  writeFileSync(join(outDir, EVAL_FILES.results), scores.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const seconds = (performance.now() - started) / 1000;
-  const summary = { ...spec, ...scores.summary, resumed, generated, newTokens, seconds };
-  writeFileSync(join(outDir, EVAL_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
+  writeEvalResults({
+    outDir,
+    rows: scores.rows,
+    summary: { ...spec, ...scores.summary, resumed, generated, newTokens, seconds },
+  });
   return { spec, scores, resumed, generated, newTokens, seconds };
 }
 
@@ -141,7 +143,7 @@ export interface OutsideResponse {
  * generating: the suite's rows and summary, written to `outDir` like an evaluation's.
  */
 export async function scoreResponses(options: {
-  suite: EvalSuite;
+  suite: GenerationSuite;
   responses: readonly OutsideResponse[];
   outDir: string;
 }): Promise<SuiteScores> {
@@ -166,40 +168,10 @@ export async function scoreResponses(options: {
   }
   const scores = await options.suite.score({ prompts, answers });
   mkdirSync(options.outDir, { recursive: true });
-  writeFileSync(
-    join(options.outDir, EVAL_FILES.results),
-    scores.rows.map((r) => `${JSON.stringify(r)}\n`).join(''),
-  );
-  writeFileSync(
-    join(options.outDir, EVAL_FILES.summary),
-    `${JSON.stringify({ suite: options.suite.name, answered: answers.size, ...scores.summary }, null, 2)}\n`,
-  );
+  writeEvalResults({
+    outDir: options.outDir,
+    rows: scores.rows,
+    summary: { suite: options.suite.name, answered: answers.size, ...scores.summary },
+  });
   return scores;
-}
-
-/** Creates the folder with its spec, or checks that the spec already there is this one. */
-function prepareFolder(outDir: string, spec: EvalSpec): void {
-  const file = join(outDir, EVAL_FILES.spec);
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (cause) {
-    throw new ValidationError(`cannot create the output folder: ${(cause as Error).message}`, {
-      location: { file: outDir },
-    });
-  }
-  if (!existsSync(file)) {
-    writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
-    return;
-  }
-  const parsed = EvalSpec.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new ValidationError('is not an evaluation spec', { location: { file } });
-  const differs = (Object.keys(spec) as (keyof EvalSpec)[]).filter((k) => parsed.data[k] !== spec[k]);
-  if (differs.length > 0) {
-    const what = differs.map(
-      (k) => `${k} ${JSON.stringify(parsed.data[k])} there, ${JSON.stringify(spec[k])} asked`,
-    );
-    throw new ValidationError(`the folder holds another evaluation (${what.join('; ')}); use another --out`, {
-      location: { file },
-    });
-  }
 }

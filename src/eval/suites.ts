@@ -1,7 +1,9 @@
 import { ifevalSuite } from './ifeval-suite.ts';
+import { perplexitySuite } from './perplexity-suite.ts';
 import { registerSuite } from './suite.ts';
 
 /** The suites every `anchorage eval` knows, registered once on import. */
 registerSuite('ifeval', (options) => ifevalSuite(options));
+registerSuite('perplexity', (options) => perplexitySuite(options));
 
 export { getSuite, suiteNames } from './suite.ts';

@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Policy } from '../../engine/policy.ts';
-import { type EvalProgress, runEval, scoreResponses } from '../../eval/run-eval.ts';
+import { scoreResponses } from '../../eval/run-eval.ts';
+import { runSuite, type SuiteProgress, type SuiteResult } from '../../eval/run-suite.ts';
+import type { SuiteOptions } from '../../eval/suite.ts';
 import { getSuite, suiteNames } from '../../eval/suites.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { readIfevalResponses } from '../../rubric/verifiers/ifeval/results.ts';
-import { AnchorageError } from '../../util/errors.ts';
+import { AnchorageError, ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 import { bar, LiveLine } from '../progress-line.ts';
@@ -18,10 +20,14 @@ const EvalOptions = z.object({
   model: z.string().optional(),
   checkpoint: z.string().optional(),
   maxNewTokens: z.string().optional(),
+  chunkTokens: z.string().optional(),
   limit: z.string().optional(),
   batch: z.string().optional(),
   threads: z.string().optional(),
   prompts: z.string().optional(),
+  config: z.string().optional(),
+  source: z.string().optional(),
+  judge: z.string().optional(),
   responses: z.string().optional(),
   json: z.boolean().default(false),
 });
@@ -33,26 +39,33 @@ export const evalCommand: CliCommand = {
     program
       .command('eval')
       .description(
-        'evaluate a model (plus a LoRA checkpoint) on a suite: greedy answers, scores, per-response results; resumable',
+        'evaluate a model (plus a LoRA checkpoint) on a suite: greedy answers or text log-probs, scores, per-row results; resumable',
       )
       .requiredOption('--suite <name>', `the suite: ${suiteNames().join(', ')}`)
       .requiredOption(
         '--out <dir>',
-        'output folder (answers.jsonl, results.jsonl, summary.json); run again to resume',
+        'output folder (answers.jsonl or logprobs.jsonl, results.jsonl, summary.json); run again to resume',
       )
       .option(
         '--model <path>',
-        'GGUF file or model folder (absent or "default": the SmolLM2 model from setup)',
+        'GGUF file or model folder (absent or "default": the SmolLM2 model from setup; with --config, its model)',
       )
       .option('--checkpoint <dir>', 'a checkpoint folder with LoRA adapters')
-      .option('--max-new-tokens <n>', "new-token limit per answer (default: the suite's)")
-      .option('--limit <n>', 'only the first n prompts')
-      .option('--batch <n>', 'answers generated together (default 32)')
+      .option('--max-new-tokens <n>', "generation suites: new-token limit per answer (default: the suite's)")
+      .option('--chunk-tokens <n>', "perplexity: tokens per scored chunk (default: the suite's)")
+      .option('--limit <n>', 'only the first n prompts (or texts)')
+      .option('--batch <n>', 'answers generated together (default 32), or chunks scored together (default 2)')
       .option('--threads <n>', 'ONNX Runtime intra-op threads (default: every core)')
-      .option('--prompts <file>', "another prompt file in the suite's format")
+      .option(
+        '--prompts <file>',
+        "another input file in the suite's format (prompts: JSON lines with rubrics)",
+      )
+      .option('--config <run.yaml>', 'prompts: the run configuration whose source is evaluated')
+      .option('--source <name>', 'prompts: the source of --config (for example held-out)')
+      .option('--judge <config>', 'prompts: LLM judge configuration for judged criteria of a --prompts file')
       .option(
         '--responses <file>',
-        'score these responses (JSON lines with key and response) instead of generating',
+        'score these responses (JSON lines with key or prompt, and response) instead of generating',
       )
       .option('--json', 'print the summary as one JSON object')
       .action(async (raw: unknown) => runEvalCommand(EvalOptions.parse(raw)));
@@ -60,13 +73,19 @@ export const evalCommand: CliCommand = {
 };
 
 async function runEvalCommand(options: EvalOptions): Promise<void> {
-  const int = (value: string | undefined, flag: string) =>
-    value === undefined ? undefined : numberFlag(value, flag, { min: 1, integer: true });
-  const suite = getSuite(
-    options.suite,
-    options.prompts === undefined ? {} : { promptsFile: options.prompts },
-  );
+  const int = (value: string | undefined, flag: string, min = 1) =>
+    value === undefined ? undefined : numberFlag(value, flag, { min, integer: true });
+  const suiteOptions: SuiteOptions = {
+    ...(options.prompts === undefined ? {} : { promptsFile: options.prompts }),
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.source === undefined ? {} : { source: options.source }),
+    ...(options.judge === undefined ? {} : { judge: options.judge }),
+  };
+  const suite = getSuite(options.suite, suiteOptions);
   if (options.responses !== undefined) {
+    if (suite.kind !== 'generation') {
+      throw new ValidationError(`--responses: suite '${suite.name}' scores texts, not responses`);
+    }
     const file = options.responses;
     const responses = readIfevalResponses(file).map(({ value, line }) => ({
       ...(value.key === undefined ? {} : { key: String(value.key) }),
@@ -81,10 +100,11 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
     return;
   }
   const threads = int(options.threads, '--threads') ?? availableParallelism();
-  const maxNewTokens = int(options.maxNewTokens, '--max-new-tokens') ?? suite.maxNewTokens;
+  const maxNewTokens = int(options.maxNewTokens, '--max-new-tokens');
+  const chunkTokens = int(options.chunkTokens, '--chunk-tokens', 2);
   const limit = int(options.limit, '--limit');
   const batchSize = int(options.batch, '--batch');
-  const model = modelArgument(options.model);
+  const model = modelArgument(options.model ?? suite.defaultModel);
   const checkpoint = options.checkpoint === undefined ? null : resolve(options.checkpoint);
   const policy = await Policy.load({ model, threads, ...(checkpoint === null ? {} : { checkpoint }) });
   const line = new LiveLine(process.stderr);
@@ -93,48 +113,79 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
     controller.abort(new AnchorageError('evaluation stopped: run the same command again to resume'));
   process.once('SIGINT', stop);
   try {
-    const result = await runEval({
+    const run = await runSuite({
       policy,
       suite,
-      spec: { model, checkpoint, maxNewTokens },
+      model,
+      checkpoint,
       outDir: options.out,
+      ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
+      ...(chunkTokens === undefined ? {} : { chunkTokens }),
       ...(limit === undefined ? {} : { limit }),
       ...(batchSize === undefined ? {} : { batchSize }),
       signal: controller.signal,
-      onProgress: (p) => line.show(progressText(p), `answers ${p.answered}/${p.total}`),
+      onProgress: (p) => line.show(progressText(p), progressKey(p)),
     });
     line.end();
+    const { spec, scores, seconds } = run.result;
     if (options.json) {
-      out(
-        JSON.stringify({
-          ...result.spec,
-          ...result.scores.summary,
-          resumed: result.resumed,
-          generated: result.generated,
-          newTokens: result.newTokens,
-          seconds: result.seconds,
-        }),
-      );
+      out(JSON.stringify({ ...spec, ...scores.summary, ...workDone(run), seconds }));
       return;
     }
-    out(
-      `${suite.name}: ${result.spec.prompts} prompts, ${model}${checkpoint === null ? '' : ` + ${checkpoint}`}, greedy, at most ${maxNewTokens} new tokens`,
-    );
-    out(
-      `  ${result.generated} answers generated (${result.newTokens} tokens, ${result.seconds.toFixed(0)} s), ${result.resumed} resumed`,
-    );
-    for (const l of result.scores.table) out(l);
-    out(`  files: ${options.out}/answers.jsonl, results.jsonl, summary.json`);
+    const on = `${model}${checkpoint === null ? '' : ` + ${checkpoint}`}`;
+    if (run.kind === 'generation') {
+      const r = run.result;
+      out(
+        `${suite.name}: ${r.spec.prompts} prompts, ${on}, greedy, at most ${r.spec.maxNewTokens} new tokens`,
+      );
+      out(
+        `  ${r.generated} answers generated (${r.newTokens} tokens, ${r.seconds.toFixed(0)} s), ${r.resumed} resumed`,
+      );
+    } else {
+      const r = run.result;
+      out(
+        `${suite.name}: ${r.spec.texts} texts in ${r.spec.chunks} chunks of at most ${r.spec.chunkTokens} tokens, ${on}`,
+      );
+      out(
+        `  ${r.scored} chunks scored (${r.tokens} tokens, ${r.seconds.toFixed(0)} s), ${r.resumed} resumed`,
+      );
+    }
+    for (const l of scores.table) out(l);
+    const kept = run.kind === 'generation' ? 'answers.jsonl' : 'logprobs.jsonl';
+    out(`  files: ${options.out}/${kept}, results.jsonl, summary.json`);
   } finally {
     process.off('SIGINT', stop);
     await policy.close();
   }
 }
 
-/** `answers ████░░░░ 120/541 · 310 tok/s · ETA 4 min` */
-function progressText(p: EvalProgress): string {
-  const rate = p.seconds > 0 ? p.newTokens / p.seconds : 0;
-  const perAnswer = p.generated > 0 ? p.seconds / p.generated : 0;
-  const eta = perAnswer > 0 ? `ETA ${Math.ceil(((p.total - p.answered) * perAnswer) / 60)} min` : 'ETA …';
-  return `answers ${bar(p.answered / Math.max(1, p.total), 20)} ${p.answered}/${p.total} · ${rate.toFixed(0)} tok/s · ${eta}`;
+/** What this call did, for the JSON summary. */
+function workDone(run: SuiteResult): Record<string, number> {
+  if (run.kind === 'generation') {
+    const { resumed, generated, newTokens } = run.result;
+    return { resumed, generated, newTokens };
+  }
+  const { resumed, scored, tokens } = run.result;
+  return { resumed, scored, tokens };
+}
+
+/**
+ * The live progress line; rates and the ETA count only the work of this call, not what was resumed:
+ *   `answers ████░░░░ 120/541 · 310 tok/s · ETA 4 min` (generation)
+ *   `chunks ████░░░░ 20/66 · 1450 tok/s · ETA 1 min` (log-prob scoring)
+ */
+export function progressText(p: SuiteProgress): string {
+  const [what, done, total, fresh, tokens] =
+    p.kind === 'generation'
+      ? (['answers', p.answered, p.total, p.generated, p.newTokens] as const)
+      : (['chunks', p.done, p.total, p.scored, p.tokens] as const);
+  const rate = p.seconds > 0 ? tokens / p.seconds : 0;
+  const perItem = fresh > 0 ? p.seconds / fresh : 0;
+  const eta = perItem > 0 ? `ETA ${Math.ceil(((total - done) * perItem) / 60)} min` : 'ETA …';
+  return `${what} ${bar(done / Math.max(1, total), 20)} ${done}/${total} · ${rate.toFixed(0)} tok/s · ${eta}`;
+}
+
+/** The plain form of the line off a terminal: it changes only when an item is done. */
+function progressKey(p: SuiteProgress): string {
+  return p.kind === 'generation' ? `answers ${p.answered}/${p.total}` : `chunks ${p.done}/${p.total}`;
 }
