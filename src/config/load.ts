@@ -93,6 +93,12 @@ function resolvePaths(options: { parsed: ParsedRunConfig; base: string; env: Nod
     model: { path: modelPath, name: parsed.model.name ?? basename(modelPath, extname(modelPath)) },
     prompts: { sources: parsed.prompts.sources.map((s) => resolveSource(s, abs)) },
     rubrics: { ...parsed.rubrics, corpus: parsed.rubrics.corpus?.map(abs) ?? corpusPaths(env) },
+    evaluation: {
+      ...parsed.evaluation,
+      suites: parsed.evaluation.suites.map((s) =>
+        s.prompts === undefined ? s : { ...s, prompts: abs(s.prompts) },
+      ),
+    },
     ...(parsed.judge === undefined ? {} : { judge: { config: abs(parsed.judge.config) } }),
     store: {
       type: 'local',

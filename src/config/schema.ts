@@ -69,6 +69,25 @@ export const JudgeSettings = z.strictObject({
   config: z.string().min(1),
 });
 
+/**
+ * An `anchorage eval` suite run on every evaluated checkpoint, on a rollout worker (ifeval, style:
+ * greedy answers; perplexity: log-probs of fixed texts); its summary numbers go into the run's
+ * metrics as `eval/<suite>/<key>`. The name is checked against the suite registry
+ * (src/eval/suites.ts) when the run is planned.
+ */
+export const EvaluationSuiteSettings = z.strictObject({
+  name: Name,
+  /** Only the first N prompts of the suite (a quicker look on every checkpoint). */
+  limit: z.number().int().positive().optional(),
+  /** Suites that generate answers: new-token limit of each; default: the suite's own. */
+  maxNewTokens: z.number().int().min(1).max(32_768).optional(),
+  /** Suites that score fixed texts (perplexity): tokens per scored chunk; default: the suite's own. */
+  chunkTokens: z.number().int().min(2).max(32_768).optional(),
+  /** Another input file in the suite's format (as `anchorage eval --prompts`). */
+  prompts: z.string().min(1).optional(),
+});
+export type EvaluationSuiteSettings = z.infer<typeof EvaluationSuiteSettings>;
+
 export const EvaluationSettings = z.strictObject({
   /** Evaluate every N steps (and after the last); 0 turns evaluation off. */
   every: z.number().int().min(0).default(0),
@@ -80,6 +99,8 @@ export const EvaluationSettings = z.strictObject({
   temperature: z.number().min(0).max(5).default(0),
   /** Default: rl.maxNewTokens. */
   maxNewTokens: z.number().int().min(1).max(32_768).optional(),
+  /** Evaluation suites (ifeval, ...) run on the checkpoint besides the held-out prompts. */
+  suites: z.array(EvaluationSuiteSettings).default([]),
 });
 
 /** Data selection: score the policy's answers, keep prompts whose mean reward is in a central quantile band. */
@@ -195,6 +216,18 @@ export const RunConfigSchema = z
       });
     };
     checkNames(c.evaluation.sources, ['evaluation', 'sources']);
+    const suites = new Map<string, number>();
+    c.evaluation.suites.forEach((suite, i) => {
+      const prior = suites.get(suite.name);
+      if (prior !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['evaluation', 'suites', i, 'name'],
+          message: `a suite not listed already (evaluation.suites[${prior}] is '${suite.name}')`,
+        });
+      }
+      suites.set(suite.name, i);
+    });
     c.rubrics.apply.forEach((r, i) => {
       checkNames(r.prompts.sources, ['rubrics', 'apply', i, 'prompts', 'sources']);
     });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PreparedRun } from '../config/check.ts';
 import { TrainRunId } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
+import { checkEvaluationSuites } from './evaluation-suites.ts';
 
 /**
  * A new training run id: `<config name>-<UTC yyyymmdd-hhmmss>-<4 hex>`. It is the training
@@ -34,6 +35,8 @@ export interface RunPlan {
   stages: PlannedStage[];
   checkpointEvery: number;
   evaluationEvery: number;
+  /** `anchorage eval` suites each evaluation runs on its checkpoint (names; settings stay in the config). */
+  evaluationSuites: string[];
   continueAsNewEvery: number;
   taskQueues: { workflow: string; rollout: string; judge: string; trainer: string };
   /** Judge shards per step: at most one per prompt group. */
@@ -68,6 +71,7 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     })),
     checkpointEvery: config.checkpointEvery,
     evaluationEvery: config.evaluation.every,
+    evaluationSuites: checkEvaluationSuites(options.prepared.loaded),
     continueAsNewEvery: config.temporal.continueAsNewEvery,
     taskQueues: { ...config.temporal.taskQueues },
     judgeShards,
