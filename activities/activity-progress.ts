@@ -19,6 +19,16 @@ export interface UpdateProgress {
   microBatches?: { done: number; total: number };
 }
 
+/**
+ * Heartbeat details of an evaluation suite: answers (or scored text chunks) in its evaluation folder
+ * so far, resumed ones included.
+ */
+export interface SuiteProgress {
+  suite: string;
+  done?: number;
+  total?: number;
+}
+
 /** The groups an earlier attempt recorded; anything malformed or from another plan is ignored. */
 export function parseRolloutProgress(details: unknown, total: number): Map<number, string> {
   const out = new Map<number, string>();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { dataDir } from '../src/config/data-dir.ts';
 import { DEFAULT_GENERATION_SLOTS } from '../src/engine/generate.ts';
 import type { ExecutionProvider } from '../src/engine/host/protocol.ts';
 import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   heartbeatEveryMs: number;
   /** Names this worker process in update records. */
   workerName: string;
+  /** The local data folder (ANCHORAGE_DATA_DIR): evaluation suites keep their answer folders here. */
+  dataDir: string;
 }
 
 /** Defaults for everything but the store. */
@@ -44,6 +47,8 @@ export function createActivityDeps(options: {
   measureKl?: boolean;
   heartbeatEveryMs?: number;
   workerName?: string;
+  /** Default: the data folder of `env` (ANCHORAGE_DATA_DIR, else run-data/). */
+  dataDir?: string;
   log?: Logger;
 }): ActivityDeps {
   const { store } = options;
@@ -67,5 +72,6 @@ export function createActivityDeps(options: {
     measureKl: options.measureKl ?? false,
     heartbeatEveryMs: options.heartbeatEveryMs ?? 2_000,
     workerName: options.workerName ?? `pid-${process.pid}`,
+    dataDir: options.dataDir ?? dataDir(options.env === undefined ? {} : { env: options.env }),
   };
 }

@@ -1,6 +1,7 @@
 import { commitCheckpointActivity } from './commit-checkpoint.ts';
 import { computeRewardsActivity } from './compute-rewards.ts';
 import type { ActivityDeps } from './deps.ts';
+import { evaluateSuiteActivity } from './evaluate-suite.ts';
 import { generateRolloutsActivity } from './generate-rollouts.ts';
 import { judgeRolloutsActivity } from './judge-rollouts.ts';
 import { latestCheckpointActivity } from './latest-checkpoint.ts';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     selectPrompts: selectPromptsActivity(deps),
     writeMetrics: writeMetricsActivity(deps),
     latestCheckpoint: latestCheckpointActivity(deps),
+    evaluateSuite: evaluateSuiteActivity(deps),
   };
 }
 
@@ -30,7 +32,7 @@ export type ActivityName = keyof TrainingActivities;
 
 /** Which activities each worker role serves; `orchestrator` also runs the workflows. */
 export const ACTIVITIES_BY_ROLE = {
-  rollout: ['generateRollouts'],
+  rollout: ['generateRollouts', 'evaluateSuite'],
   judge: ['judgeRollouts'],
   trainer: ['updatePolicy'],
   orchestrator: ['computeRewards', 'commitCheckpoint', 'selectPrompts', 'writeMetrics', 'latestCheckpoint'],

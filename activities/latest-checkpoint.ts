@@ -42,6 +42,7 @@ export function latestCheckpointActivity(deps: ActivityDeps) {
         configAddress,
         judgeShards: plan.judgeShards,
         taskQueues: plan.taskQueues,
+        suites: plan.evaluationSuites,
       };
     });
   };

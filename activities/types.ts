@@ -1,5 +1,5 @@
 import type { JudgeStats } from '../src/train/judgements.ts';
-import type { UpdateSummary } from '../src/train/metrics.ts';
+import type { MetricsFailure, SuiteSummary, UpdateSummary } from '../src/train/metrics.ts';
 import type { RewardSummary } from '../src/train/rewards.ts';
 import type { RolloutStats } from '../src/train/rollouts.ts';
 import type { Purpose } from '../src/train/run-refs.ts';
@@ -128,11 +128,35 @@ export interface WriteMetricsInput {
   rewards: RewardSummary;
   update?: UpdateSummary;
   wallMs?: number;
+  /** Evaluation suites' summaries (purpose `eval`): metrics `eval/<suite>/<key>`. */
+  suites?: SuiteSummary[];
+  /** What could not be measured (a failed suite): its metrics are left out, never 0. */
+  failures?: MetricsFailure[];
 }
 export interface WriteMetricsOutput {
   record: string;
   file: string;
   metrics: Record<string, number>;
+}
+
+/** One evaluation suite (`evaluation.suites`) on the checkpoint of an evaluation. */
+export interface EvaluateSuiteInput extends StepRef {
+  /** Checkpoint to evaluate; null: fresh adapters from the run seed (the base policy). */
+  checkpoint: string | null;
+  /** The suite's name; its settings (limit, maxNewTokens, prompts) come from the stored configuration. */
+  suite: string;
+}
+export interface EvaluateSuiteOutput {
+  suite: string;
+  /** Address of the committed result record (SuiteResultRecord). */
+  record: string;
+  /** The suite's summary numbers (finite ones), e.g. promptLoose. */
+  summary: Record<string, number>;
+  /** Answers generated (or chunks scored) by the attempt that finished, and those resumed. */
+  computed: number;
+  resumed: number;
+  /** True when an earlier attempt had already committed the result. */
+  reused: boolean;
 }
 
 export interface LatestCheckpointInput {
@@ -149,4 +173,6 @@ export interface LatestCheckpointOutput {
   /** Judge shards and task queues of the run's plan (the configuration's defaults). */
   judgeShards: number;
   taskQueues: { workflow: string; rollout: string; judge: string; trainer: string };
+  /** Evaluation suites the configuration names (`evaluation.suites`). */
+  suites: string[];
 }

@@ -21,6 +21,7 @@ export function writeMetricsActivity(deps: ActivityDeps) {
         rewards: input.rewards,
         update: input.update,
         wallMs: input.wallMs,
+        suites: input.suites,
       });
       const record: MetricsRecord = {
         format: 'anchorage.metrics/1',
@@ -30,6 +31,7 @@ export function writeMetricsActivity(deps: ActivityDeps) {
         stage: input.stage,
         at: input.at,
         metrics,
+        ...(input.failures === undefined || input.failures.length === 0 ? {} : { failures: input.failures }),
       };
       const ref = runRefs.metrics({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
       const committed = await commitOnce({ store, ref, address: (await store.putJson(record)).address });

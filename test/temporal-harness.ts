@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -38,6 +38,8 @@ export function testWorkerSettings(options: {
   address: string;
   namespace?: string;
   storeDir: string;
+  /** Default: the store folder's parent (a test's temporary folder). */
+  dataDir?: string;
   taskQueues: TaskQueues;
   workflowBundle?: string;
 }): WorkerSettings {
@@ -46,6 +48,7 @@ export function testWorkerSettings(options: {
     namespace: options.namespace ?? 'default',
     taskQueues: options.taskQueues,
     storeDir: options.storeDir,
+    dataDir: options.dataDir ?? dirname(options.storeDir),
     concurrency: { workflow: 8, rollout: 1, judge: 4, trainer: 1 },
     shutdownGraceMs: 2_000,
     engineThreads: 1,
@@ -150,11 +153,16 @@ export async function startInProcessTemporal(options: {
   queues: TaskQueues;
   dirPrefix: string;
   modelSeed?: number;
+  /** A chat template for the tiny model (evaluation suites give chat prompts). */
+  chatTemplate?: string;
 }): Promise<InProcessTemporal> {
   // The runtime is a process-wide singleton: bridge its logger before the test server creates it.
   installTemporalLogging();
   const env = await createTestEnv();
-  const model = await writeTinyModel({ seed: options.modelSeed ?? 5 });
+  const model = await writeTinyModel({
+    seed: options.modelSeed ?? 5,
+    ...(options.chatTemplate === undefined ? {} : { chatTemplate: options.chatTemplate }),
+  });
   const dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
   const storeDir = join(dir, 'store');
   const store = new LocalFolderStore({ root: storeDir });

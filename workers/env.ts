@@ -30,6 +30,8 @@ const flag = z
  * Worker settings from the environment (every variable optional):
  *   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE             the server (default localhost:7233, default)
  *   ANCHORAGE_TASK_QUEUE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}  queue names (must match the runs' configs)
+ *   ANCHORAGE_DATA_DIR                               the data folder (default run-data/): evaluation
+ *                                                    suites' answer folders, under runs/<id>/evals/
  *   ANCHORAGE_STORE_DIR                              the artifact store (default <data dir>/store)
  *   ANCHORAGE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}_CONCURRENCY  tasks run at once per queue
  *   ANCHORAGE_SHUTDOWN_GRACE_SECONDS                 time running activities get to finish on shutdown
@@ -67,6 +69,8 @@ export interface WorkerSettings {
   namespace: string;
   taskQueues: TaskQueues;
   storeDir: string;
+  /** The data folder (ANCHORAGE_DATA_DIR, else run-data/): evaluation suites' answer folders. */
+  dataDir: string;
   concurrency: { workflow: number; rollout: number; judge: number; trainer: number };
   shutdownGraceMs: number;
   engineThreads: number | undefined;
@@ -96,6 +100,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
       trainer: e.ANCHORAGE_TASK_QUEUE_TRAINER,
     },
     storeDir: e.ANCHORAGE_STORE_DIR ?? join(dataDir({ env }), 'store'),
+    dataDir: dataDir({ env }),
     concurrency: {
       workflow: e.ANCHORAGE_WORKFLOW_CONCURRENCY,
       rollout: e.ANCHORAGE_ROLLOUT_CONCURRENCY,

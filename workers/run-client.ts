@@ -62,6 +62,7 @@ export async function startTrainingRun(options: {
     stages: plan.stages,
     checkpointEvery: plan.checkpointEvery,
     evaluationEvery: plan.evaluationEvery,
+    ...(plan.evaluationSuites.length === 0 ? {} : { evaluationSuites: plan.evaluationSuites }),
     continueAsNewEvery: plan.continueAsNewEvery,
     judgeShards: plan.judgeShards,
     taskQueues: plan.taskQueues,

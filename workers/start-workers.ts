@@ -79,6 +79,7 @@ export async function startWorkers(options: {
     rolloutBatch: settings.rolloutBatch,
     ...(settings.trainMicroBatch === undefined ? {} : { trainMicroBatch: settings.trainMicroBatch }),
     measureKl: settings.measureKl,
+    dataDir: settings.dataDir,
     workerName: options.identity ?? `pid-${process.pid}`,
   });
   const connection = await connectWorker({ address: settings.address, log });

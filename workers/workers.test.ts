@@ -12,6 +12,7 @@ test('worker settings come from the environment, with defaults and named errors'
   assert.equal(defaults.namespace, 'default');
   assert.deepEqual(defaults.taskQueues, DEFAULT_TASK_QUEUES);
   assert.equal(defaults.storeDir, '/data/store');
+  assert.equal(defaults.dataDir, '/data');
   assert.deepEqual(defaults.concurrency, { workflow: 8, rollout: 1, judge: 4, trainer: 1 });
   assert.equal(defaults.shutdownGraceMs, 30_000);
   assert.equal(defaults.measureKl, false);

@@ -1,13 +1,18 @@
-import { setCurrentDetails } from '@temporalio/workflow';
+import { ActivityFailure, log, setCurrentDetails } from '@temporalio/workflow';
 import type { StepRef } from '../activities/types.ts';
-import { trainingActivities } from './activities.ts';
+import type { MetricsFailure, SuiteSummary } from '../src/train/metrics.ts';
+import { type ActivityProxies, trainingActivities } from './activities.ts';
+import { rootFailure } from './run-rules.ts';
 import { scoredMetrics, scorePolicy } from './score-policy.ts';
 import type { EvaluationInput, EvaluationResult } from './types.ts';
 
 /**
  * Scores the policy of a checkpoint on the run's evaluation prompts (`<trainRunId>/eval-<n>`):
- * rollouts with the evaluation's sampling settings, judging, rewards without advantages, and the
- * metrics under `eval/`. Nothing is trained.
+ * rollouts with the evaluation's sampling settings, judging, rewards without advantages; then runs
+ * each evaluation suite of the configuration (`evaluation.suites`: ifeval, ...) on the checkpoint;
+ * and writes one metrics record under `eval/`, the suites' numbers as `eval/<suite>/<key>`. Nothing
+ * is trained. A suite that fails is logged and named in the record's failures, its metrics left
+ * out (never 0); the evaluation goes on.
  */
 export async function evaluationWorkflow(input: EvaluationInput): Promise<EvaluationResult> {
   const started = Date.now();
@@ -18,23 +23,61 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     step: input.step,
     purpose: 'eval',
   };
+  const show = (phase: string) =>
+    setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: ${phase}`);
   const scored = await scorePolicy({
     acts,
     ref,
     checkpoint: input.checkpoint,
     judgeShards: input.judgeShards,
-    show: (phase) =>
-      setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: ${phase}`),
+    show,
   });
   const { rewards } = scored;
-  await acts.fast.writeMetrics(scoredMetrics({ ref, stage: scored.rollouts.stage, scored, started }));
-  setCurrentDetails(
-    `**${input.trainRunId}** evaluation after step ${input.step}: mean reward ${rewards.summary.mean?.toFixed(3) ?? 'n/a'}`,
-  );
+  const suites = input.suites ?? [];
+  const ran = suites.length === 0 ? undefined : await runSuites({ acts, ref, input, show });
+  await acts.fast.writeMetrics({
+    ...scoredMetrics({ ref, stage: scored.rollouts.stage, scored, started }),
+    ...(ran === undefined ? {} : { suites: ran.summaries, failures: ran.failures }),
+  });
+  show(`mean reward ${rewards.summary.mean?.toFixed(3) ?? 'n/a'}`);
   return {
     step: input.step,
     meanReward: rewards.summary.mean,
     responses: rewards.summary.responses,
     scored: rewards.summary.scored,
+    ...(ran === undefined
+      ? {}
+      : {
+          suites: {
+            done: ran.summaries.map((s) => s.suite),
+            failed: ran.failures.map((f) => f.what.slice('eval/'.length)),
+          },
+        }),
   };
+}
+
+/** Each suite in turn on the rollout queue; a failed one is recorded and the next one runs. */
+async function runSuites(options: {
+  acts: ActivityProxies;
+  ref: StepRef;
+  input: EvaluationInput;
+  show: (phase: string) => void;
+}): Promise<{ summaries: SuiteSummary[]; failures: MetricsFailure[] }> {
+  const { acts, ref, input } = options;
+  const summaries: SuiteSummary[] = [];
+  const failures: MetricsFailure[] = [];
+  for (const suite of input.suites ?? []) {
+    options.show(`suite ${suite}`);
+    try {
+      const result = await acts.rollout.evaluateSuite({ ...ref, checkpoint: input.checkpoint, suite });
+      summaries.push({ suite, summary: result.summary });
+    } catch (err) {
+      // A suite informs; it never fails the evaluation (nor, through it, training).
+      if (!(err instanceof ActivityFailure)) throw err;
+      const failure = rootFailure(err);
+      failures.push({ what: `eval/${suite}`, ...failure });
+      log.warn('evaluation suite failed; its metrics are left out', { step: input.step, suite, ...failure });
+    }
+  }
+  return { summaries, failures };
 }

@@ -27,7 +27,7 @@ export function scheduledEvaluationId(trainRunId: string, step: number): string 
  * One tick of a run's evaluation schedule (`<trainRunId>/eval-schedule`): looks up the run's latest
  * committed checkpoint in the store and, unless the store already has an evaluation record for its
  * step (the run's own evaluation or an earlier tick's), evaluates it as the child
- * `<trainRunId>/scheduled-eval-<step>`. That id may run again only after a failure, so a tick that
+ * `<trainRunId>/scheduled-eval-<step>`, with the evaluation suites its configuration names. That id may run again only after a failure, so a tick that
  * finds it running or completed returns `already-started` instead of evaluating twice. Without a
  * committed checkpoint there is nothing to evaluate.
  */
@@ -49,6 +49,8 @@ export async function scheduledEvaluationWorkflow(
     return { trainRunId, outcome: 'no-checkpoint', step: null, evaluationId: null, meanReward: null };
   }
   const { step, address } = target.checkpoint;
+  // A lookup recorded before evaluation suites existed has no `suites`.
+  const suites = target.suites ?? [];
   const evaluationId = scheduledEvaluationId(trainRunId, step);
   const done = (outcome: ScheduledEvaluationResult['outcome'], meanReward: number | null = null) => ({
     trainRunId,
@@ -77,6 +79,7 @@ export async function scheduledEvaluationWorkflow(
           judgeShards: target.judgeShards,
           taskQueues: target.taskQueues,
           timing,
+          ...(suites.length === 0 ? {} : { suites }),
         },
       ],
     });

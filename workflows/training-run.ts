@@ -33,7 +33,7 @@ import type {
 /**
  * A training run (workflow id = trainRunId): runs its steps in order, each as a child workflow
  * `<trainRunId>/step-<n>` that commits checkpoint n; evaluates the base policy first and then every
- * `evaluationEvery` steps (`<trainRunId>/eval-<n>`); selects each stage's prompts first when the stage
+ * `evaluationEvery` steps (`<trainRunId>/eval-<n>`, with the configuration's evaluation suites); selects each stage's prompts first when the stage
  * has data selection (`<trainRunId>/select-<n>`); and
  * continues as new every `continueAsNewEvery` steps, carrying only references and counters.
  *
@@ -108,6 +108,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   ]);
   show();
 
+  const suites = input.evaluationSuites ?? [];
   const evaluate = async (step: number) => {
     currentTask = step === 0 ? 'evaluation of the base policy' : `evaluation after step ${step}`;
     show();
@@ -124,6 +125,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
             judgeShards: input.judgeShards,
             taskQueues: input.taskQueues,
             timing: input.timing,
+            ...(suites.length === 0 ? {} : { suites }),
           },
         ],
       });

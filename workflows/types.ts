@@ -63,6 +63,8 @@ export interface TrainingRunInput {
   checkpointEvery: number;
   /** Evaluate after every N steps and after the last; 0: never. */
   evaluationEvery: number;
+  /** Evaluation suites each evaluation also runs (`evaluation.suites`); absent in runs started before them. */
+  evaluationSuites?: string[];
   continueAsNewEvery: number;
   judgeShards: number;
   taskQueues: TaskQueues;
@@ -124,6 +126,8 @@ export interface EvaluationInput {
   judgeShards: number;
   taskQueues: TaskQueues;
   timing: Timing;
+  /** Evaluation suites to run on the checkpoint after the held-out prompts (absent: none). */
+  suites?: string[];
 }
 
 export interface SelectionInput {
@@ -150,6 +154,8 @@ export interface EvaluationResult {
   meanReward: number | null;
   responses: number;
   scored: number;
+  /** Suites whose numbers are in the metrics, and those that failed (absent: no suites). */
+  suites?: { done: string[]; failed: string[] };
 }
 
 export type StepPhase = 'rollouts' | 'judging' | 'rewards' | 'update' | 'commit' | 'metrics' | 'done';

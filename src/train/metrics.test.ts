@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shardGroups } from './judgements.ts';
-import { stepMetrics } from './metrics.ts';
+import { suiteNames } from '../eval/suites.ts';
+import { stepMetrics, suiteMetrics } from './metrics.ts';
 import { runRefs } from './run-refs.ts';
 
 const rollouts = {
@@ -77,6 +78,33 @@ test('step metrics: slash-namespaced keys, missing values left out, evaluations 
   assert.ok(Object.keys(none).every((k) => k.startsWith('eval/')));
 });
 
+test("evaluation suites' summaries go under eval/<suite>/, missing or non-finite numbers left out", () => {
+  const m = stepMetrics({
+    purpose: 'eval',
+    rollouts,
+    judge: [],
+    rewards,
+    suites: [{ suite: 'ifeval', summary: { promptLoose: 0.25, truncated: 0.5, broken: Number.NaN } }],
+  });
+  assert.equal(m['eval/ifeval/promptLoose'], 0.25);
+  assert.equal(m['eval/ifeval/truncated'], 0.5);
+  assert.ok(!('eval/ifeval/broken' in m), 'not a number: left out, not 0');
+  assert.equal(m['eval/reward/mean'], 0.5);
+  assert.throws(
+    () =>
+      stepMetrics({ purpose: 'train', rollouts, judge: [], rewards, suites: [{ suite: 'x', summary: {} }] }),
+    /suite metrics belong to evaluations/,
+  );
+  assert.throws(
+    () => suiteMetrics([{ suite: 'reward', summary: { mean: 1 } }], { 'eval/reward/mean': 0.5 }),
+    /metric eval\/reward\/mean is taken/,
+  );
+  // No registered suite's metrics can collide with an evaluation's own keys (areas under eval/).
+  const plain = stepMetrics({ purpose: 'eval', rollouts, judge: [judge(1)], rewards, wallMs: 1 });
+  const own = new Set(Object.keys(plain).map((k) => k.split('/')[1]));
+  for (const name of suiteNames()) assert.ok(!own.has(name), `suite '${name}' shadows eval/${name}/`);
+});
+
 test('judge shards deal groups round-robin; refs name every artifact of a run', () => {
   assert.deepEqual(shardGroups({ groups: 7, shard: 1, shards: 3 }), [1, 4]);
   const all = [0, 1, 2].flatMap((shard) => shardGroups({ groups: 7, shard, shards: 3 })).sort();
@@ -91,6 +119,10 @@ test('judge shards deal groups round-robin; refs name every artifact of a run', 
     'runs/r-1/evals/step-3/judgements/shard-0-of-2',
   );
   assert.equal(runRefs.checkpoint('r-1', 3), 'runs/r-1/checkpoints/step-3');
+  assert.equal(
+    runRefs.evalSuite({ trainRunId: 'r-1', step: 3, suite: 'ifeval' }),
+    'runs/r-1/evals/step-3/suites/ifeval',
+  );
   assert.equal(runRefs.metrics({ trainRunId: 'r-1', step: 3, purpose: 'eval' }), 'runs/r-1/metrics/eval-3');
   assert.throws(() => runRefs.latest('../x'), /training run id/);
 });

@@ -14,6 +14,24 @@ export const UpdateSummary = z.strictObject({
 });
 export type UpdateSummary = z.infer<typeof UpdateSummary>;
 
+/**
+ * A part of a step's metrics that could not be measured (an evaluation suite that failed): its keys
+ * (`what`/...) are absent from the record, never 0.
+ */
+export const MetricsFailure = z.strictObject({
+  /** The metric prefix left out, e.g. `eval/ifeval`. */
+  what: z.string(),
+  type: z.string(),
+  message: z.string(),
+});
+export type MetricsFailure = z.infer<typeof MetricsFailure>;
+
+/** An evaluation suite's summary numbers (`anchorage eval`'s summary), by suite name. */
+export interface SuiteSummary {
+  suite: string;
+  summary: Readonly<Record<string, number>>;
+}
+
 /** One step's (or evaluation's) metrics, slash-namespaced, as stored and listed. */
 export const MetricsRecord = z.strictObject({
   format: z.literal('anchorage.metrics/1'),
@@ -24,6 +42,8 @@ export const MetricsRecord = z.strictObject({
   /** ISO time the step finished, as the workflow saw it. */
   at: z.string(),
   metrics: z.record(z.string(), z.number()),
+  /** What could not be measured, when anything (absent: everything was). */
+  failures: z.array(MetricsFailure).optional(),
 });
 export type MetricsRecord = z.infer<typeof MetricsRecord>;
 
@@ -32,7 +52,8 @@ export type MetricsRecord = z.infer<typeof MetricsRecord>;
  * reward/mean, reward/rubric/<id>/mean, reward/criterion/<id>/mean, policy/clip_fraction, kl/ref,
  * loss/total, grad/norm, rollout/*, judge/*, time/*.
  * Values that do not exist (no scored response, no KL reference) are left out, never written as 0.
- * Evaluations and data selections get the same keys under `eval/` and `select/`.
+ * Evaluations and data selections get the same keys under `eval/` and `select/`; an evaluation's
+ * suites add `eval/<suite>/<key>` (eval/ifeval/promptLoose, ...).
  */
 export function stepMetrics(options: {
   purpose: 'train' | 'eval' | 'select';
@@ -42,8 +63,14 @@ export function stepMetrics(options: {
   update?: UpdateSummary | undefined;
   /** Wall time of the step as the workflow measured it, and the activities' own times. */
   wallMs?: number | undefined;
+  /** Evaluation suites' summaries (purpose `eval` only). */
+  suites?: readonly SuiteSummary[] | undefined;
 }): Record<string, number> {
   const { rollouts, judge, rewards, update } = options;
+  const suites = options.suites ?? [];
+  if (suites.length > 0 && options.purpose !== 'eval') {
+    throw new Error(`suite metrics belong to evaluations, not to purpose '${options.purpose}'`);
+  }
   const m: Record<string, number> = {};
   const set = (key: string, value: number | null | undefined) => {
     if (value !== null && value !== undefined && Number.isFinite(value)) m[key] = value;
@@ -107,5 +134,26 @@ export function stepMetrics(options: {
   if (update !== undefined) set('time/update_s', update.ms / 1000);
   set('time/step_s', options.wallMs === undefined ? null : options.wallMs / 1000);
   if (options.purpose === 'train') return m;
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`${options.purpose}/${k}`, v]));
+  const out = Object.fromEntries(Object.entries(m).map(([k, v]) => [`${options.purpose}/${k}`, v]));
+  return { ...out, ...suiteMetrics(suites, out) };
+}
+
+/**
+ * `eval/<suite>/<key>` for each finite summary number (a missing or non-finite value is left out,
+ * never 0). A suite whose keys would collide with the evaluation's own (`eval/reward/...`) is a bug
+ * in the suite registry, and fails loudly.
+ */
+export function suiteMetrics(
+  suites: readonly SuiteSummary[],
+  taken: Readonly<Record<string, number>> = {},
+): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const { suite, summary } of suites) {
+    for (const [key, value] of Object.entries(summary)) {
+      const name = `eval/${suite}/${key}`;
+      if (name in taken || name in m) throw new Error(`metric ${name} is taken: rename suite '${suite}'`);
+      if (Number.isFinite(value)) m[name] = value;
+    }
+  }
+  return m;
 }

@@ -9,7 +9,8 @@ import { ValidationError } from '../util/errors.ts';
  *   runs/<id>/steps/step-<n>/rollouts                    the rollout batch of training step n
  *   runs/<id>/steps/step-<n>/judgements/shard-<k>-of-<S> verdicts of one judge shard
  *   runs/<id>/steps/step-<n>/rewards                     rewards and advantages
- *   runs/<id>/evals/step-<n>/...                         the same for the evaluation after step n
+ *   runs/<id>/evals/step-<n>/...                         the same for the evaluation after step n,
+ *   runs/<id>/evals/step-<n>/suites/<suite>              and each evaluation suite's result (ifeval, ...)
  *   runs/<id>/selections/step-<n>/...                    the same for the data selection of the stage
  *                                                        starting at step n, and `selected`, its result
  *   runs/<id>/checkpoints/step-<n>                       the policy after step n (the commit point)
@@ -58,6 +59,9 @@ export const runRefs = {
     `${stepPrefix(key)}judgements/shard-${key.shard}-of-${key.shards}`,
   judgements: (key: StepKey) => `${stepPrefix(key)}judgements/`,
   rewards: (key: StepKey) => `${stepPrefix(key)}rewards`,
+  /** An evaluation suite's result for the evaluation after step `step`. */
+  evalSuite: (options: { trainRunId: string; step: number; suite: string }) =>
+    `${stepPrefix({ trainRunId: options.trainRunId, step: options.step, purpose: 'eval' })}suites/${options.suite}`,
   /** The prompts a data selection kept for the stage starting at `step`. */
   selection: (trainRunId: string, step: number) =>
     `${stepPrefix({ trainRunId, step, purpose: 'select' })}selected`,

@@ -55,7 +55,7 @@ export const evalScheduleCommand: CliCommand = {
     program
       .command('eval-schedule <trainRunId>')
       .description(
-        "evaluate a run's latest committed checkpoint on a Temporal Schedule (<run>/eval-schedule), each checkpoint once",
+        "evaluate a run's latest committed checkpoint on a Temporal Schedule (<run>/eval-schedule), each checkpoint once: its held-out prompts and the suites of its evaluation.suites (ifeval, ...)",
       )
       .option('--every <duration>', 'create the schedule, or change its interval: 30m, 2h, 1h30m, 1d')
       .option(
@@ -85,7 +85,8 @@ async function runEvalSchedule(plan: ReturnType<typeof evalSchedulePlan>): Promi
       out(
         `${schedule.created ? 'created' : 'updated'} schedule ${scheduleId}: every ${formatDuration(plan.everyMs)} ` +
           `on task queue ${schedule.taskQueue}, the latest checkpoint of ${trainRunId} is evaluated as ` +
-          `${trainRunId}/scheduled-eval-<step> (once per checkpoint; metrics under eval-<step>)`,
+          `${trainRunId}/scheduled-eval-<step> (once per checkpoint; metrics under eval-<step>, ` +
+          "with eval/<suite>/... for each suite of its configuration's evaluation.suites)",
       );
     }
     if (plan.trigger) {

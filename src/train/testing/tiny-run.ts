@@ -33,6 +33,27 @@ export interface TinyRunOptions {
   storeDir: string;
 }
 
+/**
+ * A chat template for the tiny byte-level model (evaluation suites give chat prompts); pass it to
+ * `writeTinyModel({ chatTemplate })`.
+ */
+export const TINY_CHAT_TEMPLATE =
+  "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
+
+/**
+ * Writes IFEval-format prompts short enough for the tiny model's 128-token context (bytes as
+ * tokens) to `file`, for the `ifeval` suite's `prompts` setting; returns the file.
+ */
+export async function writeShortIfevalPrompts(file: string): Promise<string> {
+  const prompts = [
+    { key: 1, prompt: 'Say hi.', instruction_id_list: ['change_case:english_lowercase'], kwargs: [{}] },
+    { key: 2, prompt: 'No commas.', instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] },
+    { key: 3, prompt: 'Shout it.', instruction_id_list: ['change_case:english_capital'], kwargs: [{}] },
+  ];
+  await writeFile(file, prompts.map((p) => `${JSON.stringify(p)}\n`).join(''));
+  return file;
+}
+
 /** Task queues named after `prefix`, so runs of different tests never share workers by accident. */
 export function tinyTaskQueues(prefix: string): {
   workflow: string;
