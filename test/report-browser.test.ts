@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
+import { chromiumPath, openInChromium } from './chromium.ts';
+import {
+  type InProcessTemporal,
+  prepareFile,
+  startInProcessTemporal,
+  tinyTaskQueues,
+  waitFor,
+  writeTinyRun,
+} from './temporal-harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+/** Kept after the test (overwritten by the next run) so the page can be looked at. */
+const SCREENSHOT = join(tmpdir(), 'anchorage-report-test', 'report.png');
+
+/** `anchorage <args>` in a child process, without blocking this process (its workers answer queries). */
+function anchorage(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/anchorage.mjs'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'fatal', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** What the page shows, read in the browser. */
+interface PageFacts {
+  charts: Array<{ id: string; points: number; drawn: boolean }>;
+  marks: Array<{ chart: string; kind: string; x: number }>;
+  answers: number[][];
+  uiLink: string | null;
+}
+
+/**
+ * Read in the page (plain JavaScript: this project's TypeScript has no DOM types): each chart with
+ * its data points (and whether they have a size on screen), the marks, the steps of each held-out
+ * prompt's answers, and the Web UI link.
+ */
+const READ_PAGE = `(() => ({
+  charts: [...document.querySelectorAll('svg[data-chart]')].map((svg) => {
+    const points = [...svg.querySelectorAll('[data-point]')];
+    return {
+      id: svg.dataset.chart,
+      points: points.length,
+      drawn: points.length > 0 && points.every((p) => p.getBoundingClientRect().width > 0),
+    };
+  }),
+  marks: [...document.querySelectorAll('svg[data-chart] [data-mark]')].map((m) => ({
+    chart: m.closest('svg[data-chart]').dataset.chart,
+    kind: m.dataset.mark,
+    x: Number(m.dataset.x),
+  })),
+  answers: [...document.querySelectorAll('article.held-out')].map((a) =>
+    [...a.querySelectorAll('.answer')].map((e) => Number(e.dataset.step)),
+  ),
+  uiLink: document.querySelector('dl.facts a')?.getAttribute('href') ?? null,
+}))()`;
+
+/**
+ * `anchorage report` on a real run: the tiny model trained through a real Temporal server with
+ * in-process workers, evaluated after steps 0, 2 and 4, with one step made to fail (a KL coefficient
+ * beyond float32 makes its loss NaN). The page opens in headless Chromium (Debian's; see
+ * test/chromium.ts) with no console error and no request beyond the file, every chart has drawn
+ * points, and the failed step is marked as failed. A screenshot is kept at `SCREENSHOT`.
+ */
+describe('anchorage report in a real browser (real server, tiny model)', () => {
+  const queues = tinyTaskQueues('report-test');
+  let fixture: InProcessTemporal | undefined;
+
+  before(async () => {
+    chromiumPath(); // No browser: fail at once with the install command, before the run is trained.
+    fixture = await startInProcessTemporal({ queues, dirPrefix: 'anchorage-report-' });
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  it('renders every plot with data, marks the failed step, and has no console error', async (t) => {
+    const { env, model, dir, storeDir, store } = fixture!;
+    const file = await writeTinyRun({
+      dir: join(dir, 'run'),
+      queuePrefix: 'report-test',
+      modelPath: model.path,
+      storeDir,
+      steps: 8,
+      prompts: 4,
+      promptsPerStep: 2,
+      groupSize: 4,
+      // Slow learning keeps rewards varying within groups, so the step made to fail has an update to fail.
+      learningRate: 1e-4,
+      evaluationEvery: 2,
+    });
+    const { prepared, text } = await prepareFile(file);
+    const run = await startTrainingRun({
+      client: env.client,
+      store,
+      prepared,
+      file,
+      text,
+      trainRunId: 'report-run',
+    });
+
+    // Two evaluations after the base one, then a step that fails and waits for resume or stop.
+    await waitFor(
+      '4 steps',
+      async () => ((await queryProgress(env.client, run.trainRunId)).completedSteps >= 4 ? true : undefined),
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    await signalRun.pause(env.client, run.trainRunId);
+    const paused = await waitFor('the pause', async () => {
+      const p = await queryProgress(env.client, run.trainRunId);
+      return p.status === 'paused' ? p : undefined;
+    });
+    await signalRun.resume(env.client, run.trainRunId, { overrides: { klCoefficient: 1e39 } });
+    let last: unknown;
+    const failed = await waitFor('the failed step', async () => {
+      const p = await queryProgress(env.client, run.trainRunId);
+      last = p;
+      return p.status === 'failed' ? p : undefined;
+    }).catch((err) => {
+      throw new Error(`${err}; paused at ${JSON.stringify(paused)}; last progress ${JSON.stringify(last)}`);
+    });
+    // The next step that has an update to apply fails (a step whose groups all tie applies none).
+    const failedStep = failed.failure!.step;
+    assert.ok(failedStep > paused.completedSteps, `step ${failedStep} failed after ${paused.completedSteps}`);
+    assert.equal(failed.failure?.type, 'NonFiniteError');
+
+    const html = join(dir, 'report', 'report-run.html');
+    const made = await anchorage(['report', run.trainRunId, '--store', storeDir, '--out', html], {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_UI_URL: '',
+    });
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(made.stdout.trim(), html);
+
+    const opened = await openInChromium({ file: html });
+    try {
+      const facts = await opened.page.evaluate<PageFacts>(READ_PAGE);
+      await mkdir(join(SCREENSHOT, '..'), { recursive: true });
+      await opened.page.screenshot({ path: SCREENSHOT, fullPage: true });
+      t.diagnostic(
+        `screenshot: ${SCREENSHOT}; charts ${facts.charts.map((c) => `${c.id}:${c.points}`).join(' ')}`,
+      );
+
+      assert.deepEqual(opened.errors, [], 'no console errors');
+      assert.deepEqual(opened.external, [], 'nothing requested beyond the file');
+      const ids = facts.charts.map((c) => c.id);
+      for (const id of [
+        'reward',
+        'criteria',
+        'loss',
+        'entropy',
+        'clip-fraction',
+        'response-length',
+        'truncated',
+        'time',
+        'eval-reward',
+        'eval-criteria',
+      ]) {
+        assert.ok(ids.includes(id), `chart ${id} is on the page (${ids.join(', ')})`);
+      }
+      for (const chart of facts.charts) {
+        assert.ok(chart.points > 0 && chart.drawn, `chart ${chart.id} has drawn data points`);
+      }
+      assert.ok(
+        facts.marks.some((m) => m.chart === 'reward' && m.kind === 'failed' && m.x === failedStep),
+        `the reward chart marks step ${failedStep} as failed (${JSON.stringify(facts.marks)})`,
+      );
+      // Evaluations follow every second committed step: the last one is before the failed step.
+      const lastEval = 2 * Math.floor((failedStep - 1) / 2);
+      assert.ok(
+        facts.answers.length >= 1 && facts.answers.length <= 3,
+        `${facts.answers.length} held-out prompts`,
+      );
+      for (const a of facts.answers)
+        assert.deepEqual(a, [0, lastEval], 'answers at the first and last evaluation');
+      assert.match(facts.uiLink ?? '', /\/namespaces\/default\/workflows\/report-run$/);
+    } finally {
+      await opened.browser.close();
+    }
+
+    await signalRun.stop(env.client, run.trainRunId);
+    assert.equal((await run.handle.result()).status, 'stopped');
+  });
+
+  it('an unknown run id is refused, naming it and the runs in the store', async () => {
+    const r = await anchorage(['report', 'no-such-run', '--store', fixture!.storeDir, '--no-temporal'], {});
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no training run 'no-such-run' in the store at .*; runs there: report-run/);
+  });
+});
