@@ -93,9 +93,9 @@ export function rewardTable(options: {
     const width = Math.min(48, Math.max(...criteria.map((c) => c.id.length)));
     lines.push(`  ${'criterion'.padEnd(width)}   pass   mean  scored  unscorable`);
     for (const c of criteria) {
-      const pct = (v: number | null) => (v === null ? 'n/a' : (100 * v).toFixed(0)).padStart(4);
+      const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`).padStart(5);
       lines.push(
-        `  ${c.id.padEnd(width)}  ${pct(c.pass)}%  ${c.mean === null ? '  n/a' : c.mean.toFixed(2)}  ${String(c.scored).padStart(6)}  ${String(c.unscorable).padStart(10)}`,
+        `  ${c.id.padEnd(width)}  ${pct(c.pass)}  ${c.mean === null ? '  n/a' : c.mean.toFixed(2)}  ${String(c.scored).padStart(6)}  ${String(c.unscorable).padStart(10)}`,
       );
     }
   }

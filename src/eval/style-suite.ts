@@ -122,6 +122,8 @@ export async function scoreStyle(options: {
   const measures = [all, ...own, ...BASELINE_MEASURES];
   const rows: Record<string, unknown>[] = [];
   const measured: MeasuredText[] = [];
+  // Answers that ended (stop token): a loop cut at the limit weighs 1,024 tokens of repetition.
+  const finished: MeasuredText[] = [];
   const tokens: number[] = [];
   const rewards: number[] = [];
   let truncated = 0;
@@ -133,6 +135,7 @@ export async function scoreStyle(options: {
     }
     const m = measureText({ text: answer.response, measures });
     measured.push(m);
+    if (answer.finishReason === 'stop') finished.push(m);
     if (answer.tokens !== null) tokens.push(answer.tokens);
     if (answer.finishReason === 'length') truncated++;
     const scored = await scoreResponse({ rubric, prompt: p.text, response: answer.response, verifiers });
@@ -165,6 +168,8 @@ export async function scoreStyle(options: {
   put('tokens/mean', mean(tokens));
   put('truncated', measured.length === 0 ? null : truncated / measured.length);
   for (const m of measures) put(`rate/${m.id}`, rates[m.id] ?? null);
+  put('finished', finished.length);
+  put('rate/all/finished', pooledRates({ texts: finished, measures: [all] })[all.id] ?? null);
   for (const m of BASELINE_MEASURES) put(`human/rate/${m.id}`, baseline.human[m.baseline]);
   put('humanTone/mean', mean(rewards));
   put('humanTone/scored', rewards.length);

@@ -39,6 +39,9 @@ export function styleTable(options: {
     `${label(`${measures.all.label} (${measures.all.id})`)}${fmt(summary[`rate/${measures.all.id}`])}`,
   );
   for (const m of measures.own) lines.push(`${label(`  ${m.id}`)}${fmt(summary[`rate/${m.id}`])}`);
+  lines.push(
+    `${label(`  over the ${summary['finished'] ?? 0} answers that ended`)}${fmt(summary[`rate/${measures.all.id}/finished`])}`,
+  );
   const tone = summary['humanTone/mean'];
   lines.push(
     tone === undefined
