@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
 import { chromiumPath, openInChromium } from './chromium.ts';
 import {
@@ -79,7 +80,7 @@ const READ_PAGE = `(() => ({
 /**
  * `anchorage report` on a real run: the tiny model trained through a real Temporal server with
  * in-process workers, evaluated after steps 0, 2 and 4, with one step made to fail (a KL coefficient
- * beyond float32 makes its loss NaN). The page opens in headless Chromium (Debian's; see
+ * beyond float32 makes its loss NaN), and an IFEval suite on every evaluation. The page opens in headless Chromium (Debian's; see
  * test/chromium.ts) with no console error and no request beyond the file, every chart has drawn
  * points, and the failed step is marked as failed. A screenshot is kept at `SCREENSHOT`.
  */
@@ -89,7 +90,11 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
 
   before(async () => {
     chromiumPath(); // No browser: fail at once with the install command, before the run is trained.
-    fixture = await startInProcessTemporal({ queues, dirPrefix: 'anchorage-report-' });
+    fixture = await startInProcessTemporal({
+      queues,
+      dirPrefix: 'anchorage-report-',
+      chatTemplate: TINY_CHAT_TEMPLATE,
+    });
   });
   after(async () => {
     await fixture?.stop();
@@ -109,6 +114,17 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
       // Slow learning keeps rewards varying within groups, so the step made to fail has an update to fail.
       learningRate: 1e-4,
       evaluationEvery: 2,
+      // A suite's numbers (eval/ifeval/...) beside the held-out reward, as a real run records them.
+      evaluation: {
+        suites: [
+          {
+            name: 'ifeval',
+            prompts: await writeShortIfevalPrompts(join(dir, 'ifeval.jsonl')),
+            limit: 2,
+            maxNewTokens: 8,
+          },
+        ],
+      },
     });
     const { prepared, text } = await prepareFile(file);
     const run = await startTrainingRun({
@@ -178,6 +194,7 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
         'time',
         'eval-reward',
         'eval-criteria',
+        'eval-ifeval',
       ]) {
         assert.ok(ids.includes(id), `chart ${id} is on the page (${ids.join(', ')})`);
       }

@@ -48,6 +48,15 @@ export interface EvalRow {
   at: string | null;
   /** The record's metrics with the `eval/` prefix taken off: `reward/mean`, `<suite>/<name>`. */
   metrics: Readonly<Record<string, number>>;
+  /** What this evaluation could not measure (a suite that failed), `eval/` taken off `what`. */
+  failures: readonly MeasurementFailure[];
+}
+
+/** A part of an evaluation that failed: its metrics (`<what>/...`) are absent, never 0. */
+export interface MeasurementFailure {
+  what: string;
+  type: string;
+  message: string;
 }
 
 /** One criterion's verdict on an answer, as the reward's explanation records it. */

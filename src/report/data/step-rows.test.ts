@@ -73,6 +73,19 @@ test('evaluation rows drop the eval/ prefix and keep unrecorded evaluations as i
   );
 });
 
+test("an evaluation's failures keep their message, with the eval/ prefix taken off what failed", () => {
+  const rows = buildEvalRows({
+    records: [
+      {
+        ...record(2, 'eval', { 'eval/reward/mean': 0.5 }),
+        failures: [{ what: 'eval/ifeval', type: 'Error', message: 'boom' }],
+      },
+    ],
+    started: new Set(),
+  });
+  assert.deepEqual(rows[0]!.failures, [{ what: 'ifeval', type: 'Error', message: 'boom' }]);
+});
+
 test('stepsFromRefs reads step numbers under one folder only', () => {
   const names = [
     'runs/r/steps/step-3/rollouts',

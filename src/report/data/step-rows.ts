@@ -50,7 +50,7 @@ const EVAL_PREFIX = 'eval/';
 
 /**
  * A row per evaluated checkpoint, in step order: those with a metrics record (`eval/` taken off the
- * keys) and those that left artifacts but no record (incomplete).
+ * keys and the failures' prefixes) and those that left artifacts but no record (incomplete).
  */
 export function buildEvalRows(options: {
   records: readonly MetricsRecord[];
@@ -63,10 +63,14 @@ export function buildEvalRows(options: {
     for (const [k, v] of Object.entries(r.metrics)) {
       metrics[k.startsWith(EVAL_PREFIX) ? k.slice(EVAL_PREFIX.length) : k] = v;
     }
-    rows.set(r.step, { step: r.step, state: 'done', at: r.at, metrics });
+    const failures = (r.failures ?? []).map((f) => ({
+      ...f,
+      what: f.what.startsWith(EVAL_PREFIX) ? f.what.slice(EVAL_PREFIX.length) : f.what,
+    }));
+    rows.set(r.step, { step: r.step, state: 'done', at: r.at, metrics, failures });
   }
   for (const step of options.started) {
-    if (!rows.has(step)) rows.set(step, { step, state: 'incomplete', at: null, metrics: {} });
+    if (!rows.has(step)) rows.set(step, { step, state: 'incomplete', at: null, metrics: {}, failures: [] });
   }
   return [...rows.values()].sort((a, b) => a.step - b.step);
 }

@@ -34,13 +34,50 @@ function incompleteMarks(rows: readonly EvalRow[]): ChartMark[] {
     }));
 }
 
+/** The failure of `row` that covers `key` (`what` is the key or a folder above it), if any. */
+function failureOf(row: EvalRow, key: string) {
+  return row.failures.find((f) => key === f.what || key.startsWith(`${f.what}/`));
+}
+
+/** Marks for the evaluations at which a failure covers `group` (a suite that failed there). */
+function failureMarks(rows: readonly EvalRow[], group: string): ChartMark[] {
+  return rows.flatMap((r) => {
+    const f = failureOf(r, group) ?? r.failures.find((x) => x.what.startsWith(`${group}/`));
+    return f === undefined
+      ? []
+      : [
+          {
+            x: r.step,
+            kind: 'failed' as const,
+            label: 'failed',
+            detail: `${f.what} after step ${r.step} failed: ${f.type}: ${f.message}`,
+          },
+        ];
+  });
+}
+
 function allMetricsTable(rows: readonly EvalRow[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].sort();
   const head = `<tr><th>metric</th>${rows.map((r) => `<th>step ${r.step}</th>`).join('')}</tr>`;
-  const body = keys.map(
-    (k) => `<tr><td>${escapeMarkup(k)}</td>${rows.map((r) => metricCell(r.metrics[k])).join('')}</tr>`,
-  );
+  const cell = (r: EvalRow, k: string) =>
+    r.metrics[k] === undefined && failureOf(r, k) !== undefined
+      ? '<td class="na failed">failed</td>'
+      : metricCell(r.metrics[k]);
+  const body = keys.map((k) => `<tr><td>${escapeMarkup(k)}</td>${rows.map((r) => cell(r, k)).join('')}</tr>`);
   return `<details class="table"><summary>Every evaluation metric (${keys.length} keys, ${rows.length} checkpoints)</summary><table class="evals">${head}${body.join('')}</table></details>`;
+}
+
+/** Every failed measurement, one line each (its metrics are absent from the charts, not 0). */
+function failureList(rows: readonly EvalRow[]): string {
+  const lines = rows.flatMap((r) =>
+    r.failures.map(
+      (f) =>
+        `<li>after step ${r.step}: <strong>${escapeMarkup(f.what)}</strong> failed: ${escapeMarkup(`${f.type}: ${f.message}`)}</li>`,
+    ),
+  );
+  return lines.length === 0
+    ? ''
+    : `<div class="failures"><h3>Failed measurements</h3><ul>${lines.join('')}</ul></div>`;
 }
 
 /**
@@ -103,12 +140,25 @@ export function evalSection(options: { rows: readonly EvalRow[]; lastStep: numbe
     }),
   );
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter(charted).sort();
+  const groupOf = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : key);
   const byGroup = new Map<string, string[]>();
-  for (const key of keys) {
-    const group = key.includes('/') ? key.slice(0, key.indexOf('/')) : key;
-    byGroup.set(group, [...(byGroup.get(group) ?? []), key]);
+  for (const key of keys) byGroup.set(groupOf(key), [...(byGroup.get(groupOf(key)) ?? []), key]);
+  // A suite that failed wherever it ran has no keys: its figure says so.
+  for (const f of rows.flatMap((r) => r.failures)) {
+    if (!byGroup.has(groupOf(f.what))) byGroup.set(groupOf(f.what), []);
   }
   for (const [group, groupKeys] of byGroup) {
+    const groupMarks = [...marks, ...failureMarks(rows, group)];
+    if (groupKeys.length === 0) {
+      parts.push(
+        figure({
+          title: `Evaluation: ${group}`,
+          svg: null,
+          empty: `${group} failed at every evaluation (listed below)`,
+        }),
+      );
+      continue;
+    }
     groupByMagnitude(groupKeys, rows).forEach(({ keys: chartKeys, unit }, i) => {
       const id = `eval-${group}${i === 0 ? '' : `-${i + 1}`}`;
       parts.push(
@@ -123,12 +173,12 @@ export function evalSection(options: { rows: readonly EvalRow[]; lastStep: numbe
               name: k.slice(group.length + 1) || k,
               points: seriesOf(rows, k),
             })),
-            marks,
+            marks: groupMarks,
             yDomain: unit ? [0, 1] : undefined,
           }),
         }),
       );
     });
   }
-  return `<section id="evaluation"><h2>Evaluation</h2><div class="grid">${parts.join('')}</div>${allMetricsTable(rows)}</section>`;
+  return `<section id="evaluation"><h2>Evaluation</h2><div class="grid">${parts.join('')}</div>${failureList(rows)}${allMetricsTable(rows)}</section>`;
 }

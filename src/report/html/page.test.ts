@@ -100,5 +100,25 @@ test('a failed step, an unrecorded one and an unscorable one are marked as such,
     'n/a in the table row of the unscorable step',
   );
   has(html, /reward n\/a: unscorable/, 'the unscorable answer');
+  has(
+    html,
+    /data-chart="eval-suite-y"[\s\S]*?data-mark="failed" data-x="2"><title>suite-y after step 2 failed: SuiteError: the suite crashed/,
+    'the failed suite marked on its chart',
+  );
+  has(
+    html,
+    /Evaluation: suite-z<\/h3><p class="empty">suite-z failed at every evaluation/,
+    'a suite that never measured',
+  );
+  has(
+    html,
+    /<li>after step 2: <strong>suite-z<\/strong> failed: SuiteError: never ran<\/li>/,
+    'the failures listed',
+  );
+  has(
+    html,
+    /<td>suite-y\/rate<\/td><td class="num">0.4<\/td><td class="na failed">failed<\/td>/,
+    'failed in the table',
+  );
   has(html, /waves\u2401/, 'control characters of an answer are shown');
 });

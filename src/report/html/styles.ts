@@ -32,6 +32,8 @@ table { border-collapse: collapse; font-size: 12px; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.na { color: var(--warn); text-align: right; }
+td.na.failed, .failures strong { color: var(--bad); }
+.failures { margin-top: 14px; }
 details.table { margin-top: 14px; overflow-x: auto; }
 details.table summary { cursor: pointer; color: #0b62a4; }
 article.held-out { margin: 18px 0 28px; }

@@ -13,7 +13,8 @@ import { storeRunConfig } from '../../train/stored-config.ts';
  * one, with what a report must show honestly. Four planned steps: step 1 done; step 2 done but with
  * no scorable response (no reward: n/a, not 0); step 3 started (rollouts) and never recorded; step 4
  * not run. Evaluations after steps 0 and 2 (two prompts; the second prompt's later answer is
- * unscorable), each with an `eval/suite-x/...` metric another suite might add. No KL was recorded.
+ * unscorable), each with an `eval/suite-x/...` metric another suite might add; `suite-y` measured
+ * after step 0 and failed after step 2, `suite-z` failed wherever it ran. No KL was recorded.
  */
 
 export const SYNTHETIC_RUN_ID = 'synthetic-run';
@@ -92,7 +93,12 @@ async function writeEvaluation(options: {
   await store.setRef(runRefs.rewards(key), (await store.putJson(record)).address, { mode: 'create-only' });
 }
 
-const record = (step: number, purpose: 'train' | 'eval', metrics: Record<string, number>): MetricsRecord => ({
+const record = (
+  step: number,
+  purpose: 'train' | 'eval',
+  metrics: Record<string, number>,
+  failures?: MetricsRecord['failures'],
+): MetricsRecord => ({
   format: 'anchorage.metrics/1',
   trainRunId: SYNTHETIC_RUN_ID,
   step,
@@ -100,6 +106,7 @@ const record = (step: number, purpose: 'train' | 'eval', metrics: Record<string,
   stage: 'main',
   at: `2026-01-01T00:0${step}:00.000Z`,
   metrics,
+  ...(failures === undefined ? {} : { failures }),
 });
 
 /** The records of the synthetic run, in the metrics file's order. */
@@ -114,6 +121,7 @@ export function syntheticRecords(): MetricsRecord[] {
       'eval/reward/criterion/no-comma/mean': 0,
       'eval/rollout/mean_length': 4,
       'eval/suite-x/accuracy': 0.2,
+      'eval/suite-y/rate': 0.4,
     }),
     record(1, 'train', {
       'reward/mean': 0.5,
@@ -142,16 +150,24 @@ export function syntheticRecords(): MetricsRecord[] {
       'time/rollout_s': 1.4,
       'time/step_s': 1.9,
     }),
-    record(2, 'eval', {
-      'eval/reward/mean': 1,
-      'eval/reward/std': 0,
-      'eval/reward/min': 1,
-      'eval/reward/max': 1,
-      'eval/reward/criterion/has-title/mean': 1,
-      'eval/reward/criterion/no-comma/mean': 1,
-      'eval/rollout/mean_length': 5,
-      'eval/suite-x/accuracy': 0.6,
-    }),
+    record(
+      2,
+      'eval',
+      {
+        'eval/reward/mean': 1,
+        'eval/reward/std': 0,
+        'eval/reward/min': 1,
+        'eval/reward/max': 1,
+        'eval/reward/criterion/has-title/mean': 1,
+        'eval/reward/criterion/no-comma/mean': 1,
+        'eval/rollout/mean_length': 5,
+        'eval/suite-x/accuracy': 0.6,
+      },
+      [
+        { what: 'eval/suite-y', type: 'SuiteError', message: 'the suite crashed' },
+        { what: 'eval/suite-z', type: 'SuiteError', message: 'never ran' },
+      ],
+    ),
   ];
 }
 
