@@ -4,6 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { storedRunIds } from '../src/report/data/stored-runs.ts';
+import { storeRunConfig } from '../src/train/stored-config.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
 import { chromiumPath, openInChromium } from './chromium.ts';
@@ -89,7 +91,6 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
   let fixture: InProcessTemporal | undefined;
 
   before(async () => {
-    chromiumPath(); // No browser: fail at once with the install command, before the run is trained.
     fixture = await startInProcessTemporal({
       queues,
       dirPrefix: 'anchorage-report-',
@@ -101,6 +102,7 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
   });
 
   it('renders every plot with data, marks the failed step, and has no console error', async (t) => {
+    chromiumPath(); // No browser: fail at once, with the install command, before a run is trained.
     const { env, model, dir, storeDir, store } = fixture!;
     const file = await writeTinyRun({
       dir: join(dir, 'run'),
@@ -223,8 +225,15 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
   });
 
   it('an unknown run id is refused, naming it and the runs in the store', async () => {
-    const r = await anchorage(['report', 'no-such-run', '--store', fixture!.storeDir, '--no-temporal'], {});
+    const { store, storeDir } = fixture!;
+    await storeRunConfig({ store, trainRunId: 'other-run', file: 'run.yaml', text: 'steps: 1\n' });
+    const r = await anchorage(['report', 'no-such-run', '--store', storeDir, '--no-temporal'], {});
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no training run 'no-such-run' in the store at .*; runs there: report-run/);
+    const listed = (await storedRunIds(store)).join(', ');
+    assert.ok(listed.includes('other-run'), listed);
+    assert.equal(
+      r.stderr.trim(),
+      `anchorage: no training run 'no-such-run' in the store at ${storeDir}; runs there: ${listed}`,
+    );
   });
 });
