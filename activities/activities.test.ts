@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
+import { StoredCheckpoint } from '../src/train/checkpoint-store.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
 import type { RolloutProgress } from './activity-progress.ts';
@@ -192,6 +193,49 @@ describe('training activities', () => {
       meta: {},
     });
     assert.equal(await store.getRef(runRefs.latest(trainRunId)), update.checkpoint);
+  });
+
+  it('rl.miniBatches: one optimizer step per mini-batch, in one committed update', async () => {
+    const runId = 'unit-run-mini';
+    const file = await writeTinyRun({
+      dir: join(dir, 'mini'),
+      queuePrefix: 'unit-mini',
+      modelPath: model.path,
+      storeDir: join(dir, 'store'),
+      steps: 2,
+      prompts: 6,
+      promptsPerStep: 6,
+      maxNewTokens: 24,
+      miniBatches: 3,
+    });
+    const { text } = await prepareFile(file);
+    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
+    const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
+    const env = () => new MockActivityEnvironment();
+    const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
+    const judged = await call(env(), acts.judgeRollouts, {
+      ...key,
+      rollouts: rollouts.rollouts,
+      shard: 0,
+      shards: 1,
+    });
+    const rewards = await call(env(), acts.computeRewards, {
+      ...key,
+      rollouts: rollouts.rollouts,
+      judgements: [judged.judgement],
+    });
+    assert.ok(rewards.summary.trainable >= 3, `${rewards.summary.trainable} trainable responses`);
+    const update = await call(env(), acts.updatePolicy, {
+      ...key,
+      parent: null,
+      rollouts: rollouts.rollouts,
+      rewards: rewards.rewards,
+      overrides: {},
+    });
+    assert.equal(update.summary.applied, true);
+    assert.equal(update.summary.sequences, rewards.summary.trainable);
+    const checkpoint = await store.getJson(update.checkpoint, StoredCheckpoint);
+    assert.equal(checkpoint.optimizerSteps, 3);
   });
 
   it('bad input fails without retry, naming what was expected', async () => {

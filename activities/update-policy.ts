@@ -4,6 +4,7 @@ import { RlSettings } from '../src/config/rl.ts';
 import type { TrainSequence, TrainStepResult } from '../src/engine/train-step.ts';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { objectiveHyperparameters, type PolicyObjective } from '../src/rl/losses/objective.ts';
+import { combineMiniBatches, type MiniBatchOutcome, splitMiniBatches } from '../src/rl/mini-batches.ts';
 import { NonFiniteError } from '../src/rl/optim/non-finite.ts';
 import { putCheckpoint, StoredCheckpoint, type UpdateRecord } from '../src/train/checkpoint-store.ts';
 import { commitOnce } from '../src/train/commit-once.ts';
@@ -136,7 +137,7 @@ export function updatePolicyActivity(deps: ActivityDeps) {
           { model: run.config.model.path, lora, loraSeed: run.config.seed, checkpoint: input.parent, store },
           async (lease) => {
             const { policy } = lease;
-            let result: TrainStepResult | undefined;
+            let result: MiniBatchOutcome | undefined;
             if (sequences.length > 0) {
               lease.modifying();
               const hyper = hyperparameters(objective, rl);
@@ -162,18 +163,30 @@ export function updatePolicyActivity(deps: ActivityDeps) {
                 });
               };
               try {
-                result = await policy.trainStep({
-                  sequences,
-                  objective,
-                  hyper,
-                  optimizer: { lr: rl.learningRate, weightDecay: rl.weightDecay },
-                  maxGradNorm: rl.maxGradNorm,
-                  measureKl: deps.measureKl,
-                  ...(deps.trainMicroBatch === undefined ? {} : { microBatchSize: deps.trainMicroBatch }),
-                  onMicroBatch: (microBatches) => {
-                    progress = { microBatches };
-                  },
-                });
+                const parts = splitMiniBatches(sequences, rl.miniBatches);
+                const done: TrainStepResult[] = [];
+                for (const part of parts) {
+                  done.push(
+                    await policy.trainStep({
+                      sequences: part,
+                      objective,
+                      hyper,
+                      optimizer: { lr: rl.learningRate, weightDecay: rl.weightDecay },
+                      maxGradNorm: rl.maxGradNorm,
+                      measureKl: deps.measureKl,
+                      ...(deps.trainMicroBatch === undefined ? {} : { microBatchSize: deps.trainMicroBatch }),
+                      onMicroBatch: (microBatches) => {
+                        progress = {
+                          microBatches: {
+                            done: done.length * microBatches.total + microBatches.done,
+                            total: parts.length * microBatches.total,
+                          },
+                        };
+                      },
+                    }),
+                  );
+                }
+                result = combineMiniBatches(done);
               } catch (err) {
                 if (err instanceof NonFiniteError) refuse(err.message);
                 throw err;

@@ -36,6 +36,12 @@ export const RlSettings = z.strictObject({
   temperature: z.number().gt(0).max(5).default(1),
   topP: z.number().gt(0).max(1).default(1),
   maxNewTokens: z.number().int().min(1).max(32_768).default(256),
+  /**
+   * Optimizer steps per training step: the step's responses are split into this many mini-batches
+   * (in order, so groups stay mostly whole), one AdamW step each. Later mini-batches meet a policy
+   * the earlier ones moved; the clipped ratio bounds how far. 1: one step on the whole batch.
+   */
+  miniBatches: z.number().int().min(1).max(256).default(1),
   /** Global gradient-norm clip; AdamW's decoupled weight decay. */
   maxGradNorm: z.number().positive().default(1),
   weightDecay: z.number().min(0).default(0),

@@ -24,6 +24,8 @@ export interface TinyRunOptions {
   evaluation?: Record<string, unknown>;
   learningRate?: number;
   klCoefficient?: number;
+  /** Optimizer steps per training step (`rl.miniBatches`). */
+  miniBatches?: number;
   /** Stages (their steps must sum to `steps`) and data selection settings, written as given. */
   stages?: Array<{ name: string; steps: number }>;
   dataSelection?: Record<string, unknown>;
@@ -132,6 +134,7 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
       learningRate: options.learningRate ?? 1e-2,
       klCoefficient: options.klCoefficient ?? 0,
       maxNewTokens: options.maxNewTokens ?? 12,
+      ...(options.miniBatches === undefined ? {} : { miniBatches: options.miniBatches }),
     },
     steps: options.steps,
     ...(options.stages === undefined ? {} : { stages: options.stages }),
