@@ -52,8 +52,12 @@ export function printAnswerPair(options: {
     [`after (step ${pair.afterStep})`, pair.after],
   ] as const) {
     const verdicts = answer.verdicts
-      .filter((v) => v.kind === 'score')
-      .map((v) => `${v.id} ${v.score === null ? 'n/a' : v.score >= 1 ? 'met' : 'missed'}`)
+      .filter((v) => v.kind === 'score' || (v.score !== null && v.score < 1))
+      .map((v) =>
+        v.kind === 'veto'
+          ? `vetoed by ${v.id} (${v.reason})`
+          : `${v.id} ${v.score === null ? 'n/a' : v.score >= 1 ? 'met' : 'missed'}`,
+      )
       .join(', ');
     print(`  ${label}: reward ${answer.reward === null ? 'n/a' : answer.reward.toFixed(3)}; ${verdicts}`);
     print(indent(answer.response));
