@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { z } from 'zod';
-import { dataDir } from '../src/config/data-dir.ts';
+import { dataDir, defaultStoreDir } from '../src/config/data-dir.ts';
 import { type ExecutionProvider, ExecutionProviderSchema } from '../src/engine/host/protocol.ts';
 import { temporalAddress, temporalNamespace } from '../src/temporal/address.ts';
 import { ValidationError } from '../src/util/errors.ts';
@@ -99,7 +98,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
       judge: e.ANCHORAGE_TASK_QUEUE_JUDGE,
       trainer: e.ANCHORAGE_TASK_QUEUE_TRAINER,
     },
-    storeDir: e.ANCHORAGE_STORE_DIR ?? join(dataDir({ env }), 'store'),
+    storeDir: defaultStoreDir({ env }),
     dataDir: dataDir({ env }),
     concurrency: {
       workflow: e.ANCHORAGE_WORKFLOW_CONCURRENCY,

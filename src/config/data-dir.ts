@@ -17,3 +17,14 @@ export function dataDir(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {})
 export function defaultTemporalDbFile(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
   return join(dataDir(options), 'temporal.sqlite');
 }
+
+/**
+ * The local artifact store's folder when nothing names one: `ANCHORAGE_STORE_DIR` when set, else
+ * `<data dir>/store`. Run configurations, workers and the CLI all default to it.
+ */
+export function defaultStoreDir(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+  const env = options.env ?? process.env;
+  const value = env.ANCHORAGE_STORE_DIR;
+  if (value === undefined || value === '') return join(dataDir(options), 'store');
+  return isAbsolute(value) ? value : resolve(options.cwd ?? process.cwd(), value);
+}

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { PromptSourceConfig } from '../data/sources.ts';
 import { defaultModelPath } from '../models/default-model.ts';
@@ -7,7 +7,7 @@ import { corpusPaths } from '../rubric/default-corpus.ts';
 import { type ErrorLocation, ValidationError } from '../util/errors.ts';
 import { formatFieldPath } from '../util/field-path.ts';
 import { type LocatedDocument, lineAt, parseYamlDocuments } from '../util/yaml-documents.ts';
-import { dataDir } from './data-dir.ts';
+import { defaultStoreDir } from './data-dir.ts';
 import { DEFAULT_STEPS, type ParsedRunConfig, RunConfigSchema } from './schema.ts';
 import { type StagePlan, stagePlan } from './stages.ts';
 
@@ -102,7 +102,7 @@ function resolvePaths(options: { parsed: ParsedRunConfig; base: string; env: Nod
     ...(parsed.judge === undefined ? {} : { judge: { config: abs(parsed.judge.config) } }),
     store: {
       type: 'local',
-      path: parsed.store.path === undefined ? join(dataDir({ env }), 'store') : abs(parsed.store.path),
+      path: parsed.store.path === undefined ? defaultStoreDir({ env }) : abs(parsed.store.path),
     },
   };
 }

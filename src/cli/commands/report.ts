@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { queryProgress, runHandle, webUiUrl } from '../../../workers/run-client.ts';
-import { dataDir } from '../../config/data-dir.ts';
+import { dataDir, defaultStoreDir } from '../../config/data-dir.ts';
 import { gatherReport } from '../../report/data/gather-report.ts';
 import type { LiveRunState, TemporalWhere } from '../../report/data/report-data.ts';
 import { defaultReportPath, writeReport } from '../../report/write-report.ts';
@@ -111,7 +111,7 @@ export const reportCommand: CliCommand = {
       .action(async (trainRunId: string, raw: unknown) => {
         const options = ReportOptions.parse(raw);
         const env = process.env;
-        const root = options.store ?? env.ANCHORAGE_STORE_DIR ?? `${dataDir({ env })}/store`;
+        const root = options.store ?? defaultStoreDir({ env });
         const store = new LocalFolderStore({ root });
         const data = await gatherReport({
           store,

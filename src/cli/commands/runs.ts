@@ -9,7 +9,7 @@ import {
   webUiUrl,
 } from '../../../workers/run-client.ts';
 import { runDetails } from '../../../workflows/run-rules.ts';
-import { dataDir } from '../../config/data-dir.ts';
+import { defaultStoreDir } from '../../config/data-dir.ts';
 import { LocalFolderStore } from '../../store/local-store.ts';
 import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
 import { readMetrics } from '../../train/read-metrics.ts';
@@ -132,7 +132,7 @@ export const runsCommand: CliCommand = {
               );
             }
           }
-          const root = store ?? process.env.ANCHORAGE_STORE_DIR ?? `${dataDir()}/store`;
+          const root = store ?? defaultStoreDir();
           const lines = await readMetrics({ store: new LocalFolderStore({ root }), trainRunId: run }).catch(
             () => [],
           );
