@@ -28,7 +28,9 @@ export const IFEVAL_MAX_NEW_TOKENS = 1280;
 export function ifevalSuite(options: SuiteOptions = {}): GenerationSuite {
   onlyOptions('ifeval', options, ['promptsFile']);
   const file = options.promptsFile ?? IFEVAL_PROMPTS_FILE;
-  const compiled = () => readIfevalPrompts(file).map(({ value }) => value);
+  /** The prompts with their keys (IFEval's `key`, else the line's index). */
+  const keyed = () =>
+    readIfevalPrompts(file).map(({ value }, i) => ({ key: String(value.key ?? i), p: value }));
   return {
     kind: 'generation',
     name: 'ifeval',
@@ -36,22 +38,23 @@ export function ifevalSuite(options: SuiteOptions = {}): GenerationSuite {
     description: `IFEval, ${file}: prompt- and instruction-level accuracy, strict and loose`,
     maxNewTokens: IFEVAL_MAX_NEW_TOKENS,
     prompts(): EvalPrompt[] {
-      return compiled().map((p, i) => ({
-        key: String(p.key ?? i),
+      return keyed().map(({ key, p }) => ({
+        key,
         text: p.prompt,
         prompt: { messages: [{ role: 'user', content: p.prompt }] },
       }));
     },
-    async score({ answers }): Promise<SuiteScores> {
-      const prompts = compiled();
+    async score({ prompts: asked, answers }): Promise<SuiteScores> {
+      // The prompts evaluated (all, or the first n of a limited run); one without an answer fails.
+      const wanted = new Set(asked.map((p) => p.key));
+      const prompts = keyed().filter(({ key }) => wanted.has(key));
       const rows: Record<string, unknown>[] = [];
       const results = {
         strict: [] as ReturnType<typeof evaluatePair>[],
         loose: [] as ReturnType<typeof evaluatePair>[],
       };
       let truncated = 0;
-      prompts.forEach((p, i) => {
-        const key = String(p.key ?? i);
+      prompts.forEach(({ key, p }) => {
         const answer = answers.get(key) as AnswerLine | undefined;
         const strict = evaluatePair({ prompt: p, response: answer?.response, mode: 'strict' });
         const loose = evaluatePair({ prompt: p, response: answer?.response, mode: 'loose' });

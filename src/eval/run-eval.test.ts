@@ -45,6 +45,21 @@ const lines = (dir: string, file: string) =>
     .filter((l) => l !== '');
 const sortedAnswers = (dir: string) => lines(dir, EVAL_FILES.answers).sort();
 
+test('a limited evaluation scores only the prompts it answered', async () => {
+  const dir = join(work, 'limited');
+  const done = await runEval({ policy, suite, spec: spec(), outDir: dir, limit: 3 });
+  assert.equal(done.scores.summary.prompts, 3);
+  assert.deepEqual(
+    lines(dir, EVAL_FILES.results).map((l) => (JSON.parse(l) as { key: string }).key),
+    ['1', '2', '3'],
+  );
+  const rows = lines(dir, EVAL_FILES.results).map((l) => JSON.parse(l) as { response: string | null });
+  assert.ok(
+    rows.every((r) => r.response !== null),
+    'no unanswered prompt is scored as a failure',
+  );
+});
+
 test('an evaluation writes its answers, results and summary; stopped midway it resumes without regenerating a finished answer', async () => {
   const whole = join(work, 'whole');
   const done = await runEval({ policy, suite, spec: spec(), outDir: whole, limit: 6, batchSize: 2 });

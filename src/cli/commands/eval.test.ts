@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { initLoraState } from '../../engine/lora-state.ts';
 import { writeTinyModel } from '../../engine/testing/tiny-model.ts';
+import { tinyConfig } from '../../models/llama/testing/tiny-llama.ts';
+import { LocalFolderStore } from '../../store/local-store.ts';
+import { putCheckpoint } from '../../train/checkpoint-store.ts';
+import { commitOnce } from '../../train/commit-once.ts';
+import { runRefs } from '../../train/run-refs.ts';
+import { storeRunConfig } from '../../train/stored-config.ts';
 import { runAnchorage, SHARED_IFEVAL_DIR } from '../testing/cli-runner.ts';
 import { progressText } from './eval.ts';
 
@@ -101,6 +108,73 @@ describe('anchorage eval', () => {
     );
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /no-such-checkpoint/);
+  });
+
+  it("--run and --step evaluate a training run's checkpoint from the store; a wrong run or step names what exists", async () => {
+    const storeDir = join(work, 'run-store');
+    const store = new LocalFolderStore({ root: storeDir });
+    const configFile = join(work, 'run.yaml');
+    const text = `name: ckpt\nmodel: { path: ${JSON.stringify(tiny.path)}, name: tiny-llama }\nsteps: 2\n`;
+    writeFileSync(configFile, text);
+    await storeRunConfig({ store, trainRunId: 'ckpt-run', file: configFile, text });
+    const lora = initLoraState({
+      model: tinyConfig(),
+      lora: { rank: 2, alpha: 4, targets: ['q', 'v'] },
+      seed: 1,
+    });
+    for (const t of lora.tensors.values()) t.fill(0.05);
+    const { address } = await putCheckpoint({
+      store,
+      trainRunId: 'ckpt-run',
+      step: 2,
+      parent: null,
+      lora,
+      optimizer: undefined,
+      optimizerSteps: 2,
+      update: {
+        applied: true,
+        learningRate: 0.01,
+        metrics: {},
+        sequences: 1,
+        tokens: 1,
+        ms: 1,
+        attempt: 1,
+        worker: 't',
+      },
+    });
+    await commitOnce({ store, ref: runRefs.checkpoint('ckpt-run', 2), address });
+    const texts = file('run-texts.jsonl', [
+      { id: 'a', text: 'The ferry left at dawn, and the gulls followed it.' },
+    ]);
+    const args = ['eval', '--suite', 'perplexity', '--prompts', texts, '--chunk-tokens', '32', '--json'];
+    const base = anchorage(...args, '--model', tiny.path, '--out', 'run-base');
+    assert.equal(base.code, 0, base.stderr);
+    const trained = anchorage(
+      ...args,
+      '--run',
+      'ckpt-run',
+      '--step',
+      '2',
+      '--store',
+      storeDir,
+      '--out',
+      'run-2',
+    );
+    assert.equal(trained.code, 0, trained.stderr);
+    const summary = JSON.parse(trained.stdout) as { checkpoint: string; model: string; perplexity: number };
+    assert.match(summary.checkpoint, /runs\/ckpt-run\/checkpoints\/step-2 \(sha256:/);
+    assert.equal(summary.model, tiny.path, "the run's model");
+    assert.notEqual(summary.perplexity, (JSON.parse(base.stdout) as { perplexity: number }).perplexity);
+
+    const unknown = anchorage(...args, '--run', 'nope', '--step', '2', '--store', storeDir, '--out', 'r1');
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no training run 'nope' in the store at .*; runs there: ckpt-run/);
+    const step = anchorage(...args, '--run', 'ckpt-run', '--step', '7', '--store', storeDir, '--out', 'r2');
+    assert.notEqual(step.code, 0);
+    assert.match(step.stderr, /has no checkpoint at step 7; steps with a checkpoint: 2/);
+    const alone = anchorage(...args, '--step', '2', '--out', 'r3');
+    assert.notEqual(alone.code, 0);
+    assert.match(alone.stderr, /--step goes with --run/);
   });
 
   it('--suite perplexity scores texts on the model: perplexity, chunks done on the progress line', () => {

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { defaultStoreDir } from '../../config/data-dir.ts';
 import { Policy } from '../../engine/policy.ts';
 import { scoreResponses } from '../../eval/run-eval.ts';
 import { runSuite, type SuiteProgress, type SuiteResult } from '../../eval/run-suite.ts';
@@ -9,6 +10,8 @@ import type { SuiteOptions } from '../../eval/suite.ts';
 import { getSuite, suiteNames } from '../../eval/suites.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { readIfevalResponses } from '../../rubric/verifiers/ifeval/results.ts';
+import { LocalFolderStore } from '../../store/local-store.ts';
+import { findRunCheckpoint, loadCheckpointFrom, runModel } from '../../train/checkpoint-lookup.ts';
 import { AnchorageError, ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
@@ -19,6 +22,9 @@ const EvalOptions = z.object({
   out: z.string().min(1),
   model: z.string().optional(),
   checkpoint: z.string().optional(),
+  run: z.string().optional(),
+  step: z.string().optional(),
+  store: z.string().optional(),
   maxNewTokens: z.string().optional(),
   chunkTokens: z.string().optional(),
   limit: z.string().optional(),
@@ -51,6 +57,15 @@ export const evalCommand: CliCommand = {
         'GGUF file or model folder (absent or "default": the SmolLM2 model from setup; with --config, its model)',
       )
       .option('--checkpoint <dir>', 'a checkpoint folder with LoRA adapters')
+      .option(
+        '--run <trainRunId>',
+        "a training run's checkpoint (with --step), from the artifact store; the model defaults to the run's",
+      )
+      .option('--step <n>', 'with --run: the step after which the evaluated checkpoint was committed')
+      .option(
+        '--store <dir>',
+        'with --run: the artifact store (default: ANCHORAGE_STORE_DIR or <data dir>/store)',
+      )
       .option('--max-new-tokens <n>', "generation suites: new-token limit per answer (default: the suite's)")
       .option('--chunk-tokens <n>', "perplexity: tokens per scored chunk (default: the suite's)")
       .option('--limit <n>', 'only the first n prompts (or texts)')
@@ -104,9 +119,7 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
   const chunkTokens = int(options.chunkTokens, '--chunk-tokens', 2);
   const limit = int(options.limit, '--limit');
   const batchSize = int(options.batch, '--batch');
-  const model = modelArgument(options.model ?? suite.defaultModel);
-  const checkpoint = options.checkpoint === undefined ? null : resolve(options.checkpoint);
-  const policy = await Policy.load({ model, threads, ...(checkpoint === null ? {} : { checkpoint }) });
+  const { policy, model, checkpoint } = await loadEvaluated({ options, threads, suite });
   const line = new LiveLine(process.stderr);
   const controller = new AbortController();
   const stop = () =>
@@ -156,6 +169,45 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
   } finally {
     process.off('SIGINT', stop);
     await policy.close();
+  }
+}
+
+/**
+ * The policy to evaluate: the model (the flag, the run's model, or the suite's default) with the
+ * LoRA adapters of a checkpoint folder or of a training run's step, or none.
+ */
+async function loadEvaluated(options: {
+  options: EvalOptions;
+  threads: number;
+  suite: { defaultModel?: string | undefined };
+}): Promise<{ policy: Policy; model: string; checkpoint: string | null }> {
+  const { options: o, threads, suite } = options;
+  if (o.run === undefined) {
+    for (const flag of ['step', 'store'] as const) {
+      if (o[flag] !== undefined) throw new ValidationError(`--${flag} goes with --run <trainRunId>`);
+    }
+    const model = modelArgument(o.model ?? suite.defaultModel);
+    const checkpoint = o.checkpoint === undefined ? null : resolve(o.checkpoint);
+    const policy = await Policy.load({ model, threads, ...(checkpoint === null ? {} : { checkpoint }) });
+    return { policy, model, checkpoint };
+  }
+  if (o.checkpoint !== undefined) throw new ValidationError('give --checkpoint or --run, not both');
+  if (o.step === undefined)
+    throw new ValidationError('--run needs --step <n>: the step whose checkpoint to evaluate');
+  const step = numberFlag(o.step, '--step', { min: 0, integer: true });
+  const store = new LocalFolderStore({ root: o.store ?? defaultStoreDir() });
+  const trainRunId = o.run;
+  // A wrong run or step fails here, before the model is loaded.
+  await findRunCheckpoint({ store, trainRunId, step });
+  const model = modelArgument(o.model ?? (await runModel({ store, trainRunId })).path);
+  const policy = await Policy.load({ model, threads });
+  try {
+    const loaded = await loadCheckpointFrom({ from: { store, trainRunId, step }, model: policy.config });
+    policy.setLora(loaded.lora);
+    return { policy, model, checkpoint: loaded.label };
+  } catch (err) {
+    await policy.close();
+    throw err;
   }
 }
 
