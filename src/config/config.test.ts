@@ -22,28 +22,25 @@ describe('run configuration: the shipped files', () => {
     assert.equal(config.name, 'quickstart');
     assert.equal(config.model.path, defaultModelPath({ env }));
     assert.equal(config.model.name, 'SmolLM2-135M-Instruct.Q4_1');
-    assert.deepEqual([config.rl.groupSize, config.rl.promptsPerStep, config.rl.maxNewTokens], [4, 4, 48]);
-    assert.equal(config.steps, 12);
+    assert.deepEqual([config.rl.groupSize, config.rl.promptsPerStep, config.rl.maxNewTokens], [8, 4, 96]);
+    assert.equal(config.steps, 24);
     assert.equal(config.judge, undefined);
     assert.equal(config.store.path, '/data/anchorage/store');
     assert.deepEqual(
       stages.map((s) => [s.name, s.startStep, s.steps, s.sources]),
-      [['main', 0, 12, ['constraints']]],
+      [['main', 0, 24, ['constraints']]],
     );
   });
 
   it('quickstart.yaml is ready to run: verifier-only rubrics for every training and evaluation prompt', () => {
     const run = prepareRun({ loaded: loadRunConfig(join(CONFIGS, 'quickstart.yaml'), { env }), env });
     const training = run.training.get('main')!;
-    assert.equal(training.length, 64);
-    assert.equal(run.evaluation.length, 8);
+    assert.equal(training.length, 512);
+    assert.equal(run.evaluation.length, 64);
     for (const { prompt, rubrics } of training) {
       assert.deepEqual(
         rubrics.map((r) => [r.rubricId, r.weight]),
-        [
-          [prompt.record.rubric!.id, 1],
-          ['style/human-tone', 0.25],
-        ],
+        [[prompt.record.rubric!.id, 1]],
       );
     }
     for (const rubric of run.rubrics.values()) {
