@@ -1,4 +1,4 @@
-import type { EvalAnswer } from '../../train/eval-answers.ts';
+import type { AnswerView, HeldOutPrompt } from '../../report/data/report-data.ts';
 import type { LearningSummary } from '../../train/learning-summary.ts';
 
 /** How many criteria the summary lists. */
@@ -38,28 +38,30 @@ const indent = (text: string) =>
     .map((l) => `    ${l}`)
     .join('\n');
 
-/** One held-out prompt's answers before and after, with the criteria each met or missed. */
-export function printAnswerPair(options: {
-  pair: { before: EvalAnswer; after: EvalAnswer; beforeStep: number; afterStep: number };
-  print: (line: string) => void;
-}): void {
-  const { pair, print } = options;
+/** An answer's reward and the criteria it met or missed, vetoes that voided it named with their reason. */
+function verdictLine(answer: AnswerView): string {
+  const r = answer.reward;
+  const reward =
+    r.status === 'scored' ? r.value.toFixed(3) : r.status === 'unscorable' ? 'unscorable' : 'n/a';
+  const verdicts = answer.criteria
+    .filter((c) => c.kind === 'score' || c.vetoFired)
+    .map((c) => {
+      if (c.vetoFired) return `vetoed by ${c.criterionId} (${c.reason})`;
+      if (c.tierScore === null) return `${c.criterionId} n/a`;
+      return `${c.criterionId} ${c.tierScore >= c.topScore ? 'met' : 'missed'}`;
+    })
+    .join(', ');
+  return `reward ${reward}; ${verdicts}`;
+}
+
+/** One held-out prompt's answers before and after (the prompt whose reward rose most). */
+export function printAnswerPair(options: { prompt: HeldOutPrompt; print: (line: string) => void }): void {
+  const { prompt, print } = options;
   print('');
-  print(`the held-out prompt whose reward rose most (${pair.before.promptId}):`);
-  print(indent(pair.before.promptText));
-  for (const [label, answer] of [
-    [`before (step ${pair.beforeStep})`, pair.before],
-    [`after (step ${pair.afterStep})`, pair.after],
-  ] as const) {
-    const verdicts = answer.verdicts
-      .filter((v) => v.kind === 'score' || (v.score !== null && v.score < 1))
-      .map((v) =>
-        v.kind === 'veto'
-          ? `vetoed by ${v.id} (${v.reason})`
-          : `${v.id} ${v.score === null ? 'n/a' : v.score >= 1 ? 'met' : 'missed'}`,
-      )
-      .join(', ');
-    print(`  ${label}: reward ${answer.reward === null ? 'n/a' : answer.reward.toFixed(3)}; ${verdicts}`);
-    print(indent(answer.response));
-  }
+  print(`the held-out prompt whose reward rose most (${prompt.promptId}):`);
+  print(indent(prompt.promptText));
+  prompt.answers.forEach((answer, i) => {
+    print(`  ${i === 0 ? 'before' : 'after'} (step ${answer.step}): ${verdictLine(answer)}`);
+    print(indent(answer.text));
+  });
 }

@@ -8,11 +8,11 @@ import { type RunningWorkers, startWorkers } from '../../../workers/start-worker
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
+import { mostImproved, readEvalAnswers } from '../../report/data/held-out.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { ArtifactStore } from '../../store/store.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ensureServer } from '../../temporal/ensure-server.ts';
-import { mostImproved, readEvalAnswers } from '../../train/eval-answers.ts';
 import { type LearningSummary, learningSummary } from '../../train/learning-summary.ts';
 import type { MetricsRecord } from '../../train/metrics.ts';
 import { readMetrics } from '../../train/read-metrics.ts';
@@ -219,7 +219,7 @@ export async function runTrain(
 // Scripts under exp/ import the reader from here; it lives in src/train/read-metrics.ts.
 export { readMetrics };
 
-/** The held-out answer that gained most between the first and last evaluation (skipped when unreadable). */
+/** The held-out answer that gained most between the first and last evaluation (none when unreadable). */
 async function printMostImproved(options: {
   store: ArtifactStore;
   trainRunId: string;
@@ -229,12 +229,9 @@ async function printMostImproved(options: {
   const [before, after] = await Promise.all(
     [summary.before.step, summary.after.step].map((step) => readEvalAnswers({ store, trainRunId, step })),
   );
-  const pair = mostImproved(before!, after!);
-  if (pair === undefined) return;
-  printAnswerPair({
-    pair: { ...pair, beforeStep: summary.before.step, afterStep: summary.after.step },
-    print: out,
-  });
+  if (before === undefined || after === undefined) return;
+  const prompt = mostImproved(before, after);
+  if (prompt !== undefined) printAnswerPair({ prompt, print: out });
 }
 
 /** Reward per step (and per evaluation) as a small table. */

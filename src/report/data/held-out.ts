@@ -66,6 +66,46 @@ function answerOf(evaluation: ScoredEvaluation, group: RolloutGroup): AnswerView
 }
 
 /**
+ * Every held-out answer of the evaluation after `step` (step 0: the base policy), in batch order, each
+ * its prompt's first sampled answer with its reward and verdicts; undefined when that evaluation left
+ * no answers in the store.
+ */
+export async function readEvalAnswers(options: {
+  store: ArtifactStore;
+  trainRunId: string;
+  step: number;
+}): Promise<HeldOutPrompt[] | undefined> {
+  const evaluation = await readEvaluation(options);
+  return evaluation?.groups.map((group) => ({
+    promptId: group.promptId,
+    promptText: group.promptText,
+    answers: [answerOf(evaluation, group)],
+  }));
+}
+
+/**
+ * The held-out prompt whose scored reward rose most between two evaluations (the first on ties), with
+ * its answer in each; undefined when no prompt was scored in both.
+ */
+export function mostImproved(
+  before: readonly HeldOutPrompt[],
+  after: readonly HeldOutPrompt[],
+): HeldOutPrompt | undefined {
+  const value = (a: AnswerView | undefined) => (a?.reward.status === 'scored' ? a.reward.value : undefined);
+  const later = new Map(after.map((p) => [p.promptId, p.answers[0]]));
+  let best: { prompt: HeldOutPrompt; gain: number } | undefined;
+  for (const p of before) {
+    const first = p.answers[0];
+    const last = later.get(p.promptId);
+    const [b, a] = [value(first), value(last)];
+    if (b === undefined || a === undefined) continue;
+    if (best === undefined || a - b > best.gain)
+      best = { prompt: { ...p, answers: [first!, last!] }, gain: a - b };
+  }
+  return best?.prompt;
+}
+
+/**
  * The answers to a few fixed held-out prompts at the first and the last evaluated checkpoint: the
  * first `maxPrompts` prompts of the first evaluation (in its batch order) that the last one also
  * answered, each with its first sampled answer and that answer's per-criterion verdicts.
