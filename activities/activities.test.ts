@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
-import { RolloutBatch } from '../src/train/rollouts.ts';
+import { RolloutBatch, RolloutGroup } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { StoredCheckpoint } from '../src/train/checkpoint-store.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
@@ -236,6 +237,64 @@ describe('training activities', () => {
     assert.equal(update.summary.sequences, rewards.summary.trainable);
     const checkpoint = await store.getJson(update.checkpoint, StoredCheckpoint);
     assert.equal(checkpoint.optimizerSteps, 3);
+  });
+
+  it('rl.greedyMember: the first response of each group is the greedy answer, the rest are sampled', async () => {
+    const runId = 'unit-run-greedy';
+    const file = await writeTinyRun({
+      dir: join(dir, 'greedy'),
+      queuePrefix: 'unit-greedy',
+      modelPath: model.path,
+      storeDir: join(dir, 'store'),
+      steps: 1,
+      prompts: 6,
+      promptsPerStep: 3,
+      maxNewTokens: 16,
+      greedyMember: true,
+    });
+    const { text } = await prepareFile(file);
+    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
+    const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
+    const out = await call(new MockActivityEnvironment(), acts.generateRollouts, {
+      ...key,
+      checkpoint: null,
+    });
+    const batch = await store.getJson(out.rollouts, RolloutBatch);
+    assert.equal(batch.groups.length, 3);
+    const groups = await Promise.all(batch.groups.map((a) => store.getJson(a, RolloutGroup)));
+    const greedy = await deps.policies.withPolicy(
+      {
+        model: model.path,
+        lora: LoraConfigSchema.parse({ rank: 4, alpha: 8 }),
+        loraSeed: 3,
+        checkpoint: null,
+        store,
+      },
+      ({ policy }) =>
+        policy.generate({
+          prompts: groups.map((g) => ({ ids: g.promptIds })),
+          sampling: { temperature: 0, maxNewTokens: 16 },
+        }),
+    );
+    for (const [i, group] of groups.entries()) {
+      assert.deepEqual(
+        group.samples.map((s) => s.greedy === true),
+        [true, false, false, false],
+        `group ${i}: only the first sample is greedy`,
+      );
+      assert.deepEqual(
+        group.samples[0]!.tokenIds,
+        greedy.results[i]!.tokenIds,
+        `group ${i}: the greedy answer`,
+      );
+    }
+    // The sampled members differ from the greedy answer somewhere (temperature 1 on a random model).
+    const sampled = groups.flatMap((g) => g.samples.slice(1).map((s) => s.tokenIds.join(',')));
+    const greedyAnswers = new Set(groups.map((g) => g.samples[0]!.tokenIds.join(',')));
+    assert.ok(
+      sampled.some((s) => !greedyAnswers.has(s)),
+      'sampled members are sampled',
+    );
   });
 
   it('bad input fails without retry, naming what was expected', async () => {

@@ -68,6 +68,7 @@ export function computeRewardsActivity(deps: ActivityDeps) {
         dropZeroVariance: stage.rl.dropZeroVarianceGroups,
         advantages: input.purpose === 'train',
         rubricKey: (id) => run.rubricKey(id),
+        greedy: (g, s) => groups[g]?.samples[s]?.greedy === true,
       });
       const summary = { ...result.summary, ms: performance.now() - started };
       const record: RewardsRecord = {

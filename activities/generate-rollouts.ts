@@ -127,6 +127,7 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
                   logprobs: r.logprobs,
                   finishReason: r.finishReason,
                   stream: i * G + j,
+                  ...(j < plan.greedyMembers ? { greedy: true as const } : {}),
                 })),
               };
               count(samples, group.promptIds.length);
@@ -134,34 +135,50 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
               heartbeat.now();
               await failpoint('rollouts.group-written', { step: input.step, groups: done.size });
             };
-            // Cancellation (worker shutdown, run cancelled) stops generation between decode steps.
-            await policy.generate({
-              prompts,
-              sampling: plan.sampling,
-              streams,
-              batchSize: deps.rolloutBatch,
-              signal: Context.current().cancellationSignal,
-              onStep: ({ newTokens }) => {
-                const inFlight = pending.length - done.size + resumedGroups;
-                decoding = {
-                  groups: inFlight,
-                  step: inFlight === 0 ? 0 : (newTokens - writtenTokens) / (inFlight * G),
-                  maxSteps,
-                };
+            // The greedy members of every group (rl.greedyMember) decode in a call of their own at
+            // temperature 0; the sampled ones in one call. Cancellation (worker shutdown, run
+            // cancelled) stops generation between decode steps.
+            const greedy = (index: number) => sequences[index]!.j < plan.greedyMembers;
+            const calls = [
+              { temperature: 0, members: sequences.map((_, k) => k).filter(greedy) },
+              {
+                temperature: plan.sampling.temperature,
+                members: sequences.map((_, k) => k).filter((k) => !greedy(k)),
               },
-              onFinished: (index, result) => {
-                const { group, j } = sequences[index]!;
-                const samples = finished.get(group) ?? Array.from({ length: G }, () => undefined);
-                samples[j] = result;
-                finished.set(group, samples);
-                if (samples.some((s) => s === undefined)) return;
-                finished.delete(group);
-                writtenTokens += samples.reduce((a, s) => a + s!.tokenIds.length, 0);
-                const complete = samples as GenerationResult[];
-                writes = writes.then(() => writeGroup(group, complete));
-                writes.catch(() => undefined); // awaited below; a failure surfaces there
-              },
-            });
+            ].filter((c) => c.members.length > 0);
+            let tokensBefore = 0;
+            for (const call of calls) {
+              let callTokens = 0;
+              await policy.generate({
+                prompts: call.members.map((k) => prompts[k]!),
+                sampling: { ...plan.sampling, temperature: call.temperature },
+                streams: call.members.map((k) => streams[k]!),
+                batchSize: deps.rolloutBatch,
+                signal: Context.current().cancellationSignal,
+                onStep: ({ newTokens }) => {
+                  callTokens = newTokens;
+                  const inFlight = pending.length - done.size + resumedGroups;
+                  decoding = {
+                    groups: inFlight,
+                    step: inFlight === 0 ? 0 : (tokensBefore + newTokens - writtenTokens) / (inFlight * G),
+                    maxSteps,
+                  };
+                },
+                onFinished: (index, result) => {
+                  const { group, j } = sequences[call.members[index]!]!;
+                  const samples = finished.get(group) ?? Array.from({ length: G }, () => undefined);
+                  samples[j] = result;
+                  finished.set(group, samples);
+                  if (samples.some((s) => s === undefined)) return;
+                  finished.delete(group);
+                  writtenTokens += samples.reduce((a, s) => a + s!.tokenIds.length, 0);
+                  const complete = samples as GenerationResult[];
+                  writes = writes.then(() => writeGroup(group, complete));
+                  writes.catch(() => undefined); // awaited below; a failure surfaces there
+                },
+              });
+              tokensBefore += callTokens;
+            }
             await writes;
             decoding = undefined;
             heartbeat.now();

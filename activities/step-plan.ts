@@ -18,6 +18,8 @@ export interface StepPlan {
   entries: Entry[];
   groupSize: number;
   sampling: { temperature: number; topP: number; maxNewTokens: number; seed: number };
+  /** Members of each group (the first ones) decoded greedily instead of sampled: 0 or 1. */
+  greedyMembers: number;
 }
 
 /** First step (1-based) of a stage. */
@@ -88,6 +90,7 @@ export async function stepPlan(options: {
         maxNewTokens: config.evaluation.maxNewTokens ?? stage.rl.maxNewTokens,
         seed,
       },
+      greedyMembers: 0,
     };
   }
   const sampling = {
@@ -107,6 +110,7 @@ export async function stepPlan(options: {
       entries: selectionCandidates(run, stage),
       groupSize: stage.dataSelection.samplesPerPrompt,
       sampling,
+      greedyMembers: 0,
     };
   }
   const list = await stagePrompts({ run, stage, store, trainRunId: ref.trainRunId });
@@ -117,5 +121,11 @@ export async function stepPlan(options: {
     stageIndex: stage.index,
     stepInStage: ref.step - 1 - stage.startStep,
   });
-  return { stage, entries: indices.map((i) => list[i]!), groupSize: stage.rl.groupSize, sampling };
+  return {
+    stage,
+    entries: indices.map((i) => list[i]!),
+    groupSize: stage.rl.groupSize,
+    sampling,
+    greedyMembers: stage.rl.greedyMember ? 1 : 0,
+  };
 }

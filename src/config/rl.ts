@@ -37,6 +37,12 @@ export const RlSettings = z.strictObject({
   topP: z.number().gt(0).max(1).default(1),
   maxNewTokens: z.number().int().min(1).max(32_768).default(256),
   /**
+   * One response of each group decoded greedily (the answer a greedy evaluation gives), the other
+   * G - 1 sampled at `temperature`. The greedy answer then earns its own advantage: a greedy loop that
+   * sampled answers never show (so never learn away) is scored and pushed down where evaluation sees it.
+   */
+  greedyMember: z.boolean().default(false),
+  /**
    * Optimizer steps per training step: the step's responses are split into this many mini-batches
    * (in order, so groups stay mostly whole), one AdamW step each. Later mini-batches meet a policy
    * the earlier ones moved; the clipped ratio bounds how far. 1: one step on the whole batch.

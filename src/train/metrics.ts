@@ -80,6 +80,7 @@ export function stepMetrics(options: {
   set('reward/min', rewards.min);
   set('reward/max', rewards.max);
   set('reward/scored_fraction', rewards.responses === 0 ? null : rewards.scored / rewards.responses);
+  set('reward/greedy_mean', rewards.greedyMean);
   set('reward/veto_fraction', rewards.responses === 0 ? null : rewards.vetoed / rewards.responses);
   for (const [id, v] of Object.entries(rewards.rubricMeans)) set(`reward/rubric/${id}/mean`, v);
   for (const [id, v] of Object.entries(rewards.criterionMeans)) set(`reward/criterion/${id}/mean`, v);

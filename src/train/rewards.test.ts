@@ -86,3 +86,21 @@ test('step rewards: advantages within groups, unscorable masked, means per rubri
   assert.ok(evaluation.samples.every((s) => s.advantage === null));
   assert.equal(evaluation.groups.length, 0);
 });
+
+test('step rewards: the greedy members (rl.greedyMember) get their own mean; without them there is none', () => {
+  const groups = [
+    [[r('x', 1, reward(0, 0))], [r('x', 1, reward(1, 1))], [r('x', 1, reward(1, 1))]],
+    [[r('x', 1, reward(1, 0))], [r('x', 1, reward(0, 0))]],
+  ];
+  const withGreedy = computeStepRewards({
+    groups,
+    estimator: 'grpo',
+    dropZeroVariance: true,
+    greedy: (_group, sample) => sample === 0,
+  });
+  const first = withGreedy.samples.filter((s) => s.sample === 0).map((s) => s.reward!);
+  assert.equal(withGreedy.summary.greedyMean, (first[0]! + first[1]!) / 2);
+  assert.ok(withGreedy.summary.greedyMean! < withGreedy.summary.mean!, 'the greedy answers scored apart');
+  const without = computeStepRewards({ groups, estimator: 'grpo', dropZeroVariance: true });
+  assert.ok(!('greedyMean' in without.summary));
+});

@@ -83,6 +83,8 @@ export const RewardSummary = z.strictObject({
   groupsDropped: z.number().int(),
   /** Responses that carry an advantage (enter the loss). */
   trainable: z.number().int(),
+  /** Mean reward of the greedy members (`rl.greedyMember`); absent when a step has none. */
+  greedyMean: z.number().nullable().optional(),
   /** Mean reward per rubric (instance rubrics pooled under `instance`). */
   rubricMeans: z.record(z.string(), z.number()),
   /** Mean normalised score per criterion id over every scored verdict. */
@@ -128,6 +130,8 @@ export function computeStepRewards(options: {
   /** Evaluation wants rewards only. */
   advantages?: boolean;
   rubricKey?: (rubricId: string) => string;
+  /** Which samples were decoded greedily (`rl.greedyMember`): their mean is reported apart. */
+  greedy?: (group: number, sample: number) => boolean;
 }): { samples: SampleReward[]; groups: RewardsRecord['groups']; summary: Omit<RewardSummary, 'ms'> } {
   const { groups, rubricKey = (id) => id } = options;
   const samples: SampleReward[] = [];
@@ -181,6 +185,9 @@ export function computeStepRewards(options: {
       }
     }
   }
+  const greedy =
+    options.greedy === undefined ? [] : samples.filter((s) => options.greedy!(s.group, s.sample));
+  const greedyScored = greedy.flatMap((s) => (s.reward === null ? [] : [s.reward]));
   const means = (map: Map<string, { sum: number; n: number }>) =>
     Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.sum / v.n]));
   return {
@@ -197,6 +204,14 @@ export function computeStepRewards(options: {
       groups: groups.length,
       groupsDropped: groupSummaries.filter((g) => g.dropped).length,
       trainable: samples.filter((s) => s.advantage !== null).length,
+      ...(greedy.length === 0
+        ? {}
+        : {
+            greedyMean:
+              greedyScored.length === 0
+                ? null
+                : greedyScored.reduce((a, b) => a + b, 0) / greedyScored.length,
+          }),
       rubricMeans: means(rubricSums),
       criterionMeans: means(criterionSums),
     },

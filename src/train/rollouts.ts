@@ -14,6 +14,8 @@ export const RolloutSample = z.strictObject({
   finishReason: z.string(),
   /** Random stream the sample was drawn from (reproducible with the step's seed). */
   stream: z.number().int().nonnegative(),
+  /** Decoded greedily (`rl.greedyMember`), not sampled at the batch's temperature. */
+  greedy: z.literal(true).optional(),
 });
 export type RolloutSample = z.infer<typeof RolloutSample>;
 

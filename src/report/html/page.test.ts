@@ -71,6 +71,11 @@ test('every chart has points; the recorded values, the suite metric and the conf
     /data-chart="eval-suite-x"[\s\S]*?data-series="accuracy" data-x="2" data-y="0.6"/,
     'the point of a metric another suite added',
   );
+  has(
+    html,
+    /data-chart="reward"[\s\S]*?data-series="greedy answers" data-x="1" data-y="0.45"/,
+    "the greedy members' reward beside the batch mean",
+  );
   has(html, /name: synthetic\nsteps: 4/, 'the configuration text');
   has(html, /not recorded in this run \(kl\/ref, kl\/old\)/, 'a note for the KL that was not recorded');
 });
@@ -85,9 +90,16 @@ test('a failed step, an unrecorded one and an unscorable one are marked as such,
   has(html, /data-chart="reward"[\s\S]*?data-mark="n\/a" data-x="2"/, 'the unscorable step marked n/a');
   const reward = /<svg [^>]*data-chart="reward"[\s\S]*?<\/svg>/.exec(html)![0];
   assert.deepEqual(
-    [...reward.matchAll(/data-x="(\d+)" data-y="([^"]+)"/g)].map((m) => [m[1], m[2]]),
-    [['1', '0.5']],
-    'only step 1 has a reward point',
+    [...reward.matchAll(/data-series="([^"]+)" data-x="(\d+)" data-y="([^"]+)"/g)].map((m) => [
+      m[1],
+      m[2],
+      m[3],
+    ]),
+    [
+      ['mean reward', '1', '0.5'],
+      ['greedy answers', '1', '0.45'],
+    ],
+    'only step 1 has reward points',
   );
   has(
     html,

@@ -143,7 +143,13 @@ export function stepSection(rows: readonly StepRow[]): string {
         label: 'mean reward per training step',
         xLabel,
         xDomain,
-        series: [{ name: 'mean reward', points: seriesOf(rows, 'reward/mean') }],
+        series: [
+          { name: 'mean reward', points: seriesOf(rows, 'reward/mean') },
+          // rl.greedyMember: the greedy answer of each group, what a greedy evaluation sees.
+          ...(hasMetric(rows, 'reward/greedy_mean')
+            ? [{ name: 'greedy answers', points: seriesOf(rows, 'reward/greedy_mean') }]
+            : []),
+        ],
         band: stdBand(rows, ''),
         whiskers: rangeWhiskers(rows, ''),
         marks: [

@@ -128,6 +128,7 @@ export function syntheticRecords(): MetricsRecord[] {
       'reward/std': 0.1,
       'reward/min': 0.4,
       'reward/max': 0.6,
+      'reward/greedy_mean': 0.45,
       'reward/scored_fraction': 1,
       'reward/criterion/has-title/mean': 0.75,
       'loss/total': 0.3,

@@ -26,6 +26,8 @@ export interface TinyRunOptions {
   klCoefficient?: number;
   /** Optimizer steps per training step (`rl.miniBatches`). */
   miniBatches?: number;
+  /** One greedy response per group (`rl.greedyMember`). */
+  greedyMember?: boolean;
   /** Stages (their steps must sum to `steps`) and data selection settings, written as given. */
   stages?: Array<{ name: string; steps: number }>;
   dataSelection?: Record<string, unknown>;
@@ -135,6 +137,7 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
       klCoefficient: options.klCoefficient ?? 0,
       maxNewTokens: options.maxNewTokens ?? 12,
       ...(options.miniBatches === undefined ? {} : { miniBatches: options.miniBatches }),
+      ...(options.greedyMember === undefined ? {} : { greedyMember: options.greedyMember }),
     },
     steps: options.steps,
     ...(options.stages === undefined ? {} : { stages: options.stages }),
