@@ -5,7 +5,7 @@ import type { ChartMark, ChartPoint, Spread } from '../svg/line-chart.ts';
 /** Pure helpers that turn report rows into chart series, spreads, marks and heat-map rows. */
 
 /** Anything with a step and metrics: a training step or an evaluation. */
-type Row = Pick<StepRow, 'step' | 'metrics'> | Pick<EvalRow, 'step' | 'metrics'>;
+export type Row = Pick<StepRow, 'step' | 'metrics'> | Pick<EvalRow, 'step' | 'metrics'>;
 
 /** One point per row: the metric's value, or null where the row lacks it. */
 export function seriesOf(rows: readonly Row[], key: string): ChartPoint[] {

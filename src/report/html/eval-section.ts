@@ -6,13 +6,10 @@ import type { Domain } from '../svg/scale.ts';
 import {
   criterionRows,
   groupByMagnitude,
-  hasMetric,
-  notApplicableMarks,
-  rangeWhiskers,
   seriesOf,
-  stdBand,
 } from './chart-data.ts';
 import { figure, metricCell } from './figure.ts';
+import { rewardChart } from './reward-chart.ts';
 
 /**
  * Keys of an evaluation record that the generic charts leave out: the reward (charted on its own),
@@ -97,25 +94,15 @@ export function evalSection(options: { rows: readonly EvalRow[]; lastStep: numbe
   parts.push(
     figure({
       title: 'Held-out reward',
-      svg: hasMetric(rows, 'reward/mean')
-        ? lineChart({
-            id: 'eval-reward',
-            label: 'held-out mean reward per checkpoint',
-            xLabel,
-            xDomain,
-            series: [{ name: 'mean reward', points: seriesOf(rows, 'reward/mean') }],
-            band: stdBand(rows, ''),
-            whiskers: rangeWhiskers(rows, ''),
-            marks: [
-              ...marks,
-              ...notApplicableMarks({
-                rows,
-                key: 'reward/mean',
-                detail: (step) => `evaluation after step ${step}: no answer could be scored`,
-              }),
-            ],
-          })
-        : null,
+      svg: rewardChart({
+        id: 'eval-reward',
+        label: 'held-out mean reward per checkpoint',
+        xLabel,
+        xDomain,
+        rows,
+        marks,
+        unscorable: (step) => `evaluation after step ${step}: no answer could be scored`,
+      }),
       caption: 'Band: mean ± 1 std; whiskers: min .. max over the held-out answers.',
       empty: 'no evaluation has a scored reward',
     }),

@@ -6,14 +6,12 @@ import type { Domain } from '../svg/scale.ts';
 import {
   criterionRows,
   hasMetric,
-  notApplicableMarks,
   noUpdateMarks,
-  rangeWhiskers,
   seriesOf,
-  stdBand,
   stepMarks,
 } from './chart-data.ts';
 import { figure, metricCell, percent } from './figure.ts';
+import { rewardChart } from './reward-chart.ts';
 
 /** A per-step chart: metric keys and their legend names. */
 interface StepChart {
@@ -137,31 +135,15 @@ export function stepSection(rows: readonly StepRow[]): string {
   const xLabel = 'training step';
   const parts: string[] = [];
 
-  const reward = hasMetric(rows, 'reward/mean')
-    ? lineChart({
-        id: 'reward',
-        label: 'mean reward per training step',
-        xLabel,
-        xDomain,
-        series: [
-          { name: 'mean reward', points: seriesOf(rows, 'reward/mean') },
-          // rl.greedyMember: the greedy answer of each group, what a greedy evaluation sees.
-          ...(hasMetric(rows, 'reward/greedy_mean')
-            ? [{ name: 'greedy answers', points: seriesOf(rows, 'reward/greedy_mean') }]
-            : []),
-        ],
-        band: stdBand(rows, ''),
-        whiskers: rangeWhiskers(rows, ''),
-        marks: [
-          ...marks,
-          ...notApplicableMarks({
-            rows,
-            key: 'reward/mean',
-            detail: (step) => `step ${step}: no response could be scored (unscorable), so it has no reward`,
-          }),
-        ],
-      })
-    : null;
+  const reward = rewardChart({
+    id: 'reward',
+    label: 'mean reward per training step',
+    xLabel,
+    xDomain,
+    rows,
+    marks,
+    unscorable: (step) => `step ${step}: no response could be scored (unscorable), so it has no reward`,
+  });
   parts.push(
     figure({
       title: 'Mean reward of the training batch',
