@@ -42,9 +42,41 @@ test('params: an invalid pattern or flag fails at load with the field', () => {
   };
   const invalid = bad({ pattern: '(unclosed' });
   assert.equal(invalid.path, 'pattern');
-  assert.match(invalid.message, /^a valid regular expression \(Invalid regular expression/);
+  assert.match(invalid.message, /^a valid RE2 regular expression \(missing closing \)/);
   assert.equal(bad({ pattern: 'x', flags: 'g' }).path, 'flags');
   assert.equal(bad({ pattern: 'x', flags: 'ii' }).path, 'flags');
   assert.equal(bad({ pattern: 'x', must: 'no-match', minCount: 2 }).path, 'must');
   assert.equal(bad({ pattern: 'x', minCount: 3, maxCount: 2 }).path, 'maxCount');
+});
+
+test('params: lookaround and backreferences are rejected at load, naming RE2', () => {
+  for (const pattern of ['(?=a)b', '(a)\\1', 'a(?!b)', 'a{1001}']) {
+    const r = regex.params.safeParse({ pattern });
+    assert.ok(!r.success, pattern);
+    assert.equal(r.error.issues[0]!.path.join('.'), 'pattern');
+    assert.match(
+      r.error.issues[0]!.message,
+      /^a valid RE2 regular expression \(.*; RE2 has no lookaround or backreferences\)$/,
+    );
+  }
+});
+
+test('catastrophic-backtracking patterns run in linear time', () => {
+  // Each of these takes a backtracking engine 2^n steps on the inputs below (n = 10,000):
+  // with RE2 they answer at once, so the test finishing at all is the check.
+  const evil = 'a'.repeat(10_000);
+  assert.equal(run(`${evil}!`, { pattern: '^(a+)+$' }).score, 0);
+  assert.equal(run(evil, { pattern: '^(a+)+$' }).score, 1);
+  assert.equal(run(`${evil}!`, { pattern: '^(a|a)*$' }).score, 0);
+  assert.equal(run(`${evil}!`, { pattern: '(a*)*b', must: 'no-match' }).score, 1);
+  assert.equal(run(`${'x'.repeat(10_000)}`, { pattern: '(x+x+)+y', must: 'no-match' }).score, 1);
+});
+
+test('JavaScript escapes are accepted and mean what they mean in JavaScript', () => {
+  assert.equal(run('a\u0001b', { pattern: '[\\u0000-\\u0008]', must: 'no-match' }).score, 0);
+  assert.equal(run('smile \u{1F600}', { pattern: '\\u{1F600}' }).score, 1);
+  assert.equal(run('tab\there', { pattern: '\\cI' }).score, 1);
+  assert.equal(run('x\\u0041', { pattern: '\\\\u0041' }).score, 1, 'an escaped backslash stays literal');
+  const r = run('naïve café 😀 x', { pattern: 'x', must: 'no-match' });
+  assert.equal(r.reason, 'matches /x/ at 14: "x"', 'indices are UTF-16 offsets, as in JavaScript');
 });

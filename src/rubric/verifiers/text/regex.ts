@@ -1,26 +1,18 @@
 import { z } from 'zod';
 import { defineVerifier } from '../types.ts';
-
-// Compiled once per pattern and flags: verifiers run in the judge's hot loop.
-const compiled = new Map<string, RegExp>();
-function compile(pattern: string, flags: string): RegExp {
-  const key = `${flags}/${pattern}`;
-  let re = compiled.get(key);
-  if (re === undefined) {
-    re = new RegExp(pattern, `${flags}g`);
-    compiled.set(key, re);
-  }
-  return re;
-}
+import { compileLinearRegex, REGEX_FLAGS, RegexSyntaxError } from './linear-regex.ts';
 
 export const RegexParams = z
   .strictObject({
-    /** A JavaScript regular expression (without slashes). */
+    /**
+     * A regular expression (without slashes) in RE2 syntax, which runs in time linear in the
+     * response; JavaScript's `\uXXXX` escapes are accepted, lookaround and backreferences are not.
+     */
     pattern: z.string().min(1),
     /** Any of i, m, s, u (g is implied: matches are counted). */
     flags: z
       .string()
-      .regex(/^[imsu]*$/, 'flags from i, m, s, u')
+      .regex(REGEX_FLAGS, 'flags from i, m, s, u')
       .refine((f) => new Set(f).size === f.length, 'each flag at most once')
       .default(''),
     /**
@@ -34,12 +26,13 @@ export const RegexParams = z
   .superRefine((p, ctx) => {
     try {
       // Compiled with the rubric's own flags so the message shows what the rubric wrote.
-      new RegExp(p.pattern, /^[imsu]*$/.test(p.flags) ? [...new Set(p.flags)].join('') : '');
+      compileLinearRegex(p.pattern, REGEX_FLAGS.test(p.flags) ? [...new Set(p.flags)].join('') : '');
     } catch (err) {
+      if (!(err instanceof RegexSyntaxError)) throw err;
       ctx.addIssue({
         code: 'custom',
         path: ['pattern'],
-        message: `a valid regular expression (${(err as Error).message})`,
+        message: `a valid RE2 regular expression (${err.message})`,
       });
     }
     if (p.must === 'no-match' && (p.minCount !== undefined || p.maxCount !== undefined)) {
@@ -60,30 +53,25 @@ const quote = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}..
 /** The response must (or must not) match a regular expression, optionally a number of times. */
 export const regex = defineVerifier<RegexParams>({
   name: 'text.regex',
-  description: 'the response matches (or does not match) a regular expression, optionally min/max times',
+  description:
+    'the response matches (or does not match) an RE2 regular expression (linear time), optionally min/max times',
   params: RegexParams,
   verify({ response, params }) {
-    const re = compile(params.pattern, params.flags);
-    re.lastIndex = 0;
-    const first = re.exec(response);
+    const re = compileLinearRegex(params.pattern, params.flags);
+    const first = re.first(response);
     if (params.must === 'no-match') {
       return first === null
         ? { score: 1, reason: `no match for /${params.pattern}/${params.flags}` }
         : {
             score: 0,
-            reason: `matches /${params.pattern}/${params.flags} at ${first.index}: ${quote(first[0])}`,
+            reason: `matches /${params.pattern}/${params.flags} at ${first.index}: ${quote(first.text)}`,
           };
     }
-    let count = 0;
-    re.lastIndex = 0;
-    for (const m of response.matchAll(re)) {
-      count++;
-      if (m[0] === '') break; // an empty match would repeat forever on some patterns; one is enough
-    }
+    const count = first === null ? 0 : re.count(response);
     const min = params.minCount ?? 1;
     const ok = count >= min && (params.maxCount === undefined || count <= params.maxCount);
     const range = `${min}..${params.maxCount ?? 'inf'}`;
-    const sample = first === null ? '' : `, first: ${quote(first[0])}`;
+    const sample = first === null ? '' : `, first: ${quote(first.text)}`;
     return {
       score: ok ? 1 : 0,
       reason: `${count} matches of /${params.pattern}/${params.flags} (wanted ${range})${sample}`,
