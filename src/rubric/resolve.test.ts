@@ -93,7 +93,7 @@ test('bad verifier parameters are reported at the parameter', () => {
       file: 'r.yaml',
       line: 13,
       field: 'criteria[0].evaluator.params.pattern',
-      message: /expected a valid regular expression/,
+      message: /expected a valid RE2 regular expression \(missing closing \)/,
     },
   );
   const unknown = `  - id: c1\n    description: d\n    weight: 1\n    passFail: true\n    evaluator:\n      type: verifier\n      name: defence.self-praise\n      params:\n        strict: true\n`;

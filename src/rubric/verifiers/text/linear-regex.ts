@@ -88,7 +88,11 @@ export function compileLinearRegex(pattern: string, flags = ''): LinearRegex {
     re = RE2JS.compile(toRe2Syntax(pattern), bits);
   } catch (err) {
     const reason = (err as Error).message.replace(/^error parsing regexp: /, '');
-    throw new RegexSyntaxError(`${reason}; RE2 has no lookaround or backreferences`);
+    // Lookaround and backreferences fail as "unsupported Perl syntax" or "invalid escape".
+    const hint = /Perl syntax|escape sequence|named capture/.test(reason)
+      ? '; RE2 has no lookaround or backreferences'
+      : '';
+    throw new RegexSyntaxError(`${reason}${hint}`);
   }
   const compiled: LinearRegex = {
     first(input) {
