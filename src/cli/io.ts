@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ValidationError } from '../util/errors.ts';
+import { readTextFile } from '../util/read-text.ts';
 
 // A reader that closes the pipe early (`anchorage ... | head`) is not an error: stop quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -22,12 +22,10 @@ export function textOrFile(value: string, flag: string): string {
   if (!value.startsWith('@')) return value;
   const path = value.slice(1);
   try {
-    return readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ValidationError(`${flag}: cannot read file: ${(cause as Error).message}`, {
-      location: { file: path },
-      cause,
-    });
+    return readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ValidationError(`${flag}: ${err.message}`, { cause: err });
   }
 }
 

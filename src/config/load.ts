@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { PromptSourceConfig } from '../data/sources.ts';
@@ -6,6 +5,7 @@ import { defaultModelPath } from '../models/default-model.ts';
 import { corpusPaths } from '../rubric/default-corpus.ts';
 import { type ErrorLocation, ValidationError } from '../util/errors.ts';
 import { formatFieldPath } from '../util/field-path.ts';
+import { readTextFile } from '../util/read-text.ts';
 import { type LocatedDocument, lineAt, parseYamlDocuments } from '../util/yaml-documents.ts';
 import { defaultStoreDir } from './data-dir.ts';
 import { DEFAULT_STEPS, type ParsedRunConfig, RunConfigSchema } from './schema.ts';
@@ -34,14 +34,7 @@ export interface LoadedRunConfig {
 
 /** The text of a run configuration file; an unreadable file is a ValidationError naming it. */
 export function readRunConfigText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ValidationError(`cannot read run configuration: ${(cause as Error).message}`, {
-      location: { file },
-      cause,
-    });
-  }
+  return readTextFile(file, 'run configuration');
 }
 
 /** Reads and validates a run configuration file; errors name the file, line and field. */

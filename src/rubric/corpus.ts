@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ValidationError } from '../util/errors.ts';
+import { readTextFile } from '../util/read-text.ts';
 import { type LocatedDocument, lineAt, parseYamlDocuments } from '../util/yaml-documents.ts';
 import { RubricFile } from './schema.ts';
 
@@ -73,19 +74,31 @@ export function readRubricFile(
 ): LocatedRubric[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    const error = new ValidationError(`cannot read rubric file: ${(cause as Error).message}`, {
-      location: { file },
-      cause,
-    });
-    if (options.onError === undefined) throw error;
-    options.onError(error);
+    text = readTextFile(file, 'rubric file');
+  } catch (err) {
+    if (options.onError === undefined || !(err instanceof ValidationError)) throw err;
+    options.onError(err);
     return [];
   }
-  return parseRubrics(
-    options.onError === undefined ? { text, file } : { text, file, onError: options.onError },
-  );
+  let failed = false;
+  const collect = options.onError;
+  const onError = (error: ValidationError): void => {
+    failed = true;
+    if (collect === undefined) throw error;
+    collect(error);
+  };
+  // Without a collector the first error throws (with its "and N more issues" count).
+  const rubrics = parseRubrics(collect === undefined ? { text, file } : { text, file, onError });
+  if (rubrics.length === 0 && !failed) {
+    // An empty file (or one of comments only) is a mistake, not "0 rubrics".
+    onError(
+      new ValidationError(
+        'expected at least one rubric document (id, version, title, scope, criteria); the file has none',
+        { location: { file, line: 1 } },
+      ),
+    );
+  }
+  return rubrics;
 }
 
 /** Lists the rubric files (`*.yaml`, `*.yml`) under each path; a file path is taken as given. */
@@ -121,16 +134,20 @@ export function loadCorpus(
 ): RubricCorpus {
   const { onError } = options;
   const corpus = new RubricCorpus();
-  let files: string[] = [];
-  if (onError === undefined) files = listRubricFiles(paths);
-  else {
-    for (const path of paths) {
-      try {
-        files.push(...listRubricFiles([path]));
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err;
-        onError(err);
+  const files: string[] = [];
+  for (const path of paths) {
+    try {
+      const found = listRubricFiles([path]);
+      if (found.length === 0) {
+        // A folder with no rubric in it is a wrong path, not an empty corpus.
+        throw new ValidationError('expected rubric files (*.yaml, *.yml) in this folder, found none', {
+          location: { file: path },
+        });
       }
+      files.push(...found);
+    } catch (err) {
+      if (onError === undefined || !(err instanceof ValidationError)) throw err;
+      onError(err);
     }
   }
   for (const file of files) {

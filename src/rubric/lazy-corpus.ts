@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ValidationError } from '../util/errors.ts';
+import { readTextFile } from '../util/read-text.ts';
 import { type LocatedRubric, listRubricFiles, parseRubrics } from './corpus.ts';
 
 /** What resolving a rubric needs from a corpus: look-up by id and a count for messages. */
@@ -59,12 +59,7 @@ export class LazyRubricCorpus implements RubricLookup {
   }
 
   #index(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (cause) {
-      throw new ValidationError(`cannot read rubric file: ${(cause as Error).message}`, { location: { file }, cause });
-    }
+    const text = readTextFile(file, 'rubric file');
     let start = 0;
     let startLine = 1;
     let ids: string[] = [];
@@ -106,7 +101,7 @@ export class LazyRubricCorpus implements RubricLookup {
     if (this.#fullyLoaded) return undefined;
     this.#fullyLoaded = true;
     for (const file of this.#files) {
-      for (const rubric of parseRubrics({ text: readFileSync(file, 'utf8'), file })) {
+      for (const rubric of parseRubrics({ text: readTextFile(file, 'rubric file'), file })) {
         if (!this.#parsed.has(rubric.value.id)) this.#parsed.set(rubric.value.id, rubric);
       }
     }

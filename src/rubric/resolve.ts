@@ -5,6 +5,7 @@ import type { LocatedRubric, RubricCorpus } from './corpus.ts';
 import type { RubricLookup } from './lazy-corpus.ts';
 import type { Aggregation, Criterion, RubricFile, Tier } from './schema.ts';
 import type { VerifierRegistry } from './verifiers/registry.ts';
+import { checkWeights } from './weight-checks.ts';
 
 /** A criterion ready to evaluate: tiers made explicit, verifier parameters validated. */
 export interface ResolvedCriterion {
@@ -62,7 +63,10 @@ export function resolveRubric(options: {
     );
   }
   const criteria: ResolvedCriterion[] = [];
-  const seenCriteria = new Map<string, { rubric: string; file: string; line: number }>();
+  const seenCriteria = new Map<
+    string,
+    { rubric: string; file: string; line: number; weightAt: { line: number; field: string } }
+  >();
   const sources: string[] = [];
   /** `from`: the include entry that named this rubric (undefined for the root). */
   const visit = (
@@ -99,7 +103,9 @@ export function resolveRubric(options: {
           },
         );
       }
-      seenCriteria.set(c.id, { rubric: rubricId, ...at });
+      const weightPath = ['criteria', i, 'weight'];
+      const weightAt = { line: lineAt(located, weightPath), field: formatFieldPath(weightPath) };
+      seenCriteria.set(c.id, { rubric: rubricId, ...at, weightAt });
       criteria.push(resolveCriterion({ criterion: c, rubricId, verifiers, located, index: i }));
     });
   };
@@ -123,6 +129,15 @@ export function resolveRubric(options: {
         );
       }
     }
+  });
+  checkWeights({
+    rubricId: rubric.id,
+    criteria: criteria.map((c) => {
+      const at = seenCriteria.get(c.id)!;
+      return { id: c.id, weight: c.weight, location: { file: at.file, ...at.weightAt } };
+    }),
+    interactions: rubric.aggregation.interactions,
+    rubricLocation: { file: root.file, line: lineAt(root, ['criteria']), field: 'criteria' },
   });
   return {
     id: rubric.id,

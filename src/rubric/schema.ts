@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from './text-field.ts';
 
 /**
  * Rubric files (YAML). A rubric is a set of weighted criteria, each with ordered score tiers (or
@@ -17,8 +18,8 @@ export const CriterionId = z
 export const Tier = z.strictObject({
   /** Raw score of this tier; tiers are normalised by the top tier's score. */
   score: z.number().finite().nonnegative(),
-  label: z.string().min(1),
-  description: z.string().default(''),
+  label: textField({ min: 1 }),
+  description: textField().default(''),
 });
 export type Tier = z.infer<typeof Tier>;
 
@@ -34,7 +35,7 @@ export type VerifierEvaluator = z.infer<typeof VerifierEvaluator>;
 export const JudgeEvaluator = z.strictObject({
   type: z.literal('judge'),
   /** Extra guidance for the grader about this criterion, beyond its description and tiers. */
-  guidance: z.string().optional(),
+  guidance: textField().optional(),
 });
 export type JudgeEvaluator = z.infer<typeof JudgeEvaluator>;
 
@@ -50,7 +51,7 @@ export type Saturation = z.infer<typeof Saturation>;
 export const Criterion = z
   .strictObject({
     id: CriterionId,
-    description: z.string().min(1),
+    description: textField({ min: 1 }),
     /** Positive weights reward; negative weights are penalties that subtract when met. */
     weight: z
       .number()
@@ -89,10 +90,18 @@ export const Criterion = z
       }
     }
     if (c.kind === 'veto' && c.vetoThreshold === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['vetoThreshold'], message: 'a threshold in [0, 1] for a veto criterion' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vetoThreshold'],
+        message: 'a threshold in [0, 1] for a veto criterion',
+      });
     }
     if (c.kind !== 'veto' && c.vetoThreshold !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['vetoThreshold'], message: 'no vetoThreshold unless kind is veto' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vetoThreshold'],
+        message: 'no vetoThreshold unless kind is veto',
+      });
     }
   });
 export type Criterion = z.infer<typeof Criterion>;
@@ -131,13 +140,13 @@ export type Aggregation = z.infer<typeof Aggregation>;
 export const RubricFile = z.strictObject({
   id: RubricId,
   version: z.number().int().positive(),
-  title: z.string().min(1),
+  title: textField({ min: 1 }),
   scope: z.enum(['dataset', 'task', 'instance']),
-  tags: z.array(z.string().min(1)).default([]),
+  tags: z.array(textField({ min: 1 })).default([]),
   /** Free-form provenance: where the rubric came from (human, LLM, importer with source). */
-  source: z.string().optional(),
+  source: textField().optional(),
   /** For instance rubrics: the prompt this rubric belongs to. */
-  prompt: z.string().optional(),
+  prompt: textField().optional(),
   /** Rubric ids whose criteria are added to this one's (for example the defence rubric). */
   include: z.array(RubricId).default([]),
   aggregation: Aggregation.default({ floor: 0, interactions: [], minScoredFraction: 0.5 }),

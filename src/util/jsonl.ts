@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ValidationError } from './errors.ts';
 import { formatFieldPath } from './field-path.ts';
+import { readTextFile } from './read-text.ts';
 
 /** One parsed JSON line with its 1-based line number. */
 export interface JsonLine<T> {
@@ -13,15 +13,12 @@ export interface JsonLine<T> {
  * Reads a JSON-lines file and validates each non-blank line with `schema`. Errors name the file,
  * the line and the field, and say what was expected.
  */
-export function readJsonl<S extends z.ZodType>(options: { file: string; schema: S }): JsonLine<z.output<S>>[] {
+export function readJsonl<S extends z.ZodType>(options: {
+  file: string;
+  schema: S;
+}): JsonLine<z.output<S>>[] {
   const { file, schema } = options;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ValidationError(`cannot read file: ${(cause as Error).message}`, { location: { file }, cause });
-  }
-  return parseJsonl({ text, file, schema });
+  return parseJsonl({ text: readTextFile(file), file, schema });
 }
 
 export function parseJsonl<S extends z.ZodType>(options: {

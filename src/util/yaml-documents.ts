@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import { ValidationError } from './errors.ts';
 import { formatFieldPath } from './field-path.ts';
 
+/** Alias uses allowed per document when expanding it (yaml's default is 100). */
+const MAX_ALIAS_COUNT = 100;
+
 /** One YAML document validated against a schema, with where it came from. */
 export interface LocatedDocument<T> {
   value: T;
@@ -56,9 +59,22 @@ export function parseYamlDocuments<S extends z.ZodType>(options: {
       return;
     }
     if (doc.contents === null) return; // an empty document (e.g. a trailing `---`)
-    const raw: unknown = doc.toJS();
-    const parsed = schema.safeParse(raw);
     const start = lineCounter.linePos(doc.contents.range?.[0] ?? 0).line;
+    let raw: unknown;
+    try {
+      // Aliases are expanded here; an alias bomb (aliases of aliases, growing exponentially) stops
+      // at the library's alias budget instead of filling memory.
+      raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      report(
+        new ValidationError(
+          `expected YAML whose aliases expand to a small document; ${(err as Error).message} (at most ${MAX_ALIAS_COUNT} alias uses)`,
+          { location: { file, line: start } },
+        ),
+      );
+      return;
+    }
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues;
       const shown = onError === undefined ? issues.slice(0, 1) : issues;

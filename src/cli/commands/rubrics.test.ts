@@ -77,3 +77,62 @@ test('list filters by tag and scope; stats counts scopes, tags and verifier fami
   const json = JSON.parse(anchorage(['rubrics', 'stats', '--json'], env).stdout);
   assert.deepEqual(json.byScope, { dataset: 1, task: 1 });
 });
+
+test('validate rejects what would be accepted silently or crash: one clear line each, exit 2', () => {
+  const criterion = (id: string, weight: string) =>
+    `  - { id: ${id}, description: d, weight: ${weight}, passFail: true, evaluator: { type: verifier, name: defence.self-praise } }\n`;
+  const head = (id: string) => `id: ${id}\nversion: 1\ntitle: T\nscope: task\ncriteria:\n`;
+  const cases: Array<{ name: string; text: string | Buffer; expected: RegExp }> = [
+    { name: 'empty', text: '', expected: /empty\.yaml:1: expected at least one rubric document/ },
+    {
+      name: 'comments',
+      text: '# nothing here\n',
+      expected: /comments\.yaml:1: expected at least one rubric document/,
+    },
+    {
+      name: 'latin1',
+      text: Buffer.concat([
+        Buffer.from(`${head('l')}  - { id: caf`),
+        Buffer.from([0xe9]),
+        Buffer.from(' }\n'),
+      ]),
+      expected: /latin1\.yaml:6:14: expected UTF-8 text in this rubric file; byte 0xe9/,
+    },
+    {
+      name: 'control',
+      text: `id: c\nversion: 1\ntitle: "bell\\a"\nscope: task\ncriteria:\n${criterion('a', '1')}`,
+      expected:
+        /control\.yaml:3, field title: expected text without control characters \(found U\+0007 at character 5\)/,
+    },
+    {
+      name: 'overflow',
+      text: `${head('o')}${criterion('a', '1e308')}${criterion('b', '1e308')}`,
+      expected: /overflow\.yaml:7, field criteria\[1\]\.weight: the weights of rubric 'o' add up to Infinity/,
+    },
+    {
+      name: 'penalties',
+      text: `${head('p')}${criterion('a', '-1')}`,
+      expected: /penalties\.yaml:5, field criteria: rubric 'p' has no criterion with a positive weight/,
+    },
+    {
+      name: 'bomb',
+      text: `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n`,
+      expected: /bomb\.yaml:1: expected YAML whose aliases expand to a small document/,
+    },
+  ];
+  for (const c of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'rubrics-bad-'));
+    writeFileSync(join(dir, `${c.name}.yaml`), c.text);
+    const r = anchorage(['rubrics', 'validate', dir]);
+    assert.equal(r.code, 2, `${c.name}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, c.expected, c.name);
+    assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, `${c.name}: no stack trace`);
+  }
+  const empty = mkdtempSync(join(tmpdir(), 'rubrics-none-'));
+  const none = anchorage(['rubrics', 'validate', empty]);
+  assert.equal(none.code, 2);
+  assert.match(
+    none.stdout,
+    /rubrics-none-\w+: expected rubric files \(\*\.yaml, \*\.yml\) in this folder, found none/,
+  );
+});

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../util/errors.ts';
+import { readTextFile } from '../../util/read-text.ts';
 import { parseYamlDocuments } from '../../util/yaml-documents.ts';
 
 /**
@@ -91,15 +91,7 @@ export const JUDGE_ENV_OVERRIDES = {
  * the file, line and field (or the environment variable) and say what was expected.
  */
 export function loadJudgeConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): JudgeConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ValidationError(`cannot read judge config: ${(cause as Error).message}`, {
-      location: { file: path },
-      cause,
-    });
-  }
+  const text = readTextFile(path, 'judge config');
   return parseJudgeConfig({ text, file: path, env: options.env ?? process.env });
 }
 
