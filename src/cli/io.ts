@@ -1,5 +1,6 @@
 import { ValidationError } from '../util/errors.ts';
 import { readTextFile } from '../util/read-text.ts';
+import { redactSecrets } from '../util/secrets.ts';
 
 // A reader that closes the pipe early (`anchorage ... | head`) is not an error: stop quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -9,7 +10,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 /** Writes a line to stdout (the CLI's result channel; logs go to stderr). */
 export function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${redactSecrets(line)}\n`);
 }
 
 /** A metric for a table or a progress line: fixed digits, `n/a` when there is none. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { AnchorageError } from '../util/errors.ts';
+import { redactSecrets } from '../util/secrets.ts';
 import { COMMANDS } from './commands/index.ts';
 
 export function buildProgram(): Command {
@@ -21,11 +22,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (err instanceof AnchorageError) {
-      process.stderr.write(`anchorage: ${err.message}\n`);
+      process.stderr.write(`anchorage: ${redactSecrets(err.message)}\n`);
       process.exitCode = err.retryable ? 1 : 2;
       return;
     }
-    process.stderr.write(`anchorage: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`anchorage: ${redactSecrets(text)}\n`);
     process.exitCode = 1;
   }
 }

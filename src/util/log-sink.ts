@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { redactSecrets } from './secrets.ts';
 
 /** pino's numeric levels by name. */
 export const LOG_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
@@ -29,7 +30,9 @@ export class LogSink {
 
   constructor(private readonly stderrFd = 2) {}
 
-  write(line: string): void {
+  write(raw: string): void {
+    // Configured secrets are cut out of every line, whatever field or message carried them.
+    const line = redactSecrets(raw);
     const route = this.route;
     if (route === undefined) {
       writeSync(this.stderrFd, line);

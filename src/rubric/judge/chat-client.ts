@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AnchorageError, TransportError } from '../../util/errors.ts';
+import { redactorFor } from '../../util/secrets.ts';
 import { backoffDelay, parseRetryAfter } from './backoff.ts';
 import type { JudgeConfig } from './config.ts';
 import { Semaphore } from './semaphore.ts';
@@ -10,8 +11,10 @@ import type { JudgeStats } from './types.ts';
  * A client for OpenAI-compatible `POST {baseUrl}/chat/completions` using Node's global fetch.
  * Transport errors (network, timeout, 408, 429, 5xx, a 200 whose body is not a chat completion) are
  * retried with exponential backoff and jitter, honouring Retry-After; other 4xx are not. The key
- * lives only in a private field and in the Authorization header, and is cut out of any server text
- * quoted in an error.
+ * lives only in a private field and in the Authorization header, and is cut out of any server text:
+ * quoted in an error, or in a reply's content (a judge that echoes the key cannot put it in a verdict,
+ * a log line or the cache). Reply bodies are read up to `maxReplyBytes`. Redirects are followed only
+ * within the base URL's origin (the key must not travel elsewhere); another origin is refused.
  */
 
 export interface ChatMessage {
@@ -37,6 +40,12 @@ export class RequestBudgetExhausted extends AnchorageError {
  * cannot help: the judge turns this into an unscorable verdict instead of failing the step.
  */
 export class PromptTooLong extends AnchorageError {}
+
+/** The reply body was larger than `maxReplyBytes`: its criteria are unscorable and nothing is cached. */
+export class ReplyTooLarge extends AnchorageError {}
+
+/** Redirect hops followed within the judge's origin before giving up. */
+const MAX_REDIRECTS = 3;
 
 /** What servers say when a request exceeds the model's context. */
 const CONTEXT_OVERFLOW =
@@ -83,6 +92,7 @@ type Attempt =
       problem: string;
       retryAfterMs?: number | undefined;
       tooLong?: boolean;
+      tooLarge?: boolean;
     };
 
 export class ChatClient {
@@ -92,6 +102,7 @@ export class ChatClient {
   readonly #stats: JudgeStats;
   readonly #slots: Semaphore;
   readonly #url: string;
+  readonly #redact: (text: string) => string;
   #used = 0;
 
   constructor(options: {
@@ -106,6 +117,7 @@ export class ChatClient {
     this.#stats = options.stats;
     this.#slots = new Semaphore(options.config.concurrency);
     this.#url = `${options.config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.#redact = redactorFor([this.#apiKey]);
   }
 
   /** Requests made so far (each attempt counts). */
@@ -145,6 +157,7 @@ export class ChatClient {
       if (result.tooLong === true) {
         throw new PromptTooLong(`${where} does not fit the model's context: ${result.problem}`);
       }
+      if (result.tooLarge === true) throw new ReplyTooLarge(`${where}: ${result.problem}`);
       if (!result.retryable) {
         throw new TransportError(`${where} was refused: ${result.problem}`, { retryable: false });
       }
@@ -172,14 +185,42 @@ export class ChatClient {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.#config.timeoutMs);
     try {
-      const res = await this.#deps.fetch(this.#url, {
-        method: 'POST',
-        headers: this.#headers(),
-        body,
-        signal: controller.signal,
-      });
+      let url = this.#url;
+      let res: Response;
+      for (let hop = 0; ; hop++) {
+        res = await this.#deps.fetch(url, {
+          method: 'POST',
+          headers: this.#headers(),
+          body,
+          signal: controller.signal,
+          redirect: 'manual',
+        });
+        if (res.status < 300 || res.status >= 400 || res.status === 304) break;
+        await res.body?.cancel();
+        const next = redirectTarget({ from: url, location: res.headers.get('location') });
+        if (next === undefined || new URL(next).origin !== new URL(this.#url).origin) {
+          return {
+            ok: false,
+            retryable: false,
+            problem: `HTTP ${res.status} redirect to ${next === undefined ? 'no valid location' : new URL(next).origin} refused: redirects are followed only within ${new URL(this.#url).origin}`,
+          };
+        }
+        if (hop >= MAX_REDIRECTS) {
+          return { ok: false, retryable: false, problem: `more than ${MAX_REDIRECTS} redirects` };
+        }
+        url = next;
+      }
       // Reading the body stays under the same timeout: a server may stall mid-reply.
-      const text = await res.text();
+      const read = await readBounded(res, this.#config.maxReplyBytes);
+      if (read.tooLarge) {
+        return {
+          ok: false,
+          retryable: false,
+          tooLarge: true,
+          problem: `the reply is larger than maxReplyBytes (${this.#config.maxReplyBytes} bytes); it was not read further`,
+        };
+      }
+      const text = read.text;
       if (!res.ok) {
         const problem = `HTTP ${res.status}${this.#snippet(text)}`;
         const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
@@ -219,7 +260,10 @@ export class ChatClient {
       const choice = parsed.data.choices[0]!;
       return {
         ok: true,
-        reply: { content: choice.message.content ?? '', finishReason: choice.finish_reason ?? undefined },
+        reply: {
+          content: this.#redact(choice.message.content ?? ''),
+          finishReason: choice.finish_reason ?? undefined,
+        },
       };
     } catch (cause) {
       if (controller.signal.aborted) {
@@ -251,10 +295,40 @@ export class ChatClient {
     if (flat === '') return '';
     return `: ${flat.length > 300 ? `${flat.slice(0, 300)}...` : flat}`;
   }
+}
 
-  #redact(text: string): string {
-    return this.#apiKey === undefined ? text : text.split(this.#apiKey).join('[redacted]');
+/** The absolute URL a redirect points at, or undefined when its Location is missing or invalid. */
+function redirectTarget(options: { from: string; location: string | null }): string | undefined {
+  if (options.location === null) return undefined;
+  try {
+    return new URL(options.location, options.from).href;
+  } catch {
+    return undefined;
   }
+}
+
+/** A response body as text, read up to `limit` bytes; past that the stream is cancelled. */
+async function readBounded(res: Response, limit: number): Promise<{ text: string; tooLarge: boolean }> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel();
+    return { text: '', tooLarge: true };
+  }
+  if (res.body === null) return { text: '', tooLarge: false };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return { text: '', tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: false };
 }
 
 /** fetch wraps the real cause (ECONNREFUSED, ECONNRESET, ...) in a generic "fetch failed". */

@@ -48,6 +48,13 @@ export const JudgeConfig = z.strictObject({
   temperature: z.number().min(0).max(2).default(0),
   /** `max_tokens` sent with each request; omitted when unset (the server's default applies). */
   maxTokens: z.number().int().positive().optional(),
+  /** Largest reply body read from the server; a larger one is cut off and its criteria unscorable (not cached). */
+  maxReplyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Limit on one HTTP request, from sending to the last byte of the reply. */
   timeoutMs: z.number().int().positive().default(60_000),
   /** Retries after the first attempt for transport errors (network, timeout, 408, 429, 5xx). */

@@ -37,6 +37,16 @@ export type GradeMode = (options: {
 
 export const BUDGET_EXHAUSTED_REASON = 'request budget exhausted';
 
+/** Longest reason kept in a verdict (and so in the cache, the store and the CLI's output). */
+export const MAX_REASON_CHARS = 2000;
+
+/** A reason cut to `MAX_REASON_CHARS`, saying how long it was. */
+export function boundReason(reason: string): string {
+  if (reason.length <= MAX_REASON_CHARS) return reason;
+  const note = ` ... [cut from ${reason.length} characters]`;
+  return `${reason.slice(0, MAX_REASON_CHARS - note.length)}${note}`;
+}
+
 export function scoredOutcome(options: {
   ctx: GradeContext;
   criterion: ResolvedCriterion;
@@ -49,7 +59,7 @@ export function scoredOutcome(options: {
       status: 'scored',
       tierScore: choice.tier.score,
       tierLabel: choice.tier.label,
-      reason: choice.reason,
+      reason: boundReason(choice.reason),
       evaluator: ctx.evaluator,
     },
     cacheable: true,
@@ -66,7 +76,7 @@ export function malformedOutcome(options: {
     verdict: {
       criterionId: criterion.id,
       status: 'unscorable',
-      reason: `malformed judge reply after one repair attempt: ${problem}`,
+      reason: boundReason(`malformed judge reply after one repair attempt: ${problem}`),
       evaluator: ctx.evaluator,
     },
     cacheable: true,
@@ -96,6 +106,23 @@ export function tooLongOutcome(options: {
       criterionId: options.criterion.id,
       status: 'unscorable',
       reason: `prompt and response do not fit the judge's context: ${options.problem}`,
+      evaluator: options.ctx.evaluator,
+    },
+    cacheable: false,
+  };
+}
+
+/** The reply was larger than maxReplyBytes: unscorable, never cached (it was not read whole). */
+export function oversizedOutcome(options: {
+  ctx: GradeContext;
+  criterion: ResolvedCriterion;
+  problem: string;
+}): GradeOutcome {
+  return {
+    verdict: {
+      criterionId: options.criterion.id,
+      status: 'unscorable',
+      reason: boundReason(`judge reply too large: ${options.problem}`),
       evaluator: options.ctx.evaluator,
     },
     cacheable: false,

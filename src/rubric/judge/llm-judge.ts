@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ValidationError } from '../../util/errors.ts';
 import { formatFieldPath } from '../../util/field-path.ts';
 import { logger } from '../../util/logger.ts';
+import { registerSecret } from '../../util/secrets.ts';
 import type { ResolvedCriterion } from '../resolve.ts';
 import type { Verdict } from '../verdict.ts';
 import { ChatClient } from './chat-client.ts';
@@ -80,6 +81,8 @@ export function createJudge(
         location: { field: 'apiKeyEnv' },
       });
     }
+    // From now on the key is cut out of every log line and CLI output of this process.
+    registerSecret(apiKey);
   }
   const log = deps.log ?? logger('judge');
   const stats: JudgeStats = {

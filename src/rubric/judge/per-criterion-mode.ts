@@ -1,5 +1,5 @@
 import type { ResolvedCriterion } from '../resolve.ts';
-import { PromptTooLong, RequestBudgetExhausted } from './chat-client.ts';
+import { PromptTooLong, ReplyTooLarge, RequestBudgetExhausted } from './chat-client.ts';
 import {
   budgetOutcome,
   describeProblem,
@@ -7,6 +7,7 @@ import {
   type GradeMode,
   type GradeOutcome,
   malformedOutcome,
+  oversizedOutcome,
   scoredOutcome,
   tooLongOutcome,
 } from './grading.ts';
@@ -77,6 +78,13 @@ async function gradeOne(options: {
     return malformedOutcome({ ctx, criterion, problem: describeProblem(repaired, second) });
   } catch (error) {
     if (error instanceof RequestBudgetExhausted) return budgetOutcome({ ctx, criterion });
+    if (error instanceof ReplyTooLarge) {
+      ctx.log.warn(
+        { criterionId: criterion.id, problem: error.message },
+        'judge reply too large; unscorable',
+      );
+      return oversizedOutcome({ ctx, criterion, problem: error.message });
+    }
     if (error instanceof PromptTooLong) {
       ctx.log.warn(
         { criterionId: criterion.id, problem: error.message },

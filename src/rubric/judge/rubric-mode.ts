@@ -1,11 +1,12 @@
 import type { ResolvedCriterion } from '../resolve.ts';
-import { type ChatReply, PromptTooLong, RequestBudgetExhausted } from './chat-client.ts';
+import { type ChatReply, PromptTooLong, ReplyTooLarge, RequestBudgetExhausted } from './chat-client.ts';
 import {
   budgetOutcome,
   describeProblem,
   type GradeMode,
   type GradeOutcome,
   malformedOutcome,
+  oversizedOutcome,
   scoredOutcome,
   tooLongOutcome,
 } from './grading.ts';
@@ -37,6 +38,15 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
     first = await ctx.client.complete({ messages, purpose });
   } catch (error) {
     if (error instanceof RequestBudgetExhausted) return settleAll();
+    if (error instanceof ReplyTooLarge) {
+      ctx.log.warn(
+        { rubricId: request.rubricId, problem: error.message },
+        'judge reply too large; unscorable',
+      );
+      for (const criterion of criteria)
+        outcomes.set(criterion.id, oversizedOutcome({ ctx, criterion, problem: error.message }));
+      return settleAll();
+    }
     if (error instanceof PromptTooLong) {
       ctx.log.warn(
         { rubricId: request.rubricId, problem: error.message },
@@ -70,6 +80,11 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
     // The criteria graded well are paid for and settled; the rest wait for a budget.
     if (error instanceof RequestBudgetExhausted) return settleAll();
     // The repair (first reply included) no longer fits: the criteria it was for stay unscorable.
+    if (error instanceof ReplyTooLarge) {
+      for (const { criterion } of bad)
+        outcomes.set(criterion.id, oversizedOutcome({ ctx, criterion, problem: error.message }));
+      return settleAll();
+    }
     if (error instanceof PromptTooLong) {
       for (const { criterion } of bad)
         outcomes.set(criterion.id, tooLongOutcome({ ctx, criterion, problem: error.message }));
