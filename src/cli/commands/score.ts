@@ -4,13 +4,16 @@ import { formatReward } from '../../rubric/aggregate/index.ts';
 import { corpusFor } from '../../rubric/default-corpus.ts';
 import { isVerifierOnly } from '../../rubric/evaluate.ts';
 import { createJudgeFromFile } from '../../rubric/judge/llm-judge.ts';
+import { failureTolerant } from '../../rubric/judge/failure-tolerant.ts';
 import type { MeteredRubricJudge } from '../../rubric/judge/types.ts';
 import { type ResolvedRubric, resolveRubric } from '../../rubric/resolve.ts';
 import { type ScoredResponse, scoreResponse } from '../../rubric/score.ts';
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
+import type { VerifierRegistry } from '../../rubric/verifiers/registry.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { readJsonl } from '../../util/jsonl.ts';
 import { logger } from '../../util/logger.ts';
+import { redactSecrets } from '../../util/secrets.ts';
 import type { CliCommand } from '../command.ts';
 import { out, textOrFile } from '../io.ts';
 
@@ -37,6 +40,8 @@ interface Job {
   rubric: string;
   prompt: string;
   response: string;
+  /** Where the job was written: the `--input` file and line. */
+  from?: { file: string; line: number };
 }
 
 export const scoreCommand: CliCommand = {
@@ -45,7 +50,7 @@ export const scoreCommand: CliCommand = {
     program
       .command('score')
       .description(
-        'score responses against a rubric: each criterion with its tier, score and reason, and the reward',
+        'score responses against a rubric: each criterion with its tier, score and reason, and the reward; exit 1 when the judge could not be reached (its criteria reported unscorable)',
       )
       .option('--rubric <id-or-path>', 'rubric id from the corpus, or a rubric YAML file')
       .option('--prompt <text|@file>', 'the prompt that was answered')
@@ -59,13 +64,22 @@ export const scoreCommand: CliCommand = {
 
 function jobsFrom(options: ScoreOptions): Job[] {
   if (options.input !== undefined) {
+    const file = options.input;
     if (options.rubric !== undefined || options.prompt !== undefined || options.response !== undefined) {
       throw new ValidationError('--input scores a file; leave out --rubric, --prompt and --response');
     }
-    return readJsonl({ file: options.input, schema: ScoreInputLine }).map(({ value, line }) => ({
+    const jobs = readJsonl({ file, schema: ScoreInputLine }).map(({ value, line }) => ({
       ...value,
-      id: value.id ?? `${options.input}:${line}`,
+      id: value.id ?? `${file}:${line}`,
+      from: { file, line },
     }));
+    if (jobs.length === 0) {
+      throw new ValidationError(
+        'expected at least one JSON line with rubric, prompt and response; the file has none',
+        { location: { file } },
+      );
+    }
+    return jobs;
   }
   for (const flag of ['rubric', 'prompt', 'response'] as const) {
     if (options[flag] === undefined)
@@ -81,29 +95,49 @@ function jobsFrom(options: ScoreOptions): Job[] {
   ];
 }
 
+/**
+ * Resolves every job's rubric before anything is scored or printed, so a bad line fails the command
+ * with its file and line and no partial output.
+ */
+function resolveJobs(options: {
+  jobs: readonly Job[];
+  verifiers: VerifierRegistry;
+}): Map<string, ResolvedRubric> {
+  const rubrics = new Map<string, ResolvedRubric>();
+  for (const job of options.jobs) {
+    if (rubrics.has(job.rubric)) continue;
+    try {
+      const { corpus, id } = corpusFor({ rubric: job.rubric });
+      rubrics.set(job.rubric, resolveRubric({ corpus, id, verifiers: options.verifiers }));
+    } catch (err) {
+      if (!(err instanceof ValidationError) || job.from === undefined) throw err;
+      throw new ValidationError(`rubric '${job.rubric}': ${err.message}`, {
+        location: { ...job.from, field: 'rubric' },
+        cause: err,
+      });
+    }
+  }
+  return rubrics;
+}
+
 async function runScore(options: ScoreOptions): Promise<void> {
   const jobs = jobsFrom(options);
   const verifiers = defaultVerifiers();
-  const judge: MeteredRubricJudge | undefined =
+  const rubrics = resolveJobs({ jobs, verifiers });
+  const metered: MeteredRubricJudge | undefined =
     options.judge === undefined ? undefined : createJudgeFromFile(options.judge);
-  const rubrics = new Map<string, ResolvedRubric>();
-  const resolved = (arg: string): ResolvedRubric => {
-    let rubric = rubrics.get(arg);
-    if (rubric === undefined) {
-      const { corpus, id } = corpusFor({ rubric: arg });
-      rubric = resolveRubric({ corpus, id, verifiers });
-      if (judge === undefined && !isVerifierOnly(rubric)) {
-        logger('score').warn(
-          { rubric: rubric.id },
-          'rubric has judge criteria and no --judge was given: they are left unscorable',
-        );
-      }
-      rubrics.set(arg, rubric);
+  const judge = metered === undefined ? undefined : failureTolerant(metered);
+  if (judge === undefined) {
+    for (const rubric of new Set(rubrics.values())) {
+      if (isVerifierOnly(rubric)) continue;
+      logger('score').warn(
+        { rubric: rubric.id },
+        'rubric has judge criteria and no --judge was given: they are left unscorable',
+      );
     }
-    return rubric;
-  };
+  }
   for (const job of jobs) {
-    const rubric = resolved(job.rubric);
+    const rubric = rubrics.get(job.rubric)!;
     const scored = await scoreResponse({
       rubric,
       prompt: job.prompt,
@@ -113,7 +147,13 @@ async function runScore(options: ScoreOptions): Promise<void> {
     });
     print({ job, rubric, scored, json: options.json, many: jobs.length > 1 });
   }
-  if (judge !== undefined) logger('score').info({ judge: judge.stats() }, 'judge usage');
+  if (metered !== undefined) logger('score').info({ judge: metered.stats() }, 'judge usage');
+  if (judge?.failure !== undefined) {
+    process.stderr.write(
+      `anchorage: the judge could not be reached for ${judge.failedRequests} of ${jobs.length} responses; their judged criteria are reported unscorable: ${redactSecrets(judge.failure.message)}\n`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 function print(options: {
