@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UnknownNameError, ValidationError } from '../../util/errors.ts';
+import { ValidationError } from '../../util/errors.ts';
 import { type LlamaConfig, LlamaConfigSchema } from '../config.ts';
 
 const positiveInt = z.number().int().positive();
@@ -45,8 +45,13 @@ export function configFromHf(options: {
     throw new ValidationError(`${issue.message}${hint}`, { location: { file, field: issue.path.join('.') } });
   }
   const hf = parsed.data;
-  if (!HF_MODEL_TYPES.includes(hf.model_type))
-    throw new UnknownNameError('model_type', hf.model_type, HF_MODEL_TYPES);
+  if (!HF_MODEL_TYPES.includes(hf.model_type)) {
+    // Named with the file: the message reaches the user through a worker thread and a run's planning.
+    throw new ValidationError(
+      `unknown model_type '${hf.model_type}'; expected a Llama-family model, one of: ${HF_MODEL_TYPES.join(', ')}`,
+      { location: { file, field: 'model_type' } },
+    );
+  }
   const headDim = hf.head_dim ?? hf.hidden_size / hf.num_attention_heads;
   const eos = Array.isArray(hf.eos_token_id) ? hf.eos_token_id[0] : hf.eos_token_id;
   const candidate = {

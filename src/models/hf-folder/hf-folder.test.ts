@@ -209,10 +209,14 @@ describe('Hugging Face folder', () => {
       () =>
         configFromHf({
           json: { ...HF_CONFIG, model_type: 'gpt_neox' },
-          file: sharded,
+          file: 'c.json',
           hasTensor: () => false,
         }),
-      /unknown model_type 'gpt_neox'; known: llama, qwen2, qwen3/,
+      {
+        name: 'ValidationError',
+        message:
+          "c.json, field model_type: unknown model_type 'gpt_neox'; expected a Llama-family model, one of: llama, qwen2, qwen3",
+      },
     );
     assert.throws(
       () =>
