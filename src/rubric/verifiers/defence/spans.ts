@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { letterReadings, normaliseText, stripInvisible } from './normalise-text.ts';
 
 /**
  * Span finding shared by the defence verifiers. The rules look for tricks a policy plays on its grader;
@@ -45,6 +46,9 @@ export interface FoundSpan {
 /**
  * The first match of any pattern in `text[from, to)` that is not inside quotation marks (unless
  * `inQuotes` is allowed) and whose text does not occur in the prompt. Patterns need the `g` flag.
+ * Matching runs on the normalised text (NFKC, invisible and control characters removed; see
+ * normalise-text.ts) and, with `letterReadings`, also on its digits-for-letters readings; the span
+ * quotes the original text (less invisible characters) at the original's index.
  */
 export function findSpan(options: {
   text: string;
@@ -53,32 +57,54 @@ export function findSpan(options: {
   from?: number;
   to?: number;
   inQuotes?: boolean;
+  letterReadings?: boolean;
 }): FoundSpan | undefined {
-  const { text, patterns } = options;
-  const from = options.from ?? 0;
-  const to = options.to ?? text.length;
-  const prompt = normalise(options.prompt);
+  const { patterns } = options;
+  const norm = normalisedOnce(options.text);
+  const text = norm.text;
+  const toNormal = (at: number) => {
+    const k = norm.toOriginal.findIndex((o) => o >= at);
+    return k === -1 ? text.length : k;
+  };
+  const from = options.from === undefined ? 0 : toNormal(options.from);
+  const to = options.to === undefined ? text.length : toNormal(options.to);
+  const prompt = normalise(normaliseText(options.prompt).text);
   const quoted = options.inQuotes === true ? [] : quotedRanges(text);
-  let best: FoundSpan | undefined;
-  for (const re of patterns) {
-    re.lastIndex = from;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      if (m[0] === '') {
-        re.lastIndex++;
-        continue;
+  const readings = [text, ...(options.letterReadings === true ? letterReadings(text) : [])];
+  let best: { start: number; end: number } | undefined;
+  for (const reading of readings) {
+    for (const re of patterns) {
+      re.lastIndex = from;
+      for (let m = re.exec(reading); m !== null; m = re.exec(reading)) {
+        if (m[0] === '') {
+          re.lastIndex++;
+          continue;
+        }
+        // Patterns may consume a leading boundary (newline, punctuation); report the words themselves.
+        const lead = /^[\s*_#>"“]*/.exec(m[0])![0].length;
+        const index = m.index + lead;
+        if (index >= to) break;
+        const span = m[0].slice(lead).trimEnd();
+        if (quoted.some(([s, e]) => index >= s && index < e)) continue;
+        if (prompt.includes(normalise(text.slice(index, index + span.length)))) continue;
+        if (prompt.includes(normalise(span))) continue;
+        if (best === undefined || index < best.start) best = { start: index, end: index + span.length };
+        break;
       }
-      // Patterns may consume a leading boundary (newline, punctuation); report the words themselves.
-      const lead = /^[\s*_#>"“]*/.exec(m[0])![0].length;
-      const index = m.index + lead;
-      if (index >= to) break;
-      const span = m[0].slice(lead).trimEnd();
-      if (quoted.some(([s, e]) => index >= s && index < e)) continue;
-      if (prompt.includes(normalise(span))) continue;
-      if (best === undefined || index < best.index) best = { text: span, index };
-      break;
     }
   }
-  return best;
+  if (best === undefined) return undefined;
+  // Quoted as written (less invisible characters), at the original's index.
+  const start = norm.toOriginal[best.start]!;
+  const written = stripInvisible(options.text.slice(start, norm.toOriginal[best.end]!)).trimEnd();
+  return { text: written, index: start };
+}
+
+// The rules of one response search the same text several times; normalise it once.
+let lastNormalised: { text: string; norm: ReturnType<typeof normaliseText> } | undefined;
+function normalisedOnce(text: string): ReturnType<typeof normaliseText> {
+  if (lastNormalised?.text !== text) lastNormalised = { text, norm: normaliseText(text) };
+  return lastNormalised.norm;
 }
 
 function normalise(s: string): string {
