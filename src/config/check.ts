@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import type { LocatedPrompt } from '../data/prompt-record.ts';
 import { loadPromptSet, type PromptSet } from '../data/prompt-set.ts';
 import { sourceName } from '../data/sources.ts';
@@ -11,6 +10,7 @@ import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { LoadedRunConfig } from './load.ts';
+import { checkModelPath, checkStorePath } from './path-checks.ts';
 import { rubricsForPrompt, type WeightedRubric } from './rubric-rules.ts';
 
 /** A configuration checked against everything it names, ready for a run to start. */
@@ -40,7 +40,15 @@ export function prepareRun(options: {
   const { loaded, env = process.env, verifiers = defaultVerifiers() } = options;
   const { config, where } = loaded;
   checkModel(loaded);
-  const judge = config.judge === undefined ? undefined : loadJudgeConfig(config.judge.config, { env });
+  checkStorePath({ path: config.store.path, location: where(['store', 'path']) });
+  let judge: JudgeConfig | undefined;
+  if (config.judge !== undefined) {
+    try {
+      judge = loadJudgeConfig(config.judge.config, { env });
+    } catch (err) {
+      throw wrap(err, where(['judge', 'config']), 'judge config');
+    }
+  }
 
   let baseCorpus: LazyRubricCorpus;
   try {
@@ -175,11 +183,7 @@ function checkModel(loaded: LoadedRunConfig): void {
     const hint = written ? '' : ` (the default model: run \`${SETUP_MODEL_COMMAND}\` to download it)`;
     throw new ValidationError(`model not found: ${path}${hint}`, { location });
   }
-  if (st.isDirectory() ? !existsSync(join(path, 'config.json')) : !/\.gguf$/i.test(path)) {
-    throw new ValidationError(`expected a GGUF file or a Hugging Face folder with config.json, got ${path}`, {
-      location,
-    });
-  }
+  checkModelPath({ path, location });
 }
 
 /** An error from a named part, prefixed with the configuration location that named it. */

@@ -12,6 +12,9 @@ import { RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
  * evaluation, stages, dataSelection, temporal, store.
  */
 
+/** Most training steps a configuration may ask for: more is a typo, not a plan. */
+export const MAX_STEPS = 1_000_000;
+
 const Name = z
   .string()
   .regex(
@@ -123,7 +126,7 @@ export const DataSelectionOverrides = z.strictObject(
 export const StageSettings = z.strictObject({
   name: Name,
   description: z.string().optional(),
-  steps: z.number().int().positive(),
+  steps: z.number().int().positive().max(MAX_STEPS),
   /** Training sources of this stage (by name); default every source with role train or both. */
   sources: z.array(SourceName).min(1).optional(),
   /** Replaces the run's rubric rules during this stage. */
@@ -181,7 +184,7 @@ export const RunConfigSchema = z
     judge: JudgeSettings.optional(),
     rl: RlSettings.prefault({}),
     /** Training steps; with stages, the sum of their steps (leave it out, or make it equal). */
-    steps: z.number().int().positive().optional(),
+    steps: z.number().int().positive().max(MAX_STEPS).optional(),
     checkpointEvery: z.number().int().positive().default(10),
     evaluation: EvaluationSettings.prefault({}),
     stages: z.array(StageSettings).min(1).optional(),
@@ -246,6 +249,14 @@ export const RunConfigSchema = z
         checkNames(r.prompts.sources, ['stages', i, 'rubrics', 'apply', j, 'prompts', 'sources']);
       });
     });
+    const stageSteps = c.stages?.reduce((n, s) => n + s.steps, 0) ?? 0;
+    if (stageSteps > MAX_STEPS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages'],
+        message: `stages whose steps add up to at most ${MAX_STEPS} (they add up to ${stageSteps})`,
+      });
+    }
     if (c.stages !== undefined && c.steps !== undefined) {
       const total = c.stages.reduce((n, s) => n + s.steps, 0);
       if (total !== c.steps) {
