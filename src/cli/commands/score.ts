@@ -120,10 +120,22 @@ function resolveJobs(options: {
   return rubrics;
 }
 
-async function runScore(options: ScoreOptions): Promise<void> {
-  const jobs = jobsFrom(options);
+/**
+ * Everything `score` checks before it scores: the jobs (every line of `--input`) and their rubrics,
+ * resolved. Throws the first bad input as a ValidationError naming its file and line.
+ */
+export function prepareScoreJobs(raw: z.input<typeof ScoreOptions>): {
+  jobs: Job[];
+  rubrics: Map<string, ResolvedRubric>;
+  verifiers: VerifierRegistry;
+} {
+  const jobs = jobsFrom(ScoreOptions.parse(raw));
   const verifiers = defaultVerifiers();
-  const rubrics = resolveJobs({ jobs, verifiers });
+  return { jobs, rubrics: resolveJobs({ jobs, verifiers }), verifiers };
+}
+
+async function runScore(options: ScoreOptions): Promise<void> {
+  const { jobs, rubrics, verifiers } = prepareScoreJobs(options);
   const metered: MeteredRubricJudge | undefined =
     options.judge === undefined ? undefined : createJudgeFromFile(options.judge);
   const judge = metered === undefined ? undefined : failureTolerant(metered);
