@@ -36,7 +36,7 @@ const criterion = (fields: Record<string, string>) =>
   })
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ')} }`;
-const rubric = (...criteria: string[]) => [...RUBRIC_HEAD, ...criteria].join('\n') + '\n';
+const rubric = (...criteria: string[]) => `${[...RUBRIC_HEAD, ...criteria].join('\n')}\n`;
 const regexCriterion = (pattern: string) =>
   criterion({ evaluator: `{ type: verifier, name: text.regex, params: { pattern: '${pattern}' } }` });
 
@@ -149,7 +149,7 @@ function rubricCases(): BadInput[] {
     rubric(criterion({ evaluator: '{ type: verifier, name: no.such }' })),
     6,
   );
-  add('structure', 'no-criteria', RUBRIC_HEAD.slice(0, 4).join('\n') + '\n', 1);
+  add('structure', 'no-criteria', `${RUBRIC_HEAD.slice(0, 4).join('\n')}\n`, 1);
   add('structure', 'duplicate-criterion', rubric(criterion({}), criterion({})), 7);
   add(
     'structure',

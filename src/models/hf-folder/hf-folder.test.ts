@@ -194,7 +194,6 @@ describe('Hugging Face folder', () => {
     );
     await writeFile(join(bad, 'model.safetensors'), new Uint8Array(0));
     await assert.rejects(openHfFolder({ dir: bad }), /model\.safetensors: truncated file/);
-    const sharded = join(dir, 'sharded');
     const { configFromHf } = await import('./hf-config.ts');
     assert.throws(
       () =>
