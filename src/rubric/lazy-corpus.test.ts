@@ -72,3 +72,13 @@ test('a duplicate id is an error naming both places', () => {
   writeFileSync(join(dir, 'b.yaml'), doc);
   assert.throws(() => new LazyRubricCorpus([dir]), /b\.yaml:1.*already defined in .*a\.yaml:1/);
 });
+
+test('an empty rubric file (or one of comments only) is an error naming it, as in a full load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lazy-corpus-'));
+  writeFileSync(join(dir, 'a.yaml'), 'id: fine\nversion: 1\ntitle: t\nscope: task\n');
+  writeFileSync(join(dir, 'empty.yaml'), '# nothing here yet\n\n---\n');
+  assert.throws(
+    () => new LazyRubricCorpus([dir]),
+    (err: Error) => /empty\.yaml:1/.test(err.message) && /at least one rubric document/.test(err.message),
+  );
+});

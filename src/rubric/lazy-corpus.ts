@@ -94,6 +94,13 @@ export class LazyRubricCorpus implements RubricLookup {
       lineNo++;
     }
     close(text.length);
+    // An empty file (or one of comments only) is a mistake, as in the full parse: not "0 rubrics".
+    if (text.split('\n').every((l) => /^\s*(?:#.*)?$/.test(l) || SEPARATOR.test(l))) {
+      throw new ValidationError(
+        'expected at least one rubric document (id, version, title, scope, criteria); the file has none',
+        { location: { file, line: 1 } },
+      );
+    }
   }
 
   /** Parses every file once when an id was not found by the scan. */
