@@ -134,8 +134,8 @@ export interface WriteMetricsInput {
   failures?: MetricsFailure[];
 }
 export interface WriteMetricsOutput {
+  /** The step's metrics record (the first one committed, on a retry). */
   record: string;
-  file: string;
   metrics: Record<string, number>;
 }
 

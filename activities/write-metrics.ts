@@ -6,9 +6,9 @@ import { asActivity } from './failures.ts';
 import type { WriteMetricsInput, WriteMetricsOutput } from './types.ts';
 
 /**
- * Records a step's metrics: one record per step (create-only: a retry keeps the first), then the
- * run's metrics file `runs/<id>/metrics.jsonl` rebuilt from every record, one JSON line each in
- * step order (evaluations after the step they follow).
+ * Records a step's metrics: one record per step, evaluation or selection, committed create-only (a
+ * retry keeps the first, so no step ever has two). Nothing else is written: the cost is the same at
+ * every step, and readers build the run's lines from the records (`readMetrics`).
  */
 export function writeMetricsActivity(deps: ActivityDeps) {
   return function writeMetrics(input: WriteMetricsInput): Promise<WriteMetricsOutput> {
@@ -35,20 +35,8 @@ export function writeMetricsActivity(deps: ActivityDeps) {
       };
       const ref = runRefs.metrics({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
       const committed = await commitOnce({ store, ref, address: (await store.putJson(record)).address });
-      const file = await rebuildMetricsFile({ deps, trainRunId: input.trainRunId });
       const kept = committed.created ? record : await store.getJson(committed.address, MetricsRecord);
-      return { record: committed.address, file, metrics: kept.metrics };
+      return { record: committed.address, metrics: kept.metrics };
     });
   };
-}
-
-async function rebuildMetricsFile(options: { deps: ActivityDeps; trainRunId: string }): Promise<string> {
-  const { store } = options.deps;
-  const refs = await store.listRefs(runRefs.metricsPrefix(options.trainRunId));
-  const records = await Promise.all(refs.map((r) => store.getJson(r.address, MetricsRecord)));
-  records.sort((a, b) => a.step - b.step || (a.purpose === b.purpose ? 0 : a.purpose === 'train' ? -1 : 1));
-  const text = records.map((r) => JSON.stringify(r)).join('\n');
-  const { address } = await store.putBytes(Buffer.from(text === '' ? '' : `${text}\n`, 'utf8'));
-  await store.setRef(runRefs.metricsFile(options.trainRunId), address, { mode: 'overwrite' });
-  return address;
 }

@@ -6,7 +6,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { SuiteResultRecord } from '../src/train/evaluation-suites.ts';
-import { MetricsRecord } from '../src/train/metrics.ts';
+import type { MetricsRecord } from '../src/train/metrics.ts';
+import { readMetrics } from '../src/train/read-metrics.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { workflowBundle } from '../workers/bundle.ts';
@@ -78,14 +79,7 @@ describe('evaluation suites in runs (real server, tiny model, in-process workers
     return { ...run, prompts };
   };
   const evalRecords = async (trainRunId: string) => {
-    const address = await store.getRef(runRefs.metricsFile(trainRunId));
-    assert.ok(address !== undefined, 'the run has a metrics file');
-    return Buffer.from(await store.getBytes(address))
-      .toString()
-      .trim()
-      .split('\n')
-      .map((l) => MetricsRecord.parse(JSON.parse(l)))
-      .filter((r) => r.purpose === 'eval');
+    return (await readMetrics({ store, trainRunId })).filter((r) => r.purpose === 'eval');
   };
   const suiteKeys = (r: MetricsRecord) => Object.keys(r.metrics).filter((k) => k.startsWith('eval/ifeval/'));
 

@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { evalSchedulePlan, MIN_EVERY_MS } from '../src/cli/commands/eval-schedule.ts';
 import { formatDuration, parseDuration } from '../src/cli/duration.ts';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
-import { MetricsRecord } from '../src/train/metrics.ts';
+import { readMetrics } from '../src/train/read-metrics.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { ValidationError } from '../src/util/errors.ts';
@@ -131,15 +131,7 @@ describe('scheduled evaluation on a Temporal Schedule (real server, tiny model, 
     return run.trainRunId;
   };
   const evalRecords = async (trainRunId: string) => {
-    const address = await store.getRef(runRefs.metricsFile(trainRunId));
-    if (address === undefined) return [];
-    return Buffer.from(await store.getBytes(address))
-      .toString()
-      .trim()
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => MetricsRecord.parse(JSON.parse(l)))
-      .filter((r) => r.purpose === 'eval');
+    return (await readMetrics({ store, trainRunId })).filter((r) => r.purpose === 'eval');
   };
   const runScheduled = (workflowId: string, trainRunId: string) =>
     env.client.workflow.start<typeof scheduledEvaluationWorkflow>(SCHEDULED_EVALUATION_WORKFLOW, {

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
-import { MetricsRecord } from '../src/train/metrics.ts';
+import { readMetrics } from '../src/train/read-metrics.ts';
 import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
@@ -132,13 +132,7 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
     );
 
     // Metrics file: one line per step and per evaluation (before training, after steps 3 and 5).
-    const text = Buffer.from(
-      await store.getBytes((await store.getRef(runRefs.metricsFile(run.trainRunId)))!),
-    ).toString();
-    const records = text
-      .trim()
-      .split('\n')
-      .map((l) => MetricsRecord.parse(JSON.parse(l)));
+    const records = await readMetrics({ store, trainRunId: run.trainRunId });
     assert.deepEqual(
       records.map((r) => `${r.purpose}-${r.step}`),
       ['eval-0', 'train-1', 'train-2', 'train-3', 'eval-3', 'train-4', 'train-5', 'eval-5'],

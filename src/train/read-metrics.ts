@@ -3,18 +3,23 @@ import { MetricsRecord } from './metrics.ts';
 import { runRefs } from './run-refs.ts';
 
 /**
- * A run's metrics records from its metrics file (`runs/<id>/metrics.jsonl`), in the file's order:
- * step order, each evaluation after the step it follows. Empty when the run wrote none yet.
+ * A run's metrics records, built when read from its per-step records (`runs/<id>/metrics/*`,
+ * committed create-only by the writeMetrics activity, so a retried step never adds a second one):
+ * step order, each step's training record first, then the evaluation or selection at that step.
+ * Writing a step costs the same at step 1 and step 1,000; reading costs one small object per record.
+ * Empty when the run wrote none yet.
  */
 export async function readMetrics(options: {
   store: ArtifactStore;
   trainRunId: string;
 }): Promise<MetricsRecord[]> {
-  const address = await options.store.getRef(runRefs.metricsFile(options.trainRunId));
-  if (address === undefined) return [];
-  const text = Buffer.from(await options.store.getBytes(address)).toString('utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => MetricsRecord.parse(JSON.parse(l)));
+  const { store } = options;
+  const refs = await store.listRefs(runRefs.metricsPrefix(options.trainRunId));
+  const records = await Promise.all(refs.map((r) => store.getJson(r.address, MetricsRecord)));
+  return records.sort(metricsOrder);
+}
+
+/** The order of a run's metrics lines (stable: ties keep the store's listing order). */
+export function metricsOrder(a: MetricsRecord, b: MetricsRecord): number {
+  return a.step - b.step || (a.purpose === b.purpose ? 0 : a.purpose === 'train' ? -1 : 1);
 }

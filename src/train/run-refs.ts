@@ -17,7 +17,7 @@ import { ValidationError } from '../util/errors.ts';
  *   runs/<id>/latest                                     the newest checkpoint (compare-and-set)
  *   runs/<id>/milestones/step-<n>                        checkpoints kept for good (every checkpointEvery)
  *   runs/<id>/metrics/{step,eval,select}-<n>             one metrics record per step, evaluation, selection
- *   runs/<id>/metrics.jsonl                              every record of the run, one JSON line each
+ *   runs/<id>/metrics.jsonl                              no longer written (readMetrics builds the lines)
  */
 
 /**
@@ -76,6 +76,7 @@ export const runRefs = {
     return `${runPrefix(key.trainRunId)}metrics/${METRICS_NAME[key.purpose]}-${key.step}`;
   },
   metricsPrefix: (trainRunId: string) => `${runPrefix(trainRunId)}metrics/`,
+  /** Written by runs before metrics were built on read, and by the report's synthetic run; read by nothing. */
   metricsFile: (trainRunId: string) => `${runPrefix(trainRunId)}metrics.jsonl`,
   runPrefix,
 };
