@@ -6,6 +6,7 @@ import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
 import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { logger } from '../src/util/logger.ts';
+import { DEFAULT_HEARTBEAT_EVERY_MS } from './heartbeat.ts';
 import { createPolicyPool, type PolicyProvider } from './policy-pool.ts';
 import { createRunLoader, type JudgeFactory, type RunLoader } from './run-context.ts';
 
@@ -24,7 +25,7 @@ export interface ActivityDeps {
   trainMicroBatch: number | undefined;
   /** Compute KL to the reference model even when its coefficient is 0 (one more forward pass). */
   measureKl: boolean;
-  /** Heartbeat period of long activities. */
+  /** Heartbeat period of activities (at most a third of their heartbeat timeout, see heartbeat.ts). */
   heartbeatEveryMs: number;
   /** Names this worker process in update records. */
   workerName: string;
@@ -70,7 +71,7 @@ export function createActivityDeps(options: {
     rolloutBatch: options.rolloutBatch ?? DEFAULT_GENERATION_SLOTS,
     trainMicroBatch: options.trainMicroBatch,
     measureKl: options.measureKl ?? false,
-    heartbeatEveryMs: options.heartbeatEveryMs ?? 2_000,
+    heartbeatEveryMs: options.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS,
     workerName: options.workerName ?? `pid-${process.pid}`,
     dataDir: options.dataDir ?? dataDir(options.env === undefined ? {} : { env: options.env }),
   };

@@ -3,6 +3,7 @@ import { computeRewardsActivity } from './compute-rewards.ts';
 import type { ActivityDeps } from './deps.ts';
 import { evaluateSuiteActivity } from './evaluate-suite.ts';
 import { generateRolloutsActivity } from './generate-rollouts.ts';
+import { heartbeating } from './heartbeat.ts';
 import { judgeRolloutsActivity } from './judge-rollouts.ts';
 import { latestCheckpointActivity } from './latest-checkpoint.ts';
 import { selectPromptsActivity } from './select-prompts.ts';
@@ -14,15 +15,18 @@ import { writeMetricsActivity } from './write-metrics.ts';
  * queue serves (see `ACTIVITIES_BY_QUEUE`); workflows import the type only.
  */
 export function createActivities(deps: ActivityDeps) {
+  // The bookkeeping activities heartbeat while they run (the long ones heartbeat their progress
+  // themselves), so a worker lost holding one is noticed within the heartbeat timeout.
+  const beating = { everyMs: deps.heartbeatEveryMs };
   return {
     generateRollouts: generateRolloutsActivity(deps),
     judgeRollouts: judgeRolloutsActivity(deps),
-    computeRewards: computeRewardsActivity(deps),
+    computeRewards: heartbeating(computeRewardsActivity(deps), beating),
     updatePolicy: updatePolicyActivity(deps),
-    commitCheckpoint: commitCheckpointActivity(deps),
-    selectPrompts: selectPromptsActivity(deps),
-    writeMetrics: writeMetricsActivity(deps),
-    latestCheckpoint: latestCheckpointActivity(deps),
+    commitCheckpoint: heartbeating(commitCheckpointActivity(deps), beating),
+    selectPrompts: heartbeating(selectPromptsActivity(deps), beating),
+    writeMetrics: heartbeating(writeMetricsActivity(deps), beating),
+    latestCheckpoint: heartbeating(latestCheckpointActivity(deps), beating),
     evaluateSuite: evaluateSuiteActivity(deps),
   };
 }

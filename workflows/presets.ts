@@ -3,13 +3,20 @@ import { NON_RETRYABLE_TYPES } from '../src/train/failure-types.ts';
 import type { TaskQueues, Timing } from './types.ts';
 
 /**
- * Timeout and retry presets of the training activities, in one place:
- * - fast: short bookkeeping on the workflow queue (rewards, commits, metrics);
- * - long: rollouts and policy updates, minutes to hours, heartbeating; a worker that stops
- *   heartbeating for `heartbeatTimeoutSeconds` is presumed dead and the activity goes to another;
+ * Timeout and retry presets of the training activities, in one place. Every activity heartbeats,
+ * so a worker lost holding one (killed, partitioned) is noticed after `timing.heartbeatTimeoutSeconds`
+ * (DEFAULT_TIMING: 10 s) and the activity goes to another worker; the start-to-close timeouts are
+ * backstops against an attempt that heartbeats but hangs, fitted to the work:
+ * - fast: bookkeeping on the workflow queue (rewards, commits, metrics, selection), milliseconds to
+ *   seconds of work (a cold worker first loads the run's configuration); they heartbeat while they
+ *   run (activities/heartbeat.ts `heartbeating`) and retry quickly;
+ * - long: rollouts and policy updates, minutes to hours, heartbeating their progress;
  * - judge: judge shards, which wait on a remote LLM server, so they back off longer between tries.
  * No schedule-to-start limit: an activity waits for a worker to come back rather than failing the run.
  */
+/** Longest a bookkeeping attempt may run while still heartbeating (a store call that never answers). */
+export const BOOKKEEPING_BACKSTOP = '2 minutes';
+
 export function activityPresets(options: { taskQueues: TaskQueues; timing: Timing }): {
   fast: ActivityOptions;
   rollout: ActivityOptions;
@@ -21,7 +28,8 @@ export function activityPresets(options: { taskQueues: TaskQueues; timing: Timin
   const nonRetryableErrorTypes = [...NON_RETRYABLE_TYPES];
   const fast: ActivityOptions = {
     taskQueue: taskQueues.workflow,
-    startToCloseTimeout: '5 minutes',
+    startToCloseTimeout: BOOKKEEPING_BACKSTOP,
+    heartbeatTimeout,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,

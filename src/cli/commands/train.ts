@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { workerSettings } from '../../../workers/env.ts';
 import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../../workers/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
+import { DEFAULT_TIMING } from '../../../workflows/types.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
@@ -52,7 +53,7 @@ export const trainCommand: CliCommand = {
       .option('--judge-shards <n>', 'judge activities per step (default: min(4, prompts per step))')
       .option(
         '--heartbeat-timeout <seconds>',
-        'a worker silent this long is presumed dead and its rollout or update goes to another (default 60)',
+        `a worker silent this long is presumed dead and its activity goes to another (default ${DEFAULT_TIMING.heartbeatTimeoutSeconds})`,
       )
       .option(
         '--verbose',
