@@ -9,6 +9,7 @@ import { TransportError } from '../src/util/errors.ts';
 import { logger } from '../src/util/logger.ts';
 import type { TaskQueues } from '../workflows/types.ts';
 import { workflowBundle } from './bundle.ts';
+import { cleanStoreTemp } from './clean-store-temp.ts';
 import { createWorkers, queueOf } from './create-workers.ts';
 import type { WorkerSettings } from './env.ts';
 import { installTemporalLogging } from './logging.ts';
@@ -53,7 +54,8 @@ export async function connectWorker(options: {
 
 /**
  * Starts workers for `roles` in this process: the Temporal runtime's logger bridged to pino, a native
- * connection, the artifact store, the engine pool, the activities and one worker per task queue.
+ * connection, the artifact store (its temporary files left by killed writers removed), the engine
+ * pool, the activities and one worker per task queue.
  */
 export async function startWorkers(options: {
   roles: readonly WorkerRole[];
@@ -71,6 +73,7 @@ export async function startWorkers(options: {
   installTemporalLogging();
   const taskQueues = options.taskQueues ?? settings.taskQueues;
   const store = options.store ?? new LocalFolderStore({ root: settings.storeDir });
+  await cleanStoreTemp({ store, log });
   const deps = createActivityDeps({
     store,
     ...(options.policies === undefined ? {} : { policies: options.policies }),

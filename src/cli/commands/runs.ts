@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RlOverrides } from '../../../activities/types.ts';
+import { formatRetry, retriesInFlight } from '../../../workers/activity-retries.ts';
 import {
   queryProgress,
   runHandle,
@@ -131,6 +132,9 @@ export const runsCommand: CliCommand = {
                 `step ${sa.get(TRAIN_STEP) ?? 0}, mean reward ${fmt(sa.get(MEAN_REWARD))} (no worker answered the progress query: none is running, or all are busy)`,
               );
             }
+            // A retry in flight says a worker was lost or an attempt failed, even while progress looks fine.
+            const retries = await retriesInFlight({ client, workflowId: run }).catch(() => []);
+            for (const retry of retries) out(formatRetry(retry));
           }
           const root = store ?? defaultStoreDir();
           const lines = await readMetrics({ store: new LocalFolderStore({ root }), trainRunId: run }).catch(
