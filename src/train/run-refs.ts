@@ -17,7 +17,6 @@ import { ValidationError } from '../util/errors.ts';
  *   runs/<id>/latest                                     the newest checkpoint (compare-and-set)
  *   runs/<id>/milestones/step-<n>                        checkpoints kept for good (every checkpointEvery)
  *   runs/<id>/metrics/{step,eval,select}-<n>             one metrics record per step, evaluation, selection
- *   runs/<id>/metrics.jsonl                              no longer written (readMetrics builds the lines)
  */
 
 /**
@@ -77,6 +76,5 @@ export const runRefs = {
   },
   metricsPrefix: (trainRunId: string) => `${runPrefix(trainRunId)}metrics/`,
   /** Written by runs before metrics were built on read, and by the report's synthetic run; read by nothing. */
-  metricsFile: (trainRunId: string) => `${runPrefix(trainRunId)}metrics.jsonl`,
   runPrefix,
 };

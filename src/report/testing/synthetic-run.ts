@@ -180,20 +180,10 @@ export async function writeSyntheticRun(store: ArtifactStore): Promise<string> {
     file: '/nowhere/synthetic.yaml',
     text: 'name: synthetic\nsteps: 4\nmodel: { path: default, name: tiny-test }\n',
   });
-  const text = `${syntheticRecords()
-    .map((r) => JSON.stringify(r))
-    .join('\n')}\n`;
   for (const r of syntheticRecords()) {
     const ref = runRefs.metrics({ trainRunId: SYNTHETIC_RUN_ID, step: r.step, purpose: r.purpose });
     await store.setRef(ref, (await store.putJson(r)).address, { mode: 'create-only' });
   }
-  await store.setRef(
-    runRefs.metricsFile(SYNTHETIC_RUN_ID),
-    (await store.putBytes(Buffer.from(text))).address,
-    {
-      mode: 'overwrite',
-    },
-  );
   await writeEvaluation({
     store,
     step: 0,
