@@ -8,12 +8,8 @@ import { type PolicyObjective, PolicyObjectiveSchema } from '../rl/losses/object
 import { type AdamWConfigInput, AdamWConfigSchema, createAdamWState } from '../rl/optim/adamw.ts';
 import { ValidationError } from '../util/errors.ts';
 import { logger } from '../util/logger.ts';
-import {
-  type CheckpointManifest,
-  loadCheckpoint,
-  type OptimizerSnapshot,
-  saveCheckpoint,
-} from './checkpoint.ts';
+import { loadAdapterFolder } from './adapter-folder.ts';
+import { type CheckpointManifest, type OptimizerSnapshot, saveCheckpoint } from './checkpoint.ts';
 import { type GenerationStats, generateTokens } from './generate.ts';
 import type { ExecutionProvider } from './host/protocol.ts';
 import { type HostOptions, SessionHost } from './host/session-host.ts';
@@ -351,12 +347,15 @@ export class Policy {
     });
   }
 
-  /** Loads adapters (and optimizer state, if saved) from a checkpoint folder. */
-  async loadCheckpoint(options: { dir: string }): Promise<CheckpointManifest> {
-    const loaded = await loadCheckpoint({ dir: options.dir, model: this.config });
+  /**
+   * Loads adapters from a checkpoint folder (with its optimizer state, if saved) or from a PEFT
+   * adapter folder (adapters only). Returns the checkpoint's manifest; a PEFT folder has none.
+   */
+  async loadCheckpoint(options: { dir: string }): Promise<CheckpointManifest | undefined> {
+    const loaded = await loadAdapterFolder({ dir: options.dir, model: this.config });
     this.setLora(loaded.lora);
     this.optimizer = loaded.optimizer;
-    this.step = loaded.manifest.step;
+    this.step = loaded.manifest?.step ?? 0;
     return loaded.manifest;
   }
 

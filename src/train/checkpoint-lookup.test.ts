@@ -82,7 +82,7 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
     assert.equal(loaded.run?.record.step, 3);
     assert.equal(loaded.run?.address, records.get(3)!.address);
     assert.match(loaded.label, /^runs\/lookup-a\/checkpoints\/step-3 \(sha256:[0-9a-f]{64}\)$/);
-    assert.deepEqual(loaded.manifest.lora, { rank: 2, alpha: 4, targets: ['q', 'v'] });
+    assert.deepEqual(loaded.manifest?.lora, { rank: 2, alpha: 4, targets: ['q', 'v'] });
     for (const t of loaded.lora.tensors.values()) assert.ok(t.every((x) => Math.abs(x - 0.03) < 1e-7));
   });
 
@@ -154,7 +154,7 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
     const loaded = await loadCheckpointFrom({ from: { dir: folder }, model });
     assert.equal(loaded.label, folder);
     assert.equal(loaded.run, undefined);
-    assert.equal(loaded.manifest.step, 7);
+    assert.equal(loaded.manifest?.step, 7);
 
     await assert.rejects(
       loadCheckpointFrom({ from: { dir: join(dir, 'nowhere') }, model }),
@@ -162,7 +162,7 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
     );
     await assert.rejects(
       loadCheckpointFrom({ from: { dir: join(dir, 'run.yaml') }, model }),
-      /expected a checkpoint folder \(checkpoint.json, adapter.safetensors\), got a file/,
+      /expected a checkpoint folder \(checkpoint.json, adapter.safetensors\) or a PEFT adapter folder, got a file/,
     );
     await rm(join(folder, ADAPTER_FILE));
     await assert.rejects(

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseRunConfig } from '../config/load.ts';
-import { type CheckpointManifest, loadCheckpoint } from '../engine/checkpoint.ts';
+import { loadAdapterFolder } from '../engine/adapter-folder.ts';
+import type { CheckpointManifest } from '../engine/checkpoint.ts';
 import type { LoraState } from '../engine/lora-state.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import type { Address } from '../store/address.ts';
@@ -15,8 +16,9 @@ import { StoredRunConfig } from './stored-config.ts';
 
 /**
  * Where a LoRA checkpoint to evaluate comes from: the checkpoint a training run committed after a
- * step (`runs/<trainRunId>/checkpoints/step-<n>` in the artifact store), or a checkpoint folder
- * (`checkpoint.json`, `adapter.safetensors`, as `Policy.saveCheckpoint` writes it).
+ * step (`runs/<trainRunId>/checkpoints/step-<n>` in the artifact store), or a folder: a checkpoint
+ * (`checkpoint.json`, `adapter.safetensors`, as `Policy.saveCheckpoint` writes it) or a PEFT
+ * adapter (`adapter_config.json`, `adapter_model.safetensors`, as `anchorage export` writes it).
  */
 export type CheckpointSource = { store: ArtifactStore; trainRunId: string; step: number } | { dir: string };
 
@@ -32,7 +34,8 @@ export interface RunCheckpoint {
 /** A checkpoint's adapters, read and verified against their hashes and the model's shapes. */
 export interface LoadedCheckpoint {
   lora: LoraState;
-  manifest: CheckpointManifest;
+  /** The checkpoint's manifest; a PEFT adapter folder has none. */
+  manifest?: CheckpointManifest;
   /** Names the checkpoint in messages and evaluation specs: the ref and address, or the folder. */
   label: string;
   /** Present for a run's checkpoint: where it was found and its stored record. */
@@ -96,11 +99,15 @@ export async function loadCheckpointFrom(options: {
     if (st === undefined) throw new ValidationError(`no checkpoint folder at ${dir}`);
     if (!st.isDirectory()) {
       throw new ValidationError(
-        `expected a checkpoint folder (checkpoint.json, adapter.safetensors), got a file: ${dir}`,
+        `expected a checkpoint folder (checkpoint.json, adapter.safetensors) or a PEFT adapter folder, got a file: ${dir}`,
       );
     }
-    const loaded = await loadCheckpoint({ dir, model });
-    return { lora: loaded.lora, manifest: loaded.manifest, label: dir };
+    const loaded = await loadAdapterFolder({ dir, model });
+    return {
+      lora: loaded.lora,
+      ...(loaded.manifest === undefined ? {} : { manifest: loaded.manifest }),
+      label: dir,
+    };
   }
   const found = await findRunCheckpoint(from);
   const what = `checkpoint of training run '${found.trainRunId}' at step ${found.step} (${found.ref} -> ${found.address})`;

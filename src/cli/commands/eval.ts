@@ -56,7 +56,10 @@ export const evalCommand: CliCommand = {
         '--model <path>',
         'GGUF file or model folder (absent or "default": the SmolLM2 model from setup; with --config, its model)',
       )
-      .option('--checkpoint <dir>', 'a checkpoint folder with LoRA adapters')
+      .option(
+        '--checkpoint <dir>',
+        'LoRA adapters: a checkpoint folder, or a PEFT adapter folder (anchorage export --format peft)',
+      )
       .option(
         '--run <trainRunId>',
         "a training run's checkpoint (with --step), from the artifact store; the model defaults to the run's",

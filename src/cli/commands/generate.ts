@@ -38,7 +38,10 @@ export const generateCommand: CliCommand = {
       .option('--top-p <p>', 'nucleus sampling: keep the most likely tokens up to this mass', '1')
       .option('--top-k <k>', 'keep only the k most likely tokens (0 = all)', '0')
       .option('--seed <n>', 'random seed (same seed, same output)', '0')
-      .option('--lora <checkpoint>', 'a checkpoint folder with LoRA adapters')
+      .option(
+        '--lora <dir>',
+        'LoRA adapters: a checkpoint folder, or a PEFT adapter folder (anchorage export --format peft)',
+      )
       .option('--threads <n>', 'ONNX Runtime intra-op threads')
       .option('--json', 'print token ids, text and per-token log-probs as JSON')
       .action(async (raw: unknown) => runGenerate(GenerateOptions.parse(raw)));
