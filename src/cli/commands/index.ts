@@ -3,6 +3,7 @@ import { benchCommand } from './bench.ts';
 import { devServerCommand } from './dev-server.ts';
 import { evalCommand } from './eval.ts';
 import { evalScheduleCommand } from './eval-schedule.ts';
+import { exportCommand } from './export.ts';
 import { generateCommand } from './generate.ts';
 import { ifevalCommand } from './ifeval.ts';
 import { reportCommand } from './report.ts';
@@ -23,5 +24,6 @@ export const COMMANDS: CliCommand[] = [
   runsCommand,
   evalCommand,
   evalScheduleCommand,
+  exportCommand,
   reportCommand,
 ];

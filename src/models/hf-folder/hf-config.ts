@@ -83,3 +83,54 @@ export function configFromHf(options: {
   }
   return config.data;
 }
+
+/** Hugging Face class names of the model types we write, and the optional tensors each one has. */
+const HF_ARCHITECTURES: ReadonlyMap<string, { className: string; qkvBias: boolean; qkNorm: boolean }> =
+  new Map([
+    ['llama', { className: 'LlamaForCausalLM', qkvBias: false, qkNorm: false }],
+    ['qwen2', { className: 'Qwen2ForCausalLM', qkvBias: true, qkNorm: false }],
+    ['qwen3', { className: 'Qwen3ForCausalLM', qkvBias: false, qkNorm: true }],
+  ]);
+
+/**
+ * A Hugging Face config.json for a model with this config, whose weights are stored in Hugging
+ * Face's (half-split) q/k order. `configFromHf` reads it back as the same model, apart from the
+ * RoPE style, which a Hugging Face folder always has as half-split. A model that no Hugging Face
+ * class describes (partial RoPE, a bias or norm its architecture lacks) is an error saying why.
+ */
+export function toHfConfig(options: { config: LlamaConfig; dtype: string }): Record<string, unknown> {
+  const { config } = options;
+  const arch = HF_ARCHITECTURES.get(config.architecture);
+  const problem =
+    arch === undefined
+      ? `architecture '${config.architecture}' has no Hugging Face class here; known: ${[...HF_ARCHITECTURES.keys()].join(', ')}`
+      : config.ropeDim !== config.headDim
+        ? `RoPE on ${config.ropeDim} of ${config.headDim} head dimensions has no Hugging Face ${arch.className} form`
+        : config.qkvBias !== arch.qkvBias || config.qkNorm !== arch.qkNorm
+          ? `${arch.className} has ${arch.qkvBias ? '' : 'no '}q/k/v biases and ${arch.qkNorm ? '' : 'no '}q/k norms; this model has ${config.qkvBias ? '' : 'no '}biases and ${config.qkNorm ? '' : 'no '}norms`
+          : undefined;
+  if (problem !== undefined || arch === undefined)
+    throw new ValidationError(`cannot write config.json: ${problem}`);
+  return {
+    architectures: [arch.className],
+    model_type: config.architecture,
+    hidden_size: config.hiddenSize,
+    intermediate_size: config.ffnSize,
+    num_hidden_layers: config.numLayers,
+    num_attention_heads: config.numHeads,
+    num_key_value_heads: config.numKvHeads,
+    head_dim: config.headDim,
+    vocab_size: config.vocabSize,
+    max_position_embeddings: config.contextLength,
+    rope_theta: config.ropeBase,
+    rope_scaling: null,
+    rms_norm_eps: config.rmsEps,
+    tie_word_embeddings: config.tiedEmbeddings,
+    hidden_act: 'silu',
+    attention_bias: false,
+    mlp_bias: false,
+    bos_token_id: config.bosTokenId,
+    eos_token_id: config.eosTokenId,
+    torch_dtype: options.dtype,
+  };
+}

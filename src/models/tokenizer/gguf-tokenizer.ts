@@ -1,7 +1,7 @@
 import { ValidationError } from '../../util/errors.ts';
 import type { GgufHeader } from '../gguf/gguf-reader.ts';
 import { preTokenizerFor } from './pre-tokenizers.ts';
-import { TextTokenizer } from './text-tokenizer.ts';
+import { TextTokenizer, type TextTokenizerOptions } from './text-tokenizer.ts';
 
 /** `tokenizer.ggml.token_type` values (llama.h llama_token_type). */
 export const GGUF_TOKEN_TYPE = {
@@ -116,9 +116,14 @@ function tokenAt(header: GgufHeader, key: string): string | null {
 
 /** The tokenizer and chat template of a GGUF model file. */
 export function tokenizerFromGguf(options: { header: GgufHeader }): TextTokenizer {
+  return new TextTokenizer(ggufTokenizerOptions(options));
+}
+
+/** What a TextTokenizer is built from, read from GGUF metadata (also what a Hugging Face folder needs). */
+export function ggufTokenizerOptions(options: { header: GgufHeader }): TextTokenizerOptions {
   const { header } = options;
   const meta = header.metadata;
-  return new TextTokenizer({
+  return {
     tokenizerJson: tokenizerJsonFromGguf({ header }),
     chatTemplate: meta.optionalString('tokenizer.chat_template') ?? null,
     bosToken: tokenAt(header, 'tokenizer.ggml.bos_token_id'),
@@ -127,5 +132,5 @@ export function tokenizerFromGguf(options: { header: GgufHeader }): TextTokenize
     // llama.cpp's default for BPE vocabularies is not to add BOS.
     addBosByDefault: meta.optionalBool('tokenizer.ggml.add_bos_token') ?? false,
     source: header.file,
-  });
+  };
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../util/errors.ts';
-import { TextTokenizer } from './text-tokenizer.ts';
+import { TextTokenizer, type TextTokenizerOptions } from './text-tokenizer.ts';
 
 /** A special token in tokenizer_config.json: a plain string or an AddedToken object. */
 const TokenSchema = z.union([z.string(), z.looseObject({ content: z.string() })]).nullish();
@@ -81,4 +81,24 @@ export async function tokenizerFromHfFolder(options: { dir: string }): Promise<T
     addBosByDefault: config.add_bos_token ?? postProcessorAddsBos(json, bosToken),
     source: dir,
   });
+}
+
+/**
+ * The files of a Hugging Face folder that `tokenizerFromHfFolder` reads back as the same tokenizer:
+ * tokenizer.json, and tokenizer_config.json with the special tokens, BOS default and chat template.
+ */
+export function hfTokenizerFiles(options: TextTokenizerOptions): Map<string, Record<string, unknown>> {
+  const config: Record<string, unknown> = {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    clean_up_tokenization_spaces: false,
+    add_bos_token: options.addBosByDefault,
+    bos_token: options.bosToken,
+    eos_token: options.eosToken,
+    pad_token: options.padToken,
+    ...(options.chatTemplate === null ? {} : { chat_template: options.chatTemplate }),
+  };
+  return new Map([
+    ['tokenizer.json', options.tokenizerJson],
+    ['tokenizer_config.json', config],
+  ]);
 }
