@@ -22,7 +22,14 @@ import { CLIPPED_RATIO, policyLosses } from './policy-losses.ts';
 import { NamedRegistry } from './registry.ts';
 
 const [B, T] = [3, 7];
-const HYPER = { clip_low: 0.2, clip_high: 0.28, kl_coef: 0.15, entropy_coef: 0.02 };
+const HYPER = {
+  clip_low: 0.2,
+  clip_high: 0.28,
+  gspo_clip_low: 3e-4,
+  gspo_clip_high: 4e-4,
+  kl_coef: 0.15,
+  entropy_coef: 0.02,
+};
 
 /** Random per-token inputs: log-probs near each other so that some ratios clip; a ragged mask. */
 function randomInputs(rng: Rng, perTokenAdvantages: boolean) {
@@ -188,7 +195,7 @@ describe('loss registries', () => {
       () => policyLosses.get('ppo2'),
       (e: unknown) => {
         assert.ok(e instanceof UnknownNameError);
-        assert.match(String(e), /unknown policy loss 'ppo2'; known: clipped-ratio, policy-gradient/);
+        assert.match(String(e), /unknown policy loss 'ppo2'; known: clipped-ratio, gspo, policy-gradient/);
         return true;
       },
     );
@@ -217,5 +224,6 @@ describe('loss registries', () => {
       objectiveHyperparameters(PolicyObjectiveSchema.parse(o)).map((h) => h.name);
     assert.deepEqual(names({}), ['clip_low', 'clip_high', 'kl_coef']);
     assert.deepEqual(names({ loss: 'policy-gradient', entropyBonus: true }), ['kl_coef', 'entropy_coef']);
+    assert.deepEqual(names({ loss: 'gspo' }), ['gspo_clip_low', 'gspo_clip_high', 'kl_coef']);
   });
 });

@@ -87,6 +87,7 @@ export function buildPolicyObjective(options: {
     logprobs: t.logprobs,
     oldLogprobs: t.oldLogprobs,
     advantages: t.advantages,
+    mask: t.mask,
     hyper,
   });
   const kl = klEstimators
@@ -139,15 +140,16 @@ export function referencePolicyObjective(options: {
   const map = <R>(f: (b: number, t: number) => R): R[][] =>
     x.logprobs.map((row, b) => row.map((_, t) => f(b, t)));
   const lp = (b: number, t: number) => x.logprobs[b]?.[t] as number;
-  const surrogate = map((b, t) =>
+  const surrogate = x.logprobs.map((row, b) =>
     lossDef.reference({
-      logprob: lp(b, t),
-      oldLogprob: x.oldLogprobs[b]?.[t] as number,
-      advantage: advantageAt(b, t),
+      logprobs: row,
+      oldLogprobs: x.oldLogprobs[b] as readonly number[],
+      advantages: row.map((_, t) => advantageAt(b, t)),
+      mask: x.mask[b] as readonly number[],
       hyper,
     }),
   );
-  const pg = surrogate.map((row) => row.map((s) => s.loss));
+  const pg = surrogate.map((row) => row.loss);
   const kl = map((b, t) =>
     klDef.reference({ logprob: lp(b, t), refLogprob: x.refLogprobs[b]?.[t] as number }),
   );
@@ -164,7 +166,7 @@ export function referencePolicyObjective(options: {
     'loss/total': loss,
     'loss/policy': agg(pg),
     'loss/kl': agg(kl),
-    'policy/clip_fraction': mean(surrogate.map((row) => row.map((s) => s.clipped))),
+    'policy/clip_fraction': mean(surrogate.map((row) => row.clipped)),
     'policy/ratio_mean': mean(map((b, t) => Math.exp(lp(b, t) - (x.oldLogprobs[b]?.[t] as number)))),
     'policy/entropy': mean(x.entropies.map((row) => [...row])),
     'kl/ref': mean(kl),

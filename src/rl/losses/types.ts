@@ -23,7 +23,9 @@ export interface PolicyLossDef {
   readonly description: string;
   readonly hyperparameters: readonly Hyperparameter[];
   /**
-   * logprobs, oldLogprobs [B, T]; advantages [B, T] or [B, 1]; hyper by input name (scalars).
+   * logprobs, oldLogprobs, mask [B, T]; advantages [B, T] or [B, 1]; hyper by input name (scalars).
+   * `mask` (1 on response tokens) is for losses whose tokens interact within a sequence (a
+   * sequence-level ratio); per-token losses ignore it, the aggregation applies it.
    * Returns the per-token loss and a 0/1 indicator of tokens where clipping changed it.
    */
   graph(args: {
@@ -31,14 +33,17 @@ export interface PolicyLossDef {
     logprobs: Value;
     oldLogprobs: Value;
     advantages: Value;
+    mask: Value;
     hyper: Readonly<Record<string, Value>>;
   }): { loss: Value; clipped: Value };
+  /** One sequence: per-token rows of length T (advantages given per token), the same outputs. */
   reference(args: {
-    logprob: number;
-    oldLogprob: number;
-    advantage: number;
+    logprobs: readonly number[];
+    oldLogprobs: readonly number[];
+    advantages: readonly number[];
+    mask: readonly number[];
     hyper: Readonly<Record<string, number>>;
-  }): { loss: number; clipped: number };
+  }): { loss: number[]; clipped: number[] };
 }
 
 /** A per-token estimator of KL(policy || reference) from the two log-probs of the sampled token. */
