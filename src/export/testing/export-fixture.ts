@@ -40,7 +40,11 @@ export async function writeExportFixture(
   const config = { ...tinyConfig({ architecture: options.architecture ?? 'llama' }), ...options.dims };
   const dir = await mkdtemp(join(tmpdir(), 'anchorage-export-'));
   const modelPath = join(dir, 'tiny.gguf');
-  await writeModelGguf({ path: modelPath, config, weights: randomWeights({ config, rng: createRng(seed) }) });
+  const weights = randomWeights({ config, rng: createRng(seed) });
+  // Scaled as writeTinyModel does: with unit-size tied embeddings, greedy decoding only repeats a token.
+  const embedding = weights.get('token_embd.weight')?.data as Float32Array;
+  for (let i = 0; i < embedding.length; i++) embedding[i] = Math.fround(0.3 * (embedding[i] as number));
+  await writeModelGguf({ path: modelPath, config, weights });
   const lora = initLoraState({
     model: config,
     lora: LoraConfigSchema.parse({ rank: 4, alpha: 8, ...options.lora }),
