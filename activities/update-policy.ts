@@ -48,6 +48,8 @@ function hyperparameters(objective: PolicyObjective, rl: RlSettings): Record<str
   const values: Record<string, number> = {
     clip_low: rl.clipLow,
     clip_high: rl.clipHigh,
+    gspo_clip_low: rl.gspoClipLow,
+    gspo_clip_high: rl.gspoClipHigh,
     kl_coef: rl.klCoefficient,
     entropy_coef: rl.entropyCoefficient,
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Entry point of the `anchorage` command: loads the TypeScript sources through tsx.
+// Entry point of the `anchorage` command from the sources: loads the TypeScript through tsx. The
+// built command is `node dist/src/cli/bin.js` (`npm run build`).
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv);
+await import('../src/cli/bin.ts');

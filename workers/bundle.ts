@@ -1,10 +1,16 @@
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { logger } from '../src/util/logger.ts';
 import { pinoTemporalLogger } from './logging.ts';
 
-/** The workflow bundle's entry file. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/**
+ * The workflow bundle's entry file, in this module's own language: `workflows/index.ts` from the
+ * sources, `workflows/index.js` in a build (`npm run build`, which also writes a prebuilt bundle).
+ */
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 let bundled: Promise<WorkflowBundleOption> | undefined;
 

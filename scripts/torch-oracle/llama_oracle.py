@@ -166,6 +166,16 @@ def objective(job, lp, ent, t):
         surr2 = -adv * ratio.clamp(1 - hyper["clip_low"], 1 + hyper["clip_high"])
         pg = torch.maximum(surr1, surr2)
         clipped = (surr2 > surr1).to(lp.dtype)
+    elif obj["loss"] == "gspo":
+        # Sequence ratio: exp of the mean log-ratio over response tokens; token form: each token
+        # carries its value and the gradient of its own log-prob (detach, as in the method's paper).
+        log_r = (lp - old).clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP)
+        seq = (log_r * mask).sum(-1, keepdim=True) / mask.sum(-1, keepdim=True).clamp(min=1)
+        s = torch.exp(seq.detach() + lp - lp.detach())
+        surr1 = -adv * s
+        surr2 = -adv * s.clamp(1 - hyper["gspo_clip_low"], 1 + hyper["gspo_clip_high"])
+        pg = torch.maximum(surr1, surr2)
+        clipped = (surr2 > surr1).to(lp.dtype)
     elif obj["loss"] == "policy-gradient":
         pg = -adv * ratio
         clipped = torch.zeros_like(pg)

@@ -24,6 +24,13 @@ export const RlSettings = z.strictObject({
   /** Ratio clipped to [1 - clipLow, 1 + clipHigh] (clip-higher: clipHigh > clipLow). */
   clipLow: z.number().gt(0).lt(1).default(0.2),
   clipHigh: z.number().gt(0).max(10).default(0.28),
+  /**
+   * `loss: gspo` clips its sequence-level ratio to [1 - gspoClipLow, 1 + gspoClipHigh]. The defaults
+   * are the clip ranges the method's authors report (3e-4 and 4e-4): a length-normalised sequence
+   * ratio stays far closer to 1 than a token ratio, so PPO's 0.2 would never clip.
+   */
+  gspoClipLow: z.number().gt(0).lt(1).default(3e-4),
+  gspoClipHigh: z.number().gt(0).max(10).default(4e-4),
   /** KL to the reference policy (the base model, LoRA off); 0 turns it off. */
   klCoefficient: z.number().min(0).default(0),
   klEstimator: registered('KL estimator', () => klEstimators.names()).default('k3'),
@@ -33,6 +40,16 @@ export const RlSettings = z.strictObject({
   entropyCoefficient: z.number().min(0).default(0),
   /** Leave out groups whose rewards are all equal (dynamic sampling): they carry no advantage. */
   dropZeroVarianceGroups: z.boolean().default(true),
+  /**
+   * Overlong handling (DAPO, src/rl/overlong.ts), off by default. A penalty added to the rewards of
+   * responses longer than maxNewTokens - overlongBufferTokens, falling linearly to
+   * -overlongPenaltyFactor at maxNewTokens (0 tokens: off; DAPO's factor is 1 on rewards in
+   * [-1, 1]). `maskTruncated` leaves answers cut off at maxNewTokens out of the loss (they stay in
+   * their group's baseline).
+   */
+  overlongBufferTokens: z.number().int().min(0).max(32_768).default(0),
+  overlongPenaltyFactor: z.number().min(0).max(100).default(1),
+  maskTruncated: z.boolean().default(false),
   temperature: z.number().gt(0).max(5).default(1),
   topP: z.number().gt(0).max(1).default(1),
   maxNewTokens: z.number().int().min(1).max(32_768).default(256),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeCriterion, makeRubric, scored, unscorable } from '../rubric/aggregate/fixtures.ts';
+import { computeAdvantages } from '../rl/advantages/index.ts';
 import { aggregateReward } from '../rubric/aggregate/index.ts';
 import type { Reward } from '../rubric/aggregate/reward-schema.ts';
 import { combineRubricRewards, computeStepRewards, type RubricReward } from './rewards.ts';
@@ -103,4 +104,52 @@ test('step rewards: the greedy members (rl.greedyMember) get their own mean; wit
   assert.ok(withGreedy.summary.greedyMean! < withGreedy.summary.mean!, 'the greedy answers scored apart');
   const without = computeStepRewards({ groups, estimator: 'grpo', dropZeroVariance: true });
   assert.ok(!('greedyMean' in without.summary));
+});
+
+test('step rewards: a length penalty shapes the advantages, not the recorded rewards', () => {
+  // Group 0: equal rubric rewards, but sample 1 is penalised; group 1: an unscorable response.
+  const groups = [
+    [[r('x', 1, reward(1, 1))], [r('x', 1, reward(1, 1))]],
+    [[r('x', 1, reward(1, 0))], [r('x', 1, reward(null, null))], [r('x', 1, reward(0, 0))]],
+  ];
+  const penalty = (group: number, sample: number) => (group === 0 && sample === 1 ? -0.5 : 0);
+  const out = computeStepRewards({
+    groups,
+    estimator: 'grpo',
+    dropZeroVariance: true,
+    lengthPenalty: penalty,
+  });
+  const plain = computeStepRewards({ groups, estimator: 'grpo', dropZeroVariance: true });
+  assert.deepEqual(
+    out.samples.map((s) => s.reward),
+    plain.samples.map((s) => s.reward),
+    'rewards are the rubrics’',
+  );
+  assert.deepEqual(
+    out.samples.map((s) => s.lengthPenalty),
+    [0, -0.5, 0, 0, 0],
+  );
+  assert.ok(
+    plain.samples.every((s) => !('lengthPenalty' in s)),
+    'no field when the penalty is off',
+  );
+  // Without the penalty group 0 has zero variance and is dropped; with it the shorter answer wins.
+  assert.deepEqual([plain.samples[0]!.advantage, plain.samples[1]!.advantage], [null, null]);
+  const [a, b] = [out.samples[0]!.advantage!, out.samples[1]!.advantage!];
+  assert.ok(a > 0 && b < 0, `advantages ${a}, ${b}`);
+  assert.equal(out.summary.groupsDropped, 0);
+  assert.equal(out.summary.mean, plain.summary.mean, 'the summary stays on the rubric rewards');
+  // An unscorable response stays without reward or advantage.
+  assert.deepEqual([out.samples[3]!.reward, out.samples[3]!.advantage], [null, null]);
+  // The estimator saw reward + penalty.
+  const direct = computeAdvantages({
+    estimator: 'grpo',
+    rewards: out.samples.map((s) => (s.reward === null ? null : s.reward + s.lengthPenalty!)),
+    groupIds: out.samples.map((s) => s.group),
+    dropZeroVariance: true,
+  });
+  assert.deepEqual(
+    out.samples.map((s) => s.advantage),
+    direct.advantages,
+  );
 });

@@ -61,6 +61,11 @@ export const SampleReward = z.strictObject({
   sample: z.number().int().nonnegative(),
   /** The combined reward; null: unscorable (left out of baselines and the loss). */
   reward: z.number().finite().nullable(),
+  /**
+   * The overlong penalty (`rl.overlongBufferTokens`), present when it is on: added to `reward` for
+   * the advantages (and the group's zero-variance test); `reward` stays the rubrics' reward.
+   */
+  lengthPenalty: z.number().finite().optional(),
   /** Null where masked: unscorable, or the group was dropped. */
   advantage: z.number().finite().nullable(),
   vetoedBy: z.array(z.string()),
@@ -122,6 +127,8 @@ const MAX_CRITERIA = 200;
  * Each response's rubric rewards are combined (`combineRubricRewards`), then the estimator turns the
  * combined rewards into advantages within each group; unscorable responses get neither.
  * `rubricKey` names a rubric in the means (e.g. `instance` for per-prompt rubrics).
+ * `lengthPenalty` shapes the rewards the estimator sees (reward + penalty; src/rl/overlong.ts); the
+ * summary's means stay the rubrics' rewards.
  */
 export function computeStepRewards(options: {
   groups: readonly (readonly (readonly RubricReward[])[])[];
@@ -132,6 +139,8 @@ export function computeStepRewards(options: {
   rubricKey?: (rubricId: string) => string;
   /** Which samples were decoded greedily (`rl.greedyMember`): their mean is reported apart. */
   greedy?: (group: number, sample: number) => boolean;
+  /** A penalty added to each scored response's reward before advantages (overlong handling). */
+  lengthPenalty?: (group: number, sample: number) => number;
 }): { samples: SampleReward[]; groups: RewardsRecord['groups']; summary: Omit<RewardSummary, 'ms'> } {
   const { groups, rubricKey = (id) => id } = options;
   const samples: SampleReward[] = [];
@@ -142,6 +151,7 @@ export function computeStepRewards(options: {
         group: g,
         sample: s,
         reward: combined.status === 'scored' ? combined.value : null,
+        ...(options.lengthPenalty === undefined ? {} : { lengthPenalty: options.lengthPenalty(g, s) }),
         advantage: null,
         vetoedBy: combined.status === 'scored' ? combined.vetoedBy : [],
         ...(combined.status === 'unscorable' ? { unscorableReason: combined.reason } : {}),
@@ -153,7 +163,7 @@ export function computeStepRewards(options: {
   if (options.advantages !== false) {
     const result = computeAdvantages({
       estimator: options.estimator,
-      rewards: samples.map((s) => s.reward),
+      rewards: samples.map((s) => (s.reward === null ? null : s.reward + (s.lengthPenalty ?? 0))),
       groupIds: samples.map((s) => s.group),
       dropZeroVariance: options.dropZeroVariance,
     });

@@ -28,7 +28,8 @@ import { type FloatType, frozenWeights, inputWeights, type WeightTensors } from 
  *   ref_logprobs   float [B, T]    log-probs under the reference model (LoRA off)
  *   advantages     float [B] (per sequence, default) or [B, T] (per token)
  *   temperature    float []        the sampling temperature the log-probs are taken at
- *   clip_low, clip_high, kl_coef (and entropy_coef with an entropy bonus)   float []
+ *   the loss's clip range (clip_low, clip_high; gspo_clip_low, gspo_clip_high for gspo), kl_coef
+ *   (and entropy_coef with an entropy bonus)   float []
  *   trainable = 'lora': lora_scale [] (feed 1) and {w}.lora_a [r, in], {w}.lora_b [out, r];
  *   trainable = 'full': every base weight under its canonical name (no initializers).
  * Outputs

@@ -13,6 +13,7 @@ export {
   type ReferenceInputs,
   referencePolicyObjective,
 } from './objective.ts';
+export { GSPO, GSPO_CLIP_HIGH, GSPO_CLIP_LOW } from './gspo.ts';
 export { CLIPPED_RATIO, POLICY_GRADIENT, policyLosses } from './policy-losses.ts';
 export { NamedRegistry } from './registry.ts';
 export type { AggregationDef, Hyperparameter, KlEstimatorDef, PolicyLossDef } from './types.ts';
