@@ -5,10 +5,10 @@ import { klEstimators } from '../rl/losses/kl-estimators.ts';
 import { policyLosses } from '../rl/losses/policy-losses.ts';
 
 /** A name that must be registered: the message lists the registered ones. */
-function registered(kind: string, names: () => string[]) {
+function registered(kinds: string, names: () => string[]) {
   return z.string().superRefine((name, ctx) => {
     if (!names().includes(name))
-      ctx.addIssue({ code: 'custom', message: `one of the registered ${kind}s: ${names().join(', ')}` });
+      ctx.addIssue({ code: 'custom', message: `one of the registered ${kinds}: ${names().join(', ')}` });
   });
 }
 
@@ -33,10 +33,10 @@ export const RlSettings = z.strictObject({
   gspoClipHigh: z.number().gt(0).max(10).default(4e-4),
   /** KL to the reference policy (the base model, LoRA off); 0 turns it off. */
   klCoefficient: z.number().min(0).default(0),
-  klEstimator: registered('KL estimator', () => klEstimators.names()).default('k3'),
-  advantage: registered('advantage estimator', listAdvantageEstimators).default('grpo'),
-  loss: registered('policy loss', () => policyLosses.names()).default('clipped-ratio'),
-  lossAggregation: registered('loss aggregation', () => aggregations.names()).default('token-mean'),
+  klEstimator: registered('KL estimators', () => klEstimators.names()).default('k3'),
+  advantage: registered('advantage estimators', listAdvantageEstimators).default('grpo'),
+  loss: registered('policy losses', () => policyLosses.names()).default('clipped-ratio'),
+  lossAggregation: registered('loss aggregations', () => aggregations.names()).default('token-mean'),
   entropyCoefficient: z.number().min(0).default(0),
   /** Leave out groups whose rewards are all equal (dynamic sampling): they carry no advantage. */
   dropZeroVarianceGroups: z.boolean().default(true),
