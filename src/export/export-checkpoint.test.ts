@@ -4,6 +4,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadAdapterFolder } from '../engine/adapter-folder.ts';
+import { saveCheckpoint } from '../engine/checkpoint.ts';
+import { initLoraState } from '../engine/lora-state.ts';
 import { openModel } from '../engine/model-files.ts';
 import { maxAbsDiff } from '../models/llama/testing/generation-runner.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
@@ -106,6 +108,49 @@ describe('anchorage export (tiny llama GGUF base, adapters on every projection)'
     );
     assert.ok(moved > 0.5, `the adapters must change the logits (moved ${moved})`);
     assert.ok(diff <= 1e-4, `max abs difference ${diff}`);
+  });
+
+  it('a PEFT folder on a Hugging Face base: the tokenizer files copied, merged logits as before; bf16 weights', async (t) => {
+    // The base as a Hugging Face folder: the export of an all-zero adapter (W + 0).
+    const zero = join(fx.dir, 'zero');
+    await saveCheckpoint({
+      dir: zero,
+      lora: initLoraState({ model: fx.config, lora: fx.lora.config, seed: 0 }),
+      step: 0,
+    });
+    const hfBase = join(fx.dir, 'hf-base');
+    await exportCheckpoint({ from: { dir: zero }, model: fx.modelPath, format: 'hf', out: hfBase });
+    await writeFile(join(hfBase, 'generation_config.json'), '{"do_sample": false}\n');
+    // The PEFT folder holds q/k in Hugging Face order, which is this base's order: nothing moves.
+    const out = join(fx.dir, 'hf-from-peft');
+    const result = await exportCheckpoint({
+      from: { dir: join(fx.dir, 'peft') },
+      model: hfBase,
+      format: 'hf',
+      out,
+    });
+    assert.ok(result.files.some((f) => f.name === 'generation_config.json'));
+    const sequences = tokenSequences({ vocab: fx.config.vocabSize, lengths: [12], seed: 4 });
+    const gguf = await openModel({ path: fx.modelPath });
+    const adapted = await ourLogits({ source: gguf.source, lora: fx.lora, sequences });
+    const merged = await ourLogits({ source: (await openModel({ path: out })).source, sequences });
+    const diff = maxAbsDiff(merged[0]!, adapted[0]!);
+    const bf16 = join(fx.dir, 'hf-bf16');
+    await exportCheckpoint({
+      from: { dir: join(fx.dir, 'peft') },
+      model: hfBase,
+      format: 'hf',
+      dtype: 'bf16',
+      out: bf16,
+    });
+    const halved = await ourLogits({ source: (await openModel({ path: bf16 })).source, sequences });
+    const bfDiff = maxAbsDiff(halved[0]!, adapted[0]!);
+    t.diagnostic(
+      `max |merged (PEFT on HF base) - base+adapters| ${diff.toExponential(2)}; bf16 weights ${bfDiff.toExponential(2)}`,
+    );
+    assert.ok(diff <= 1e-4, `max abs difference ${diff}`);
+    assert.equal(JSON.parse(await readFile(join(bf16, 'config.json'), 'utf8')).torch_dtype, 'bfloat16');
+    assert.ok(bfDiff > 0 && bfDiff < 1, `bf16: max abs difference ${bfDiff}`);
   });
 
   it('bad requests name what was asked and what exists, and write nothing', async () => {
