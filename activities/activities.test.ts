@@ -7,7 +7,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
-import { RolloutBatch, RolloutGroup } from '../src/train/rollouts.ts';
+import { computeAdvantages } from '../src/rl/advantages/index.ts';
+import { overlongPenalty } from '../src/rl/overlong.ts';
+import { RewardsRecord } from '../src/train/rewards.ts';
+import { readRolloutBatch, RolloutBatch, RolloutGroup } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { StoredCheckpoint } from '../src/train/checkpoint-store.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
@@ -295,6 +298,145 @@ describe('training activities', () => {
       sampled.some((s) => !greedyAnswers.has(s)),
       'sampled members are sampled',
     );
+  });
+
+  it('overlong handling: long answers penalised before advantages, truncated ones left out of the loss', async (t) => {
+    const runId = 'unit-run-overlong';
+    const [maxNewTokens, bufferTokens, factor] = [96, 64, 0.5];
+    const file = await writeTinyRun({
+      dir: join(dir, 'overlong'),
+      queuePrefix: 'unit-overlong',
+      modelPath: model.path,
+      storeDir: join(dir, 'store'),
+      steps: 1,
+      prompts: 6,
+      promptsPerStep: 6,
+      maxNewTokens,
+      // At temperature 5 the tiny model's distributions are near uniform, so some answers end
+      // with the stop token before the limit (at temperature 1 it almost never samples it).
+      rl: {
+        overlongBufferTokens: bufferTokens,
+        overlongPenaltyFactor: factor,
+        maskTruncated: true,
+        temperature: 5,
+      },
+    });
+    const { text } = await prepareFile(file);
+    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
+    const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
+    const env = () => new MockActivityEnvironment();
+    const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
+    const judged = await call(env(), acts.judgeRollouts, {
+      ...key,
+      rollouts: rollouts.rollouts,
+      shard: 0,
+      shards: 1,
+    });
+    const out = await call(env(), acts.computeRewards, {
+      ...key,
+      rollouts: rollouts.rollouts,
+      judgements: [judged.judgement],
+    });
+    const { groups } = await readRolloutBatch({ store, address: rollouts.rollouts });
+    const record = await store.getJson(out.rewards, RewardsRecord);
+    const sampleOf = (s: { group: number; sample: number }) => groups[s.group]!.samples[s.sample]!;
+    for (const s of record.samples) {
+      const length = sampleOf(s).tokenIds.length;
+      assert.equal(s.lengthPenalty, overlongPenalty({ length, maxNewTokens, bufferTokens, factor }));
+    }
+    const truncated = record.samples.filter((s) => sampleOf(s).finishReason === 'length');
+    const finished = record.samples.filter((s) => sampleOf(s).finishReason !== 'length');
+    t.diagnostic(`${truncated.length} truncated, ${finished.length} finished responses`);
+    assert.ok(truncated.length > 0 && finished.length > 0, 'both kinds of answer in the batch');
+    assert.ok(record.samples.some((s) => s.lengthPenalty! < 0 && s.lengthPenalty! > -factor));
+    // Advantages come from reward + penalty.
+    const direct = computeAdvantages({
+      estimator: record.estimator,
+      rewards: record.samples.map((s) => (s.reward === null ? null : s.reward + s.lengthPenalty!)),
+      groupIds: record.samples.map((s) => s.group),
+      dropZeroVariance: true,
+    });
+    assert.deepEqual(
+      record.samples.map((s) => s.advantage),
+      direct.advantages,
+    );
+
+    const update = await call(env(), acts.updatePolicy, {
+      ...key,
+      parent: null,
+      rollouts: rollouts.rollouts,
+      rewards: out.rewards,
+      overrides: {},
+    });
+    const carrying = record.samples.filter((s) => s.advantage !== null);
+    const masked = carrying.filter((s) => sampleOf(s).finishReason === 'length').length;
+    assert.ok(masked > 0, 'some truncated answers carried an advantage');
+    assert.equal(update.summary.sequences, carrying.length - masked);
+    assert.ok(update.summary.applied && update.summary.sequences > 0, 'the finished answers were trained on');
+    assert.equal(update.summary.metrics['overlong/masked'], masked);
+    const penalties = record.samples.flatMap((s) => (s.reward === null ? [] : [s.lengthPenalty!]));
+    assert.equal(update.summary.metrics['overlong/penalized'], penalties.filter((p) => p !== 0).length);
+    assert.ok(
+      Math.abs(
+        update.summary.metrics['overlong/penalty_mean']! -
+          penalties.reduce((a, b) => a + b, 0) / penalties.length,
+      ) < 1e-12,
+    );
+  });
+
+  it('rl.loss gspo: the update trains with the sequence ratio and its own clip range', async (t) => {
+    const clipFraction = async (name: string, rl: Record<string, unknown>) => {
+      const runId = `unit-run-${name}`;
+      const file = await writeTinyRun({
+        dir: join(dir, name),
+        queuePrefix: `unit-${name}`,
+        modelPath: model.path,
+        storeDir: join(dir, 'store'),
+        steps: 1,
+        prompts: 6,
+        promptsPerStep: 6,
+        maxNewTokens: 12,
+        miniBatches: 2,
+        rl,
+      });
+      const { text } = await prepareFile(file);
+      const address = await storeRunConfig({ store, trainRunId: runId, file, text });
+      const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
+      const env = () => new MockActivityEnvironment();
+      const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
+      const judged = await call(env(), acts.judgeRollouts, {
+        ...key,
+        rollouts: rollouts.rollouts,
+        shard: 0,
+        shards: 1,
+      });
+      const rewards = await call(env(), acts.computeRewards, {
+        ...key,
+        rollouts: rollouts.rollouts,
+        judgements: [judged.judgement],
+      });
+      const update = await call(env(), acts.updatePolicy, {
+        ...key,
+        parent: null,
+        rollouts: rollouts.rollouts,
+        rewards: rewards.rewards,
+        overrides: {},
+      });
+      assert.ok(update.summary.applied, `${name}: the update was applied`);
+      return update.summary.metrics['policy/clip_fraction']!;
+    };
+    // The second mini-batch meets a policy the first one moved: GSPO's 3e-4/4e-4 range clips
+    // whole sequences there, a range as wide as PPO's clips nothing.
+    const narrow = await clipFraction('gspo', { loss: 'gspo', lossAggregation: 'sequence-mean' });
+    const wide = await clipFraction('gspo-wide', {
+      loss: 'gspo',
+      lossAggregation: 'sequence-mean',
+      gspoClipLow: 0.9,
+      gspoClipHigh: 10,
+    });
+    t.diagnostic(`clip fraction: ${narrow} at 3e-4/4e-4, ${wide} at 0.9/10`);
+    assert.ok(narrow > 0, `narrow range clip fraction ${narrow}`);
+    assert.equal(wide, 0);
   });
 
   it('bad input fails without retry, naming what was expected', async () => {

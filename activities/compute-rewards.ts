@@ -9,6 +9,7 @@ import {
   RewardsRecord as RewardsRecordSchema,
   type RubricReward,
 } from '../src/train/rewards.ts';
+import { overlongPenalty } from '../src/rl/overlong.ts';
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
@@ -20,7 +21,8 @@ import type { ComputeRewardsInput, ComputeRewardsOutput } from './types.ts';
  * Rewards and advantages of a step: each rubric's verdicts on a prompt group are aggregated (the
  * rubric's own chain: weights, vetoes, saturation, interactions, shaping), the rubrics of a prompt
  * are combined by weight, and the configured estimator turns rewards into advantages within each
- * group. Unscorable responses are left out of baselines and the loss, never scored 0.
+ * group. Unscorable responses are left out of baselines and the loss, never scored 0. With
+ * `rl.overlongBufferTokens`, long training responses get the overlong penalty before advantages.
  */
 export function computeRewardsActivity(deps: ActivityDeps) {
   return function computeRewards(input: ComputeRewardsInput): Promise<ComputeRewardsOutput> {
@@ -35,7 +37,7 @@ export function computeRewardsActivity(deps: ActivityDeps) {
       }
       const run = await deps.loadRun(input.configAddress);
       const stage = run.stageForStep(input.step);
-      const { groups } = await readRolloutBatch({ store, address: input.rollouts });
+      const { batch, groups } = await readRolloutBatch({ store, address: input.rollouts });
       const judged = new Map<number, JudgedGroup>();
       for (const address of input.judgements) {
         const shard = await store.getJson(address, ShardJudgement);
@@ -62,6 +64,18 @@ export function computeRewardsActivity(deps: ActivityDeps) {
           sample.map((r, k) => ({ rubricId: r.rubricId, weight: r.weight, reward: byRubric[k]![s]! })),
         );
       });
+      // Overlong penalty (training only): the limit is the one the rollouts were sampled with.
+      const { overlongBufferTokens, overlongPenaltyFactor } = stage.rl;
+      const lengthPenalty =
+        input.purpose === 'train' && overlongBufferTokens > 0
+          ? (g: number, s: number) =>
+              overlongPenalty({
+                length: groups[g]?.samples[s]?.tokenIds.length ?? 0,
+                maxNewTokens: batch.sampling.maxNewTokens,
+                bufferTokens: overlongBufferTokens,
+                factor: overlongPenaltyFactor,
+              })
+          : undefined;
       const result = computeStepRewards({
         groups: perGroup,
         estimator: stage.rl.advantage,
@@ -69,6 +83,7 @@ export function computeRewardsActivity(deps: ActivityDeps) {
         advantages: input.purpose === 'train',
         rubricKey: (id) => run.rubricKey(id),
         greedy: (g, s) => groups[g]?.samples[s]?.greedy === true,
+        ...(lengthPenalty === undefined ? {} : { lengthPenalty }),
       });
       const summary = { ...result.summary, ms: performance.now() - started };
       const record: RewardsRecord = {

@@ -6,6 +6,7 @@ import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { objectiveHyperparameters, type PolicyObjective } from '../src/rl/losses/objective.ts';
 import { combineMiniBatches, type MiniBatchOutcome, splitMiniBatches } from '../src/rl/mini-batches.ts';
 import { NonFiniteError } from '../src/rl/optim/non-finite.ts';
+import { entersLoss } from '../src/rl/overlong.ts';
 import { putCheckpoint, StoredCheckpoint, type UpdateRecord } from '../src/train/checkpoint-store.ts';
 import { commitOnce } from '../src/train/commit-once.ts';
 import type { UpdateSummary } from '../src/train/metrics.ts';
@@ -58,6 +59,28 @@ function hyperparameters(objective: PolicyObjective, rl: RlSettings): Record<str
   return out;
 }
 
+/**
+ * Overlong handling's metrics, where it is on: `overlong/masked` (truncated answers left out of
+ * the loss), `overlong/penalized` (responses with a non-zero length penalty) and
+ * `overlong/penalty_mean` (the mean penalty over the step's scored responses).
+ */
+function overlongMetrics(options: {
+  rewards: RewardsRecord;
+  rl: RlSettings;
+  truncatedMasked: number;
+}): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (options.rl.maskTruncated) out['overlong/masked'] = options.truncatedMasked;
+  const penalties = options.rewards.samples.flatMap((s) =>
+    s.reward === null || s.lengthPenalty === undefined ? [] : [s.lengthPenalty],
+  );
+  if (penalties.length > 0) {
+    out['overlong/penalized'] = penalties.filter((p) => p !== 0).length;
+    out['overlong/penalty_mean'] = penalties.reduce((a, b) => a + b, 0) / penalties.length;
+  }
+  return out;
+}
+
 /** The first adapter tensor holding a non-finite value, if any. */
 function nonFiniteTensor(tensors: ReadonlyMap<string, Float32Array>): string | undefined {
   for (const [name, data] of tensors) {
@@ -101,6 +124,7 @@ export function updatePolicyActivity(deps: ActivityDeps) {
         );
       }
       const rewards = await store.getJson(input.rewards, RewardsRecord);
+      let truncatedMasked = 0;
       const sequences: TrainSequence[] = rewards.samples.flatMap((s) => {
         if (s.advantage === null) return [];
         const group = groups[s.group];
@@ -111,6 +135,10 @@ export function updatePolicyActivity(deps: ActivityDeps) {
           );
         }
         if (sample.tokenIds.length === 0) return [];
+        if (!entersLoss({ finishReason: sample.finishReason, maskTruncated: rl.maskTruncated })) {
+          truncatedMasked += 1;
+          return [];
+        }
         return [
           {
             promptIds: group.promptIds,
@@ -200,12 +228,18 @@ export function updatePolicyActivity(deps: ActivityDeps) {
             const update: UpdateRecord = {
               applied: result !== undefined,
               ...(result === undefined
-                ? { reason: 'no response carried an advantage (all groups dropped or unscorable)' }
+                ? {
+                    reason:
+                      truncatedMasked > 0
+                        ? `no response entered the loss (${truncatedMasked} truncated answers masked; the rest dropped or unscorable)`
+                        : 'no response carried an advantage (all groups dropped or unscorable)',
+                  }
                 : {}),
               learningRate: rl.learningRate,
               metrics: {
                 ...(result?.metrics ?? {}),
                 ...(result === undefined ? {} : { 'loss/total': result.loss }),
+                ...overlongMetrics({ rewards, rl, truncatedMasked }),
               },
               sequences: sequences.length,
               tokens: result?.tokens ?? 0,

@@ -28,6 +28,8 @@ export interface TinyRunOptions {
   miniBatches?: number;
   /** One greedy response per group (`rl.greedyMember`). */
   greedyMember?: boolean;
+  /** Further `rl` settings, written as given (e.g. overlong handling). */
+  rl?: Record<string, unknown>;
   /** Stages (their steps must sum to `steps`) and data selection settings, written as given. */
   stages?: Array<{ name: string; steps: number }>;
   dataSelection?: Record<string, unknown>;
@@ -138,6 +140,7 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
       maxNewTokens: options.maxNewTokens ?? 12,
       ...(options.miniBatches === undefined ? {} : { miniBatches: options.miniBatches }),
       ...(options.greedyMember === undefined ? {} : { greedyMember: options.greedyMember }),
+      ...options.rl,
     },
     steps: options.steps,
     ...(options.stages === undefined ? {} : { stages: options.stages }),
