@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WORKFLOW_BUNDLE_FILE } from '../scripts/build.ts';
@@ -33,6 +33,34 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/**
+ * Every package the built module `entry` loads at startup: its static imports and re-exports,
+ * followed through relative files (dynamic `import()` is left out: it loads only when run).
+ */
+function startupPackages(entry: string): Map<string, string> {
+  const packages = new Map<string, string>();
+  const seen = new Set<string>();
+  const queue = [entry];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(
+      /^\s*(?:import|export)\s[^;]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm,
+    )) {
+      const spec = (m[1] ?? m[2]) as string;
+      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec));
+      else if (!spec.startsWith('node:')) {
+        const name = spec.startsWith('@')
+          ? spec.split('/').slice(0, 2).join('/')
+          : (spec.split('/')[0] as string);
+        if (!packages.has(name)) packages.set(name, file);
+      }
+    }
+  }
+  return packages;
+}
+
 before(() => {
   out = join(mkdtempSync(join(tmpdir(), 'anchorage-build-')), 'dist');
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--out', out], {
@@ -61,6 +89,22 @@ test('the build holds JavaScript only, with every relative import rewritten to .
     existsSync(join(out, 'src/rubric/verifiers/ifeval/langdetect/profiles.json.gz')),
     'data files copied',
   );
+});
+
+test('no built entry loads a development dependency at startup (the image installs production ones only)', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const entries = [
+    join(out, 'src/cli/bin.js'),
+    ...WORKER_ENTRIES.map((e) => join(out, 'workers', `${e}.js`)),
+  ];
+  const offending = entries.flatMap((entry) =>
+    [...startupPackages(entry)]
+      .filter(([name]) => name in manifest.devDependencies)
+      .map(([name, file]) => `${name} (from ${file.slice(out.length + 1)})`),
+  );
+  assert.deepEqual(offending, []);
 });
 
 test('the built CLI prints its help', () => {

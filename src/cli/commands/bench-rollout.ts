@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatSpread } from '../../engine/bench/bench-stats.ts';
-import { benchRollout, type RolloutBenchResult, type RolloutMode } from '../../engine/bench/rollout-bench.ts';
+import type { RolloutBenchResult, RolloutMode } from '../../engine/bench/rollout-bench.ts';
 import type { RolloutFigures } from '../../engine/bench/rollout-figures.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../models/llama/quant/quantized-weights.ts';
@@ -134,6 +134,9 @@ export const rolloutBench: BenchSubcommand = {
         const mode = options.mode as RolloutMode;
         const int = (value: string, flag: string, min: number) =>
           numberFlag(value, flag, { min, integer: true });
+        // Loaded when the command runs: its llama.cpp peer is a development dependency, which a
+        // production install (`npm ci --omit=dev`, the Docker image) leaves out.
+        const { benchRollout } = await import('../../engine/bench/rollout-bench.ts');
         const result = await benchRollout({
           model: modelArgument(options.model),
           mode,
