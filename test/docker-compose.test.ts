@@ -38,11 +38,13 @@ test('the production layout has Temporal on PostgreSQL with its schema job, the 
   assert.equal(compose.services.temporal?.environment?.DB, 'postgres12');
 });
 
-test('every worker runs an entry that exists and shares the store volume', () => {
+test('every worker runs a built entry whose source exists and shares the store volume', () => {
   for (const name of workers) {
     const service = compose.services[name]!;
     const entry = service.command?.at(-1);
-    assert.ok(entry !== undefined && existsSync(`${repo}${entry}`), `${name}: ${entry} exists`);
+    // The image runs the build (dist/, `npm run build`); the source of each entry must exist.
+    const source = entry?.match(/^dist\/(workers\/[a-z-]+)\.js$/)?.[1];
+    assert.ok(source !== undefined && existsSync(`${repo}${source}.ts`), `${name}: ${entry} is built from a source`);
     assert.ok(service.volumes?.includes('store:/data'), `${name} mounts the store`);
     assert.equal(service.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
   }
