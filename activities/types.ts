@@ -1,3 +1,4 @@
+import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
 import type { JudgeStats } from '../src/train/judgements.ts';
 import type { MetricsFailure, SuiteSummary, UpdateSummary } from '../src/train/metrics.ts';
 import type { RewardSummary } from '../src/train/rewards.ts';
@@ -53,17 +54,6 @@ export interface ComputeRewardsOutput {
   rewards: string;
   summary: RewardSummary;
   reused: boolean;
-}
-
-/** Changes to a run's RL settings sent by signal (`resume` with overrides); they last for the run. */
-export interface RlOverrides {
-  learningRate?: number;
-  klCoefficient?: number;
-  clipLow?: number;
-  clipHigh?: number;
-  maxGradNorm?: number;
-  weightDecay?: number;
-  entropyCoefficient?: number;
 }
 
 export interface UpdatePolicyInput {

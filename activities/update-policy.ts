@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { RlSettings } from '../src/config/rl.ts';
+import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
 import type { TrainSequence, TrainStepResult } from '../src/engine/train-step.ts';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { objectiveHyperparameters, type PolicyObjective } from '../src/rl/losses/objective.ts';
@@ -15,11 +16,11 @@ import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import { formatFieldPath } from '../src/util/field-path.ts';
+import type { UpdateProgress } from './activity-progress.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating } from './heartbeat.ts';
-import type { UpdateProgress } from './activity-progress.ts';
-import type { RlOverrides, UpdatePolicyInput, UpdatePolicyOutput } from './types.ts';
+import type { UpdatePolicyInput, UpdatePolicyOutput } from './types.ts';
 
 function summaryOf(update: UpdateRecord): UpdateSummary {
   return {

@@ -1,4 +1,4 @@
-import type { RlOverrides } from '../activities/types.ts';
+import { RL_OVERRIDE_KEYS, type RlOverrides } from '../src/contracts/rl-overrides.ts';
 import type { RunProgress, StageInfo, TrainingRunInput } from './types.ts';
 
 /**
@@ -26,16 +26,6 @@ export function isMilestone(
   return step % input.checkpointEvery === 0 || step === input.totalSteps;
 }
 
-const OVERRIDE_KEYS: readonly (keyof RlOverrides)[] = [
-  'learningRate',
-  'klCoefficient',
-  'clipLow',
-  'clipHigh',
-  'maxGradNorm',
-  'weightDecay',
-  'entropyCoefficient',
-];
-
 /**
  * Overrides merged with new ones. Unknown keys and values that are not finite numbers >= 0 are
  * dropped (a signal cannot fail a workflow); the trainer validates the merged settings in full.
@@ -43,7 +33,7 @@ const OVERRIDE_KEYS: readonly (keyof RlOverrides)[] = [
 export function mergeOverrides(current: RlOverrides, update: unknown): RlOverrides {
   const out: RlOverrides = { ...current };
   if (typeof update !== 'object' || update === null) return out;
-  for (const key of OVERRIDE_KEYS) {
+  for (const key of RL_OVERRIDE_KEYS) {
     const value = (update as Record<string, unknown>)[key];
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) out[key] = value;
   }

@@ -1,4 +1,4 @@
-import type { RlOverrides } from '../activities/types.ts';
+import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
 
 /**
  * Inputs, results and progress of the training workflows. Plain data (references, counters and

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { RlOverrides } from '../../../activities/types.ts';
 import { formatRetry, retriesInFlight } from '../../../workers/activity-retries.ts';
 import {
   queryProgress,
@@ -11,10 +10,11 @@ import {
 } from '../../../workers/run-client.ts';
 import { runDetails } from '../../../workflows/run-rules.ts';
 import { defaultStoreDir } from '../../config/data-dir.ts';
+import { isRlOverrideKey, RL_OVERRIDE_KEYS, type RlOverrides } from '../../contracts/rl-overrides.ts';
 import { LocalFolderStore } from '../../store/local-store.ts';
 import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
-import { readMetrics } from '../../train/read-metrics.ts';
 import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../temporal/search-attributes.ts';
+import { readMetrics } from '../../train/read-metrics.ts';
 import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
@@ -32,28 +32,18 @@ async function withClient<T>(use: (temporal: TemporalClient) => Promise<T>): Pro
   }
 }
 
-const SETTABLE: Record<string, keyof RlOverrides> = {
-  learningRate: 'learningRate',
-  klCoefficient: 'klCoefficient',
-  clipLow: 'clipLow',
-  clipHigh: 'clipHigh',
-  maxGradNorm: 'maxGradNorm',
-  weightDecay: 'weightDecay',
-  entropyCoefficient: 'entropyCoefficient',
-};
-
 /** `--set name=value` pairs as RL overrides; names and numbers are checked here. */
 export function parseOverrides(pairs: readonly string[]): RlOverrides {
   const out: RlOverrides = {};
   for (const pair of pairs) {
     const m = /^([A-Za-z]+)=(.+)$/.exec(pair);
-    const key = m === null ? undefined : SETTABLE[m[1]!];
-    if (m === null || key === undefined) {
+    const name = m?.[1];
+    if (m === null || name === undefined || !isRlOverrideKey(name)) {
       throw new ValidationError(
-        `--set: expected name=value with a name from ${Object.keys(SETTABLE).join(', ')}, got '${pair}'`,
+        `--set: expected name=value with a name from ${RL_OVERRIDE_KEYS.join(', ')}, got '${pair}'`,
       );
     }
-    out[key] = numberFlag(m[2]!, `--set ${m[1]}`, { min: 0 });
+    out[name] = numberFlag(m[2]!, `--set ${name}`, { min: 0 });
   }
   return out;
 }
@@ -162,12 +152,7 @@ export const runsCommand: CliCommand = {
     program
       .command('resume <run>')
       .description('resume a paused run, or run a failed step again; --set changes RL settings from then on')
-      .option(
-        '--set <name=value>',
-        'learningRate, klCoefficient, clipLow, clipHigh, maxGradNorm, weightDecay, entropyCoefficient',
-        collect,
-        [],
-      )
+      .option('--set <name=value>', RL_OVERRIDE_KEYS.join(', '), collect, [])
       .action(async (run: string, raw: unknown) => {
         const { set } = z.object({ set: z.array(z.string()) }).parse(raw);
         const overrides = parseOverrides(set);
