@@ -6,14 +6,15 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
-import { LocalFolderStore } from '../src/store/local-store.ts';
 import { computeAdvantages } from '../src/rl/advantages/index.ts';
 import { overlongPenalty } from '../src/rl/overlong.ts';
-import { RewardsRecord } from '../src/train/rewards.ts';
-import { readRolloutBatch, RolloutBatch, RolloutGroup } from '../src/train/rollouts.ts';
-import { runRefs } from '../src/train/run-refs.ts';
+import { LocalFolderStore } from '../src/store/local-store.ts';
 import { StoredCheckpoint } from '../src/train/checkpoint-store.ts';
+import { RewardsRecord } from '../src/train/rewards.ts';
+import { RolloutBatch, RolloutGroup, readRolloutBatch } from '../src/train/rollouts.ts';
+import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
+import type { TinyRunOptions } from '../src/train/testing/tiny-run.ts';
 import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
 import type { RolloutProgress } from './activity-progress.ts';
 import { createActivities, createActivityDeps, type TrainingActivities } from './index.ts';
@@ -64,6 +65,24 @@ describe('training activities', () => {
   });
 
   const ref = (step: number) => ({ trainRunId, configAddress, step, purpose: 'train' as const });
+
+  /** A tiny run of its own, stored in the shared store: the key of its first training step. */
+  const storedRun = async (
+    name: string,
+    options: Omit<TinyRunOptions, 'dir' | 'queuePrefix' | 'modelPath' | 'storeDir'>,
+  ) => {
+    const runId = `unit-run-${name}`;
+    const file = await writeTinyRun({
+      dir: join(dir, name),
+      queuePrefix: `unit-${name}`,
+      modelPath: model.path,
+      storeDir: join(dir, 'store'),
+      ...options,
+    });
+    const { text } = await prepareFile(file);
+    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
+    return { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
+  };
 
   it('rollouts: a cancelled attempt leaves its groups in the heartbeat, the retry resumes and gets the same batch', async () => {
     // The reference: step 2's rollouts in one go, under another run id so nothing is shared.
@@ -200,21 +219,13 @@ describe('training activities', () => {
   });
 
   it('rl.miniBatches: one optimizer step per mini-batch, in one committed update', async () => {
-    const runId = 'unit-run-mini';
-    const file = await writeTinyRun({
-      dir: join(dir, 'mini'),
-      queuePrefix: 'unit-mini',
-      modelPath: model.path,
-      storeDir: join(dir, 'store'),
+    const key = await storedRun('mini', {
       steps: 2,
       prompts: 6,
       promptsPerStep: 6,
       maxNewTokens: 24,
       miniBatches: 3,
     });
-    const { text } = await prepareFile(file);
-    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
-    const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
     const env = () => new MockActivityEnvironment();
     const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
     const judged = await call(env(), acts.judgeRollouts, {
@@ -243,21 +254,13 @@ describe('training activities', () => {
   });
 
   it('rl.greedyMember: the first response of each group is the greedy answer, the rest are sampled', async () => {
-    const runId = 'unit-run-greedy';
-    const file = await writeTinyRun({
-      dir: join(dir, 'greedy'),
-      queuePrefix: 'unit-greedy',
-      modelPath: model.path,
-      storeDir: join(dir, 'store'),
+    const key = await storedRun('greedy', {
       steps: 1,
       prompts: 6,
       promptsPerStep: 3,
       maxNewTokens: 16,
       greedyMember: true,
     });
-    const { text } = await prepareFile(file);
-    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
-    const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
     const out = await call(new MockActivityEnvironment(), acts.generateRollouts, {
       ...key,
       checkpoint: null,
@@ -301,13 +304,8 @@ describe('training activities', () => {
   });
 
   it('overlong handling: long answers penalised before advantages, truncated ones left out of the loss', async (t) => {
-    const runId = 'unit-run-overlong';
     const [maxNewTokens, bufferTokens, factor] = [96, 64, 0.5];
-    const file = await writeTinyRun({
-      dir: join(dir, 'overlong'),
-      queuePrefix: 'unit-overlong',
-      modelPath: model.path,
-      storeDir: join(dir, 'store'),
+    const key = await storedRun('overlong', {
       steps: 1,
       prompts: 6,
       promptsPerStep: 6,
@@ -321,9 +319,6 @@ describe('training activities', () => {
         temperature: 5,
       },
     });
-    const { text } = await prepareFile(file);
-    const address = await storeRunConfig({ store, trainRunId: runId, file, text });
-    const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
     const env = () => new MockActivityEnvironment();
     const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
     const judged = await call(env(), acts.judgeRollouts, {
@@ -386,12 +381,7 @@ describe('training activities', () => {
 
   it('rl.loss gspo: the update trains with the sequence ratio and its own clip range', async (t) => {
     const clipFraction = async (name: string, rl: Record<string, unknown>) => {
-      const runId = `unit-run-${name}`;
-      const file = await writeTinyRun({
-        dir: join(dir, name),
-        queuePrefix: `unit-${name}`,
-        modelPath: model.path,
-        storeDir: join(dir, 'store'),
+      const key = await storedRun(name, {
         steps: 1,
         prompts: 6,
         promptsPerStep: 6,
@@ -399,9 +389,6 @@ describe('training activities', () => {
         miniBatches: 2,
         rl,
       });
-      const { text } = await prepareFile(file);
-      const address = await storeRunConfig({ store, trainRunId: runId, file, text });
-      const key = { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
       const env = () => new MockActivityEnvironment();
       const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
       const judged = await call(env(), acts.judgeRollouts, {
