@@ -95,21 +95,33 @@ export function budgetOutcome(options: { ctx: GradeContext; criterion: ResolvedC
   };
 }
 
+/** Unscorable and never cached: a later attempt (or a larger judge) may still grade it. */
+function uncachedUnscorable(options: {
+  ctx: GradeContext;
+  criterion: ResolvedCriterion;
+  reason: string;
+}): GradeOutcome {
+  return {
+    verdict: {
+      criterionId: options.criterion.id,
+      status: 'unscorable',
+      reason: options.reason,
+      evaluator: options.ctx.evaluator,
+    },
+    cacheable: false,
+  };
+}
+
 /** The request did not fit the judge's context: unscorable, not cached (a larger model may take it). */
 export function tooLongOutcome(options: {
   ctx: GradeContext;
   criterion: ResolvedCriterion;
   problem: string;
 }): GradeOutcome {
-  return {
-    verdict: {
-      criterionId: options.criterion.id,
-      status: 'unscorable',
-      reason: `prompt and response do not fit the judge's context: ${options.problem}`,
-      evaluator: options.ctx.evaluator,
-    },
-    cacheable: false,
-  };
+  return uncachedUnscorable({
+    ...options,
+    reason: `prompt and response do not fit the judge's context: ${options.problem}`,
+  });
 }
 
 /** The reply was larger than maxReplyBytes: unscorable, never cached (it was not read whole). */
@@ -118,15 +130,7 @@ export function oversizedOutcome(options: {
   criterion: ResolvedCriterion;
   problem: string;
 }): GradeOutcome {
-  return {
-    verdict: {
-      criterionId: options.criterion.id,
-      status: 'unscorable',
-      reason: boundReason(`judge reply too large: ${options.problem}`),
-      evaluator: options.ctx.evaluator,
-    },
-    cacheable: false,
-  };
+  return uncachedUnscorable({ ...options, reason: boundReason(`judge reply too large: ${options.problem}`) });
 }
 
 /** The problem with a reply, plus a hint when the server cut it off at the token limit. */
