@@ -1,3 +1,9 @@
+import {
+  ACTIVITIES_BY_QUEUE,
+  type ActivityName,
+  QUEUE_OF_ROLE,
+  type WorkerRole,
+} from '../src/contracts/task-queues.ts';
 import { commitCheckpointActivity } from './commit-checkpoint.ts';
 import { computeRewardsActivity } from './compute-rewards.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -11,8 +17,9 @@ import { updatePolicyActivity } from './update-policy.ts';
 import { writeMetricsActivity } from './write-metrics.ts';
 
 /**
- * The training activities, bound to their dependencies. Workers register the subset their task
- * queue serves (see `ACTIVITIES_BY_QUEUE`); workflows import the type only.
+ * The training activities, bound to their dependencies: exactly the names of `ACTIVITIES_BY_QUEUE`
+ * (src/contracts/task-queues.ts). Workers register the subset their task queue serves; workflows
+ * import the type only.
  */
 export function createActivities(deps: ActivityDeps) {
   // The bookkeeping activities heartbeat while they run (the long ones heartbeat their progress
@@ -28,28 +35,20 @@ export function createActivities(deps: ActivityDeps) {
     writeMetrics: heartbeating(writeMetricsActivity(deps), beating),
     latestCheckpoint: heartbeating(latestCheckpointActivity(deps), beating),
     evaluateSuite: evaluateSuiteActivity(deps),
-  };
+  } satisfies Record<ActivityName, unknown>;
 }
 
 export type TrainingActivities = ReturnType<typeof createActivities>;
-export type ActivityName = keyof TrainingActivities;
 
-/** Which activities each worker role serves; `orchestrator` also runs the workflows. */
-export const ACTIVITIES_BY_ROLE = {
-  rollout: ['generateRollouts', 'evaluateSuite'],
-  judge: ['judgeRollouts'],
-  trainer: ['updatePolicy'],
-  orchestrator: ['computeRewards', 'commitCheckpoint', 'selectPrompts', 'writeMetrics', 'latestCheckpoint'],
-} as const satisfies Record<string, readonly ActivityName[]>;
-export type WorkerRole = keyof typeof ACTIVITIES_BY_ROLE;
-
-/** The activities of some roles, picked from a full set. */
+/** The activities of some roles (the queues they poll: src/contracts/task-queues.ts), picked from a full set. */
 export function activitiesFor(
   activities: TrainingActivities,
   roles: readonly WorkerRole[],
 ): Partial<TrainingActivities> {
   const out: Record<string, unknown> = {};
-  for (const role of roles) for (const name of ACTIVITIES_BY_ROLE[role]) out[name] = activities[name];
+  for (const role of roles) {
+    for (const name of ACTIVITIES_BY_QUEUE[QUEUE_OF_ROLE[role]]) out[name] = activities[name];
+  }
   return out as Partial<TrainingActivities>;
 }
 

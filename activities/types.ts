@@ -1,4 +1,5 @@
 import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
+import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import type { JudgeStats } from '../src/train/judgements.ts';
 import type { MetricsFailure, SuiteSummary, UpdateSummary } from '../src/train/metrics.ts';
 import type { RewardSummary } from '../src/train/rewards.ts';
@@ -162,7 +163,7 @@ export interface LatestCheckpointOutput {
   configAddress: string;
   /** Judge shards and task queues of the run's plan (the configuration's defaults). */
   judgeShards: number;
-  taskQueues: { workflow: string; rollout: string; judge: string; trainer: string };
+  taskQueues: TaskQueues;
   /** Evaluation suites the configuration names (`evaluation.suites`). */
   suites: string[];
 }

@@ -19,7 +19,7 @@ import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { WORKFLOWS_PATH } from '../workers/bundle.ts';
 import { queryProgress, startTrainingRun } from '../workers/run-client.ts';
-import type { TaskQueues } from '../workflows/types.ts';
+import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import {
   checkpointChain,
   prepareFile,

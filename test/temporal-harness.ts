@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { prepareRun } from '../src/config/check.ts';
+import { WORKER_ROLES } from '../src/contracts/task-queues.ts';
 import { parseRunConfig } from '../src/config/load.ts';
 import { ADAPTER_FILE } from '../src/engine/checkpoint.ts';
 import { openModel } from '../src/engine/model-files.ts';
@@ -17,7 +18,7 @@ import { readCheckpoint, type StoredCheckpoint } from '../src/train/checkpoint-s
 import type { WorkerSettings } from '../workers/env.ts';
 import { installTemporalLogging } from '../workers/logging.ts';
 import { type RunningWorkers, startWorkers } from '../workers/start-workers.ts';
-import type { TaskQueues } from '../workflows/types.ts';
+import type { TaskQueues } from '../src/contracts/task-queues.ts';
 
 export { type TinyRunOptions, tinyTaskQueues, writeTinyRun } from '../src/train/testing/tiny-run.ts';
 
@@ -167,7 +168,7 @@ export async function startInProcessTemporal(options: {
   const storeDir = join(dir, 'store');
   const store = new LocalFolderStore({ root: storeDir });
   const workers = await startWorkers({
-    roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
+    roles: WORKER_ROLES,
     settings: testWorkerSettings({ address: env.address, storeDir, taskQueues: options.queues }),
     store,
   });

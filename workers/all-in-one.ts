@@ -1,5 +1,6 @@
 // Every role in one process, for a single machine: `node --import tsx workers/all-in-one.ts`
 // (settings: workers/env.ts).
+import { WORKER_ROLES } from '../src/contracts/task-queues.ts';
 import { runWorkerProcess } from './run-worker-process.ts';
 
-await runWorkerProcess({ roles: ['orchestrator', 'rollout', 'judge', 'trainer'] });
+await runWorkerProcess({ roles: WORKER_ROLES });

@@ -7,6 +7,7 @@ import type { History } from '@temporalio/common/lib/proto-utils.js';
 import YAML from 'yaml';
 import { prepareRun } from '../src/config/check.ts';
 import { parseRunConfig } from '../src/config/load.ts';
+import { WORKER_ROLES } from '../src/contracts/task-queues.ts';
 import { writeTinyModel } from '../src/engine/testing/tiny-model.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { startDevServer } from '../src/temporal/dev-server.ts';
@@ -138,7 +139,7 @@ export async function benchOrchestration(options: {
       const prepared = prepareRun({ loaded: parseRunConfig({ text, file }) });
       const store = new LocalFolderStore({ root: storeDir });
       const workers = await startWorkers({
-        roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
+        roles: WORKER_ROLES,
         settings: { ...workerSettings(env), address: server.address, namespace: 'default', storeDir },
         taskQueues: prepared.loaded.config.temporal.taskQueues,
         store,

@@ -1,28 +1,18 @@
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { activitiesFor, type TrainingActivities, type WorkerRole } from '../activities/index.ts';
-import type { TaskQueues } from '../workflows/types.ts';
+import { activitiesFor, type TrainingActivities } from '../activities/index.ts';
+import {
+  QUEUE_OF_ROLE,
+  type Queue,
+  queueOf,
+  type TaskQueues,
+  type WorkerRole,
+} from '../src/contracts/task-queues.ts';
 
 /** The longest the SDK may hold back an activity heartbeat. */
 export const HEARTBEAT_THROTTLE_MS = 3_000;
 
-/** The task queue each role polls. */
-export function queueOf(role: WorkerRole, taskQueues: TaskQueues): string {
-  return role === 'orchestrator' ? taskQueues.workflow : taskQueues[role];
-}
-
-export interface WorkerConcurrency {
-  workflow: number;
-  rollout: number;
-  judge: number;
-  trainer: number;
-}
-
-const CONCURRENCY_KEY: Record<WorkerRole, keyof WorkerConcurrency> = {
-  orchestrator: 'workflow',
-  rollout: 'rollout',
-  judge: 'judge',
-  trainer: 'trainer',
-};
+/** Tasks run at once per queue. */
+export type WorkerConcurrency = { [Q in Queue]: number };
 
 /**
  * Temporal workers for the given roles: one per distinct task queue (roles that share a queue share
@@ -52,7 +42,7 @@ export async function createWorkers(options: {
     if (runsWorkflows && options.workflowBundle === undefined) {
       throw new Error('the orchestrator role needs the workflow bundle');
     }
-    const activitySlots = roles.reduce((n, r) => n + options.concurrency[CONCURRENCY_KEY[r]], 0);
+    const activitySlots = roles.reduce((n, r) => n + options.concurrency[QUEUE_OF_ROLE[r]], 0);
     workers.push(
       await Worker.create({
         connection: options.connection,

@@ -1,25 +1,19 @@
 import { z } from 'zod';
+import {
+  DEFAULT_TASK_QUEUES,
+  type Queue,
+  TASK_QUEUE_NAME,
+  type TaskQueues,
+} from '../src/contracts/task-queues.ts';
 import { dataDir, defaultStoreDir } from '../src/config/data-dir.ts';
 import { type ExecutionProvider, ExecutionProviderSchema } from '../src/engine/host/protocol.ts';
 import { temporalAddress, temporalNamespace } from '../src/temporal/address.ts';
 import { ValidationError } from '../src/util/errors.ts';
-import type { TaskQueues } from '../workflows/types.ts';
 import { DEFAULT_GENERATION_SLOTS } from '../src/engine/generate.ts';
-
-/** Task queues when neither the environment nor a run configuration names them (the config's defaults). */
-export const DEFAULT_TASK_QUEUES: TaskQueues = {
-  workflow: 'anchorage-workflow',
-  rollout: 'anchorage-rollout',
-  judge: 'anchorage-judge',
-  trainer: 'anchorage-trainer',
-};
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const queue = (fallback: string) =>
-  z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task-queue name (letters, digits, . _ -)')
-    .default(fallback);
+  z.string().regex(TASK_QUEUE_NAME, 'a task-queue name (letters, digits, . _ -)').default(fallback);
 const flag = z
   .enum(['0', '1', 'true', 'false', ''])
   .default('')
@@ -70,7 +64,8 @@ export interface WorkerSettings {
   storeDir: string;
   /** The data folder (ANCHORAGE_DATA_DIR, else run-data/): evaluation suites' answer folders. */
   dataDir: string;
-  concurrency: { workflow: number; rollout: number; judge: number; trainer: number };
+  /** Tasks run at once per queue. */
+  concurrency: { [Q in Queue]: number };
   shutdownGraceMs: number;
   engineThreads: number | undefined;
   executionProvider: ExecutionProvider;

@@ -1,4 +1,4 @@
-import type { WorkerRole } from '../activities/index.ts';
+import type { WorkerRole } from '../src/contracts/task-queues.ts';
 import { AnchorageError } from '../src/util/errors.ts';
 import { logger } from '../src/util/logger.ts';
 import { workerSettings } from './env.ts';

@@ -1,23 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities, createActivityDeps, type WorkerRole } from '../activities/index.ts';
+import { createActivities, createActivityDeps } from '../activities/index.ts';
 import type { PolicyProvider } from '../activities/policy-pool.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { TransportError } from '../src/util/errors.ts';
 import { logger } from '../src/util/logger.ts';
-import type { TaskQueues } from '../workflows/types.ts';
+import { queueOf, type TaskQueues, type WorkerRole } from '../src/contracts/task-queues.ts';
 import { workflowBundle } from './bundle.ts';
 import { cleanStoreTemp } from './clean-store-temp.ts';
-import { createWorkers, queueOf } from './create-workers.ts';
+import { createWorkers } from './create-workers.ts';
 import type { WorkerSettings } from './env.ts';
 import { installTemporalLogging } from './logging.ts';
 
 /** Workers started in this process. */
 export interface RunningWorkers {
   workers: Worker[];
-  roles: WorkerRole[];
+  roles: readonly WorkerRole[];
   /** Resolves when every worker has stopped and the engine and connection are closed. */
   done: Promise<void>;
   /** Asks every worker to stop (running activities get the grace time) and waits for `done`. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import { parseOverrides } from '../src/cli/commands/runs.ts';
-import { DEFAULT_TASK_QUEUES, workerSettings } from './env.ts';
+import { DEFAULT_TASK_QUEUES } from '../src/contracts/task-queues.ts';
+import { workerSettings } from './env.ts';
 import { pinoTemporalLogger } from './logging.ts';
 import { webUiUrl } from './run-client.ts';
 

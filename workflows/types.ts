@@ -1,17 +1,10 @@
 import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
+import type { TaskQueues } from '../src/contracts/task-queues.ts';
 
 /**
  * Inputs, results and progress of the training workflows. Plain data (references, counters and
  * small summaries) so histories stay small; the client, the CLI and the activities share these types.
  */
-
-export interface TaskQueues {
-  /** Workflows and the light activities (rewards, commits, metrics). */
-  workflow: string;
-  rollout: string;
-  judge: string;
-  trainer: string;
-}
 
 /** Timeouts that depend on the deployment (how fast a lost worker must be noticed). */
 export interface Timing {

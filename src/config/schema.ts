@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUES, TASK_QUEUE_NAME } from '../contracts/task-queues.ts';
 import { PromptId } from '../data/prompt-record.ts';
 import { PromptSourceConfig, SourceName, sourceName } from '../data/sources.ts';
 import { LoraConfigSchema } from '../models/llama/lora.ts';
@@ -21,9 +22,7 @@ const Name = z
     /^[a-z0-9][a-z0-9._-]{0,63}$/,
     'lower-case letters, digits and . _ - (at most 64, starting with a letter or digit)',
   );
-const TaskQueue = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task-queue name (letters, digits, . _ -)');
+const TaskQueue = z.string().regex(TASK_QUEUE_NAME, 'a task-queue name (letters, digits, . _ -)');
 
 export const ModelSettings = z.strictObject({
   /** A GGUF file or a Hugging Face folder; `default`: the bundled SmolLM2-135M-Instruct. */
@@ -144,10 +143,10 @@ export const TemporalSettings = z.strictObject({
   namespace: z.string().min(1).optional(),
   taskQueues: z
     .strictObject({
-      workflow: TaskQueue.default('anchorage-workflow'),
-      rollout: TaskQueue.default('anchorage-rollout'),
-      judge: TaskQueue.default('anchorage-judge'),
-      trainer: TaskQueue.default('anchorage-trainer'),
+      workflow: TaskQueue.default(DEFAULT_TASK_QUEUES.workflow),
+      rollout: TaskQueue.default(DEFAULT_TASK_QUEUES.rollout),
+      judge: TaskQueue.default(DEFAULT_TASK_QUEUES.judge),
+      trainer: TaskQueue.default(DEFAULT_TASK_QUEUES.trainer),
     })
     .prefault({}),
   /** Continue the training workflow as new every N steps, keeping its history short. */

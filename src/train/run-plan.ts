@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PreparedRun } from '../config/check.ts';
+import type { TaskQueues } from '../contracts/task-queues.ts';
 import { TrainRunId } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
 import { checkEvaluationSuites } from './evaluation-suites.ts';
@@ -38,7 +39,7 @@ export interface RunPlan {
   /** `anchorage eval` suites each evaluation runs on its checkpoint (names; settings stay in the config). */
   evaluationSuites: string[];
   continueAsNewEvery: number;
-  taskQueues: { workflow: string; rollout: string; judge: string; trainer: string };
+  taskQueues: TaskQueues;
   /** Judge shards per step: at most one per prompt group. */
   judgeShards: number;
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { WORKER_ROLES } from '../../contracts/task-queues.ts';
 import { workerSettings } from '../../../workers/env.ts';
 import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../../workers/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
@@ -159,7 +160,7 @@ export async function runTrain(
         engineThreads: fromEnv.engineThreads ?? availableParallelism(),
       };
       workers = await startWorkers({
-        roles: ['orchestrator', 'rollout', 'judge', 'trainer'],
+        roles: WORKER_ROLES,
         settings,
         taskQueues: config.temporal.taskQueues,
         store,

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TaskQueues } from '../../contracts/task-queues.ts';
 
 /**
  * A training run on the tiny random Llama (2 layers, byte vocabulary, 128-token context, see
@@ -61,12 +62,7 @@ export async function writeShortIfevalPrompts(file: string): Promise<string> {
 }
 
 /** Task queues named after `prefix`, so runs of different tests never share workers by accident. */
-export function tinyTaskQueues(prefix: string): {
-  workflow: string;
-  rollout: string;
-  judge: string;
-  trainer: string;
-} {
+export function tinyTaskQueues(prefix: string): TaskQueues {
   return {
     workflow: `${prefix}-workflow`,
     rollout: `${prefix}-rollout`,
