@@ -1,5 +1,6 @@
 import type { WeightedRubric } from '../src/config/rubric-rules.ts';
 import type { StagePlan } from '../src/config/stages.ts';
+import type { StepRef } from '../src/contracts/step-refs.ts';
 import { SeededRandom } from '../src/data/generator/rng.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
@@ -8,7 +9,6 @@ import { SelectionRecord } from '../src/train/selection.ts';
 import { mixSeed, selectStepPrompts, stepSeed } from '../src/train/step-prompts.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { RunContext } from './run-context.ts';
-import type { StepRef } from './types.ts';
 
 type Entry = { prompt: LocatedPrompt; rubrics: WeightedRubric[] };
 

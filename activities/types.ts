@@ -1,26 +1,16 @@
 import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
+import type { Purpose, StepRef } from '../src/contracts/step-refs.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import type { JudgeStats } from '../src/train/judgements.ts';
 import type { MetricsFailure, SuiteSummary, UpdateSummary } from '../src/train/metrics.ts';
 import type { RewardSummary } from '../src/train/rewards.ts';
 import type { RolloutStats } from '../src/train/rollouts.ts';
-import type { Purpose } from '../src/train/run-refs.ts';
 
 /**
  * What crosses the boundary between the training workflows and their activities: store addresses,
  * counters and small summaries, never rollouts, verdicts or tensors (a Temporal payload warns at
  * 256 KB). Plain types, imported by workflow code with `import type`.
  */
-
-/** Which step (or evaluation) of which run; every activity input starts with it. */
-export interface StepRef {
-  trainRunId: string;
-  /** Address of the run's stored configuration. */
-  configAddress: string;
-  /** 1-based training step; for an evaluation, the step after which it runs. */
-  step: number;
-  purpose: Purpose;
-}
 
 export interface GenerateRolloutsInput extends StepRef {
   /** Checkpoint to sample from; null: fresh adapters from the run seed (the base model). */

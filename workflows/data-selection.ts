@@ -1,5 +1,5 @@
 import { setCurrentDetails } from '@temporalio/workflow';
-import type { StepRef } from '../activities/types.ts';
+import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
 import { scoredMetrics, scorePolicy } from './score-policy.ts';
 import type { SelectionInput, SelectionResult } from './types.ts';

@@ -1,5 +1,5 @@
 import { ActivityFailure, log, setCurrentDetails } from '@temporalio/workflow';
-import type { StepRef } from '../activities/types.ts';
+import type { StepRef } from '../src/contracts/step-refs.ts';
 import type { MetricsFailure, SuiteSummary } from '../src/train/metrics.ts';
 import { type ActivityProxies, trainingActivities } from './activities.ts';
 import { rootFailure } from './run-rules.ts';

@@ -1,4 +1,4 @@
-import type { StepRef } from '../activities/types.ts';
+import type { StepRef } from '../src/contracts/step-refs.ts';
 import type { ActivityProxies } from './activities.ts';
 import { shardCount } from './training-step.ts';
 

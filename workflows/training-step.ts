@@ -1,5 +1,6 @@
 import { setCurrentDetails, setHandler } from '@temporalio/workflow';
-import type { JudgeRolloutsOutput, StepRef } from '../activities/types.ts';
+import type { JudgeRolloutsOutput } from '../activities/types.ts';
+import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
 import { stepProgressQuery } from './messages.ts';
 import type { StepInput, StepProgress, StepResult } from './types.ts';

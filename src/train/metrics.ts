@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PURPOSES, type Purpose } from '../contracts/step-refs.ts';
 import type { JudgeStats } from './judgements.ts';
 import type { RewardSummary } from './rewards.ts';
 import type { RolloutStats } from './rollouts.ts';
@@ -37,7 +38,7 @@ export const MetricsRecord = z.strictObject({
   format: z.literal('anchorage.metrics/1'),
   trainRunId: z.string(),
   step: z.number().int().nonnegative(),
-  purpose: z.enum(['train', 'eval', 'select']),
+  purpose: z.enum(PURPOSES),
   stage: z.string(),
   /** ISO time the step finished, as the workflow saw it. */
   at: z.string(),
@@ -56,7 +57,7 @@ export type MetricsRecord = z.infer<typeof MetricsRecord>;
  * suites add `eval/<suite>/<key>` (eval/ifeval/promptLoose, ...).
  */
 export function stepMetrics(options: {
-  purpose: 'train' | 'eval' | 'select';
+  purpose: Purpose;
   rollouts: RolloutStats;
   judge: readonly JudgeStats[];
   rewards: RewardSummary;

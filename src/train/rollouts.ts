@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PURPOSES } from '../contracts/step-refs.ts';
 import { Address } from '../store/address.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { ValidationError } from '../util/errors.ts';
@@ -58,7 +59,7 @@ export const RolloutBatch = z.strictObject({
   format: z.literal('anchorage.rollouts/1'),
   trainRunId: z.string(),
   step: z.number().int(),
-  purpose: z.enum(['train', 'eval', 'select']),
+  purpose: z.enum(PURPOSES),
   stage: z.string(),
   /** The checkpoint the policy was loaded from; null: fresh adapters from the run seed. */
   checkpoint: Address.nullable(),

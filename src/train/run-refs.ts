@@ -1,3 +1,4 @@
+import type { Purpose, StepKey } from '../contracts/step-refs.ts';
 import { checkpointRef } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
 
@@ -7,8 +8,10 @@ import { ValidationError } from '../util/errors.ts';
  *
  *   runs/<id>/config                                     the run configuration (text and file name)
  *   runs/<id>/steps/step-<n>/rollouts                    the rollout batch of training step n
+ *   runs/<id>/steps/step-<n>/rollout-groups/group-<i>    prompt group i, as soon as it is sampled
  *   runs/<id>/steps/step-<n>/judgements/shard-<k>-of-<S> verdicts of one judge shard
  *   runs/<id>/steps/step-<n>/rewards                     rewards and advantages
+ *   runs/<id>/steps/step-<n>/refusals/<hash>             updates refused for a non-finite number
  *   runs/<id>/evals/step-<n>/...                         the same for the evaluation after step n,
  *   runs/<id>/evals/step-<n>/suites/<suite>              and each evaluation suite's result (ifeval, ...)
  *   runs/<id>/selections/step-<n>/...                    the same for the data selection of the stage
@@ -18,12 +21,6 @@ import { ValidationError } from '../util/errors.ts';
  *   runs/<id>/milestones/step-<n>                        checkpoints kept for good (every checkpointEvery)
  *   runs/<id>/metrics/{step,eval,select}-<n>             one metrics record per step, evaluation, selection
  */
-
-/**
- * A training step produces rollouts for learning; an evaluation scores held-out prompts; a data
- * selection scores a stage's prompts to keep those neither solved nor hopeless.
- */
-export type Purpose = 'train' | 'eval' | 'select';
 
 const FOLDER: Record<Purpose, string> = { train: 'steps', eval: 'evals', select: 'selections' };
 const METRICS_NAME: Record<Purpose, string> = { train: 'step', eval: 'eval', select: 'select' };
@@ -40,12 +37,6 @@ function runPrefix(trainRunId: string): string {
   return ref.slice(0, ref.length - 'checkpoints/step-0'.length);
 }
 
-export interface StepKey {
-  trainRunId: string;
-  step: number;
-  purpose: Purpose;
-}
-
 function stepPrefix(key: StepKey): string {
   checkStep(key.step);
   return `${runPrefix(key.trainRunId)}${FOLDER[key.purpose]}/step-${key.step}/`;
@@ -54,10 +45,16 @@ function stepPrefix(key: StepKey): string {
 export const runRefs = {
   config: (trainRunId: string) => `${runPrefix(trainRunId)}config`,
   rollouts: (key: StepKey) => `${stepPrefix(key)}rollouts`,
+  /** One finished prompt group of a batch: a retried attempt reads these back instead of sampling. */
+  rolloutGroup: (key: StepKey & { group: number }) => `${stepPrefix(key)}rollout-groups/group-${key.group}`,
+  rolloutGroups: (key: StepKey) => `${stepPrefix(key)}rollout-groups/`,
   judgement: (key: StepKey & { shard: number; shards: number }) =>
     `${stepPrefix(key)}judgements/shard-${key.shard}-of-${key.shards}`,
   judgements: (key: StepKey) => `${stepPrefix(key)}judgements/`,
   rewards: (key: StepKey) => `${stepPrefix(key)}rewards`,
+  /** A refused update or reward computation (a non-finite number), named by its record's digest. */
+  refusal: (key: StepKey & { id: string }) => `${stepPrefix(key)}refusals/${key.id}`,
+  refusals: (key: StepKey) => `${stepPrefix(key)}refusals/`,
   /** An evaluation suite's result for the evaluation after step `step`. */
   evalSuite: (options: { trainRunId: string; step: number; suite: string }) =>
     `${stepPrefix({ trainRunId: options.trainRunId, step: options.step, purpose: 'eval' })}suites/${options.suite}`,

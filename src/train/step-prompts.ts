@@ -1,3 +1,4 @@
+import type { Purpose } from '../contracts/step-refs.ts';
 import { SeededRandom } from '../data/generator/rng.ts';
 import { ValidationError } from '../util/errors.ts';
 
@@ -24,14 +25,10 @@ export function mixSeed(...parts: readonly number[]): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const PURPOSE_CODE = { train: 1, eval: 2, select: 3 } as const;
+const PURPOSE_CODE: Record<Purpose, number> = { train: 1, eval: 2, select: 3 };
 
 /** The sampling seed of a step: a function of the run seed, the step and the purpose only. */
-export function stepSeed(options: {
-  runSeed: number;
-  step: number;
-  purpose: keyof typeof PURPOSE_CODE;
-}): number {
+export function stepSeed(options: { runSeed: number; step: number; purpose: Purpose }): number {
   return mixSeed(options.runSeed, options.step, PURPOSE_CODE[options.purpose]);
 }
 
