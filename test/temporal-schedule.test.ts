@@ -21,7 +21,7 @@ import {
   triggerEvalSchedule,
 } from '../workers/schedule-client.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
-import type { ScheduledEvaluationResult } from '../workflows/types.ts';
+import type { ScheduledEvaluationResult } from '../src/contracts/workflow-types.ts';
 import {
   type InProcessTemporal,
   prepareFile,

@@ -11,7 +11,7 @@ import {
   resumeSignal,
   stepProgressQuery,
   stopSignal,
-} from '../workflows/messages.ts';
+} from '../src/contracts/messages.ts';
 import type { trainingRunWorkflow } from '../workflows/training-run.ts';
 import {
   DEFAULT_TIMING,
@@ -20,7 +20,7 @@ import {
   type StepProgress,
   type Timing,
   type TrainingRunInput,
-} from '../workflows/types.ts';
+} from '../src/contracts/workflow-types.ts';
 
 /** The training workflow's type name (its function name in the bundle). */
 export const TRAINING_WORKFLOW = 'trainingRunWorkflow';

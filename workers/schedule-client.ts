@@ -9,7 +9,7 @@ import {
 import { TRAIN_RUN_ID } from '../src/temporal/search-attributes.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
-import type { ScheduledEvaluationInput, Timing } from '../workflows/types.ts';
+import type { ScheduledEvaluationInput, Timing } from '../src/contracts/workflow-types.ts';
 import { runHandle } from './run-client.ts';
 
 /** The scheduled evaluation's workflow type name (its function name in the bundle). */

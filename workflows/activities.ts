@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { TrainingActivities } from '../activities/index.ts';
 import { activityPresets } from './presets.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
-import type { Timing } from './types.ts';
+import type { Timing } from '../src/contracts/workflow-types.ts';
 
 /** Activity proxies of the training workflows, one per preset and task queue. */
 export function trainingActivities(options: { taskQueues: TaskQueues; timing: Timing }) {

@@ -2,7 +2,7 @@ import { setCurrentDetails } from '@temporalio/workflow';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
 import { scoredMetrics, scorePolicy } from './score-policy.ts';
-import type { SelectionInput, SelectionResult } from './types.ts';
+import type { SelectionInput, SelectionResult } from '../src/contracts/workflow-types.ts';
 
 /**
  * Data selection for a stage (`<trainRunId>/select-<n>`, n its first step): the stage's prompts are

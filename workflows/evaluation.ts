@@ -4,7 +4,7 @@ import type { MetricsFailure, SuiteSummary } from '../src/train/metrics.ts';
 import { type ActivityProxies, trainingActivities } from './activities.ts';
 import { rootFailure } from './run-rules.ts';
 import { scoredMetrics, scorePolicy } from './score-policy.ts';
-import type { EvaluationInput, EvaluationResult } from './types.ts';
+import type { EvaluationInput, EvaluationResult } from '../src/contracts/workflow-types.ts';
 
 /**
  * Scores the policy of a checkpoint on the run's evaluation prompts (`<trainRunId>/eval-<n>`):

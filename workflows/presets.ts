@@ -1,7 +1,7 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_TYPES } from '../src/train/failure-types.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
-import type { Timing } from './types.ts';
+import type { Timing } from '../src/contracts/workflow-types.ts';
 
 /**
  * Timeout and retry presets of the training activities, in one place. Every activity heartbeats,

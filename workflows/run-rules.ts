@@ -1,5 +1,5 @@
 import { RL_OVERRIDE_KEYS, type RlOverrides } from '../src/contracts/rl-overrides.ts';
-import type { RunProgress, StageInfo, TrainingRunInput } from './types.ts';
+import type { RunProgress, StageInfo, TrainingRunInput } from '../src/contracts/workflow-types.ts';
 
 /**
  * Pure rules of the training workflow (no Temporal calls), tested on their own: which stage a step

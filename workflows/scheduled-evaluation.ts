@@ -9,7 +9,11 @@ import {
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import { trainingActivities } from './activities.ts';
 import { evaluationWorkflow } from './evaluation.ts';
-import { DEFAULT_TIMING, type ScheduledEvaluationInput, type ScheduledEvaluationResult } from './types.ts';
+import {
+  DEFAULT_TIMING,
+  type ScheduledEvaluationInput,
+  type ScheduledEvaluationResult,
+} from '../src/contracts/workflow-types.ts';
 
 /**
  * The id of the scheduled evaluation of checkpoint `step`: deterministic, so one checkpoint is

@@ -18,7 +18,7 @@ import {
 } from '../src/temporal/search-attributes.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
-import { pauseSignal, progressQuery, resumeSignal, stopSignal } from './messages.ts';
+import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/contracts/messages.ts';
 import { evaluationDue, isMilestone, mergeOverrides, rootFailure, runDetails, stageOf } from './run-rules.ts';
 import { trainingStepWorkflow } from './training-step.ts';
 import type {
@@ -28,7 +28,7 @@ import type {
   StepFailure,
   TrainingRunInput,
   TrainingRunResult,
-} from './types.ts';
+} from '../src/contracts/workflow-types.ts';
 
 /**
  * A training run (workflow id = trainRunId): runs its steps in order, each as a child workflow

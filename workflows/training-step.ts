@@ -2,8 +2,8 @@ import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { JudgeRolloutsOutput } from '../activities/types.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
-import { stepProgressQuery } from './messages.ts';
-import type { StepInput, StepProgress, StepResult } from './types.ts';
+import { stepProgressQuery } from '../src/contracts/messages.ts';
+import type { StepInput, StepProgress, StepResult } from '../src/contracts/workflow-types.ts';
 
 /** Judge shards for a batch: as configured, at most one per prompt group. */
 export function shardCount(options: { configured: number; groups: number }): number {

@@ -10,7 +10,7 @@ import {
   readActivityProgress,
   type StartedRun,
 } from '../../../workers/run-client.ts';
-import type { RunProgress, StepProgress, TrainingRunResult } from '../../../workflows/types.ts';
+import type { RunProgress, StepProgress, TrainingRunResult } from '../../contracts/workflow-types.ts';
 import { formatMetric, out } from '../io.ts';
 import type { LiveLine, PhaseView, RunLineInput } from '../progress-line.ts';
 import { runLine } from '../progress-line.ts';

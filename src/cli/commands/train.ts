@@ -6,7 +6,7 @@ import { WORKER_ROLES } from '../../contracts/task-queues.ts';
 import { workerSettings } from '../../../workers/env.ts';
 import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../../workers/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
-import { DEFAULT_TIMING } from '../../../workflows/types.ts';
+import { DEFAULT_TIMING } from '../../contracts/workflow-types.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ResumeRequest, RunProgress, StepProgress } from './types.ts';
+import type { ResumeRequest, RunProgress, StepProgress } from './workflow-types.ts';
 
 /**
  * Signals and queries of the training workflows, defined once: workflows set their handlers, the

@@ -1,5 +1,5 @@
-import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
-import type { TaskQueues } from '../src/contracts/task-queues.ts';
+import type { RlOverrides } from './rl-overrides.ts';
+import type { TaskQueues } from './task-queues.ts';
 
 /**
  * Inputs, results and progress of the training workflows. Plain data (references, counters and
