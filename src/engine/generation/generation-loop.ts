@@ -5,7 +5,10 @@ import { NonFiniteError } from '../../rl/optim/non-finite.ts';
 import { uniformAt } from '../sampling/prng.ts';
 import { sampleCandidates } from '../sampling/sample-candidates.ts';
 import { sampleToken, type TokenDraw } from '../sampling/sample-token.ts';
+import { maskLogits } from '../sampling/mask-logits.ts';
+import { type DrawPlan, planDraws } from './draw-plan.ts';
 import type {
+  DrawParams,
   FinishedSequence,
   GenerateRequest,
   GenerationProgress,
@@ -13,6 +16,7 @@ import type {
 } from './generation-types.ts';
 import { KvCache } from './kv-cache.ts';
 import { compactionMoves, groupPrompts, type PromptGroup } from './prompt-groups.ts';
+import { closedIntake, type SequenceIntake, type SequenceSpec } from './sequence-intake.ts';
 
 /** The largest float32 below 1: a uniform rounded to float32 must stay below 1. */
 const BELOW_ONE = 1 - 2 ** -24;
@@ -24,19 +28,21 @@ const BELOW_ONE = 1 - 2 ** -24;
  */
 const CAPACITY_STEP = 128;
 
-/**
- * How a decode step draws tokens: in the graph (full distribution, or greedy), from the graph's
- * top-k candidates (top-k, then top-p within them), or from the whole logits row (top-p alone).
- */
-type DrawMode = 'graph' | 'top-k' | 'full-row';
-
 interface Running {
-  /** Sequence index in the request. */
+  /** Sequence index. */
   seq: number;
   /** Tokens in the slot's cache (prompt + generated, the last generated one not yet fed). */
   cached: number;
   /** The last drawn token, fed on the next step. */
   next: number;
+}
+
+/** A sequence taken in: its spec and what it has drawn so far. */
+interface Live {
+  spec: SequenceSpec;
+  tokens: number[];
+  logprobs: number[];
+  samplingLogprobs: number[];
 }
 
 /**
@@ -60,37 +66,63 @@ export async function runGeneration(options: {
   /** Checked between steps; a true answer stops generation with the reason it returns. */
   cancelled: () => string | undefined;
 }): Promise<GenerationStats> {
-  const { session, bound, request, report } = options;
+  const { request } = options;
   const { model, params, prompts, streams } = request;
-  const stops = new Set(request.stopIds);
-  const greedy = params.temperature === 0;
-  // A top-k that keeps the whole vocabulary filters nothing, and sampleToken (the first token after
-  // a prefill) ignores it: drawing from the graph's candidates would walk them by rank, not by id.
-  const topK = params.topK < model.vocabSize ? params.topK : 0;
-  const mode: DrawMode =
-    greedy || (topK === 0 && params.topP >= 1) ? 'graph' : topK > 0 ? 'top-k' : 'full-row';
   const longest = Math.max(...prompts.map((p) => p.length));
-  const needed = longest + params.maxNewTokens;
-  if (needed > model.contextLength) {
+  if (longest + params.maxNewTokens > model.contextLength) {
     throw new ValidationError(
       `prompt (${longest} tokens) + maxNewTokens (${params.maxNewTokens}) exceeds the model's context of ${model.contextLength}`,
     );
   }
-  const slots = Math.min(request.slots, prompts.length);
-  const cache = new KvCache(
-    model.layers,
-    slots,
-    model.kvHeads,
-    model.headDim,
-    Math.min(needed, longest + CAPACITY_STEP),
-  );
-  const waiting: PromptGroup[] = groupPrompts({ prompts, maxMembers: slots });
-  const tokens: number[][] = prompts.map(() => []);
-  const logprobs: number[][] = prompts.map(() => []);
-  const samplingLogprobs: number[][] = prompts.map(() => []);
+  const stops = new Set(request.stopIds);
+  const specs = prompts.map((prompt, index) => ({
+    index,
+    prompt,
+    stream: streams[index] as number,
+    params,
+    stops,
+  }));
+  return runBatched({
+    session: options.session,
+    bound: options.bound,
+    model,
+    slots: Math.min(request.slots, prompts.length),
+    intake: closedIntake(specs),
+    report: options.report,
+    cancelled: options.cancelled,
+    streamTokens: false,
+  });
+}
+
+/**
+ * The loop behind runGeneration and open generations (a server's requests): sequences come from
+ * `intake`, all at once or while it runs, each with its own sampling parameters and optional
+ * constraint; dropped ones give their slot back at the next step. Returns when the intake has
+ * ended and every sequence is done.
+ */
+export async function runBatched(options: {
+  session: InferenceSession;
+  bound: Record<string, Tensor>;
+  model: GenerateRequest['model'];
+  /** Sequences decoded together at most (the KV cache's rows). */
+  slots: number;
+  intake: SequenceIntake;
+  report: (progress: GenerationProgress) => void;
+  cancelled: () => string | undefined;
+  /** Report every drawn token in the progress of its step (for streaming answers). */
+  streamTokens: boolean;
+}): Promise<GenerationStats> {
+  const { session, bound, model, slots, intake, report } = options;
+  const V = model.vocabSize;
+  const live = new Map<number, Live>();
+  let waiting: PromptGroup[] = [];
   let running: Running[] = [];
+  let cacheOrNone: KvCache | undefined;
+  /** The longest a sequence taken in so far can grow: the cache never needs more positions. */
+  let needed = 0;
+  let stepTokens: { index: number; token: number }[] = [];
   const stats: GenerationStats = {
-    promptTokens: prompts.reduce((a, p) => a + p.length, 0),
+    promptTokens: 0,
     prefillTokens: 0,
     newTokens: 0,
     prefillMs: 0,
@@ -99,33 +131,103 @@ export async function runGeneration(options: {
     prefillRuns: 0,
     runMs: 0,
     peakBatch: 0,
-    cacheBytes: cache.bytes,
+    cacheBytes: 0,
   };
-  const u = (seq: number) =>
-    uniformAt({
-      seed: params.seed,
-      stream: streams[seq] as number,
-      counter: (tokens[seq] as number[]).length,
-    });
+  const cache = (): KvCache => {
+    if (cacheOrNone === undefined) throw new Error('generation: no KV cache before the first sequence');
+    return cacheOrNone;
+  };
+  const seqOf = (seq: number): Live => {
+    const entry = live.get(seq);
+    if (entry === undefined) throw new Error(`generation: no sequence ${seq}`);
+    return entry;
+  };
+  const u = (seq: number) => {
+    const { spec, tokens } = seqOf(seq);
+    return uniformAt({ seed: spec.params.seed, stream: spec.stream, counter: tokens.length });
+  };
+  const maskScratch = new Float32Array(V);
+  const allowedScratch = new Uint8Array(V);
+  /** The row to draw from: the logits, or a copy with the constraint's forbidden tokens masked. */
+  const drawRow = (spec: SequenceSpec, logits: Float32Array): Float32Array => {
+    if (spec.constraint === undefined) return logits;
+    spec.constraint.allowed(allowedScratch);
+    return maskLogits({ logits, allowed: allowedScratch, out: maskScratch });
+  };
+
+  /** Takes in the sequences that arrived: they wait for a slot, grouped by prompt. */
+  const takeNew = () => {
+    const specs = intake.take();
+    if (specs.length === 0) return;
+    for (const spec of specs) {
+      const need = spec.prompt.length + spec.params.maxNewTokens;
+      if (need > model.contextLength) {
+        throw new ValidationError(
+          `prompt (${spec.prompt.length} tokens) + maxNewTokens (${spec.params.maxNewTokens}) exceeds the model's context of ${model.contextLength}`,
+        );
+      }
+      if (live.has(spec.index))
+        throw new ValidationError(`generation: sequence ${spec.index} was added twice`);
+      live.set(spec.index, { spec, tokens: [], logprobs: [], samplingLogprobs: [] });
+      needed = Math.max(needed, need);
+      stats.promptTokens += spec.prompt.length;
+    }
+    const groups = groupPrompts({ prompts: specs.map((s) => s.prompt), maxMembers: slots });
+    waiting.push(
+      ...groups.map((g) => ({
+        prompt: g.prompt,
+        members: g.members.map((m) => (specs[m] as SequenceSpec).index),
+      })),
+    );
+    if (cacheOrNone === undefined) {
+      const longest = Math.max(...specs.map((s) => s.prompt.length));
+      cacheOrNone = new KvCache(
+        model.layers,
+        slots,
+        model.kvHeads,
+        model.headDim,
+        Math.min(needed, longest + CAPACITY_STEP),
+      );
+      stats.cacheBytes = cacheOrNone.bytes;
+    }
+  };
 
   /** Records a drawn token; true when the sequence is finished. */
   const record = (seq: number, draw: TokenDraw): boolean => {
     if (!Number.isFinite(draw.logprob)) throw new NonFiniteError(`sequence ${seq}: log-prob ${draw.logprob}`);
-    (tokens[seq] as number[]).push(draw.token);
-    (logprobs[seq] as number[]).push(draw.logprob);
-    (samplingLogprobs[seq] as number[]).push(draw.samplingLogprob);
+    const entry = seqOf(seq);
+    entry.tokens.push(draw.token);
+    entry.logprobs.push(draw.logprob);
+    entry.samplingLogprobs.push(draw.samplingLogprob);
+    entry.spec.constraint?.advance(draw.token);
     stats.newTokens += 1;
-    return stops.has(draw.token) || (tokens[seq] as number[]).length >= params.maxNewTokens;
+    if (options.streamTokens) stepTokens.push({ index: seq, token: draw.token });
+    return entry.spec.stops.has(draw.token) || entry.tokens.length >= entry.spec.params.maxNewTokens;
   };
+  /** A finished sequence's result; it leaves the live set. */
   const finished = (seq: number): FinishedSequence => {
-    const ids = tokens[seq] as number[];
+    const { spec, tokens, logprobs, samplingLogprobs } = seqOf(seq);
+    live.delete(seq);
     return {
       index: seq,
-      tokenIds: ids,
-      logprobs: logprobs[seq] as number[],
-      samplingLogprobs: samplingLogprobs[seq] as number[],
-      finishReason: stops.has(ids[ids.length - 1] as number) ? 'stop' : 'length',
+      tokenIds: tokens,
+      logprobs,
+      samplingLogprobs,
+      finishReason: spec.stops.has(tokens[tokens.length - 1] as number) ? 'stop' : 'length',
     };
+  };
+  const progress = (finishedNow: FinishedSequence[], step: number): GenerationProgress => {
+    const out: GenerationProgress = {
+      step,
+      active: running.length,
+      newTokens: stats.newTokens,
+      finished: finishedNow,
+    };
+    if (options.streamTokens) {
+      out.tokens = stepTokens;
+      stepTokens = [];
+    }
+    return out;
   };
 
   const run = async (feeds: Record<string, Tensor>, fetches: Record<string, Tensor | null>) => {
@@ -137,7 +239,7 @@ export async function runGeneration(options: {
     return out;
   };
   const cacheFeeds = (start: number, count: number) => {
-    const views = cache.tensors(start, count);
+    const views = cache().tensors(start, count);
     const feeds: Record<string, Tensor> = {};
     const fetches: Record<string, null> = {};
     for (let l = 0; l < model.layers; l++) {
@@ -158,24 +260,30 @@ export async function runGeneration(options: {
       const newKey = out[IO.newKey(l)]?.data as Float32Array;
       const newValue = out[IO.newValue(l)]?.data as Float32Array;
       rows.forEach((r, row) => {
-        cache.write({ layer: l, slot: r.slot, at: r.at, newKey, newValue, row, width, count: r.count });
+        cache().write({ layer: l, slot: r.slot, at: r.at, newKey, newValue, row, width, count: r.count });
       });
     }
   };
-  const samplingFeeds = (rows: readonly number[]) => ({
-    [IO.invTemperature]: new Tensor('float32', Float32Array.of(greedy ? 1 : 1 / params.temperature), []),
-    [IO.greedy]: new Tensor('bool', Uint8Array.of(greedy ? 1 : 0), []),
+  const samplingFeeds = (rows: readonly number[], plan: DrawPlan) => ({
+    [IO.invTemperature]: new Tensor('float32', Float32Array.of(plan.greedy ? 1 : 1 / plan.temperature), []),
+    [IO.greedy]: new Tensor('bool', Uint8Array.of(plan.greedy ? 1 : 0), []),
     [IO.uniform]: new Tensor(
       'float32',
-      Float32Array.from(rows, (seq) => (greedy ? 0 : Math.min(u(seq), BELOW_ONE))),
+      Float32Array.from(rows, (seq) =>
+        seqOf(seq).spec.params.temperature === 0 ? 0 : Math.min(u(seq), BELOW_ONE),
+      ),
       [rows.length],
     ),
-    [IO.topK]: new Tensor(
-      'int64',
-      BigInt64Array.of(BigInt(mode === 'top-k' ? Math.min(params.topK, model.vocabSize) : 1)),
-      [1],
-    ),
+    [IO.topK]: new Tensor('int64', BigInt64Array.of(BigInt(plan.topK)), [1]),
   });
+  const rowPlan = (seqs: readonly number[]) =>
+    planDraws({
+      rows: seqs.map((seq) => {
+        const { spec } = seqOf(seq);
+        return { params: spec.params, constrained: spec.constraint !== undefined };
+      }),
+      vocabSize: V,
+    });
 
   /**
    * Prefills the next waiting groups that fit into the free slots; returns the sequences that
@@ -194,8 +302,8 @@ export async function runGeneration(options: {
     const started = performance.now();
     const first = running.length; // heads go to first..first+k-1, the other members after them
     const width = Math.max(...batch.map((g) => g.prompt.length));
-    if (width > cache.capacity) {
-      cache.resize({
+    if (width > cache().capacity) {
+      cache().resize({
         capacity: Math.min(needed, width + CAPACITY_STEP),
         lengths: running.map((r) => r.cached),
       });
@@ -213,10 +321,11 @@ export async function runGeneration(options: {
       stats.prefillTokens += group.prompt.length;
     });
     const kv = cacheFeeds(first, k);
+    const heads = batch.map((g) => g.members[0] as number);
     const out = await run(
       {
         ...kv.feeds,
-        ...samplingFeeds(batch.map((g) => g.members[0] as number)),
+        ...samplingFeeds(heads, rowPlan(heads)),
         [IO.inputIds]: new Tensor('int64', ids, [k, width]),
         [IO.positionIds]: new Tensor('int64', positions, [k, width]),
         [IO.pastLengths]: new Tensor('int64', new BigInt64Array(k), [k]),
@@ -231,62 +340,88 @@ export async function runGeneration(options: {
     );
     const logits = out[IO.logits]?.data as Float32Array;
     const lse = out[IO.logsumexp]?.data as Float32Array;
-    const V = model.vocabSize;
     const done: FinishedSequence[] = [];
     let nextSlot = first + k;
-    const heads: Running[] = [];
+    const headRows: Running[] = [];
     const others: Running[] = [];
     batch.forEach((group, b) => {
       const row = logits.subarray(b * V, (b + 1) * V);
       group.members.forEach((seq, j) => {
+        const { spec } = seqOf(seq);
         const draw = sampleToken({
-          logits: row,
-          temperature: params.temperature,
-          topP: params.topP,
-          topK: params.topK,
+          logits: drawRow(spec, row),
+          temperature: spec.params.temperature,
+          topP: spec.params.topP,
+          topK: spec.params.topK,
           u: u(seq),
           logsumexp: lse[b] as number,
         });
         const slot = j === 0 ? first + b : nextSlot++;
-        if (j > 0) cache.copy({ from: first + b, to: slot, length: group.prompt.length });
+        if (j > 0) cache().copy({ from: first + b, to: slot, length: group.prompt.length });
         const entry = { seq, cached: group.prompt.length, next: draw.token };
         if (record(seq, draw)) done.push(finished(seq));
-        (j === 0 ? heads : others).push(entry);
+        (j === 0 ? headRows : others).push(entry);
       });
     });
     // Slot order: running, then the heads, then the copied members; finished ones are freed next.
-    running = [...running, ...heads, ...others];
+    running = [...running, ...headRows, ...others];
     stats.prefillRuns += 1;
     stats.prefillMs += performance.now() - started;
     return done;
   };
 
-  /** Frees the slots of finished sequences and compacts the running ones to the front. */
-  const release = (done: readonly FinishedSequence[]) => {
-    if (done.length === 0) return;
-    const gone = new Set(done.map((d) => d.index));
+  /** Frees the slots of these sequences and compacts the running ones to the front. */
+  const release = (gone: ReadonlySet<number>) => {
+    if (gone.size === 0) return;
     const freed = new Set(running.flatMap((r, slot) => (gone.has(r.seq) ? [slot] : [])));
     for (const { from, to } of compactionMoves({ count: running.length, freed })) {
       const moved = running[from] as Running;
-      cache.copy({ from, to, length: moved.cached });
+      cache().copy({ from, to, length: moved.cached });
       running[to] = moved;
     }
     running = running.slice(0, running.length - freed.size);
   };
+  const indices = (done: readonly FinishedSequence[]) => new Set(done.map((d) => d.index));
+
+  /** Drops the sequences the intake gave up on, waiting or running; they are not reported. */
+  const dropGone = () => {
+    const gone = new Set(intake.dropped().filter((seq) => live.has(seq)));
+    if (gone.size === 0) return;
+    for (const seq of gone) live.delete(seq);
+    waiting = waiting
+      .map((g) => ({ prompt: g.prompt, members: g.members.filter((m) => !gone.has(m)) }))
+      .filter((g) => g.members.length > 0);
+    release(gone);
+  };
 
   let step = 0;
-  while (running.length > 0 || waiting.length > 0) {
+  takeNew();
+  for (;;) {
+    dropGone();
+    if (running.length === 0 && waiting.length === 0) {
+      if (intake.ended) break;
+      // Idle: give the cache's memory back until the next sequence arrives.
+      if (cacheOrNone !== undefined && cacheOrNone.capacity > CAPACITY_STEP) {
+        cacheOrNone.resize({ capacity: CAPACITY_STEP, lengths: [] });
+      }
+      await intake.arrival();
+      const reason = options.cancelled();
+      if (reason !== undefined) throw new GenerationCancelled(reason);
+      takeNew();
+      continue;
+    }
     const admitted = await admit();
     if (admitted !== undefined) {
-      release(admitted);
-      report({ step: step++, active: running.length, newTokens: stats.newTokens, finished: admitted });
+      release(indices(admitted));
+      report(progress(admitted, step++));
     }
     if (running.length === 0) continue;
     stats.peakBatch = Math.max(stats.peakBatch, running.length);
     const longestCached = Math.max(...running.map((r) => r.cached));
     // Grow when the longest row fills the cache; shrink once it is far below (long ones have left).
-    if (longestCached + 1 > cache.capacity || longestCached + 1 + 2 * CAPACITY_STEP < cache.capacity) {
-      cache.resize({
+    const capacity = cache().capacity;
+    if (longestCached + 1 > capacity || longestCached + 1 + 2 * CAPACITY_STEP < capacity) {
+      cache().resize({
         capacity: Math.min(needed, longestCached + 1 + CAPACITY_STEP),
         lengths: running.map((r) => r.cached),
       });
@@ -294,16 +429,18 @@ export async function runGeneration(options: {
     const started = performance.now();
     const n = running.length;
     const kv = cacheFeeds(0, n);
+    const seqs = running.map((r) => r.seq);
+    const plan = rowPlan(seqs);
     const fetches: Record<string, null> =
-      mode === 'graph'
+      plan.mode === 'graph'
         ? { [IO.token]: null, [IO.tokenLogprob]: null, [IO.samplingLogprob]: null }
-        : mode === 'top-k'
+        : plan.mode === 'top-k'
           ? { [IO.topKValues]: null, [IO.topKIndices]: null, [IO.logsumexp]: null }
           : { [IO.logits]: null, [IO.logsumexp]: null };
     const out = await run(
       {
         ...kv.feeds,
-        ...samplingFeeds(running.map((r) => r.seq)),
+        ...samplingFeeds(seqs, plan),
         [IO.inputIds]: new Tensor(
           'int64',
           BigInt64Array.from(running, (r) => BigInt(r.next)),
@@ -334,15 +471,25 @@ export async function runGeneration(options: {
     );
     const done: FinishedSequence[] = [];
     running.forEach((r, b) => {
-      const draw = drawFromOutputs({ out, b, mode, params, u: u(r.seq), vocab: model.vocabSize });
+      const { spec } = seqOf(r.seq);
+      const draw = drawFromOutputs({
+        out,
+        b,
+        plan,
+        params: spec.params,
+        u: u(r.seq),
+        vocab: V,
+        row: drawRow.bind(null, spec),
+      });
       r.cached += 1;
       r.next = draw.token;
       if (record(r.seq, draw)) done.push(finished(r.seq));
     });
-    release(done);
+    release(indices(done));
     stats.decodeSteps += 1;
     stats.decodeMs += performance.now() - started;
-    report({ step: step++, active: running.length, newTokens: stats.newTokens, finished: done });
+    report(progress(done, step++));
+    takeNew();
   }
   return stats;
 }
@@ -351,14 +498,16 @@ export async function runGeneration(options: {
 function drawFromOutputs(options: {
   out: InferenceSession.ReturnType;
   b: number;
-  mode: DrawMode;
-  params: GenerateRequest['params'];
+  plan: DrawPlan;
+  params: DrawParams;
   u: number;
   vocab: number;
+  /** The logits row to draw from ('full-row' mode): masked for a constrained sequence. */
+  row: (logits: Float32Array) => Float32Array;
 }): TokenDraw {
   const { out, b, params } = options;
   const data = (name: string) => out[name]?.data;
-  if (options.mode === 'graph') {
+  if (options.plan.mode === 'graph') {
     return {
       token: Number((data(IO.token) as BigInt64Array)[b]),
       logprob: (data(IO.tokenLogprob) as Float32Array)[b] as number,
@@ -366,8 +515,8 @@ function drawFromOutputs(options: {
     };
   }
   const lse = (data(IO.logsumexp) as Float32Array)[b] as number;
-  if (options.mode === 'top-k') {
-    const k = Math.min(params.topK, options.vocab);
+  if (options.plan.mode === 'top-k') {
+    const k = options.plan.topK;
     return sampleCandidates({
       values: (data(IO.topKValues) as Float32Array).subarray(b * k, (b + 1) * k),
       ids: (data(IO.topKIndices) as BigInt64Array).subarray(b * k, (b + 1) * k),
@@ -379,7 +528,7 @@ function drawFromOutputs(options: {
   }
   const V = options.vocab;
   return sampleToken({
-    logits: (data(IO.logits) as Float32Array).subarray(b * V, (b + 1) * V),
+    logits: options.row((data(IO.logits) as Float32Array).subarray(b * V, (b + 1) * V)),
     temperature: params.temperature,
     topP: params.topP,
     topK: params.topK,
