@@ -2,6 +2,7 @@ import type { PreparedRun } from '../src/config/check.ts';
 import type { RunConfig } from '../src/config/load.ts';
 import type { WeightedRubric } from '../src/config/rubric-rules.ts';
 import type { StagePlan } from '../src/config/stages.ts';
+import { stageOfStep } from '../src/contracts/steps.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
 import type { JudgeConfig } from '../src/rubric/judge/config.ts';
 import { createJudge } from '../src/rubric/judge/llm-judge.ts';
@@ -15,7 +16,7 @@ export interface RunContext {
   address: string;
   prepared: PreparedRun;
   config: RunConfig;
-  /** The stage that step `step` (1-based) belongs to; step 0 (before training) is in the first stage. */
+  /** The stage step `step` belongs to (numbering: src/contracts/steps.ts; step 0 is in the first stage). */
   stageForStep(step: number): StagePlan;
   /** The training prompts of a stage, with their rubrics. */
   trainingPrompts(stage: StagePlan): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
@@ -79,8 +80,7 @@ export function runContext(options: {
     prepared,
     config,
     stageForStep(step) {
-      const stage =
-        step === 0 ? stages[0] : stages.find((s) => step > s.startStep && step <= s.startStep + s.steps);
+      const stage = stageOfStep(stages, step);
       if (stage === undefined) {
         throw new ValidationError(`step ${step} is outside the run's ${config.steps} steps`);
       }

@@ -10,7 +10,6 @@ import {
 } from '../src/train/selection.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
-import { firstStepOf } from './step-plan.ts';
 import type { SelectPromptsInput, SelectPromptsOutput } from './types.ts';
 
 /**
@@ -61,7 +60,7 @@ export function selectPromptsActivity(deps: ActivityDeps) {
       const record: SelectionRecord = {
         format: 'anchorage.selection/1',
         stage: stage.name,
-        step: firstStepOf(stage),
+        step: stage.firstStep,
         rewards: Address.parse(input.rewards),
         scored: means.filter((m) => m.mean !== null).length,
         kept,

@@ -1,6 +1,7 @@
 import type { WeightedRubric } from '../src/config/rubric-rules.ts';
 import type { StagePlan } from '../src/config/stages.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
+import { stepInStage } from '../src/contracts/steps.ts';
 import { SeededRandom } from '../src/data/generator/rng.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
@@ -21,9 +22,6 @@ export interface StepPlan {
   /** Members of each group (the first ones) decoded greedily instead of sampled: 0 or 1. */
   greedyMembers: number;
 }
-
-/** First step (1-based) of a stage. */
-export const firstStepOf = (stage: StagePlan) => stage.startStep + 1;
 
 /**
  * The prompts a data selection scores for a stage: all of them, or a seeded sample of `maxPrompts`
@@ -52,10 +50,10 @@ async function stagePrompts(options: {
   const { run, stage, store, trainRunId } = options;
   const list = run.trainingPrompts(stage);
   if (!stage.dataSelection.enabled) return list;
-  const address = await store.getRef(runRefs.selection(trainRunId, firstStepOf(stage)));
+  const address = await store.getRef(runRefs.selection(trainRunId, stage.firstStep));
   if (address === undefined) {
     throw new ValidationError(
-      `stage '${stage.name}' selects its data, but no selection was made for ${trainRunId} (expected ref ${runRefs.selection(trainRunId, firstStepOf(stage))})`,
+      `stage '${stage.name}' selects its data, but no selection was made for ${trainRunId} (expected ref ${runRefs.selection(trainRunId, stage.firstStep)})`,
     );
   }
   const selection = await store.getJson(address, SelectionRecord);
@@ -100,7 +98,7 @@ export async function stepPlan(options: {
     seed,
   };
   if (ref.purpose === 'select') {
-    if (ref.step !== firstStepOf(stage)) {
+    if (ref.step !== stage.firstStep) {
       throw new ValidationError(
         `a data selection runs at the first step of a stage; step ${ref.step} is not`,
       );
@@ -119,7 +117,7 @@ export async function stepPlan(options: {
     perStep: stage.rl.promptsPerStep,
     seed: config.seed,
     stageIndex: stage.index,
-    stepInStage: ref.step - 1 - stage.startStep,
+    stepInStage: stepInStage(stage, ref.step),
   });
   return {
     stage,

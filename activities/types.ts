@@ -1,5 +1,6 @@
 import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
 import type { Purpose, StepRef } from '../src/contracts/step-refs.ts';
+import type { CheckpointInfo } from '../src/contracts/steps.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import type { JudgeStats } from '../src/train/judgements.ts';
 import type { MetricsFailure, SuiteSummary, UpdateSummary } from '../src/train/metrics.ts';
@@ -146,7 +147,7 @@ export interface LatestCheckpointInput {
 /** What a scheduled evaluation needs to know about a run, all read from the store. */
 export interface LatestCheckpointOutput {
   /** The newest committed checkpoint (`checkpoints/step-<n>`), or null before the first step commits. */
-  checkpoint: { step: number; address: string } | null;
+  checkpoint: CheckpointInfo | null;
   /** An evaluation record for that step is already in the store (the run's own or an earlier one). */
   evaluated: boolean;
   /** Address of the run's stored configuration. */

@@ -7,6 +7,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { evalSchedulePlan, MIN_EVERY_MS } from '../src/cli/commands/eval-schedule.ts';
 import { formatDuration, parseDuration } from '../src/cli/duration.ts';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
+import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { readMetrics } from '../src/train/read-metrics.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
@@ -16,7 +17,6 @@ import { startTrainingRun } from '../workers/run-client.ts';
 import {
   createEvalSchedule,
   deleteEvalSchedule,
-  evalScheduleId,
   SCHEDULED_EVALUATION_WORKFLOW,
   triggerEvalSchedule,
 } from '../workers/schedule-client.ts';
@@ -233,7 +233,7 @@ describe('scheduled evaluation on a Temporal Schedule (real server, tiny model, 
 
     await deleteEvalSchedule({ client: env.client, trainRunId });
     await assert.rejects(
-      env.client.schedule.getHandle(evalScheduleId(trainRunId)).describe(),
+      env.client.schedule.getHandle(runWorkflowIds.evaluationSchedule(trainRunId)).describe(),
       ScheduleNotFoundError,
     );
     await assert.rejects(

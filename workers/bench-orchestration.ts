@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { prepareRun } from '../src/config/check.ts';
 import { parseRunConfig } from '../src/config/load.ts';
 import { WORKER_ROLES } from '../src/contracts/task-queues.ts';
+import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { writeTinyModel } from '../src/engine/testing/tiny-model.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { startDevServer } from '../src/temporal/dev-server.ts';
@@ -76,7 +77,7 @@ export async function stepTimings(options: {
   const out: StepTiming[] = [];
   for (const [i, step] of steps.entries()) {
     const wallMs = (starts.get(steps[i + 1]!) ?? end) - starts.get(step)!;
-    const history = await client.workflow.getHandle(`${trainRunId}/step-${step}`).fetchHistory();
+    const history = await client.workflow.getHandle(runWorkflowIds.step(trainRunId, step)).fetchHistory();
     const scheduled = new Map<string, string>();
     const startedAt = new Map<string, number>();
     const activityMs: Record<string, number> = {};

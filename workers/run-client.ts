@@ -4,6 +4,7 @@ import type { PreparedRun } from '../src/config/check.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
 import { newTrainRunId, planRun } from '../src/train/run-plan.ts';
+import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import {
   pauseSignal,
@@ -69,7 +70,7 @@ export async function startTrainingRun(options: {
     timing: { ...DEFAULT_TIMING, ...options.timing },
   };
   const handle = await client.workflow.start<typeof trainingRunWorkflow>(TRAINING_WORKFLOW, {
-    workflowId: trainRunId,
+    workflowId: runWorkflowIds.run(trainRunId),
     taskQueue: plan.taskQueues.workflow,
     args: [input],
     typedSearchAttributes: [
@@ -109,7 +110,7 @@ export async function queryStepProgress(
   step: number,
 ): Promise<StepProgress | undefined> {
   try {
-    return await client.workflow.getHandle(`${trainRunId}/step-${step}`).query(stepProgressQuery);
+    return await client.workflow.getHandle(runWorkflowIds.step(trainRunId, step)).query(stepProgressQuery);
   } catch {
     return undefined;
   }
@@ -128,7 +129,7 @@ export async function readActivityProgress<K extends keyof ActivityProgress>(
   activity: K,
 ): Promise<ActivityProgress[K] | undefined> {
   try {
-    const { raw } = await client.workflow.getHandle(`${trainRunId}/step-${step}`).describe();
+    const { raw } = await client.workflow.getHandle(runWorkflowIds.step(trainRunId, step)).describe();
     const pending = raw.pendingActivities?.find((a) => a.activityType?.name === activity);
     const payload = pending?.heartbeatDetails?.payloads?.[0];
     if (payload === undefined) return undefined;

@@ -9,16 +9,12 @@ import {
 import { TRAIN_RUN_ID } from '../src/temporal/search-attributes.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
+import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import type { ScheduledEvaluationInput, Timing } from '../src/contracts/workflow-types.ts';
 import { runHandle } from './run-client.ts';
 
 /** The scheduled evaluation's workflow type name (its function name in the bundle). */
 export const SCHEDULED_EVALUATION_WORKFLOW = 'scheduledEvaluationWorkflow';
-
-/** The id of a run's evaluation schedule; its ticks run as `<trainRunId>/eval-schedule-<time>`. */
-export function evalScheduleId(trainRunId: string): string {
-  return `${trainRunId}/eval-schedule`;
-}
 
 export interface EvalSchedule {
   scheduleId: string;
@@ -42,7 +38,7 @@ export async function createEvalSchedule(options: {
   timing?: Timing;
 }): Promise<EvalSchedule> {
   const { client, trainRunId, everyMs } = options;
-  const scheduleId = evalScheduleId(trainRunId);
+  const scheduleId = runWorkflowIds.evaluationSchedule(trainRunId);
   const taskQueue = options.taskQueue ?? (await runTaskQueue(client, trainRunId));
   const input: ScheduledEvaluationInput = {
     trainRunId,
@@ -81,7 +77,7 @@ export async function createEvalSchedule(options: {
 
 /** Takes one action of the run's evaluation schedule now (skipped, like a tick, while one is running). */
 export async function triggerEvalSchedule(options: { client: Client; trainRunId: string }): Promise<void> {
-  const scheduleId = evalScheduleId(options.trainRunId);
+  const scheduleId = runWorkflowIds.evaluationSchedule(options.trainRunId);
   await notFoundSaysSo(scheduleId, () =>
     options.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP),
   );
@@ -89,7 +85,7 @@ export async function triggerEvalSchedule(options: { client: Client; trainRunId:
 
 /** Removes the run's evaluation schedule (evaluations already started finish). */
 export async function deleteEvalSchedule(options: { client: Client; trainRunId: string }): Promise<void> {
-  const scheduleId = evalScheduleId(options.trainRunId);
+  const scheduleId = runWorkflowIds.evaluationSchedule(options.trainRunId);
   await notFoundSaysSo(scheduleId, () => options.client.schedule.getHandle(scheduleId).delete());
 }
 

@@ -1,4 +1,5 @@
 import { RL_OVERRIDE_KEYS, type RlOverrides } from '../src/contracts/rl-overrides.ts';
+import { stageOfStep } from '../src/contracts/steps.ts';
 import type { RunProgress, StageInfo, TrainingRunInput } from '../src/contracts/workflow-types.ts';
 
 /**
@@ -7,7 +8,7 @@ import type { RunProgress, StageInfo, TrainingRunInput } from '../src/contracts/
  */
 
 export function stageOf(stages: readonly StageInfo[], step: number): StageInfo {
-  const stage = stages.find((s) => step >= s.firstStep && step < s.firstStep + s.steps);
+  const stage = stageOfStep(stages, step);
   if (stage === undefined) throw new Error(`step ${step} is in no stage`);
   return stage;
 }

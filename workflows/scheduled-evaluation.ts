@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
+import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { trainingActivities } from './activities.ts';
 import { evaluationWorkflow } from './evaluation.ts';
 import {
@@ -14,14 +15,6 @@ import {
   type ScheduledEvaluationInput,
   type ScheduledEvaluationResult,
 } from '../src/contracts/workflow-types.ts';
-
-/**
- * The id of the scheduled evaluation of checkpoint `step`: deterministic, so one checkpoint is
- * evaluated at most once however many ticks see it, and distinct from the run's own `eval-<n>`.
- */
-export function scheduledEvaluationId(trainRunId: string, step: number): string {
-  return `${trainRunId}/scheduled-eval-${step}`;
-}
 
 /**
  * One tick of a run's evaluation schedule (`<trainRunId>/eval-schedule`): looks up the run's latest
@@ -51,7 +44,7 @@ export async function scheduledEvaluationWorkflow(
   const { step, address } = target.checkpoint;
   // A lookup recorded before evaluation suites existed has no `suites`.
   const suites = target.suites ?? [];
-  const evaluationId = scheduledEvaluationId(trainRunId, step);
+  const evaluationId = runWorkflowIds.scheduledEvaluation(trainRunId, step);
   const done = (outcome: ScheduledEvaluationResult['outcome'], meanReward: number | null = null) => ({
     trainRunId,
     outcome,

@@ -16,6 +16,8 @@ import {
   TRAIN_STAGE,
   TRAIN_STEP,
 } from '../src/temporal/search-attributes.ts';
+import { evaluationName } from '../src/contracts/steps.ts';
+import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
 import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/contracts/messages.ts';
@@ -110,11 +112,11 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
 
   const suites = input.evaluationSuites ?? [];
   const evaluate = async (step: number) => {
-    currentTask = step === 0 ? 'evaluation of the base policy' : `evaluation after step ${step}`;
+    currentTask = evaluationName(step);
     show();
     try {
       const evaluation = await executeChild(evaluationWorkflow, {
-        workflowId: `${input.trainRunId}/eval-${step}`,
+        workflowId: runWorkflowIds.evaluation(input.trainRunId, step),
         taskQueue: input.taskQueues.workflow,
         args: [
           {
@@ -167,7 +169,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
         currentTask = `data selection for stage ${stage.name}`;
         show();
         await executeChild(dataSelectionWorkflow, {
-          workflowId: `${input.trainRunId}/select-${step}`,
+          workflowId: runWorkflowIds.selection(input.trainRunId, step),
           taskQueue: input.taskQueues.workflow,
           args: [
             {
@@ -187,7 +189,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
         currentTask = null;
       }
       const result = await executeChild(trainingStepWorkflow, {
-        workflowId: `${input.trainRunId}/step-${step}`,
+        workflowId: runWorkflowIds.step(input.trainRunId, step),
         taskQueue: input.taskQueues.workflow,
         args: [
           {

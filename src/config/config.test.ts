@@ -27,8 +27,8 @@ describe('run configuration: the shipped files', () => {
     assert.equal(config.judge, undefined);
     assert.equal(config.store.path, '/data/anchorage/store');
     assert.deepEqual(
-      stages.map((s) => [s.name, s.startStep, s.steps, s.sources]),
-      [['main', 0, 24, ['constraints']]],
+      stages.map((s) => [s.name, s.firstStep, s.steps, s.sources]),
+      [['main', 1, 24, ['constraints']]],
     );
   });
 
@@ -59,10 +59,10 @@ describe('run configuration: the shipped files', () => {
     assert.equal(config.steps, 700);
     assert.equal(config.dataSelection.enabled, true);
     assert.deepEqual(
-      stages.map((s) => [s.name, s.startStep, s.steps, s.rl.temperature, s.rl.klCoefficient, s.rl.groupSize]),
+      stages.map((s) => [s.name, s.firstStep, s.steps, s.rl.temperature, s.rl.klCoefficient, s.rl.groupSize]),
       [
-        ['instruction-following', 0, 300, 1, 0.001, 8],
-        ['open-ended', 300, 400, 0.9, 0.002, 8],
+        ['instruction-following', 1, 300, 1, 0.001, 8],
+        ['open-ended', 301, 400, 0.9, 0.002, 8],
       ],
     );
     const ifeval = config.prompts.sources.find((s) => s.type === 'ifeval');

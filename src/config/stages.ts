@@ -1,14 +1,12 @@
+import type { StageSpan } from '../contracts/steps.ts';
 import type { RlSettings } from './rl.ts';
 import type { ParsedRunConfig, RubricRule } from './schema.ts';
 
 /** One stage with the run's settings and the stage's overrides merged: what a workflow runs. */
-export interface StagePlan {
+export interface StagePlan extends StageSpan {
   name: string;
   /** Index of the stage in `stages` (0 when the run has none). */
   index: number;
-  /** First global step of the stage (0-based) and how many steps it runs. */
-  startStep: number;
-  steps: number;
   /** Training sources (by name). */
   sources: string[];
   rubrics: { instanceWeight: number; apply: RubricRule[] };
@@ -17,7 +15,7 @@ export interface StagePlan {
 }
 
 /**
- * The stages of a run in order. A run without `stages` has one stage, `main`, of `steps` steps over
+ * The stages of a run in order, numbered as in src/contracts/steps.ts. A run without `stages` has one stage, `main`, of `steps` steps over
  * every training source.
  */
 export function stagePlan(options: { config: ParsedRunConfig; steps: number }): StagePlan[] {
@@ -28,7 +26,7 @@ export function stagePlan(options: { config: ParsedRunConfig; steps: number }): 
       {
         name: 'main',
         index: 0,
-        startStep: 0,
+        firstStep: 1,
         steps,
         sources: trainSources,
         rubrics: { instanceWeight: config.rubrics.instanceWeight, apply: config.rubrics.apply },
@@ -37,12 +35,12 @@ export function stagePlan(options: { config: ParsedRunConfig; steps: number }): 
       },
     ];
   }
-  let start = 0;
+  let firstStep = 1;
   return config.stages.map((stage, index) => {
     const plan: StagePlan = {
       name: stage.name,
       index,
-      startStep: start,
+      firstStep,
       steps: stage.steps,
       sources: stage.sources ?? trainSources,
       rubrics: {
@@ -52,7 +50,7 @@ export function stagePlan(options: { config: ParsedRunConfig; steps: number }): 
       rl: { ...config.rl, ...stripUndefined(stage.rl ?? {}) },
       dataSelection: { ...config.dataSelection, ...stripUndefined(stage.dataSelection ?? {}) },
     };
-    start += stage.steps;
+    firstStep += stage.steps;
     return plan;
   });
 }

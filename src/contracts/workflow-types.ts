@@ -1,4 +1,5 @@
 import type { RlOverrides } from './rl-overrides.ts';
+import type { CheckpointInfo, StageSpan } from './steps.ts';
 import type { TaskQueues } from './task-queues.ts';
 
 /**
@@ -20,21 +21,14 @@ export interface Timing {
  */
 export const DEFAULT_TIMING: Timing = { heartbeatTimeoutSeconds: 10 };
 
-export interface StageInfo {
+/** A stage as the training workflow sees it (steps numbered as in src/contracts/steps.ts). */
+export interface StageInfo extends StageSpan {
   name: string;
-  /** First step (1-based) and number of steps. */
-  firstStep: number;
-  steps: number;
   /**
    * Data selection before the stage: with the base policy (`once`), with the policy of the step
    * before (`each-stage`), or none.
    */
   selection: 'once' | 'each-stage' | null;
-}
-
-export interface CheckpointInfo {
-  step: number;
-  address: string;
 }
 
 /** The state a run carries across continue-as-new: references and counters only. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PreparedRun } from '../config/check.ts';
-import type { TaskQueues } from '../contracts/task-queues.ts';
+import type { TrainingRunInput } from '../contracts/workflow-types.ts';
 import { TrainRunId } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
 import { checkEvaluationSuites } from './evaluation-suites.ts';
@@ -19,30 +19,23 @@ export function newTrainRunId(options: { name: string; now?: Date; suffix?: stri
   return id;
 }
 
-/** A stage as the workflow sees it: steps numbered from 1 across the run. */
-export interface PlannedStage {
-  name: string;
-  /** First step of the stage (1-based, inclusive) and how many steps it has. */
-  firstStep: number;
-  steps: number;
-  /** Data selection before the stage (`once`: with the base policy), or null. */
-  selection: 'once' | 'each-stage' | null;
-}
-
-/** What the training workflow needs to know about a run besides the stored configuration. */
-export interface RunPlan {
-  modelName: string;
-  totalSteps: number;
-  stages: PlannedStage[];
-  checkpointEvery: number;
-  evaluationEvery: number;
-  /** `anchorage eval` suites each evaluation runs on its checkpoint (names; settings stay in the config). */
-  evaluationSuites: string[];
-  continueAsNewEvery: number;
-  taskQueues: TaskQueues;
-  /** Judge shards per step: at most one per prompt group. */
-  judgeShards: number;
-}
+/**
+ * What the training workflow needs to know about a run besides the stored configuration: its input
+ * (src/contracts/workflow-types.ts) but the ids, the timing and the carried state. Judge shards: at
+ * most one per prompt group.
+ */
+export type RunPlan = Pick<
+  TrainingRunInput,
+  | 'modelName'
+  | 'totalSteps'
+  | 'stages'
+  | 'checkpointEvery'
+  | 'evaluationEvery'
+  | 'continueAsNewEvery'
+  | 'taskQueues'
+  | 'judgeShards'
+> &
+  Required<Pick<TrainingRunInput, 'evaluationSuites'>>;
 
 /** The plan of a prepared run; `judgeShards` defaults to min(4, prompts per step). */
 export function planRun(options: { prepared: PreparedRun; judgeShards?: number }): RunPlan {
@@ -66,7 +59,7 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     totalSteps: config.steps,
     stages: stages.map((s) => ({
       name: s.name,
-      firstStep: s.startStep + 1,
+      firstStep: s.firstStep,
       steps: s.steps,
       selection: s.dataSelection.enabled ? s.dataSelection.when : null,
     })),

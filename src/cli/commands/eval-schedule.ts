@@ -3,9 +3,9 @@ import { z } from 'zod';
 import {
   createEvalSchedule,
   deleteEvalSchedule,
-  evalScheduleId,
   triggerEvalSchedule,
 } from '../../../workers/schedule-client.ts';
+import { runWorkflowIds } from '../../contracts/workflow-ids.ts';
 import { TrainRunId } from '../../store/run-refs.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ValidationError } from '../../util/errors.ts';
@@ -71,7 +71,7 @@ export const evalScheduleCommand: CliCommand = {
 
 async function runEvalSchedule(plan: ReturnType<typeof evalSchedulePlan>): Promise<void> {
   const { trainRunId } = plan;
-  const scheduleId = evalScheduleId(trainRunId);
+  const scheduleId = runWorkflowIds.evaluationSchedule(trainRunId);
   const temporal = await connectClient();
   try {
     const { client } = temporal;

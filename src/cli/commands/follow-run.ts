@@ -10,6 +10,7 @@ import {
   readActivityProgress,
   type StartedRun,
 } from '../../../workers/run-client.ts';
+import { evaluationName } from '../../contracts/steps.ts';
 import type { RunProgress, StepProgress, TrainingRunResult } from '../../contracts/workflow-types.ts';
 import { formatMetric, out } from '../io.ts';
 import type { LiveLine, PhaseView, RunLineInput } from '../progress-line.ts';
@@ -65,9 +66,7 @@ export async function followRun(options: {
       lastDone = Math.max(lastDone, progress.completedSteps);
       if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
         lastEval = progress.lastEval.step;
-        live.print(
-          `${lastEval === 0 ? 'evaluation of the base policy' : `evaluation after step ${lastEval}`}: mean reward ${formatMetric(progress.lastEval.meanReward)}`,
-        );
+        live.print(`${evaluationName(lastEval)}: mean reward ${formatMetric(progress.lastEval.meanReward)}`);
       }
       const line: RunLineInput = {
         completedSteps: progress.completedSteps,
