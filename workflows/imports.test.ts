@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ACTIVITIES_BY_QUEUE } from '../src/contracts/task-queues.ts';
+import type { ActivityProxies } from './activities.ts';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -35,4 +37,18 @@ test('every workflow function is in the bundle entry (index.ts)', () => {
       `${name} (${file}) is exported by index.ts`,
     );
   }
+});
+
+test("each queue's activity proxy is typed with that queue's activities only", () => {
+  type Proxies = ActivityProxies;
+  // @ts-expect-error the rollout queue does not serve the policy update
+  type NotOnRollout = Proxies['rollout']['updatePolicy'];
+  // @ts-expect-error the workflow (bookkeeping) queue does not generate rollouts
+  type NotOnWorkflowQueue = Proxies['fast']['generateRollouts'];
+  const served: Record<keyof Proxies['trainer'], true> = { updatePolicy: true };
+  assert.deepEqual(Object.keys(served), [...ACTIVITIES_BY_QUEUE.trainer]);
+  // Every activity is on exactly one queue.
+  const names = Object.values(ACTIVITIES_BY_QUEUE).flat();
+  assert.equal(new Set(names).size, names.length);
+  void (undefined as unknown as NotOnRollout | NotOnWorkflowQueue);
 });
