@@ -3,6 +3,7 @@ import { RefConflictError } from '../src/store/errors.ts';
 import { writeRunManifest } from '../src/store/run-refs.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
+import { failpoint } from '../src/util/failpoints.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import type { CommitCheckpointInput, CommitCheckpointOutput } from './types.ts';
@@ -33,6 +34,7 @@ export function commitCheckpointActivity(deps: ActivityDeps) {
         // Already moved here by an earlier attempt: done. Anything else is a real conflict.
         if (!(err instanceof RefConflictError) || err.current !== target) throw err;
       }
+      await failpoint('checkpoint.latest-moved', { step: input.step });
       if (input.milestone) {
         await store.setRef(runRefs.milestone(input.trainRunId, input.step), target, { mode: 'create-only' });
       }

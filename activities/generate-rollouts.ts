@@ -12,6 +12,7 @@ import {
   type RolloutStats,
 } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
+import { ValidationError } from '../src/util/errors.ts';
 import { failpoint } from '../src/util/failpoints.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
@@ -22,10 +23,11 @@ import { stepPlan } from './step-plan.ts';
 import type { GenerateRolloutsInput, GenerateRolloutsOutput } from './types.ts';
 
 /**
- * Samples G responses per prompt of a step with the policy of the given checkpoint and writes each
- * prompt group to the store as soon as it is done, recording it in the heartbeat details. A retried
- * attempt (after a crash or a shutdown) keeps the groups its predecessor recorded and samples only
- * the rest; sampling is counter-based per (seed, stream), so the result is the same either way.
+ * Samples G responses per prompt of a step with the policy of the given checkpoint and commits each
+ * prompt group under its own create-only ref as soon as it is done (and names it in the heartbeat
+ * details, for progress). A retried attempt (after a crash or a shutdown) reads back the groups its
+ * predecessors committed and samples only the rest; sampling is counter-based per (seed, stream),
+ * so the result is the same either way.
  * The batch is committed under a create-only ref: a later attempt that finds it returns it.
  */
 export function generateRolloutsActivity(deps: ActivityDeps) {
@@ -35,6 +37,7 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
       const { store } = deps;
       const key = { trainRunId: input.trainRunId, step: input.step, purpose: input.purpose };
       const ref = runRefs.rollouts(key);
+      const facts = { step: input.step, purpose: input.purpose };
       const existing = await store.getRef(ref);
       if (existing !== undefined) {
         const batch = await store.getJson(existing, RolloutBatchSchema);
@@ -50,8 +53,14 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
       const run = await deps.loadRun(input.configAddress);
       const plan = await stepPlan({ run, ref: input, store });
       const total = plan.entries.length;
+      // Groups an earlier attempt finished: committed under their refs (and, from attempts before
+      // group refs existed, named in its last heartbeat).
       const done = parseRolloutProgress(previousHeartbeat(), total);
       for (const [index, address] of done) if (!(await store.has(address))) done.delete(index);
+      for (const { name, address } of await store.listRefs(runRefs.rolloutGroups(key))) {
+        const index = Number(name.slice(name.lastIndexOf('-') + 1));
+        if (Number.isInteger(index) && index >= 0 && index < total) done.set(index, address);
+      }
       const resumedGroups = done.size;
       const log = deps.log.child({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
       if (resumedGroups > 0) {
@@ -70,8 +79,14 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
         }
       };
       // Resumed groups count in the stats too, so they describe the whole batch.
-      for (const address of done.values()) {
+      for (const [index, address] of done) {
         const group = await store.getJson(address, RolloutGroupSchema);
+        const planned = plan.entries[index]!.prompt.record.id;
+        if (group.index !== index || group.promptId !== planned) {
+          throw new ValidationError(
+            `stored rollout group ${address} is group ${group.index} for prompt '${group.promptId}'; step ${input.step} plans '${planned}' as group ${index}`,
+          );
+        }
         count(group.samples, group.promptIds.length);
       }
       let decoding: RolloutProgress['decoding'];
@@ -131,9 +146,14 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
                 })),
               };
               count(samples, group.promptIds.length);
-              done.set(i, (await store.putJson(group)).address);
+              const committed = await commitOnce({
+                store,
+                ref: runRefs.rolloutGroup({ ...key, group: i }),
+                address: (await store.putJson(group)).address,
+              });
+              done.set(i, committed.address);
               heartbeat.now();
-              await failpoint('rollouts.group-written', { step: input.step, groups: done.size });
+              await failpoint('rollouts.group-written', { ...facts, groups: done.size });
             };
             // The greedy members of every group (rl.greedyMember) decode in a call of their own at
             // temperature 0; the sampled ones in one call. Cancellation (worker shutdown, run
@@ -208,11 +228,14 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
         groups,
         stats: rolloutStats,
       };
-      const committed = await commitOnce({ store, ref, address: (await store.putJson(batch)).address });
+      const batchAddress = (await store.putJson(batch)).address;
+      await failpoint('rollouts.before-commit', facts);
+      const committed = await commitOnce({ store, ref, address: batchAddress });
       log.info(
         { groups: total, newTokens: stats.newTokens, resumedGroups, ms: Math.round(rolloutStats.ms) },
         'rollouts committed',
       );
+      await failpoint('rollouts.committed', facts);
       return {
         rollouts: committed.address,
         stage: plan.stage.name,

@@ -4,6 +4,7 @@ import { type JudgedGroup, judgeGroup, ShardJudgement, shardGroups } from '../sr
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
+import { failpoint } from '../src/util/failpoints.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, throwIfCancelled } from './heartbeat.ts';
@@ -28,6 +29,7 @@ export function judgeRolloutsActivity(deps: ActivityDeps) {
         shard: input.shard,
         shards: input.shards,
       });
+      const facts = { step: input.step, purpose: input.purpose, shard: input.shard };
       const existing = await store.getRef(ref);
       if (existing !== undefined) {
         const judgement = await store.getJson(existing, ShardJudgement);
@@ -71,6 +73,7 @@ export function judgeRolloutsActivity(deps: ActivityDeps) {
           counts.judgeVerdicts += result.judgeVerdicts;
           counts.unscorable += result.unscorable;
           counts.responses += group.samples.length;
+          await failpoint('judge.verdicts-cached', { ...facts, groups: judged.length });
         }
       } finally {
         heartbeat.stop();
@@ -105,6 +108,7 @@ export function judgeRolloutsActivity(deps: ActivityDeps) {
         },
         'judgements committed',
       );
+      await failpoint('judge.shard-committed', facts);
       return { judgement: committed.address, stats, reused: !committed.created };
     });
   };

@@ -8,13 +8,22 @@ import { objectiveHyperparameters, type PolicyObjective } from '../src/rl/losses
 import { combineMiniBatches, type MiniBatchOutcome, splitMiniBatches } from '../src/rl/mini-batches.ts';
 import { NonFiniteError } from '../src/rl/optim/non-finite.ts';
 import { entersLoss } from '../src/rl/overlong.ts';
-import { putCheckpoint, StoredCheckpoint, type UpdateRecord } from '../src/train/checkpoint-store.ts';
+import { ADAPTER_FILE } from '../src/engine/checkpoint.ts';
+import {
+  AdapterMismatchError,
+  adapterAddress,
+  putCheckpoint,
+  StoredCheckpoint,
+  type UpdateRecord,
+} from '../src/train/checkpoint-store.ts';
 import { commitOnce } from '../src/train/commit-once.ts';
 import type { UpdateSummary } from '../src/train/metrics.ts';
 import { RewardsRecord } from '../src/train/rewards.ts';
+import { recordRefusal } from '../src/train/refusals.ts';
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
+import { failpoint } from '../src/util/failpoints.ts';
 import { formatFieldPath } from '../src/util/field-path.ts';
 import type { UpdateProgress } from './activity-progress.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -125,6 +134,8 @@ export function updatePolicyActivity(deps: ActivityDeps) {
         );
       }
       const rewards = await store.getJson(input.rewards, RewardsRecord);
+      const parentRecord =
+        input.parent === null ? undefined : await store.getJson(input.parent, StoredCheckpoint);
       let truncatedMasked = 0;
       const sequences: TrainSequence[] = rewards.samples.flatMap((s) => {
         if (s.advantage === null) return [];
@@ -168,6 +179,16 @@ export function updatePolicyActivity(deps: ActivityDeps) {
           { model: run.config.model.path, lora, loraSeed: run.config.seed, checkpoint: input.parent, store },
           async (lease) => {
             const { policy } = lease;
+            // The hash chain over the weights: the update starts from exactly the parent's adapters
+            // (weights left over from an attempt that trained but did not commit would not match).
+            const trainedFrom = adapterAddress(policy.lora!);
+            const parentAdapter = parentRecord?.files[ADAPTER_FILE];
+            if (parentAdapter !== undefined && parentAdapter !== trainedFrom) {
+              lease.modifying();
+              throw new AdapterMismatchError(
+                `step ${input.step}: the adapters in memory (${trainedFrom}) are not those of checkpoint ${input.parent} (${parentAdapter}); the next attempt reloads them`,
+              );
+            }
             let result: MiniBatchOutcome | undefined;
             if (sequences.length > 0) {
               lease.modifying();
@@ -184,12 +205,29 @@ export function updatePolicyActivity(deps: ActivityDeps) {
                   Math.max(...sequences.map((s) => s.advantage)),
                 ],
               });
-              const refuse = (message: string): never => {
+              const refuse = async (message: string): Promise<never> => {
                 const where = input.parent === null ? 'the fresh adapters' : `checkpoint ${input.parent}`;
+                const full = `step ${input.step}: ${message}; nothing was committed and the policy stays at ${where}. Fix the cause (e.g. a smaller learning rate or KL coefficient, sent with \`anchorage resume <run> --set <name>=<value>\`) and the step runs again.`;
+                log.warn({ ...diagnostics(), reason: message }, 'policy update refused');
+                await recordRefusal({
+                  store,
+                  refusal: {
+                    format: 'anchorage.refusal/1',
+                    trainRunId: input.trainRunId,
+                    step: input.step,
+                    purpose: 'train',
+                    kind: 'update',
+                    message: full,
+                    parent: input.parent,
+                    at: new Date().toISOString(),
+                    worker: deps.workerName,
+                    diagnostics: diagnostics(),
+                  },
+                });
                 throw ApplicationFailure.create({
                   type: 'NonFiniteError',
                   nonRetryable: true,
-                  message: `step ${input.step}: ${message}; nothing was committed and the policy stays at ${where}. Fix the cause (e.g. a smaller learning rate or KL coefficient, sent with \`anchorage resume <run> --set <name>=<value>\`) and the step runs again.`,
+                  message: full,
                   details: [diagnostics()],
                 });
               };
@@ -219,12 +257,12 @@ export function updatePolicyActivity(deps: ActivityDeps) {
                 }
                 result = combineMiniBatches(done);
               } catch (err) {
-                if (err instanceof NonFiniteError) refuse(err.message);
+                if (err instanceof NonFiniteError) await refuse(err.message);
                 throw err;
               }
               const bad = nonFiniteTensor(policy.lora!.tensors);
               if (bad !== undefined)
-                refuse(`the update made adapter '${bad}' non-finite (loss ${result.loss})`);
+                await refuse(`the update made adapter '${bad}' non-finite (loss ${result.loss})`);
             }
             const update: UpdateRecord = {
               applied: result !== undefined,
@@ -248,17 +286,20 @@ export function updatePolicyActivity(deps: ActivityDeps) {
               attempt,
               worker: deps.workerName,
             };
+            await failpoint('checkpoint.before-write', { step: input.step });
             const { address } = await putCheckpoint({
               store,
               trainRunId: input.trainRunId,
               step: input.step,
               parent: input.parent,
+              trainedFrom,
               lora: policy.lora!,
               optimizer: policy.optimizer,
               optimizerSteps: policy.step,
               metadata: { trainRunId: input.trainRunId, step: String(input.step) },
               update,
             });
+            await failpoint('checkpoint.written', { step: input.step });
             const committed = await commitOnce({ store, ref, address });
             if (committed.created) {
               lease.committed(address);
@@ -272,6 +313,7 @@ export function updatePolicyActivity(deps: ActivityDeps) {
                 },
                 'policy update committed',
               );
+              await failpoint('checkpoint.committed', { step: input.step });
               return { checkpoint: address, created: true, summary: summaryOf(update) };
             }
             // Another attempt committed first: its checkpoint is the step's result, ours is dropped.

@@ -1,5 +1,6 @@
 import { commitOnce } from '../src/train/commit-once.ts';
 import { MetricsRecord, stepMetrics } from '../src/train/metrics.ts';
+import { countRefusals } from '../src/train/refusals.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
@@ -22,6 +23,12 @@ export function writeMetricsActivity(deps: ActivityDeps) {
         update: input.update,
         wallMs: input.wallMs,
         suites: input.suites,
+        refusals: await countRefusals({
+          store,
+          trainRunId: input.trainRunId,
+          step: input.step,
+          purpose: input.purpose,
+        }),
       });
       const record: MetricsRecord = {
         format: 'anchorage.metrics/1',

@@ -89,8 +89,10 @@ export async function waitFor<T>(
 
 /**
  * Every checkpoint of a run, checked as a chain: one per step 1..n, each trained from the one before
- * (`parent`), its adapters verified against their hashes, and the optimizer step count growing by
- * exactly one per applied update. Returns the records in step order.
+ * (`parent`), its adapters verified against their hashes, a hash chain over the weights (the update
+ * of step n started from exactly step n-1's adapters: `trainedFrom`; an update that applied nothing
+ * kept them), and the optimizer step count growing by exactly one per applied update. Returns the
+ * records in step order.
  */
 export async function checkpointChain(options: { store: ArtifactStore; trainRunId: string; model: string }) {
   const { store, trainRunId } = options;
@@ -98,6 +100,7 @@ export async function checkpointChain(options: { store: ArtifactStore; trainRunI
   const config = (await openModel({ path: options.model })).source.config;
   const chain: Array<{ step: number; address: string; record: StoredCheckpoint; adapter: string }> = [];
   let parent: string | null = null;
+  let parentAdapter: string | undefined;
   let optimizerSteps = 0;
   for (const [i, c] of listed.entries()) {
     if (c.step !== i + 1) throw new Error(`checkpoint steps are not 1..n: ${listed.map((l) => l.step)}`);
@@ -108,8 +111,19 @@ export async function checkpointChain(options: { store: ArtifactStore; trainRunI
     if (record.optimizerSteps !== expected) {
       throw new Error(`checkpoint ${c.step}: ${record.optimizerSteps} optimizer steps, expected ${expected}`);
     }
-    chain.push({ step: c.step, address: c.address, record, adapter: record.files[ADAPTER_FILE]! });
+    const adapter = record.files[ADAPTER_FILE]!;
+    if (record.trainedFrom === undefined) throw new Error(`checkpoint ${c.step} records no trainedFrom`);
+    if (parentAdapter !== undefined && record.trainedFrom !== parentAdapter) {
+      throw new Error(
+        `checkpoint ${c.step} was trained from adapters ${record.trainedFrom}, not step ${c.step - 1}'s ${parentAdapter}`,
+      );
+    }
+    if (!record.update.applied && adapter !== record.trainedFrom) {
+      throw new Error(`checkpoint ${c.step} applied no update but its adapters changed`);
+    }
+    chain.push({ step: c.step, address: c.address, record, adapter });
     parent = c.address;
+    parentAdapter = adapter;
     optimizerSteps = expected;
   }
   return chain;

@@ -1,4 +1,5 @@
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { failpointSinks } from '../src/temporal/failpoint-sinks.ts';
 import { activitiesFor, type TrainingActivities } from '../activities/index.ts';
 import {
   QUEUE_OF_ROLE,
@@ -52,6 +53,8 @@ export async function createWorkers(options: {
         ...(runsWorkflows ? { workflowBundle: options.workflowBundle! } : {}),
         maxConcurrentActivityTaskExecutions: activitySlots,
         ...(runsWorkflows ? { maxConcurrentWorkflowTaskExecutions: options.concurrency.workflow } : {}),
+        // Workflow code reaches failpoints through this sink (src/util/failpoints.ts; armed in tests only).
+        ...(runsWorkflows ? { sinks: failpointSinks() } : {}),
         shutdownGraceTime: options.shutdownGraceMs,
         // Heartbeats reach the server at least this often (the SDK's default allows 48 s with a 60 s
         // heartbeat timeout): a retried rollout resumes from fresher progress, and `anchorage train`

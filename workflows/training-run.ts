@@ -20,6 +20,7 @@ import { evaluationName } from '../src/contracts/steps.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
+import { workflowFailpoint } from './failpoint.ts';
 import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/contracts/messages.ts';
 import { evaluationDue, isMilestone, mergeOverrides, rootFailure, runDetails, stageOf } from './run-rules.ts';
 import { trainingStepWorkflow } from './training-step.ts';
@@ -155,6 +156,10 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     if (stepsThisExecution >= input.continueAsNewEvery) {
       // Signals that arrived are already applied to `state`; let their handlers finish first.
       await condition(allHandlersFinished);
+      workflowFailpoint('run.continue-as-new', {
+        nextStep: state.nextStep,
+        continuedAsNew: state.continuedAsNew,
+      });
       return continueAsNew<typeof trainingRunWorkflow>({
         ...input,
         state: { ...state, continuedAsNew: state.continuedAsNew + 1 },

@@ -53,6 +53,26 @@ export interface OptimizerSnapshot {
   readonly config: AdamWConfig;
 }
 
+function loraMetaOf(lora: LoraState) {
+  return { rank: lora.config.rank, alpha: lora.config.alpha, targets: [...lora.config.targets] };
+}
+
+/**
+ * The adapter file's bytes: a function of the adapter weights and LoRA config only (tensors sorted
+ * by name), so its sha256 identifies the weights wherever they are.
+ */
+export function encodeAdapter(lora: LoraState): Uint8Array {
+  return encodeSafetensors({
+    tensors: [...lora.tensors].map(([name, data]) => ({
+      name,
+      shape: lora.shapes.get(name) as number[],
+      dtype: 'F32' as const,
+      data,
+    })),
+    metadata: { format: FORMAT, lora: JSON.stringify(loraMetaOf(lora)) },
+  });
+}
+
 /** Checkpoint files as bytes, by file name (for a folder or an artifact store). */
 export function encodeCheckpoint(options: {
   lora: LoraState;
@@ -61,16 +81,8 @@ export function encodeCheckpoint(options: {
   metadata?: Readonly<Record<string, string>>;
 }): { files: Map<string, Uint8Array>; manifest: CheckpointManifest } {
   const { lora, optimizer } = options;
-  const loraMeta = { rank: lora.config.rank, alpha: lora.config.alpha, targets: [...lora.config.targets] };
-  const adapter = encodeSafetensors({
-    tensors: [...lora.tensors].map(([name, data]) => ({
-      name,
-      shape: lora.shapes.get(name) as number[],
-      dtype: 'F32' as const,
-      data,
-    })),
-    metadata: { format: FORMAT, lora: JSON.stringify(loraMeta) },
-  });
+  const loraMeta = loraMetaOf(lora);
+  const adapter = encodeAdapter(lora);
   const files = new Map<string, Uint8Array>([[ADAPTER_FILE, adapter]]);
   let optimizerEntry: { sha256: string; bytes: number } | undefined;
   if (optimizer !== undefined) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ADAPTER_FILE,
   decodeCheckpoint,
+  encodeAdapter,
   encodeCheckpoint,
   type CheckpointManifest,
   MANIFEST_FILE,
@@ -10,9 +11,10 @@ import {
 } from '../engine/checkpoint.ts';
 import type { LoraState } from '../engine/lora-state.ts';
 import type { LlamaConfig } from '../models/config.ts';
-import { Address } from '../store/address.ts';
+import { Address, addressOf } from '../store/address.ts';
 import { ArtifactNotFoundError, CorruptArtifactError } from '../store/errors.ts';
 import type { ArtifactStore } from '../store/store.ts';
+import { AnchorageError } from '../util/errors.ts';
 
 /** How a checkpoint came to be: the update that produced it from its parent. */
 export const UpdateRecord = z.strictObject({
@@ -43,6 +45,13 @@ export const StoredCheckpoint = z.strictObject({
   step: z.number().int().nonnegative(),
   /** The checkpoint it was trained from; null: fresh adapters from the run seed. */
   parent: Address.nullable(),
+  /**
+   * The adapter weights the update started from, as the address of their adapter file
+   * (`adapterAddress`): equal to the parent's `files['adapter.safetensors']`, so the checkpoints form
+   * a hash chain over the weights and an update applied twice (to weights already updated) shows.
+   * Absent in checkpoints written before it was recorded.
+   */
+  trainedFrom: Address.optional(),
   /** Engine checkpoint files by name. */
   files: z.record(z.string(), Address),
   /** Optimizer steps taken (AdamW's t): one per applied update since the run began. */
@@ -51,12 +60,29 @@ export const StoredCheckpoint = z.strictObject({
 });
 export type StoredCheckpoint = z.infer<typeof StoredCheckpoint>;
 
+/**
+ * The adapters a trainer holds are not the ones of the checkpoint it was asked to train from. The
+ * update is not applied; the next attempt reloads the checkpoint (retryable).
+ */
+export class AdapterMismatchError extends AnchorageError {
+  constructor(message: string) {
+    super(message, { retryable: true });
+  }
+}
+
+/** The address the adapter file of these weights has (or would have) in the store. */
+export function adapterAddress(lora: LoraState): Address {
+  return addressOf(encodeAdapter(lora));
+}
+
 /** Writes the checkpoint's files and record; returns the record's address (not yet committed). */
 export async function putCheckpoint(options: {
   store: ArtifactStore;
   trainRunId: string;
   step: number;
   parent: string | null;
+  /** `adapterAddress` of the weights before the update (the trainer always gives it). */
+  trainedFrom?: Address;
   lora: LoraState;
   optimizer: OptimizerSnapshot | undefined;
   optimizerSteps: number;
@@ -77,6 +103,7 @@ export async function putCheckpoint(options: {
     trainRunId: options.trainRunId,
     step: options.step,
     parent: options.parent === null ? null : Address.parse(options.parent),
+    ...(options.trainedFrom === undefined ? {} : { trainedFrom: options.trainedFrom }),
     files: addresses,
     optimizerSteps: options.optimizerSteps,
     update: options.update,

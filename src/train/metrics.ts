@@ -66,6 +66,8 @@ export function stepMetrics(options: {
   wallMs?: number | undefined;
   /** Evaluation suites' summaries (purpose `eval` only). */
   suites?: readonly SuiteSummary[] | undefined;
+  /** Attempts refused for a non-finite number before the step committed, by kind (src/train/refusals.ts). */
+  refusals?: Readonly<Record<string, number>> | undefined;
 }): Record<string, number> {
   const { rollouts, judge, rewards, update } = options;
   const suites = options.suites ?? [];
@@ -135,6 +137,8 @@ export function stepMetrics(options: {
   set('time/rewards_s', rewards.ms / 1000);
   if (update !== undefined) set('time/update_s', update.ms / 1000);
   set('time/step_s', options.wallMs === undefined ? null : options.wallMs / 1000);
+  // Only steps that had a refusal carry the key (`refused/update`, `refused/reward`).
+  for (const [kind, n] of Object.entries(options.refusals ?? {})) if (n > 0) set(`refused/${kind}`, n);
   if (options.purpose === 'train') return m;
   const out = Object.fromEntries(Object.entries(m).map(([k, v]) => [`${options.purpose}/${k}`, v]));
   return { ...out, ...suiteMetrics(suites, out) };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { computeAdvantages } from '../rl/advantages/index.ts';
 import type { GroupSummary } from '../rl/advantages/types.ts';
+import { NonFiniteRewardError } from '../rubric/aggregate/finite.ts';
 import { Reward } from '../rubric/aggregate/reward-schema.ts';
 import { Address } from '../store/address.ts';
 import { ValidationError } from '../util/errors.ts';
@@ -119,6 +120,24 @@ export const RewardsRecord = z.strictObject({
 });
 export type RewardsRecord = z.infer<typeof RewardsRecord>;
 
+/**
+ * Throws NonFiniteRewardError when `value` is NaN or infinite: a reward must never travel on as NaN
+ * (the step is refused instead: src/train/refusals.ts). `rubrics` name what fed it.
+ */
+function finiteReward(value: number, what: () => string, rubrics?: readonly RubricReward[]): void {
+  if (Number.isFinite(value)) return;
+  const inputs =
+    rubrics === undefined
+      ? ''
+      : ` (from ${rubrics
+          .map(
+            (r) =>
+              `rubric '${r.rubricId}' weight ${r.weight}: ${r.reward.status === 'scored' ? r.reward.value : 'unscorable'}`,
+          )
+          .join(', ')})`;
+  throw new NonFiniteRewardError(`${what()} is ${value}, a finite number was expected${inputs}`);
+}
+
 /** Criterion means are reported for at most this many ids, so a summary stays small. */
 const MAX_CRITERIA = 200;
 
@@ -147,11 +166,16 @@ export function computeStepRewards(options: {
   groups.forEach((group, g) => {
     group.forEach((rubrics, s) => {
       const combined = combineRubricRewards(rubrics);
+      const penalty = options.lengthPenalty?.(g, s);
+      if (combined.status === 'scored') {
+        finiteReward(combined.value, () => `the combined reward of group ${g} sample ${s}`, rubrics);
+      }
+      if (penalty !== undefined) finiteReward(penalty, () => `the length penalty of group ${g} sample ${s}`);
       samples.push({
         group: g,
         sample: s,
         reward: combined.status === 'scored' ? combined.value : null,
-        ...(options.lengthPenalty === undefined ? {} : { lengthPenalty: options.lengthPenalty(g, s) }),
+        ...(penalty === undefined ? {} : { lengthPenalty: penalty }),
         advantage: null,
         vetoedBy: combined.status === 'scored' ? combined.vetoedBy : [],
         ...(combined.status === 'unscorable' ? { unscorableReason: combined.reason } : {}),
@@ -168,6 +192,9 @@ export function computeStepRewards(options: {
       dropZeroVariance: options.dropZeroVariance,
     });
     result.advantages.forEach((a, i) => {
+      if (a !== null) {
+        finiteReward(a, () => `the advantage of group ${samples[i]!.group} sample ${samples[i]!.sample}`);
+      }
       samples[i]!.advantage = a;
     });
     groupSummaries = result.groups;
