@@ -16,7 +16,7 @@ import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import type { TinyRunOptions } from '../src/train/testing/tiny-run.ts';
 import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
-import type { RolloutProgress } from './activity-progress.ts';
+import type { RolloutProgress } from '../src/contracts/activity-progress.ts';
 import { createActivities, createActivityDeps, type TrainingActivities } from './index.ts';
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRolloutProgress, rolloutFraction } from './activity-progress.ts';
+import { rolloutFraction } from '../src/contracts/activity-progress.ts';
+import { parseRolloutProgress } from './activity-progress.ts';
 
 const A = `sha256:${'a'.repeat(64)}`;
 

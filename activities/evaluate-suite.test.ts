@@ -11,7 +11,7 @@ import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { prepareFile, writeTinyModel, writeTinyRun } from '../test/temporal-harness.ts';
-import type { SuiteProgress } from './activity-progress.ts';
+import type { SuiteProgress } from '../src/contracts/activity-progress.ts';
 import { createActivityDeps } from './deps.ts';
 import { evaluateSuiteActivity } from './evaluate-suite.ts';
 import type { EvaluateSuiteInput, EvaluateSuiteOutput } from './types.ts';

@@ -9,7 +9,7 @@ import { commitOnce } from '../src/train/commit-once.ts';
 import { evaluationSuite, SuiteResultRecord } from '../src/train/evaluation-suites.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
-import type { SuiteProgress } from './activity-progress.ts';
+import type { SuiteProgress } from '../src/contracts/activity-progress.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, throwIfCancelled } from './heartbeat.ts';

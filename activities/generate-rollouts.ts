@@ -18,7 +18,8 @@ import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, previousHeartbeat, throwIfCancelled } from './heartbeat.ts';
 import { enginePrompt } from './prompts.ts';
-import { parseRolloutProgress, type RolloutProgress } from './activity-progress.ts';
+import type { RolloutProgress } from '../src/contracts/activity-progress.ts';
+import { parseRolloutProgress } from './activity-progress.ts';
 import { stepPlan } from './step-plan.ts';
 import type { GenerateRolloutsInput, GenerateRolloutsOutput } from './types.ts';
 

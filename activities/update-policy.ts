@@ -25,7 +25,7 @@ import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import { failpoint } from '../src/util/failpoints.ts';
 import { formatFieldPath } from '../src/util/field-path.ts';
-import type { UpdateProgress } from './activity-progress.ts';
+import type { UpdateProgress } from '../src/contracts/activity-progress.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating } from './heartbeat.ts';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { storedRunIds } from '../src/report/data/stored-runs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
-import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
+import { queryProgress, signalRun, startTrainingRun } from '../src/client/run-client.ts';
 import { chromiumPath, openInChromium } from './chromium.ts';
 import {
   type InProcessTemporal,

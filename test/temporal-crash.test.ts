@@ -18,7 +18,7 @@ import { ShardJudgement } from '../src/train/judgements.ts';
 import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { WORKFLOWS_PATH } from '../workers/bundle.ts';
-import { queryProgress, startTrainingRun } from '../workers/run-client.ts';
+import { queryProgress, startTrainingRun } from '../src/client/run-client.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import {
   checkpointChain,

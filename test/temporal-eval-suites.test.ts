@@ -11,8 +11,8 @@ import { readMetrics } from '../src/train/read-metrics.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { workflowBundle } from '../workers/bundle.ts';
-import { startTrainingRun } from '../workers/run-client.ts';
-import { SCHEDULED_EVALUATION_WORKFLOW } from '../workers/schedule-client.ts';
+import { startTrainingRun } from '../src/client/run-client.ts';
+import { SCHEDULED_EVALUATION_WORKFLOW } from '../src/contracts/workflow-types.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
 import {
   checkpointChain,

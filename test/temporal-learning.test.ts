@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readMetrics } from '../src/train/read-metrics.ts';
-import { startTrainingRun } from '../workers/run-client.ts';
+import { startTrainingRun } from '../src/client/run-client.ts';
 import {
   type InProcessTemporal,
   prepareFile,

@@ -13,15 +13,14 @@ import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
-import { startTrainingRun } from '../workers/run-client.ts';
+import { startTrainingRun } from '../src/client/run-client.ts';
 import {
   createEvalSchedule,
   deleteEvalSchedule,
-  SCHEDULED_EVALUATION_WORKFLOW,
   triggerEvalSchedule,
-} from '../workers/schedule-client.ts';
+} from '../src/client/schedule-client.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
-import type { ScheduledEvaluationResult } from '../src/contracts/workflow-types.ts';
+import { SCHEDULED_EVALUATION_WORKFLOW, type ScheduledEvaluationResult } from '../src/contracts/workflow-types.ts';
 import {
   type InProcessTemporal,
   prepareFile,

@@ -14,7 +14,7 @@ import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
-import { queryProgress, signalRun, startTrainingRun } from '../workers/run-client.ts';
+import { queryProgress, signalRun, startTrainingRun } from '../src/client/run-client.ts';
 import {
   checkpointChain,
   type InProcessTemporal,

@@ -15,7 +15,7 @@ import { startDevServer } from '../src/temporal/dev-server.ts';
 import { freePort } from '../src/temporal/free-port.ts';
 import { tinyTaskQueues, writeTinyRun } from '../src/train/testing/tiny-run.ts';
 import { workerSettings } from './env.ts';
-import { startTrainingRun } from './run-client.ts';
+import { startTrainingRun } from '../src/client/run-client.ts';
 import { startWorkers } from './start-workers.ts';
 
 /** Where one step's time went, from the server's event times. */

@@ -5,7 +5,7 @@ import { parseOverrides } from '../src/cli/commands/runs.ts';
 import { DEFAULT_TASK_QUEUES } from '../src/contracts/task-queues.ts';
 import { workerSettings } from './env.ts';
 import { pinoTemporalLogger } from './logging.ts';
-import { webUiUrl } from './run-client.ts';
+import { webUiUrl } from '../src/client/run-client.ts';
 
 test('worker settings come from the environment, with defaults and named errors', () => {
   const defaults = workerSettings({ ANCHORAGE_DATA_DIR: '/data' });

@@ -3,7 +3,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ACTIVITIES_BY_QUEUE } from '../src/contracts/task-queues.ts';
+import {
+  SCHEDULED_EVALUATION_WORKFLOW,
+  type ScheduledEvaluationWorkflow,
+  TRAINING_WORKFLOW,
+  type TrainingRunWorkflow,
+} from '../src/contracts/workflow-types.ts';
 import type { ActivityProxies } from './activities.ts';
+import type { scheduledEvaluationWorkflow } from './scheduled-evaluation.ts';
+import type { trainingRunWorkflow } from './training-run.ts';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -51,4 +59,17 @@ test("each queue's activity proxy is typed with that queue's activities only", (
   const names = Object.values(ACTIVITIES_BY_QUEUE).flat();
   assert.equal(new Set(names).size, names.length);
   void (undefined as unknown as NotOnRollout | NotOnWorkflowQueue);
+});
+
+test('the workflows clients start by name have the names and signatures the contracts declare', () => {
+  type Holds<T extends U, U> = T;
+  type Checked = [
+    Holds<typeof trainingRunWorkflow, TrainingRunWorkflow>,
+    Holds<typeof scheduledEvaluationWorkflow, ScheduledEvaluationWorkflow>,
+  ];
+  void (undefined as unknown as Checked);
+  const entry = readFileSync(`${DIR}/index.ts`, 'utf8');
+  for (const name of [TRAINING_WORKFLOW, SCHEDULED_EVALUATION_WORKFLOW]) {
+    assert.match(entry, new RegExp(`export \\{ ${name} \\}`));
+  }
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { evaluationDue, isMilestone, mergeOverrides, rootFailure, runDetails, stageOf } from './run-rules.ts';
+import { runDetails } from '../src/contracts/run-details.ts';
+import { evaluationDue, isMilestone, mergeOverrides, rootFailure, stageOf } from './run-rules.ts';
 import type { RunProgress } from '../src/contracts/workflow-types.ts';
 
 test('stages, evaluations and milestones by step', () => {

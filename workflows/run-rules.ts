@@ -1,10 +1,11 @@
 import { RL_OVERRIDE_KEYS, type RlOverrides } from '../src/contracts/rl-overrides.ts';
 import { stageOfStep } from '../src/contracts/steps.ts';
-import type { RunProgress, StageInfo, TrainingRunInput } from '../src/contracts/workflow-types.ts';
+import type { StageInfo, TrainingRunInput } from '../src/contracts/workflow-types.ts';
 
 /**
  * Pure rules of the training workflow (no Temporal calls), tested on their own: which stage a step
- * is in, when to evaluate, checkpoint milestones, the Web UI's details text, overrides.
+ * is in, when to evaluate, checkpoint milestones, overrides, failures (the Web UI's details text:
+ * src/contracts/run-details.ts).
  */
 
 export function stageOf(stages: readonly StageInfo[], step: number): StageInfo {
@@ -39,27 +40,6 @@ export function mergeOverrides(current: RlOverrides, update: unknown): RlOverrid
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) out[key] = value;
   }
   return out;
-}
-
-const fmt = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined ? 'n/a' : v.toFixed(digits);
-
-/** The Web UI's "current details" of a run, in Markdown. */
-export function runDetails(p: RunProgress): string {
-  const lines = [
-    `**${p.trainRunId}**: ${p.status}${p.pauseRequested && p.status === 'running' ? ' (pausing after this step)' : ''}${p.stopRequested && p.status === 'running' ? ' (stopping after this step)' : ''}`,
-    `step ${p.completedSteps}/${p.totalSteps}${p.currentStep === null ? '' : `, running step ${p.currentStep}`}${p.currentTask === null ? '' : `, running the ${p.currentTask}`}${p.stage === null ? '' : ` (stage ${p.stage})`} on ${p.modelName}`,
-    `mean reward ${fmt(p.last?.meanReward)} · KL ${fmt(p.last?.kl, 4)} · loss ${fmt(p.last?.loss, 4)}${p.lastEval === null ? '' : ` · eval reward ${fmt(p.lastEval.meanReward)} (after step ${p.lastEval.step})`}`,
-    `last checkpoint: ${p.lastCheckpoint === null ? 'none yet' : `step ${p.lastCheckpoint.step} (${p.lastCheckpoint.address})`}`,
-  ];
-  if (p.failure !== null) {
-    lines.push(
-      `step ${p.failure.step} failed (${p.failure.type}): ${p.failure.message}`,
-      'signal `resume` (optionally with overrides) to run it again, or `stop`',
-    );
-  }
-  if (Object.keys(p.overrides).length > 0) lines.push(`overrides: ${JSON.stringify(p.overrides)}`);
-  return lines.join('\n\n');
 }
 
 /** The innermost message and type of a failure chain (child workflow -> activity -> application). */

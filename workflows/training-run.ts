@@ -22,7 +22,8 @@ import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
 import { workflowFailpoint } from './failpoint.ts';
 import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/contracts/messages.ts';
-import { evaluationDue, isMilestone, mergeOverrides, rootFailure, runDetails, stageOf } from './run-rules.ts';
+import { runDetails } from '../src/contracts/run-details.ts';
+import { evaluationDue, isMilestone, mergeOverrides, rootFailure, stageOf } from './run-rules.ts';
 import { trainingStepWorkflow } from './training-step.ts';
 import type {
   CarriedState,

@@ -227,3 +227,14 @@ export interface ScheduledEvaluationResult {
   /** Mean reward of this evaluation (`evaluated` only). */
   meanReward: number | null;
 }
+
+/**
+ * The workflows clients start by name: their type names (function names in the bundle entry,
+ * workflows/index.ts) and signatures. `workflows/imports.test.ts` holds the implementations to them.
+ */
+export const TRAINING_WORKFLOW = 'trainingRunWorkflow';
+export type TrainingRunWorkflow = (input: TrainingRunInput) => Promise<TrainingRunResult>;
+export const SCHEDULED_EVALUATION_WORKFLOW = 'scheduledEvaluationWorkflow';
+export type ScheduledEvaluationWorkflow = (
+  input: ScheduledEvaluationInput,
+) => Promise<ScheduledEvaluationResult>;

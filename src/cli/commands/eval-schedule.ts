@@ -4,7 +4,7 @@ import {
   createEvalSchedule,
   deleteEvalSchedule,
   triggerEvalSchedule,
-} from '../../../workers/schedule-client.ts';
+} from '../../client/schedule-client.ts';
 import { runWorkflowIds } from '../../contracts/workflow-ids.ts';
 import { TrainRunId } from '../../store/run-refs.ts';
 import { connectClient } from '../../temporal/connection.ts';

@@ -3,13 +3,13 @@ import {
   type RolloutProgress,
   rolloutFraction,
   type UpdateProgress,
-} from '../../../activities/activity-progress.ts';
+} from '../../contracts/activity-progress.ts';
 import {
   queryProgress,
   queryStepProgress,
   readActivityProgress,
   type StartedRun,
-} from '../../../workers/run-client.ts';
+} from '../../client/run-client.ts';
 import { evaluationName } from '../../contracts/steps.ts';
 import type { RunProgress, StepProgress, TrainingRunResult } from '../../contracts/workflow-types.ts';
 import { formatMetric, out } from '../io.ts';

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { queryProgress, runHandle, webUiUrl } from '../../../workers/run-client.ts';
+import { queryProgress, runHandle, webUiUrl } from '../../client/run-client.ts';
 import { dataDir, defaultStoreDir } from '../../config/data-dir.ts';
 import { gatherReport } from '../../report/data/gather-report.ts';
 import type { LiveRunState, TemporalWhere } from '../../report/data/report-data.ts';

@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { formatRetry, retriesInFlight } from '../../../workers/activity-retries.ts';
-import {
-  queryProgress,
-  runHandle,
-  signalRun,
-  TRAINING_WORKFLOW,
-  webUiUrl,
-} from '../../../workers/run-client.ts';
-import { runDetails } from '../../../workflows/run-rules.ts';
+import { formatRetry, retriesInFlight } from '../../client/activity-retries.ts';
+import { queryProgress, runHandle, signalRun, webUiUrl } from '../../client/run-client.ts';
 import { defaultStoreDir } from '../../config/data-dir.ts';
+import { runDetails } from '../../contracts/run-details.ts';
+import { TRAINING_WORKFLOW } from '../../contracts/workflow-types.ts';
 import { isRlOverrideKey, RL_OVERRIDE_KEYS, type RlOverrides } from '../../contracts/rl-overrides.ts';
 import { LocalFolderStore } from '../../store/local-store.ts';
 import { connectClient, type TemporalClient } from '../../temporal/connection.ts';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { WORKER_ROLES } from '../../contracts/task-queues.ts';
 import { workerSettings } from '../../../workers/env.ts';
-import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../../workers/run-client.ts';
+import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../client/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
 import { DEFAULT_TIMING } from '../../contracts/workflow-types.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';

@@ -6,15 +6,16 @@ import {
   ScheduleOverlapPolicy,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { TRAIN_RUN_ID } from '../src/temporal/search-attributes.ts';
-import { ValidationError } from '../src/util/errors.ts';
-import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
-import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
-import type { ScheduledEvaluationInput, Timing } from '../src/contracts/workflow-types.ts';
+import { TRAIN_RUN_ID } from '../temporal/search-attributes.ts';
+import { ValidationError } from '../util/errors.ts';
+import { runWorkflowIds } from '../contracts/workflow-ids.ts';
+import {
+  SCHEDULED_EVALUATION_WORKFLOW,
+  type ScheduledEvaluationInput,
+  type ScheduledEvaluationWorkflow,
+  type Timing,
+} from '../contracts/workflow-types.ts';
 import { runHandle } from './run-client.ts';
-
-/** The scheduled evaluation's workflow type name (its function name in the bundle). */
-export const SCHEDULED_EVALUATION_WORKFLOW = 'scheduledEvaluationWorkflow';
 
 export interface EvalSchedule {
   scheduleId: string;
@@ -55,7 +56,7 @@ export async function createEvalSchedule(options: {
   };
   const policies = { overlap: ScheduleOverlapPolicy.SKIP };
   try {
-    const handle = await client.schedule.create<typeof scheduledEvaluationWorkflow>({
+    const handle = await client.schedule.create<ScheduledEvaluationWorkflow>({
       scheduleId,
       spec,
       action,
@@ -66,7 +67,7 @@ export async function createEvalSchedule(options: {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   const handle = client.schedule.getHandle(scheduleId);
-  await handle.update<typeof scheduledEvaluationWorkflow>((previous) => ({
+  await handle.update<ScheduledEvaluationWorkflow>((previous) => ({
     ...previous,
     spec,
     action,

@@ -1,35 +1,33 @@
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { RolloutProgress, UpdateProgress } from '../activities/activity-progress.ts';
-import type { PreparedRun } from '../src/config/check.ts';
-import type { ArtifactStore } from '../src/store/store.ts';
-import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
-import { newTrainRunId, planRun } from '../src/train/run-plan.ts';
-import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
-import { storeRunConfig } from '../src/train/stored-config.ts';
+import type { ActivityProgress } from '../contracts/activity-progress.ts';
+import type { PreparedRun } from '../config/check.ts';
+import type { ArtifactStore } from '../store/store.ts';
+import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../temporal/search-attributes.ts';
+import { newTrainRunId, planRun } from '../train/run-plan.ts';
+import { runWorkflowIds } from '../contracts/workflow-ids.ts';
+import { storeRunConfig } from '../train/stored-config.ts';
 import {
   pauseSignal,
   progressQuery,
   resumeSignal,
   stepProgressQuery,
   stopSignal,
-} from '../src/contracts/messages.ts';
-import type { trainingRunWorkflow } from '../workflows/training-run.ts';
+} from '../contracts/messages.ts';
 import {
   DEFAULT_TIMING,
   type ResumeRequest,
   type RunProgress,
   type StepProgress,
   type Timing,
+  TRAINING_WORKFLOW,
   type TrainingRunInput,
-} from '../src/contracts/workflow-types.ts';
-
-/** The training workflow's type name (its function name in the bundle). */
-export const TRAINING_WORKFLOW = 'trainingRunWorkflow';
+  type TrainingRunWorkflow,
+} from '../contracts/workflow-types.ts';
 
 export interface StartedRun {
   trainRunId: string;
   input: TrainingRunInput;
-  handle: WorkflowHandleWithFirstExecutionRunId<typeof trainingRunWorkflow>;
+  handle: WorkflowHandleWithFirstExecutionRunId<TrainingRunWorkflow>;
 }
 
 /**
@@ -69,7 +67,7 @@ export async function startTrainingRun(options: {
     taskQueues: plan.taskQueues,
     timing: { ...DEFAULT_TIMING, ...options.timing },
   };
-  const handle = await client.workflow.start<typeof trainingRunWorkflow>(TRAINING_WORKFLOW, {
+  const handle = await client.workflow.start<TrainingRunWorkflow>(TRAINING_WORKFLOW, {
     workflowId: runWorkflowIds.run(trainRunId),
     taskQueue: plan.taskQueues.workflow,
     args: [input],
@@ -95,8 +93,8 @@ export async function runningRunsOnQueue(options: { client: Client; taskQueue: s
 }
 
 /** The latest execution of a run (continue-as-new keeps the workflow id). */
-export function runHandle(client: Client, trainRunId: string): WorkflowHandle<typeof trainingRunWorkflow> {
-  return client.workflow.getHandle<typeof trainingRunWorkflow>(trainRunId);
+export function runHandle(client: Client, trainRunId: string): WorkflowHandle<TrainingRunWorkflow> {
+  return client.workflow.getHandle<TrainingRunWorkflow>(trainRunId);
 }
 
 export function queryProgress(client: Client, trainRunId: string): Promise<RunProgress> {
@@ -138,12 +136,6 @@ export async function readActivityProgress<K extends keyof ActivityProgress>(
   } catch {
     return undefined;
   }
-}
-
-/** Heartbeat details by activity name. */
-export interface ActivityProgress {
-  generateRollouts: RolloutProgress;
-  updatePolicy: UpdateProgress;
 }
 
 export const signalRun = {
