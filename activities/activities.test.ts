@@ -84,7 +84,7 @@ describe('training activities', () => {
     return { trainRunId: runId, configAddress: address, step: 1, purpose: 'train' as const };
   };
 
-  it('rollouts: a cancelled attempt leaves its groups in the heartbeat, the retry resumes and gets the same batch', async () => {
+  it('rollouts: a cancelled attempt leaves its finished groups committed, the retry reads them back and gets the same batch', async () => {
     // The reference: step 2's rollouts in one go, under another run id so nothing is shared.
     const other = await storeRunConfig({
       store,
@@ -126,10 +126,16 @@ describe('training activities', () => {
       'nothing committed by the cancelled attempt',
     );
 
-    const second = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last });
+    // Each finished group has its own ref: groups written after the last heartbeat count too.
+    const committedGroups = await store.listRefs(runRefs.rolloutGroups(ref(2)));
+    assert.ok(committedGroups.length >= Object.keys(last!.groups).length);
+    assert.ok(committedGroups.length < 6, 'the cancelled attempt did not finish');
+
+    // The retry finds them by their refs, whatever its heartbeat details say.
+    const second = new MockActivityEnvironment({ attempt: 2 });
     const out = await call(second, acts.generateRollouts, { ...ref(2), checkpoint: null });
     assert.equal(out.reused, false);
-    assert.equal(out.stats.resumedGroups, Object.keys(last!.groups).length);
+    assert.equal(out.stats.resumedGroups, committedGroups.length);
     const batch = await store.getJson(out.rollouts, RolloutBatch);
     assert.deepEqual(
       batch.groups,

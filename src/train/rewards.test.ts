@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeCriterion, makeRubric, scored, unscorable } from '../rubric/aggregate/fixtures.ts';
 import { computeAdvantages } from '../rl/advantages/index.ts';
-import { aggregateReward } from '../rubric/aggregate/index.ts';
+import { aggregateReward, NonFiniteRewardError } from '../rubric/aggregate/index.ts';
 import type { Reward } from '../rubric/aggregate/reward-schema.ts';
 import { combineRubricRewards, computeStepRewards, type RubricReward } from './rewards.ts';
 
@@ -151,5 +151,40 @@ test('step rewards: a length penalty shapes the advantages, not the recorded rew
   assert.deepEqual(
     out.samples.map((s) => s.advantage),
     direct.advantages,
+  );
+});
+
+test('step rewards: a NaN or infinite reward or penalty is refused with the group, sample and rubrics named, never passed on', () => {
+  // Two rubrics whose weights are finite but sum past the float limit: the weighted mean is NaN.
+  const huge = [[r('x', 1.5e308, reward(1, 1)), r('y', 1.5e308, reward(1, 0))]];
+  assert.throws(
+    () =>
+      computeStepRewards({
+        groups: [[[r('x', 1, reward(1, 1))]], huge],
+        estimator: 'grpo',
+        dropZeroVariance: false,
+      }),
+    (err: unknown) =>
+      err instanceof NonFiniteRewardError &&
+      err.message.startsWith(
+        'the combined reward of group 1 sample 0 is NaN, a finite number was expected',
+      ) &&
+      err.message.includes("rubric 'x' weight 1.5e+308: 1") &&
+      err.message.includes("rubric 'y' weight 1.5e+308"),
+  );
+  const nan = { ...(reward(1, 1) as Extract<Reward, { status: 'scored' }>), value: Number.NaN };
+  assert.throws(
+    () => computeStepRewards({ groups: [[[r('x', 1, nan)]]], estimator: 'grpo', dropZeroVariance: false }),
+    /the combined reward of group 0 sample 0 is NaN/,
+  );
+  assert.throws(
+    () =>
+      computeStepRewards({
+        groups: [[[r('x', 1, reward(1, 1))], [r('x', 1, reward(0, 0))]]],
+        estimator: 'grpo',
+        dropZeroVariance: false,
+        lengthPenalty: (_g, s) => (s === 1 ? Number.NEGATIVE_INFINITY : 0),
+      }),
+    /the length penalty of group 0 sample 1 is -Infinity/,
   );
 });
