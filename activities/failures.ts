@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { RefConflictError } from '../src/store/errors.ts';
 import { AnchorageError } from '../src/util/errors.ts';
 
-export { NON_RETRYABLE_TYPES } from '../src/train/failure-types.ts';
+export { NON_RETRYABLE_TYPES } from '../src/contracts/failure-types.ts';
 
 /**
  * Turns what an activity threw into what Temporal should do with it: errors of the project's

@@ -8,7 +8,7 @@ import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
-import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/temporal/search-attributes.ts';
+import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/contracts/search-attributes.ts';
 import { readMetrics } from '../src/train/read-metrics.ts';
 import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';

@@ -1,5 +1,5 @@
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_TYPES } from '../src/train/failure-types.ts';
+import { NON_RETRYABLE_TYPES } from '../src/contracts/failure-types.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import type { Timing } from '../src/contracts/workflow-types.ts';
 

@@ -15,7 +15,7 @@ import {
   TRAIN_RUN_ID,
   TRAIN_STAGE,
   TRAIN_STEP,
-} from '../src/temporal/search-attributes.ts';
+} from '../src/contracts/search-attributes.ts';
 import { evaluationName } from '../src/contracts/steps.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';

@@ -6,7 +6,7 @@ import {
   ScheduleOverlapPolicy,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { TRAIN_RUN_ID } from '../temporal/search-attributes.ts';
+import { TRAIN_RUN_ID } from '../contracts/search-attributes.ts';
 import { ValidationError } from '../util/errors.ts';
 import { runWorkflowIds } from '../contracts/workflow-ids.ts';
 import {

@@ -7,7 +7,8 @@ import { TransportError, ValidationError } from '../util/errors.ts';
 import { logger } from '../util/logger.ts';
 import { findTemporalBinary } from './binary.ts';
 import { probeServer, waitForServer } from './connection.ts';
-import { SEARCH_ATTRIBUTES, searchAttributeFlags } from './search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
+import { searchAttributeFlags } from './search-attributes.ts';
 
 const log = logger('temporal-dev-server');
 

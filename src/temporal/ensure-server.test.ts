@@ -8,7 +8,8 @@ import { probeServer } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { ensureServer } from './ensure-server.ts';
 import { freePort } from './free-port.ts';
-import { listCustomSearchAttributes, SEARCH_ATTRIBUTES } from './search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
+import { listCustomSearchAttributes } from './search-attributes.ts';
 
 describe('ensureServer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anchorage-ensure-'));

@@ -1,21 +1,8 @@
 import type { Connection } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
 import { TransportError } from '../util/errors.ts';
-
-/**
- * The custom search attributes of a training run, as typed keys for workflows
- * (`upsertSearchAttributes`) and clients (visibility queries such as `TrainRunId = "quickstart-1"`).
- * The server must know them before a workflow sets them: `anchorage dev-server` registers them at
- * start, `ensureSearchAttributes` adds any that an existing server lacks.
- */
-export const TRAIN_RUN_ID = defineSearchAttributeKey('TrainRunId', SearchAttributeType.KEYWORD);
-export const TRAIN_STEP = defineSearchAttributeKey('TrainStep', SearchAttributeType.INT);
-export const TRAIN_STAGE = defineSearchAttributeKey('TrainStage', SearchAttributeType.KEYWORD);
-export const MEAN_REWARD = defineSearchAttributeKey('MeanReward', SearchAttributeType.DOUBLE);
-export const MODEL_NAME = defineSearchAttributeKey('ModelName', SearchAttributeType.KEYWORD);
-
-export const SEARCH_ATTRIBUTES = [TRAIN_RUN_ID, TRAIN_STEP, TRAIN_STAGE, MEAN_REWARD, MODEL_NAME] as const;
 
 /** The CLI's spelling of each type in `--search-attribute Name=Type`. */
 const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {

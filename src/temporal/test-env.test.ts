@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { listCustomSearchAttributes, SEARCH_ATTRIBUTES } from './search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
+import { listCustomSearchAttributes } from './search-attributes.ts';
 import { createTestEnv } from './test-env.ts';
 
 describe('createTestEnv', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defaultTemporalDbFile } from '../../config/data-dir.ts';
 import { startDevServer } from '../../temporal/dev-server.ts';
-import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.ts';
 import { TransportError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';

@@ -8,7 +8,7 @@ import { TRAINING_WORKFLOW } from '../../contracts/workflow-types.ts';
 import { isRlOverrideKey, RL_OVERRIDE_KEYS, type RlOverrides } from '../../contracts/rl-overrides.ts';
 import { LocalFolderStore } from '../../store/local-store.ts';
 import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
-import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../temporal/search-attributes.ts';
+import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../contracts/search-attributes.ts';
 import { readMetrics } from '../../train/read-metrics.ts';
 import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
