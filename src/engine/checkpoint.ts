@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { LlamaConfig } from '../models/config.ts';
@@ -218,10 +218,14 @@ export async function saveCheckpoint(options: {
   const temp = `${dir}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(temp);
-    // The manifest is written last: a folder without one is never taken for a checkpoint.
-    for (const [name, bytes] of files) if (name !== MANIFEST_FILE) await writeFile(join(temp, name), bytes);
-    await writeFile(join(temp, MANIFEST_FILE), files.get(MANIFEST_FILE) as Uint8Array);
+    // The manifest is written last: a folder without one is never taken for a checkpoint. Files
+    // are flushed before the rename, so a crash never leaves a complete-looking folder of torn files
+    // (and the manifest's hashes catch one on load anyway).
+    for (const [name, bytes] of files) if (name !== MANIFEST_FILE) await writeSynced(join(temp, name), bytes);
+    await writeSynced(join(temp, MANIFEST_FILE), files.get(MANIFEST_FILE) as Uint8Array);
+    await syncPath(temp);
     await rename(temp, dir);
+    await syncPath(dirname(dir));
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     // Another writer may have finished the same checkpoint first.
@@ -230,6 +234,26 @@ export async function saveCheckpoint(options: {
     throw err;
   }
   return { dir, manifest, existed: false };
+}
+
+async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync of a file or folder (a folder: makes the names in it durable). */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readManifest(dir: string): Promise<CheckpointManifest | undefined> {

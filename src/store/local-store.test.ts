@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  truncateSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -109,6 +110,34 @@ describe('LocalFolderStore objects', () => {
     const { address } = await store.putBytes(new TextEncoder().encode('original'));
     writeFileSync(store.objectPath(address), 'tampered');
     await assert.rejects(store.getBytes(address), CorruptArtifactError);
+  });
+
+  it('a truncated object is detected when read, not loaded, and the next store of its content repairs it', async () => {
+    const store = freshStore();
+    const data = randomBytes(64 * 1024);
+    const { address } = await store.putBytes(data);
+    const path = store.objectPath(address);
+    // A torn write left by something else (a copy killed mid-way, a disk error): half the bytes.
+    truncateSync(path, data.byteLength / 2);
+    await assert.rejects(
+      store.getBytes(address),
+      (err: unknown) =>
+        err instanceof CorruptArtifactError &&
+        err.message.includes(`stored object ${address} is damaged (32768 bytes that hash to sha256:`) &&
+        err.message.includes('it is not loaded') &&
+        err.location?.file === path,
+    );
+    await assert.rejects(store.getJson(address), CorruptArtifactError);
+    await assert.rejects(store.getFile(address, join(root, 'torn-copy.bin')), CorruptArtifactError);
+    assert.equal(existsSync(join(root, 'torn-copy.bin')), false, 'no copy of the damaged object');
+    // Storing the content again (a retried writer) replaces the damaged object with a whole one.
+    await store.putBytes(data);
+    assert.ok(Buffer.from(await store.getBytes(address)).equals(data));
+    truncateSync(path, 10);
+    const src = join(root, 'whole.bin');
+    writeFileSync(src, data);
+    await store.putFile(src);
+    assert.ok(Buffer.from(await store.getBytes(address)).equals(data));
   });
 
   it('streams files in and out', async () => {

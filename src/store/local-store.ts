@@ -23,9 +23,11 @@ const REF_SUFFIX = '.ref';
  *
  * Every write goes to a fresh file in tmp/, is flushed with fsync, then moved into place with a
  * single link or rename, so a reader sees the whole file or nothing. Objects are placed with
- * link(): an existing object (same name, so same content) is kept as it is. Create-only refs are
- * placed with link() too, which fails atomically when the ref exists; compare-and-set refs hold a
- * lock file while they compare and rename.
+ * link(): an existing object (same name, so same content) is kept as it is, unless its size shows
+ * it damaged (a truncated file left by something other than this store), which the new copy
+ * replaces. Every read checks the bytes against their address, so a damaged object is reported
+ * (CorruptArtifactError), never loaded. Create-only refs are placed with link() too, which fails
+ * atomically when the ref exists; compare-and-set refs hold a lock file while they compare and rename.
  */
 export class LocalFolderStore implements ArtifactStore {
   readonly root: string;
@@ -39,7 +41,7 @@ export class LocalFolderStore implements ArtifactStore {
   async putBytes(bytes: Uint8Array): Promise<StoredObject> {
     const address = addressOf(bytes);
     const target = this.objectPath(address);
-    if (!(await exists(target))) {
+    if ((await sizeOf(target)) !== bytes.byteLength) {
       const temp = await this.writeTemp(bytes);
       await this.place(temp, target);
     }
@@ -92,9 +94,10 @@ export class LocalFolderStore implements ArtifactStore {
       throw err;
     }
     if (addressOf(bytes) !== checked) {
-      throw new CorruptArtifactError(`stored bytes of ${checked} hash to ${addressOf(bytes)}`, {
-        location: { file: path },
-      });
+      throw new CorruptArtifactError(
+        `stored object ${checked} is damaged (${bytes.byteLength} bytes that hash to ${addressOf(bytes)}); it is not loaded. Storing the same content again repairs it`,
+        { location: { file: path } },
+      );
     }
     return bytes;
   }
@@ -284,7 +287,8 @@ export class LocalFolderStore implements ArtifactStore {
 
   /**
    * Moves a synced temp file into place. `keep`: link, keeping an existing target (objects: same
-   * name means same content). `replace`: rename over the target.
+   * name means same content) unless its size differs from the temp file's (damaged: replaced).
+   * `replace`: rename over the target.
    */
   private async place(temp: string, target: string, how: 'keep' | 'replace' = 'keep'): Promise<void> {
     await mkdir(dirname(target), { recursive: true });
@@ -296,6 +300,7 @@ export class LocalFolderStore implements ArtifactStore {
           await link(temp, target);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          if ((await sizeOf(target)) !== (await sizeOf(temp))) await rename(temp, target);
         }
       }
       await fsyncDir(dirname(target));
@@ -312,6 +317,17 @@ async function exists(path: string): Promise<boolean> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw err;
+  }
+}
+
+/** A file's size in bytes, or undefined when there is none. */
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,6 +135,18 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
         err instanceof CorruptArtifactError &&
         err.message.includes("checkpoint of training run 'lookup-a' at step 2") &&
         err.message.includes(`file ${ADAPTER_FILE} of checkpoint ${records.get(2)!.address} is corrupt`),
+    );
+    // Torn: the adapter object of step 3 cut to half its length (a write that did not finish).
+    const adapter3 = records.get(3)!.files[ADAPTER_FILE]!;
+    const path3 = store.objectPath(adapter3 as `sha256:${string}`);
+    await truncate(path3, (await stat(path3)).size / 2);
+    await assert.rejects(
+      loadCheckpointFrom({ from: { store, trainRunId, step: 3 }, model }),
+      (err: unknown) =>
+        err instanceof CorruptArtifactError &&
+        err.message.includes(`file ${ADAPTER_FILE} of checkpoint ${records.get(3)!.address} is corrupt`) &&
+        err.message.includes(`stored object ${adapter3} is damaged`) &&
+        err.message.includes('it is not loaded'),
     );
     // Missing: the manifest object of step 5 deleted.
     const manifest5 = records.get(5)!.files[MANIFEST_FILE]!;

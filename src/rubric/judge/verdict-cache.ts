@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -10,8 +10,9 @@ import { Verdict } from '../verdict.ts';
  * Verdicts on disk, one small JSON file per verdict, keyed by a sha256 of everything that decides the
  * verdict: prompt, response, the criterion's content (id, description, tiers, guidance), the judge
  * model, the prompt version and the grading mode. A retried activity or a resumed run finds what an
- * earlier attempt paid for. Files are written to a temporary name and renamed into place, so a reader
- * never sees half a file and concurrent writers of the same key both leave a whole one.
+ * earlier attempt paid for. Files are written to a temporary name, flushed (fsync) and renamed into
+ * place, so a reader never sees half a file, concurrent writers of the same key both leave a whole
+ * one, and a verdict found after a crash is whole; a damaged file anyway counts as a miss.
  */
 
 export function verdictCacheKey(options: {
@@ -94,7 +95,13 @@ export class VerdictCache {
     const entry = { key, promptVersion, model, createdAt: new Date().toISOString(), verdict };
     try {
       await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
-      await writeFile(tmp, `${JSON.stringify(entry, null, 2)}\n`, 'utf8');
+      const handle = await open(tmp, 'wx');
+      try {
+        await handle.writeFile(`${JSON.stringify(entry, null, 2)}\n`, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(tmp, path);
     } catch (error) {
       this.#log.warn({ err: error, path }, 'cannot write cached verdict');
