@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { LocalFolderStore } from '../src/store/local-store.ts';
-import { SuiteResultRecord } from '../src/train/evaluation-suites.ts';
+import { SuiteResultRecord } from '../src/eval/run-suites.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';

@@ -6,7 +6,7 @@ import { runSuite, type SuiteResult } from '../src/eval/run-suite.ts';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { Address } from '../src/store/address.ts';
 import { commitOnce } from '../src/train/commit-once.ts';
-import { evaluationSuite, SuiteResultRecord } from '../src/train/evaluation-suites.ts';
+import { evaluationSuite, SuiteResultRecord } from '../src/eval/run-suites.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { SuiteProgress } from '../src/contracts/activity-progress.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listCheckpoints, TrainRunId } from '../src/store/run-refs.ts';
-import { planRun } from '../src/train/run-plan.ts';
+import { planRun } from '../src/client/run-plan.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { ActivityDeps } from './deps.ts';

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
-import { SuiteResultRecord } from '../src/train/evaluation-suites.ts';
+import { SuiteResultRecord } from '../src/eval/run-suites.ts';
 import type { MetricsRecord } from '../src/train/metrics.ts';
 import { readMetrics } from '../src/train/read-metrics.ts';
 import { runRefs } from '../src/train/run-refs.ts';

@@ -3,7 +3,7 @@ import type { ActivityProgress } from '../contracts/activity-progress.ts';
 import type { PreparedRun } from '../config/check.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../contracts/search-attributes.ts';
-import { newTrainRunId, planRun } from '../train/run-plan.ts';
+import { newTrainRunId, planRun } from './run-plan.ts';
 import { runWorkflowIds } from '../contracts/workflow-ids.ts';
 import { storeRunConfig } from '../train/stored-config.ts';
 import {

@@ -18,7 +18,7 @@ import { ensureServer } from '../../temporal/ensure-server.ts';
 import { type LearningSummary, learningSummary } from '../../train/learning-summary.ts';
 import type { MetricsRecord } from '../../train/metrics.ts';
 import { readMetrics } from '../../train/read-metrics.ts';
-import { newTrainRunId, planRun } from '../../train/run-plan.ts';
+import { newTrainRunId, planRun } from '../../client/run-plan.ts';
 import { logSink } from '../../util/logger.ts';
 import type { CliCommand } from '../command.ts';
 import { formatMetric, numberFlag, out } from '../io.ts';

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { LoadedRunConfig } from '../config/load.ts';
 import type { EvaluationSuiteSettings } from '../config/schema.ts';
-import type { EvalSuite } from '../eval/suite.ts';
-import { getSuite, suiteNames } from '../eval/suites.ts';
+import type { EvalSuite } from './suite.ts';
+import { getSuite, suiteNames } from './suites.ts';
 import { Address } from '../store/address.ts';
 import { ValidationError } from '../util/errors.ts';
 

@@ -3,7 +3,7 @@ import type { PreparedRun } from '../config/check.ts';
 import type { TrainingRunInput } from '../contracts/workflow-types.ts';
 import { TrainRunId } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
-import { checkEvaluationSuites } from './evaluation-suites.ts';
+import { checkEvaluationSuites } from '../eval/run-suites.ts';
 
 /**
  * A new training run id: `<config name>-<UTC yyyymmdd-hhmmss>-<4 hex>`. It is the training

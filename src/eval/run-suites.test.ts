@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseRunConfig } from '../config/load.ts';
-import { suiteNames } from '../eval/suites.ts';
-import { checkEvaluationSuites } from './evaluation-suites.ts';
+import { suiteNames } from './suites.ts';
+import { checkEvaluationSuites } from './run-suites.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'anchorage-eval-suites-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
