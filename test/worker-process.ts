@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One JSON log line of a worker process (pino). */
+export type LogLine = Record<string, unknown>;
+
+/**
+ * A worker process started from an entry in workers/, its log lines kept as they arrive. Waits are
+ * on events (a log line, the exit), never on a polling loop.
+ */
+export interface WorkerProcess {
+  entry: string;
+  child: ChildProcess;
+  lines: LogLine[];
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | string>;
+  /** Resolves with the first line (already logged or to come) that `match` accepts; rejects if the process exits first. */
+  line(match: (line: LogLine) => boolean): Promise<LogLine>;
+}
+
+export function alive(w: WorkerProcess): boolean {
+  return w.child.exitCode === null && w.child.signalCode === null;
+}
+
+export function spawnWorker(entry: string, env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('workers', entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  createInterface({ input: child.stderr! }).on('line', (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      line = { msg: text };
+    }
+    lines.push(line);
+    for (const w of waiters) {
+      if (w.match(line)) {
+        waiters.delete(w);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    // 'close': the process has exited and its stderr is read to the end.
+    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  const line = (match: (l: LogLine) => boolean) => {
+    const seen = lines.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise<LogLine>((resolve, reject) => {
+      waiters.add({ match, resolve });
+      void exited.then((how) => {
+        const found = lines.find(match);
+        if (found !== undefined) resolve(found);
+        else reject(new Error(`${entry} exited (${how}) first: ${lines.map((l) => l.msg).join(' | ')}`));
+      });
+    });
+  };
+  return { entry, child, lines, exited, line };
+}
+
+/** Resolves once the process logs "workers started" (its workers poll); rejects if it exits first. */
+export async function started(worker: WorkerProcess): Promise<void> {
+  await worker.line((l) => l.msg === 'workers started');
+}
+
+/** Stops a worker gracefully (SIGTERM) and waits for it to exit. */
+export async function stopWorker(worker: WorkerProcess): Promise<void> {
+  if (alive(worker)) worker.child.kill('SIGTERM');
+  await worker.exited;
+}
+
+/**
+ * Waits, by long-polling the server's history (no sleep), until a workflow's history holds an event
+ * that `match` accepts and, after it, a completed workflow task: the workflow code has seen the event.
+ * Returns the matching event.
+ */
+export async function historyEvent(options: {
+  client: Client;
+  workflowId: string;
+  match: (event: temporal.api.history.v1.IHistoryEvent) => boolean;
+}): Promise<temporal.api.history.v1.IHistoryEvent> {
+  const { client, workflowId, match } = options;
+  let found: temporal.api.history.v1.IHistoryEvent | undefined;
+  let nextPageToken: Uint8Array | undefined;
+  for (;;) {
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId },
+      waitNewEvent: true,
+      ...(nextPageToken === undefined ? {} : { nextPageToken }),
+    });
+    for (const event of page.history?.events ?? []) {
+      if (found === undefined && match(event)) found = event;
+      else if (found !== undefined && event.workflowTaskCompletedEventAttributes != null) return found;
+    }
+    if (page.nextPageToken === undefined || page.nextPageToken === null || page.nextPageToken.length === 0) {
+      throw new Error(`the history of ${workflowId} ended without the event awaited`);
+    }
+    nextPageToken = page.nextPageToken;
+  }
+}
