@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT } from '../../../cli/testing/cli-runner.ts';
 import { compileLinearRegex, RegexSyntaxError, toRe2Syntax } from './linear-regex.ts';
+
+/** The repository, whose `anchorage` command the last test runs in a child process. */
+const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
 
 test('toRe2Syntax translates JavaScript-only escapes and keeps the rest', () => {
   assert.equal(toRe2Syntax('[\\u0000-\\u001f]'), '[\\x{0000}-\\x{001f}]');
