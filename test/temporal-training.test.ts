@@ -9,7 +9,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/contracts/search-attributes.ts';
+import { MetricsRecord } from '../src/train/metrics.ts';
 import { readMetrics } from '../src/train/read-metrics.ts';
+import { countRefusals } from '../src/train/refusals.ts';
 import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
@@ -245,6 +247,19 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
       RolloutBatch,
     );
     assert.equal(rollouts.checkpoint, keptAddress, 'the retried step sampled from the kept checkpoint');
+    // The refusal is on record, and the step's metrics count it.
+    const refusals = await countRefusals({
+      store,
+      trainRunId: run.trainRunId,
+      step: k + 1,
+      purpose: 'train',
+    });
+    assert.deepEqual(refusals, { update: 1, reward: 0 });
+    const metrics = await store.getJson(
+      (await store.getRef(runRefs.metrics({ trainRunId: run.trainRunId, step: k + 1, purpose: 'train' })))!,
+      MetricsRecord,
+    );
+    assert.equal(metrics.metrics['refused/update'], 1);
 
     await signalRun.stop(env.client, run.trainRunId);
     const result = await run.handle.result();
