@@ -7,15 +7,18 @@ import type { TextTokenizer } from '../models/tokenizer/text-tokenizer.ts';
 import { type PolicyObjective, PolicyObjectiveSchema } from '../rl/losses/objective.ts';
 import { type AdamWConfigInput, AdamWConfigSchema, createAdamWState } from '../rl/optim/adamw.ts';
 import { ValidationError } from '../util/errors.ts';
+import { EngineError } from './errors.ts';
 import { logger } from '../util/logger.ts';
 import { loadAdapterFolder } from './adapter-folder.ts';
 import { type CheckpointManifest, type OptimizerSnapshot, saveCheckpoint } from './checkpoint.ts';
-import { type GenerationStats, generateTokens } from './generate.ts';
+import { DEFAULT_GENERATION_SLOTS, type GenerationStats, generateTokens } from './generate.ts';
 import type { ExecutionProvider } from './host/protocol.ts';
 import { type HostOptions, SessionHost } from './host/session-host.ts';
 import { computeLogprobs } from './logprobs.ts';
 import { initLoraState, type LoraState } from './lora-state.ts';
 import { openModel } from './model-files.ts';
+import { OpenGeneration } from './open-generation.ts';
+import { tokenTexts } from './constrain/token-texts.ts';
 import { parseInput } from './parse-input.ts';
 import { PolicySessions } from './policy-sessions.ts';
 import { encodePrompt, type Prompt, PromptSchema, responseText } from './prompts.ts';
@@ -60,6 +63,10 @@ export class Policy {
   private sessions: PolicySessions;
   /** Bumped whenever the adapter values change, so bound copies get refreshed. */
   private loraVersion = 0;
+  /** Each token's text for constrained decoding, built on first use (see constrain/token-texts.ts). */
+  private texts: (string | null)[] | undefined;
+  /** Open generations started here: closing stops them (the worker would wait for them forever). */
+  private readonly opened = new Set<OpenGeneration>();
 
   protected constructor(
     readonly modelPath: string,
@@ -231,6 +238,29 @@ export class Policy {
   }
 
   /**
+   * Starts a generation that takes sequences while it runs (a server's requests; see
+   * OpenGeneration), with the current adapters. `constrained` (default true) prepares the token
+   * texts that JSON-constrained sequences need. Adapters changed later are not seen by it.
+   */
+  async openGeneration(options: { slots?: number; constrained?: boolean } = {}): Promise<OpenGeneration> {
+    const session = await (await this.live()).generation(this.lora, this.loraVersion);
+    if (options.constrained !== false) this.texts ??= tokenTexts(this.tokenizer);
+    const open = OpenGeneration.start({
+      session,
+      config: this.config,
+      slots: options.slots ?? DEFAULT_GENERATION_SLOTS,
+      ...(options.constrained === false || this.texts === undefined ? {} : { tokenTexts: this.texts }),
+      stopIds: this.tokenizer.stopIds,
+    });
+    this.opened.add(open);
+    open.done.then(
+      () => this.opened.delete(open),
+      () => this.opened.delete(open),
+    );
+    return open;
+  }
+
+  /**
    * Per-token log-probs and entropies of given responses (teacher forcing). `reference` scores
    * with the base model (LoRA off), the reference policy of the KL term. `temperature` divides the
    * logits first (1 = the raw model, matching the sampler's `logprobs`).
@@ -359,8 +389,9 @@ export class Policy {
     return loaded.manifest;
   }
 
-  /** Releases the sessions and ends the worker thread. */
+  /** Releases the sessions and ends the worker thread; open generations are stopped first. */
   async close(): Promise<void> {
+    for (const open of this.opened) open.cancel(new EngineError('policy closed'));
     await this.host.close();
   }
 }

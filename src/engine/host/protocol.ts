@@ -4,6 +4,8 @@ import {
   GenerateRequestSchema,
   GenerationProgressSchema,
   GenerationStatsSchema,
+  IntakeSchema,
+  OpenGenerationRequestSchema,
 } from '../generation/generation-types.ts';
 
 /**
@@ -87,6 +89,24 @@ export const RequestSchema = z.discriminatedUnion('kind', [
     id: z.number().int(),
     session: z.string(),
     generation: GenerateRequestSchema,
+  }),
+  /**
+   * An open generation: sequences arrive by 'intake' messages while it runs. Answered by a
+   * 'progress' message per step (with the tokens drawn in it) and a final 'generated' once an
+   * intake has ended it and its sequences are done (or 'error').
+   */
+  z.object({
+    kind: z.literal('generate-open'),
+    id: z.number().int(),
+    session: z.string(),
+    generation: OpenGenerationRequestSchema,
+  }),
+  /** Adds or drops sequences of open generation `target`, or ends its arrivals (handled out of turn). */
+  z.object({
+    kind: z.literal('intake'),
+    id: z.number().int(),
+    target: z.number().int(),
+    intake: IntakeSchema,
   }),
   /** Stops the generation started by request `target` before its next step (handled out of turn). */
   z.object({ kind: z.literal('cancel'), id: z.number().int(), target: z.number().int(), reason: z.string() }),

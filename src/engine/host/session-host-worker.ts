@@ -5,7 +5,9 @@ import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { fromOrt, toOrt } from '../../graph/runtime.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
 import { AnchorageError, ValidationError } from '../../util/errors.ts';
-import { GenerationCancelled, runGeneration } from '../generation/generation-loop.ts';
+import { GenerationCancelled, runBatched, runGeneration } from '../generation/generation-loop.ts';
+import { OpenSequences } from '../generation/open-sequences.ts';
+import { OpenIntake } from '../generation/sequence-intake.ts';
 import { type ErrorPayload, type Request, RequestSchema, type Response, transferable } from './protocol.ts';
 
 /**
@@ -27,13 +29,25 @@ const sessions = new Map<string, HostedSession>();
 let queue: Promise<void> = Promise.resolve();
 /** Cancellations of generations, by request id: the reason, read between steps. */
 const cancellations = new Map<number, string>();
+/** The intakes of running open generations, by request id. */
+const intakes = new Map<number, { intake: OpenIntake; sequences: OpenSequences }>();
 
 port.on('message', (raw: unknown) => {
-  // A cancellation must reach a generation that is running, so it skips the queue.
-  const cancel = RequestSchema.safeParse(raw);
-  if (cancel.success && cancel.data.kind === 'cancel') {
-    cancellations.set(cancel.data.target, cancel.data.reason);
+  // Cancellations and intakes must reach a generation that is running, so they skip the queue.
+  const outOfTurn = RequestSchema.safeParse(raw);
+  if (outOfTurn.success && outOfTurn.data.kind === 'cancel') {
+    cancellations.set(outOfTurn.data.target, outOfTurn.data.reason);
+    intakes.get(outOfTurn.data.target)?.intake.end(); // wakes an idle open generation to stop
     return;
+  }
+  if (outOfTurn.success && outOfTurn.data.kind === 'intake') {
+    handleIntake(outOfTurn.data);
+    return;
+  }
+  // An open generation's intake exists from its arrival: intake messages may come before its turn.
+  if (outOfTurn.success && outOfTurn.data.kind === 'generate-open') {
+    const request = outOfTurn.data;
+    intakes.set(request.id, { intake: new OpenIntake(), sequences: new OpenSequences(request.generation) });
   }
   // Serialise: ORT sessions are not run concurrently on one thread, and replies keep request order.
   queue = queue.then(() => handle(raw));
@@ -117,7 +131,29 @@ async function dispatch(request: Request): Promise<void> {
       }
       return;
     }
+    case 'generate-open': {
+      const intake = intakes.get(request.id)?.intake ?? new OpenIntake();
+      try {
+        const hosted = lookup(request.session);
+        const stats = await runBatched({
+          session: hosted.session,
+          bound: hosted.bound,
+          model: request.generation.model,
+          slots: request.generation.slots,
+          intake,
+          report: (progress) => reply({ kind: 'progress', id: request.id, progress }),
+          cancelled: () => cancellations.get(request.id),
+          streamTokens: true,
+        });
+        reply({ kind: 'generated', id: request.id, stats });
+      } finally {
+        intakes.delete(request.id);
+        cancellations.delete(request.id);
+      }
+      return;
+    }
     case 'cancel':
+    case 'intake':
       return; // handled on arrival
     case 'release': {
       const hosted = lookup(request.session);
@@ -135,6 +171,24 @@ async function dispatch(request: Request): Promise<void> {
       return;
     }
   }
+}
+
+/**
+ * Passes an intake message to its open generation. A sequence that cannot be turned into a spec
+ * (the main thread checks them first, so this is a bug) stops the whole generation with the error.
+ */
+function handleIntake(request: Extract<Request, { kind: 'intake' }>): void {
+  const open = intakes.get(request.target);
+  if (open === undefined) return; // the generation has ended; its caller knows
+  try {
+    open.intake.add(request.intake.add.map((s) => open.sequences.spec(s)));
+  } catch (err) {
+    cancellations.set(request.target, `intake refused: ${(err as Error).message}`);
+    open.intake.end();
+    return;
+  }
+  if (request.intake.drop.length > 0) open.intake.drop(request.intake.drop);
+  if (request.intake.end) open.intake.end();
 }
 
 type CreateRequest = Extract<Request, { kind: 'create' }>;

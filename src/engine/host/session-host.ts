@@ -9,6 +9,8 @@ import type {
   GenerateRequest,
   GenerationProgress,
   GenerationStats,
+  Intake,
+  OpenGenerationRequest,
 } from '../generation/generation-types.ts';
 import {
   type ErrorPayload,
@@ -228,6 +230,12 @@ export class SessionHost {
       this.worker.postMessage({ kind: 'cancel', id: this.nextId++, target, reason: String(reason) });
   }
 
+  /** Sends an intake message to open generation `target` (handled by the worker out of turn). */
+  intake(target: number, intake: Intake): void {
+    if (this.exited || this.failure !== undefined) return;
+    this.worker.postMessage({ kind: 'intake', id: this.nextId++, target, intake });
+  }
+
   private failAll(err: Error): void {
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(err);
@@ -337,6 +345,42 @@ export class RemoteSession {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Starts an open generation with a generation-graph session (see runBatched): sequences are
+   * added and dropped with `intake` while it runs, `onProgress` sees every step (with the tokens
+   * drawn in it), and `done` resolves with the statistics once an intake has ended it and every
+   * sequence is done. `cancel` stops it before its next step; `done` then rejects with the reason.
+   */
+  openGeneration(options: {
+    request: OpenGenerationRequest;
+    onProgress: (progress: GenerationProgress) => void;
+  }): {
+    intake: (intake: Intake) => void;
+    cancel: (reason: unknown) => void;
+    done: Promise<GenerationStats>;
+  } {
+    let requestId = -1;
+    const response = this.host.request(
+      { kind: 'generate-open', id: 0, session: this.name, generation: options.request },
+      [],
+      {
+        onSent: (id) => {
+          requestId = id;
+        },
+        onProgress: options.onProgress,
+      },
+    );
+    const done = response.then((r) => {
+      if (r.kind !== 'generated') throw unexpected(r);
+      return r.stats;
+    });
+    return {
+      intake: (intake) => this.host.intake(requestId, intake),
+      cancel: (reason) => this.host.cancel(requestId, reason),
+      done,
+    };
   }
 
   async release(): Promise<void> {
