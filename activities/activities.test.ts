@@ -259,6 +259,61 @@ describe('training activities', () => {
     assert.equal(checkpoint.optimizerSteps, 3);
   });
 
+  it('update: the hash chain over the weights; adapters in memory that are not the parent’s are refused and reloaded', async () => {
+    const key = await storedRun('chain', { steps: 2, prompts: 4, promptsPerStep: 4, maxNewTokens: 16 });
+    const env = () => new MockActivityEnvironment();
+    const step = async (n: number, parent: string | null) => {
+      const k = { ...key, step: n };
+      const rollouts = await call(env(), acts.generateRollouts, { ...k, checkpoint: parent });
+      const judged = await call(env(), acts.judgeRollouts, {
+        ...k,
+        rollouts: rollouts.rollouts,
+        shard: 0,
+        shards: 1,
+      });
+      const rewards = await call(env(), acts.computeRewards, {
+        ...k,
+        rollouts: rollouts.rollouts,
+        judgements: [judged.judgement],
+      });
+      return { ...k, parent, rollouts: rollouts.rollouts, rewards: rewards.rewards, overrides: {} };
+    };
+    const first = await call(env(), acts.updatePolicy, await step(1, null));
+    const one = await store.getJson(first.checkpoint, StoredCheckpoint);
+    assert.ok(one.trainedFrom !== undefined && one.trainedFrom !== one.files['adapter.safetensors']);
+    const input = await step(2, first.checkpoint);
+    // The worker's policy still holds checkpoint 1, but its weights drift in place (as an update that
+    // was applied and never committed would leave them) without the pool being told.
+    await deps.policies.withPolicy(
+      {
+        model: model.path,
+        lora: LoraConfigSchema.parse({ rank: 4, alpha: 8 }),
+        loraSeed: 3,
+        checkpoint: first.checkpoint,
+        store,
+      },
+      async ({ policy }) => {
+        const [, data] = [...policy.lora!.tensors][0]!;
+        data[0] = data[0]! + 1;
+        policy.loraChanged();
+      },
+    );
+    await assert.rejects(
+      call(env(), acts.updatePolicy, input),
+      (err: unknown) =>
+        err instanceof ApplicationFailure &&
+        err.type === 'AdapterMismatchError' &&
+        !err.nonRetryable &&
+        err.message.includes(`are not those of checkpoint ${first.checkpoint}`),
+    );
+    assert.equal(await store.getRef(runRefs.checkpoint(key.trainRunId, 2)), undefined, 'nothing committed');
+    // The retry reloads checkpoint 1 and trains from exactly its adapters.
+    const second = await call(new MockActivityEnvironment({ attempt: 2 }), acts.updatePolicy, input);
+    const two = await store.getJson(second.checkpoint, StoredCheckpoint);
+    assert.equal(two.trainedFrom, one.files['adapter.safetensors']);
+    assert.equal(two.optimizerSteps, one.optimizerSteps + 1);
+  });
+
   it('rl.greedyMember: the first response of each group is the greedy answer, the rest are sampled', async () => {
     const key = await storedRun('greedy', {
       steps: 1,
