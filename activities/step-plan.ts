@@ -7,7 +7,7 @@ import type { LocatedPrompt } from '../src/data/prompt-record.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
-import { mixSeed, selectStepPrompts, stepSeed } from '../src/train/step-prompts.ts';
+import { mixSeed, promptStratum, selectStepPrompts, stepSeed } from '../src/train/step-prompts.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -118,6 +118,9 @@ export async function stepPlan(options: {
     seed: config.seed,
     stageIndex: stage.index,
     stepInStage: stepInStage(stage, ref.step),
+    ...(config.prompts.balanceBy === undefined
+      ? {}
+      : { strata: list.map((e) => promptStratum(e.prompt.record.tags, config.prompts.balanceBy!)) }),
   });
   return {
     stage,

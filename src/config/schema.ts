@@ -177,6 +177,11 @@ export const RunConfigSchema = z
           .array(PromptSourceConfig)
           .min(1)
           .prefault([{ type: 'constraint-generator' }]),
+        /**
+         * Spread the prompts evenly over each epoch by kind: a tag prefix (`constraint:` groups the
+         * constraint generator's prompts by their first constraint). Without it, a plain shuffle.
+         */
+        balanceBy: z.string().min(1).optional(),
       })
       .prefault({}),
     rubrics: RubricSettings.prefault({}),
