@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultModelPath } from '../models/default-model.ts';
@@ -17,6 +17,19 @@ const prepareFails = (text: string, pattern: RegExp) =>
   assert.throws(() => prepareRun({ loaded: parse(text), env }), pattern);
 
 describe('run configuration: the shipped files', () => {
+  it('every run configuration under configs/ loads (the search configurations too)', () => {
+    const files = readdirSync(CONFIGS, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.yaml') && f !== 'judge-local.yaml')
+      .sort();
+    assert.ok(files.includes(join('experiments', 'quickstart-search', 'g07b.yaml')), files.join(', '));
+    for (const file of files) {
+      const { config } = loadRunConfig(join(CONFIGS, file), { env });
+      assert.ok(config.steps === undefined || config.steps > 0, file);
+    }
+    const balanced = loadRunConfig(join(CONFIGS, 'experiments/quickstart-search/g07b.yaml'), { env });
+    assert.equal(balanced.config.prompts.balanceBy, 'constraint:');
+  });
+
   it('quickstart.yaml loads with its values and every path resolved', () => {
     const { config, stages } = loadRunConfig(join(CONFIGS, 'quickstart.yaml'), { env });
     assert.equal(config.name, 'quickstart');

@@ -84,7 +84,7 @@ function resolvePaths(options: { parsed: ParsedRunConfig; base: string; env: Nod
     ...parsed,
     steps,
     model: { path: modelPath, name: parsed.model.name ?? basename(modelPath, extname(modelPath)) },
-    prompts: { sources: parsed.prompts.sources.map((s) => resolveSource(s, abs)) },
+    prompts: { ...parsed.prompts, sources: parsed.prompts.sources.map((s) => resolveSource(s, abs)) },
     rubrics: { ...parsed.rubrics, corpus: parsed.rubrics.corpus?.map(abs) ?? corpusPaths(env) },
     evaluation: {
       ...parsed.evaluation,
