@@ -10,6 +10,7 @@ import { reportCommand } from './report.ts';
 import { rubricsCommand } from './rubrics.ts';
 import { runsCommand } from './runs.ts';
 import { scoreCommand } from './score.ts';
+import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
 /** Every top-level command, in the order `anchorage --help` lists them. */
@@ -20,6 +21,7 @@ export const COMMANDS: CliCommand[] = [
   rubricsCommand,
   devServerCommand,
   generateCommand,
+  serveCommand,
   trainCommand,
   runsCommand,
   evalCommand,
