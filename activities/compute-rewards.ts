@@ -1,7 +1,7 @@
 import { aggregateRewards, NonFiniteRewardError } from '../src/rubric/aggregate/index.ts';
 import type { Reward } from '../src/rubric/aggregate/reward-schema.ts';
 import { Address } from '../src/store/address.ts';
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import { type JudgedGroup, ShardJudgement } from '../src/train/judgements.ts';
 import {
   computeStepRewards,
@@ -10,7 +10,7 @@ import {
   type RubricReward,
 } from '../src/train/rewards.ts';
 import { overlongPenalty } from '../src/rl/overlong.ts';
-import { recordRefusal } from '../src/train/refusals.ts';
+import { recordRefusal } from '../src/step/refusals.ts';
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';

@@ -7,8 +7,8 @@ import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { logger } from '../src/util/logger.ts';
 import { DEFAULT_HEARTBEAT_EVERY_MS } from './heartbeat.ts';
-import { createPolicyPool, type PolicyProvider } from './policy-pool.ts';
-import { createRunLoader, type JudgeFactory, type RunLoader } from './run-context.ts';
+import { createPolicyPool, type PolicyProvider } from '../src/step/policy-pool.ts';
+import { createRunLoader, type JudgeFactory, type RunLoader } from '../src/step/run-context.ts';
 
 /** What the activities need from the outside world; injected so tests and workers choose. */
 export interface ActivityDeps {

@@ -5,7 +5,7 @@ import { EVAL_FILES } from '../src/eval/eval-folder.ts';
 import { runSuite, type SuiteResult } from '../src/eval/run-suite.ts';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { Address } from '../src/store/address.ts';
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import { evaluationSuite, SuiteResultRecord } from '../src/eval/run-suites.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';
@@ -13,7 +13,7 @@ import type { SuiteProgress } from '../src/contracts/activity-progress.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, throwIfCancelled } from './heartbeat.ts';
-import type { RunContext } from './run-context.ts';
+import type { RunContext } from '../src/step/run-context.ts';
 import type { EvaluateSuiteInput, EvaluateSuiteOutput } from './types.ts';
 
 /**

@@ -3,7 +3,7 @@ import { promptText } from '../src/data/prompt-record.ts';
 import type { GenerationResult } from '../src/engine/policy.ts';
 import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { Address } from '../src/store/address.ts';
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import {
   type RolloutBatch,
   RolloutBatch as RolloutBatchSchema,
@@ -17,10 +17,10 @@ import { failpoint } from '../src/util/failpoints.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, previousHeartbeat, throwIfCancelled } from './heartbeat.ts';
-import { enginePrompt } from './prompts.ts';
+import { enginePrompt } from '../src/step/engine-prompt.ts';
 import type { RolloutProgress } from '../src/contracts/activity-progress.ts';
 import { parseRolloutProgress } from './activity-progress.ts';
-import { stepPlan } from './step-plan.ts';
+import { stepPlan } from '../src/step/plan.ts';
 import type { GenerateRolloutsInput, GenerateRolloutsOutput } from './types.ts';
 
 /**

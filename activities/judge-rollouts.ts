@@ -1,5 +1,5 @@
 import { Address } from '../src/store/address.ts';
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import { type JudgedGroup, judgeGroup, ShardJudgement, shardGroups } from '../src/train/judgements.ts';
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
@@ -8,7 +8,7 @@ import { failpoint } from '../src/util/failpoints.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import { keepHeartbeating, throwIfCancelled } from './heartbeat.ts';
-import { stepPlan } from './step-plan.ts';
+import { stepPlan } from '../src/step/plan.ts';
 import type { JudgeRolloutsInput, JudgeRolloutsOutput } from './types.ts';
 
 /**

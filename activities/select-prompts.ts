@@ -1,5 +1,5 @@
 import { Address } from '../src/store/address.ts';
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import { RewardsRecord } from '../src/train/rewards.ts';
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';

@@ -16,10 +16,10 @@ import {
   StoredCheckpoint,
   type UpdateRecord,
 } from '../src/train/checkpoint-store.ts';
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import type { UpdateSummary } from '../src/train/metrics.ts';
 import { RewardsRecord } from '../src/train/rewards.ts';
-import { recordRefusal } from '../src/train/refusals.ts';
+import { recordRefusal } from '../src/step/refusals.ts';
 import { readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { ValidationError } from '../src/util/errors.ts';

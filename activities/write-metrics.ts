@@ -1,6 +1,6 @@
-import { commitOnce } from '../src/train/commit-once.ts';
+import { commitOnce } from '../src/step/commit.ts';
 import { MetricsRecord, stepMetrics } from '../src/train/metrics.ts';
-import { countRefusals } from '../src/train/refusals.ts';
+import { countRefusals } from '../src/step/refusals.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';

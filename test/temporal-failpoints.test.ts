@@ -11,7 +11,7 @@ import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server
 import { freePort } from '../src/temporal/free-port.ts';
 import { ShardJudgement } from '../src/train/judgements.ts';
 import { MetricsRecord } from '../src/train/metrics.ts';
-import { countRefusals } from '../src/train/refusals.ts';
+import { countRefusals } from '../src/step/refusals.ts';
 import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import type { FailpointFacts, FailpointName } from '../src/util/failpoint-names.ts';

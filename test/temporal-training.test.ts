@@ -11,7 +11,7 @@ import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STEP } from '../src/contracts/search-attributes.ts';
 import { MetricsRecord } from '../src/train/metrics.ts';
 import { readMetrics } from '../src/train/read-metrics.ts';
-import { countRefusals } from '../src/train/refusals.ts';
+import { countRefusals } from '../src/step/refusals.ts';
 import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createActivityDeps } from '../activities/index.ts';
-import type { PolicyProvider } from '../activities/policy-pool.ts';
+import type { PolicyProvider } from '../src/step/policy-pool.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { TransportError } from '../src/util/errors.ts';

@@ -10,7 +10,7 @@ import { openModel } from '../engine/model-files.ts';
 import { maxAbsDiff } from '../models/llama/testing/generation-runner.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
 import { putCheckpoint } from '../train/checkpoint-store.ts';
-import { commitOnce } from '../train/commit-once.ts';
+import { commitOnce } from '../step/commit.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { storeRunConfig } from '../train/stored-config.ts';
 import { ValidationError } from '../util/errors.ts';

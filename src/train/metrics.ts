@@ -66,7 +66,7 @@ export function stepMetrics(options: {
   wallMs?: number | undefined;
   /** Evaluation suites' summaries (purpose `eval` only). */
   suites?: readonly SuiteSummary[] | undefined;
-  /** Attempts refused for a non-finite number before the step committed, by kind (src/train/refusals.ts). */
+  /** Attempts refused for a non-finite number before the step committed, by kind (src/step/refusals.ts). */
   refusals?: Readonly<Record<string, number>> | undefined;
 }): Record<string, number> {
   const { rollouts, judge, rewards, update } = options;

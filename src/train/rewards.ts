@@ -122,7 +122,7 @@ export type RewardsRecord = z.infer<typeof RewardsRecord>;
 
 /**
  * Throws NonFiniteRewardError when `value` is NaN or infinite: a reward must never travel on as NaN
- * (the step is refused instead: src/train/refusals.ts). `rubrics` name what fed it.
+ * (the step is refused instead: src/step/refusals.ts). `rubrics` name what fed it.
  */
 function finiteReward(value: number, what: () => string, rubrics?: readonly RubricReward[]): void {
   if (Number.isFinite(value)) return;

@@ -8,7 +8,7 @@ import { writeTinyModel } from '../../engine/testing/tiny-model.ts';
 import { tinyConfig } from '../../models/llama/testing/tiny-llama.ts';
 import { LocalFolderStore } from '../../store/local-store.ts';
 import { putCheckpoint } from '../../train/checkpoint-store.ts';
-import { commitOnce } from '../../train/commit-once.ts';
+import { commitOnce } from '../../step/commit.ts';
 import { runRefs } from '../../train/run-refs.ts';
 import { storeRunConfig } from '../../train/stored-config.ts';
 import { runAnchorage, SHARED_IFEVAL_DIR } from '../testing/cli-runner.ts';

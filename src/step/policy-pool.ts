@@ -1,10 +1,10 @@
-import type { ExecutionProvider } from '../src/engine/host/protocol.ts';
-import { initLoraState } from '../src/engine/lora-state.ts';
-import { Policy } from '../src/engine/policy.ts';
-import { type LoraConfig, LoraConfigSchema } from '../src/models/llama/lora.ts';
-import type { ArtifactStore } from '../src/store/store.ts';
-import { readCheckpoint } from '../src/train/checkpoint-store.ts';
-import { logger } from '../src/util/logger.ts';
+import type { ExecutionProvider } from '../engine/host/protocol.ts';
+import { initLoraState } from '../engine/lora-state.ts';
+import { Policy } from '../engine/policy.ts';
+import { type LoraConfig, LoraConfigSchema } from '../models/llama/lora.ts';
+import type { ArtifactStore } from '../store/store.ts';
+import { readCheckpoint } from '../train/checkpoint-store.ts';
+import { logger } from '../util/logger.ts';
 
 const log = logger('policy-pool');
 

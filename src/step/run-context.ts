@@ -1,15 +1,15 @@
-import type { PreparedRun } from '../src/config/check.ts';
-import type { RunConfig } from '../src/config/load.ts';
-import type { WeightedRubric } from '../src/config/rubric-rules.ts';
-import type { StagePlan } from '../src/config/stages.ts';
-import { stageOfStep } from '../src/contracts/steps.ts';
-import type { LocatedPrompt } from '../src/data/prompt-record.ts';
-import type { JudgeConfig } from '../src/rubric/judge/config.ts';
-import { createJudge } from '../src/rubric/judge/llm-judge.ts';
-import type { MeteredRubricJudge } from '../src/rubric/judge/types.ts';
-import type { ArtifactStore } from '../src/store/store.ts';
-import { loadStoredRun } from '../src/train/stored-config.ts';
-import { ValidationError } from '../src/util/errors.ts';
+import type { PreparedRun } from '../config/check.ts';
+import type { RunConfig } from '../config/load.ts';
+import type { WeightedRubric } from '../config/rubric-rules.ts';
+import type { StagePlan } from '../config/stages.ts';
+import { stageOfStep } from '../contracts/steps.ts';
+import type { LocatedPrompt } from '../data/prompt-record.ts';
+import type { JudgeConfig } from '../rubric/judge/config.ts';
+import { createJudge } from '../rubric/judge/llm-judge.ts';
+import type { MeteredRubricJudge } from '../rubric/judge/types.ts';
+import type { ArtifactStore } from '../store/store.ts';
+import { loadStoredRun } from '../train/stored-config.ts';
+import { ValidationError } from '../util/errors.ts';
 
 /** A run's configuration as activities use it, rebuilt from the store once per worker process. */
 export interface RunContext {

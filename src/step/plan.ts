@@ -1,14 +1,14 @@
-import type { WeightedRubric } from '../src/config/rubric-rules.ts';
-import type { StagePlan } from '../src/config/stages.ts';
-import type { StepRef } from '../src/contracts/step-refs.ts';
-import { stepInStage } from '../src/contracts/steps.ts';
-import { SeededRandom } from '../src/data/generator/rng.ts';
-import type { LocatedPrompt } from '../src/data/prompt-record.ts';
-import type { ArtifactStore } from '../src/store/store.ts';
-import { runRefs } from '../src/train/run-refs.ts';
-import { SelectionRecord } from '../src/train/selection.ts';
-import { mixSeed, promptStratum, selectStepPrompts, stepSeed } from '../src/train/step-prompts.ts';
-import { ValidationError } from '../src/util/errors.ts';
+import type { WeightedRubric } from '../config/rubric-rules.ts';
+import type { StagePlan } from '../config/stages.ts';
+import type { StepRef } from '../contracts/step-refs.ts';
+import { stepInStage } from '../contracts/steps.ts';
+import { SeededRandom } from '../data/generator/rng.ts';
+import type { LocatedPrompt } from '../data/prompt-record.ts';
+import type { ArtifactStore } from '../store/store.ts';
+import { runRefs } from '../train/run-refs.ts';
+import { SelectionRecord } from '../train/selection.ts';
+import { mixSeed, promptStratum, selectStepPrompts, stepSeed } from '../train/step-prompts.ts';
+import { ValidationError } from '../util/errors.ts';
 import type { RunContext } from './run-context.ts';
 
 type Entry = { prompt: LocatedPrompt; rubrics: WeightedRubric[] };

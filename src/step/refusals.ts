@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { Address, digestOf } from '../store/address.ts';
 import type { ArtifactStore } from '../store/store.ts';
-import { commitOnce } from './commit-once.ts';
+import { commitOnce } from './commit.ts';
 import { PURPOSES, type Purpose, type StepKey } from '../contracts/step-refs.ts';
-import { runRefs } from './run-refs.ts';
+import { runRefs } from '../train/run-refs.ts';
 
 /**
  * A step's computation refused because a number came out NaN or infinite: the policy update (loss,
