@@ -31,6 +31,7 @@ interface Pending {
 export class OpenGeneration {
   private readonly pending = new Map<number, Pending>();
   private nextKey = 0;
+  private peak = 0;
   private failure: unknown;
   private ending = false;
   private readonly handle: ReturnType<RemoteSession['openGeneration']>;
@@ -89,6 +90,11 @@ export class OpenGeneration {
   /** Sequences added and not yet finished. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** The most sequences that decoded together so far. */
+  get peakBatch(): number {
+    return this.peak;
   }
 
   /**
@@ -178,6 +184,7 @@ export class OpenGeneration {
   }
 
   private onProgress(progress: GenerationProgress): void {
+    this.peak = Math.max(this.peak, progress.active + progress.finished.length);
     for (const { index, token } of progress.tokens ?? []) {
       const p = this.pending.get(index);
       try {

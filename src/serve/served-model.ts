@@ -60,6 +60,11 @@ export class ServedModel implements ChatModel {
     return this.policy.tokenizer.stopIds;
   }
 
+  /** The most requests that decoded together in the current generation (0 before the first). */
+  get peakBatch(): number {
+    return this.open?.peakBatch ?? 0;
+  }
+
   /** Messages rendered with the model's chat template, with the assistant header: prompt token ids. */
   encodeChat(messages: readonly ChatMessage[]): number[] {
     return this.policy.encode({ messages: [...messages] });

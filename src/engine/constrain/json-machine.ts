@@ -131,6 +131,28 @@ export function isJsonComplete(state: JsonState): boolean {
   return false;
 }
 
+/**
+ * Inside a string's characters: how many more plain characters it takes (Infinity without a
+ * maxLength); undefined anywhere else. Plain characters (see isPlainStringChar) change nothing
+ * but the length there, which lets the token walk judge most tokens without feeding them.
+ */
+export function stringRoom(state: JsonState): number | undefined {
+  const f = state.frame;
+  return f.t === 'string' && f.phase === 'body' ? f.max - f.len : undefined;
+}
+
+/** A code unit a string takes as it is: not a quote, a backslash or a control character. */
+export function isPlainStringChar(c: number): boolean {
+  return c >= 0x20 && c !== QUOTE && c !== BACKSLASH;
+}
+
+/** Characters a run of plain code units counts as in a string (a surrogate pair is one). */
+export function stringLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (!isLowSurrogate(text.charCodeAt(i))) n++;
+  return n;
+}
+
 function canEnd(f: Frame): boolean {
   if (f.t === 'number')
     return f.phase === 'zero' || f.phase === 'int' || f.phase === 'frac' || f.phase === 'exp';

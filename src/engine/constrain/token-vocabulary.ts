@@ -1,4 +1,12 @@
-import { feedJson, isJsonComplete, type JsonState } from './json-machine.ts';
+import {
+  feedJson,
+  feedJsonText,
+  isJsonComplete,
+  isPlainStringChar,
+  type JsonState,
+  stringLength,
+  stringRoom,
+} from './json-machine.ts';
 
 /**
  * The vocabulary as constrained decoding sees it: the text of every token, sorted, so that the
@@ -17,6 +25,10 @@ export class TokenVocabulary {
   private readonly byId: (string | undefined)[];
   /** Ids in the vocabulary (the length of an `allowed` mask). */
   readonly size: number;
+  /** Tokens made only of plain string characters, with their length in characters. */
+  private readonly plain: { id: number; length: number }[] = [];
+  /** The other tokens with a text (quotes, backslashes, control characters). */
+  private readonly other: number[] = [];
 
   /**
    * `texts[id]` is token id's text, or null for one that constrained text never contains.
@@ -36,6 +48,12 @@ export class TokenVocabulary {
     this.texts = entries.map((e) => e.text);
     this.size = texts.length;
     this.byId = texts.map((text, id) => (text === null || text === '' || stops.has(id) ? undefined : text));
+    for (const { id, text } of entries) {
+      let plain = true;
+      for (let i = 0; i < text.length && plain; i++) plain = isPlainStringChar(text.charCodeAt(i));
+      if (plain) this.plain.push({ id, length: stringLength(text) });
+      else this.other.push(id);
+    }
   }
 
   /** The text of token `id` as the walk sees it (undefined: a stop token, or never allowed). */
@@ -56,6 +74,8 @@ export class TokenVocabulary {
         count++;
       }
     }
+    const room = stringRoom(state);
+    if (room !== undefined) return count + this.allowedInString(state, room, out);
     // states[k]: the state after the first k characters of `prefix`.
     const states: JsonState[] = [state];
     let prefix = '';
@@ -87,6 +107,27 @@ export class TokenVocabulary {
       prefix = text.slice(0, k);
       i++;
       while (i < n && (this.texts[i] as string).startsWith(dead)) i++;
+    }
+    return count;
+  }
+
+  /**
+   * The walk inside a string's characters: a plain token (most of them) is allowed when its
+   * length fits the room left, without feeding it; only the others go through the machine.
+   */
+  private allowedInString(state: JsonState, room: number, out: Uint8Array): number {
+    let count = 0;
+    for (const { id, length } of this.plain) {
+      if (length <= room) {
+        out[id] = 1;
+        count++;
+      }
+    }
+    for (const id of this.other) {
+      if (feedJsonText(state, this.byId[id] as string) !== undefined) {
+        out[id] = 1;
+        count++;
+      }
     }
     return count;
   }
