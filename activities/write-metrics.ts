@@ -1,7 +1,6 @@
-import { commitOnce } from '../src/step/commit.ts';
-import { MetricsRecord, stepMetrics } from '../src/train/metrics.ts';
+import { COMMIT_POINTS, commit } from '../src/step/commit.ts';
+import { type MetricsRecord, stepMetrics } from '../src/train/metrics.ts';
 import { countRefusals } from '../src/step/refusals.ts';
-import { runRefs } from '../src/train/run-refs.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import type { WriteMetricsInput, WriteMetricsOutput } from './types.ts';
@@ -40,10 +39,9 @@ export function writeMetricsActivity(deps: ActivityDeps) {
         metrics,
         ...(input.failures === undefined || input.failures.length === 0 ? {} : { failures: input.failures }),
       };
-      const ref = runRefs.metrics({ trainRunId: input.trainRunId, step: input.step, purpose: input.purpose });
-      const committed = await commitOnce({ store, ref, address: (await store.putJson(record)).address });
-      const kept = committed.created ? record : await store.getJson(committed.address, MetricsRecord);
-      return { record: committed.address, metrics: kept.metrics };
+      const key = { trainRunId: input.trainRunId, step: input.step, purpose: input.purpose };
+      const committed = await commit({ store, point: COMMIT_POINTS.metrics, key, record });
+      return { record: committed.address, metrics: committed.record.metrics };
     });
   };
 }

@@ -1,7 +1,7 @@
 import { promptMessages, promptText } from '../data/prompt-record.ts';
 import { aggregateRewards } from '../rubric/aggregate/index.ts';
 import { evaluateResponse } from '../rubric/evaluate.ts';
-import { computeStepRewards, type RubricReward } from '../train/rewards.ts';
+import { computeStepRewards, type RubricReward } from '../step/reward-math.ts';
 import { logger } from '../util/logger.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { AnswerLine } from './answers-file.ts';

@@ -1,7 +1,7 @@
 import type { ExecutionProvider } from '../engine/host/protocol.ts';
 import { initLoraState } from '../engine/lora-state.ts';
 import { Policy } from '../engine/policy.ts';
-import { type LoraConfig, LoraConfigSchema } from '../models/llama/lora.ts';
+import type { LoraConfig } from '../models/llama/lora.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { readCheckpoint } from '../train/checkpoint-store.ts';
 import { logger } from '../util/logger.ts';
@@ -20,6 +20,7 @@ export interface PolicyLease {
 export interface PolicyRequest {
   /** Model file or folder (as the worker resolves it). */
   model: string;
+  /** The adapters' settings, validated with the run configuration. */
   lora: LoraConfig;
   /** Seed of fresh adapters, used when `checkpoint` is null. */
   loraSeed: number;
@@ -69,7 +70,7 @@ export function createPolicyPool(
 
   async function prepare(entry: Entry, request: PolicyRequest): Promise<Policy> {
     const policy = await entry.policy;
-    const lora = LoraConfigSchema.parse(request.lora);
+    const { lora } = request;
     const key =
       request.checkpoint ??
       `init:${request.loraSeed}:${JSON.stringify([lora.rank, lora.alpha, lora.targets])}`;

@@ -4,6 +4,7 @@ import type { WeightedRubric } from '../config/rubric-rules.ts';
 import type { StagePlan } from '../config/stages.ts';
 import { stageOfStep } from '../contracts/steps.ts';
 import type { LocatedPrompt } from '../data/prompt-record.ts';
+import type { LoraConfig } from '../models/llama/lora.ts';
 import type { JudgeConfig } from '../rubric/judge/config.ts';
 import { createJudge } from '../rubric/judge/llm-judge.ts';
 import type { MeteredRubricJudge } from '../rubric/judge/types.ts';
@@ -16,6 +17,8 @@ export interface RunContext {
   address: string;
   prepared: PreparedRun;
   config: RunConfig;
+  /** The run's LoRA settings as the policy takes them (validated with the configuration). */
+  lora: LoraConfig;
   /** The stage step `step` belongs to (numbering: src/contracts/steps.ts; step 0 is in the first stage). */
   stageForStep(step: number): StagePlan;
   /** The training prompts of a stage, with their rubrics. */
@@ -79,6 +82,7 @@ export function runContext(options: {
     address,
     prepared,
     config,
+    lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets },
     stageForStep(step) {
       const stage = stageOfStep(stages, step);
       if (stage === undefined) {

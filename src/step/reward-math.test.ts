@@ -4,7 +4,7 @@ import { makeCriterion, makeRubric, scored, unscorable } from '../rubric/aggrega
 import { computeAdvantages } from '../rl/advantages/index.ts';
 import { aggregateReward, NonFiniteRewardError } from '../rubric/aggregate/index.ts';
 import type { Reward } from '../rubric/aggregate/reward-schema.ts';
-import { combineRubricRewards, computeStepRewards, type RubricReward } from './rewards.ts';
+import { combineRubricRewards, computeStepRewards, type RubricReward } from './reward-math.ts';
 
 const rubric = makeRubric({
   criteria: [

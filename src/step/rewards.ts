@@ -1,0 +1,133 @@
+import type { Logger } from 'pino';
+import type { StepKey } from '../contracts/step-refs.ts';
+import { NonFiniteRewardError } from '../rubric/aggregate/index.ts';
+import { Address } from '../store/address.ts';
+import type { ArtifactStore } from '../store/store.ts';
+import { type JudgedGroup, ShardJudgement } from '../train/judgements.ts';
+import type { RewardsRecord, RewardSummary } from '../train/rewards.ts';
+import { readRolloutBatch } from '../train/rollouts.ts';
+import { ValidationError } from '../util/errors.ts';
+import { failpointValue } from '../util/failpoints.ts';
+import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
+import { computeStepRewards, lengthPenalties, rubricRewards } from './reward-math.ts';
+import { recordRefusal } from './refusals.ts';
+import type { RunContext } from './run-context.ts';
+
+/**
+ * Rewards and advantages of a step, committed at `rewards`: each rubric's verdicts on a prompt group
+ * are aggregated, the rubrics of a prompt combined by weight, and the configured estimator turns
+ * rewards into advantages within each group (src/step/reward-math.ts). Unscorable responses are left
+ * out of baselines and the loss, never scored 0. With `rl.overlongBufferTokens`, long training
+ * responses get the overlong penalty before advantages. A NaN or infinite reward refuses the step:
+ * recorded in the store (the step's metrics count it once it commits) and thrown (not retryable),
+ * so the run waits for resume or stop with its last checkpoint kept.
+ */
+export async function computeRewards(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  /** The run, loaded only when the rewards are not committed yet. */
+  run: () => Promise<RunContext>;
+  rollouts: string;
+  /** Shard judgements in shard order. */
+  judgements: readonly string[];
+  log: Logger;
+  workerName: string;
+}): Promise<{ rewards: string; summary: RewardSummary; reused: boolean }> {
+  const { store, key } = options;
+  const point = COMMIT_POINTS.rewards;
+  const existing = await findCommitted({ store, point, key });
+  if (existing !== undefined) {
+    return { rewards: existing.address, summary: existing.record.summary, reused: true };
+  }
+  try {
+    const record = await rewardsRecord({ ...options, run: await options.run() });
+    const committed = await commit({ store, point, key, record });
+    return { rewards: committed.address, summary: committed.record.summary, reused: !committed.created };
+  } catch (err) {
+    if (err instanceof NonFiniteRewardError) await refuse({ ...options, message: err.message });
+    throw err;
+  }
+}
+
+async function rewardsRecord(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  run: RunContext;
+  rollouts: string;
+  judgements: readonly string[];
+}): Promise<RewardsRecord> {
+  const started = performance.now();
+  const { store, key, run } = options;
+  const stage = run.stageForStep(key.step);
+  const { batch, groups } = await readRolloutBatch({ store, address: options.rollouts });
+  const judged = new Map<number, JudgedGroup>();
+  for (const address of options.judgements) {
+    const shard = await store.getJson(address, ShardJudgement);
+    if (shard.rollouts !== options.rollouts) {
+      throw new ValidationError(
+        `judgement ${address} scores rollouts ${shard.rollouts}, not ${options.rollouts}`,
+      );
+    }
+    for (const g of shard.groups) judged.set(g.index, g);
+  }
+  const perGroup = rubricRewards({ groups, judged, rubrics: run.prepared.rubrics, step: key.step });
+  // Tests make one reward NaN here (failpoint `rewards.aggregated` armed with `nan`).
+  const first = perGroup[0]?.[0]?.find((r) => r.reward.status === 'scored');
+  if (first !== undefined && first.reward.status === 'scored') {
+    const facts = { step: key.step, purpose: key.purpose };
+    first.reward = {
+      ...first.reward,
+      value: failpointValue('rewards.aggregated', facts, first.reward.value),
+    };
+  }
+  // Overlong penalty (training only): the limit is the one the rollouts were sampled with.
+  const lengthPenalty =
+    key.purpose === 'train'
+      ? lengthPenalties({
+          groups,
+          maxNewTokens: batch.sampling.maxNewTokens,
+          bufferTokens: stage.rl.overlongBufferTokens,
+          factor: stage.rl.overlongPenaltyFactor,
+        })
+      : undefined;
+  const result = computeStepRewards({
+    groups: perGroup,
+    estimator: stage.rl.advantage,
+    dropZeroVariance: stage.rl.dropZeroVarianceGroups,
+    advantages: key.purpose === 'train',
+    rubricKey: (id) => run.rubricKey(id),
+    greedy: (g, s) => groups[g]?.samples[s]?.greedy === true,
+    ...(lengthPenalty === undefined ? {} : { lengthPenalty }),
+  });
+  return {
+    format: 'anchorage.rewards/1',
+    rollouts: Address.parse(options.rollouts),
+    judgements: options.judgements.map((a) => Address.parse(a)),
+    estimator: stage.rl.advantage,
+    samples: result.samples,
+    groups: result.groups,
+    summary: { ...result.summary, ms: performance.now() - started },
+  };
+}
+
+async function refuse(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  log: Logger;
+  workerName: string;
+  message: string;
+}) {
+  const { key, message } = options;
+  options.log.warn({ ...key, reason: message }, 'rewards refused');
+  await recordRefusal({
+    store: options.store,
+    refusal: {
+      format: 'anchorage.refusal/1',
+      ...key,
+      kind: 'reward',
+      message,
+      at: new Date().toISOString(),
+      worker: options.workerName,
+    },
+  });
+}
