@@ -38,6 +38,10 @@ test('sequences joining a running generation, each with its own sampling, draw w
   ];
   const streamed: number[][] = cases.map(() => []);
   const results: Promise<FinishedSequence>[] = [];
+  let allAdded: () => void = () => undefined;
+  const added = new Promise<void>((resolve) => {
+    allAdded = resolve;
+  });
   // The first starts alone; each next one joins once the one before it has drawn a token, so they
   // enter a batch that is already decoding (five sequences on four slots: the last one waits).
   const add = (i: number) => {
@@ -51,11 +55,11 @@ test('sequences joining a running generation, each with its own sampling, draw w
         if ((streamed[i] as number[]).length === 1 && i + 1 < cases.length) add(i + 1);
       },
     });
+    if (i === cases.length - 1) allAdded();
   };
   add(0);
-  const first = await (results[0] as Promise<FinishedSequence>);
-  assert.ok(first.tokenIds.length > 0);
-  const finished = await Promise.all(cases.map((_, i) => results[i] as Promise<FinishedSequence>));
+  await added;
+  const finished = await Promise.all(results);
   // The session worker runs one generation at a time: this one ends before the reference runs.
   const stats = await open.end();
   assert.equal(
