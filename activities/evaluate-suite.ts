@@ -3,7 +3,6 @@ import { Context } from '@temporalio/activity';
 import type { EvaluationSuiteSettings } from '../src/config/schema.ts';
 import { EVAL_FILES } from '../src/eval/eval-folder.ts';
 import { runSuite, type SuiteResult } from '../src/eval/run-suite.ts';
-import { LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { Address } from '../src/store/address.ts';
 import { commitOnce } from '../src/step/commit.ts';
 import { evaluationSuite, SuiteResultRecord } from '../src/eval/run-suites.ts';
@@ -51,13 +50,8 @@ export function evaluateSuiteActivity(deps: ActivityDeps) {
       });
       let ran: SuiteResult;
       try {
-        const lora = LoraConfigSchema.parse({
-          rank: run.config.lora.rank,
-          alpha: run.config.lora.alpha,
-          targets: run.config.lora.targets,
-        });
         ran = await deps.policies.withPolicy(
-          { model: run.config.model.path, lora, loraSeed: run.config.seed, checkpoint, store },
+          { model: run.config.model.path, lora: run.lora, loraSeed: run.config.seed, checkpoint, store },
           async ({ policy }) => {
             throwIfCancelled();
             return runSuite({

@@ -113,17 +113,22 @@ export async function findCommitted<K, T>(options: {
  * before and just after the ref is written. Returns the committed address, whether this call
  * committed it, and the committed record (an earlier writer's, read back, when it was first).
  */
-export async function commit<K, T>(
-  options: { store: ArtifactStore; point: CommitPoint<K, T>; key: K } & (
-    | { record: T }
-    | { address: Address; record: T }
-  ),
-): Promise<{ address: Address; created: boolean; record: T }> {
+export async function commit<K, T>(options: {
+  store: ArtifactStore;
+  point: CommitPoint<K, T>;
+  key: K;
+  record: T;
+  /** The record's address when it is stored already. */
+  address?: Address;
+  /** Runs once the ref is written, before the point's `after` failpoint (a log line, say). */
+  announce?: (committed: { address: Address; created: boolean }) => void;
+}): Promise<{ address: Address; created: boolean; record: T }> {
   const { store, point, key } = options;
-  const address = 'address' in options ? options.address : (await store.putJson(options.record)).address;
+  const address = options.address ?? (await store.putJson(options.record)).address;
   const facts = point.facts(key);
   if (point.before !== undefined) await failpoint(point.before, facts);
   const committed = await commitOnce({ store, ref: point.ref(key), address });
+  options.announce?.(committed);
   if (point.after !== undefined) await failpoint(point.after, facts);
   const record = committed.created ? options.record : await store.getJson(committed.address, point.record);
   return { ...committed, record };

@@ -139,11 +139,17 @@ export async function generateRollouts(options: {
     groups: plan.entries.map((_, i) => done.get(i) as Address),
     stats: rolloutStats,
   };
-  const committed = await commit({ store, point: COMMIT_POINTS.rollouts, key, record: batch });
-  log.info(
-    { groups: total, newTokens: stats.newTokens, resumedGroups, ms: Math.round(rolloutStats.ms) },
-    'rollouts committed',
-  );
+  const committed = await commit({
+    store,
+    point: COMMIT_POINTS.rollouts,
+    key,
+    record: batch,
+    announce: () =>
+      log.info(
+        { groups: total, newTokens: stats.newTokens, resumedGroups, ms: Math.round(rolloutStats.ms) },
+        'rollouts committed',
+      ),
+  });
   return {
     rollouts: committed.address,
     stage: plan.stage.name,

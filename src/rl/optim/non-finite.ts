@@ -6,7 +6,11 @@ import { AnchorageError } from '../../util/errors.ts';
  * give the same result again, hence never retryable.
  */
 export class NonFiniteError extends AnchorageError {
-  constructor(message: string) {
+  /** What the refused step was given (learning rate, sequences, ...), for the failure's details. */
+  declare readonly diagnostics?: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, options: { diagnostics?: Readonly<Record<string, unknown>> } = {}) {
     super(message, { retryable: false });
+    if (options.diagnostics !== undefined) this.diagnostics = options.diagnostics;
   }
 }
