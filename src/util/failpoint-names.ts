@@ -12,25 +12,25 @@ import type { Sinks } from '@temporalio/workflow';
  */
 export const FAILPOINTS = {
   'rollouts.group-written':
-    'generate-rollouts: one prompt group is in the store under its create-only ref (facts: step, purpose, groups = groups written by this attempt and the ones it resumed)',
+    'src/step/rollouts.ts: one prompt group is in the store under its create-only ref (facts: step, purpose, groups = groups written by this attempt and the ones it resumed)',
   'rollouts.before-commit':
-    'generate-rollouts: every group is written, the batch record is not yet committed (facts: step, purpose)',
+    'src/step/rollouts.ts (commit point rollouts): every group is written, the batch record is not yet committed (facts: step, purpose)',
   'rollouts.committed':
-    'generate-rollouts: the batch ref is committed, the activity has not returned (facts: step, purpose)',
+    'src/step/rollouts.ts (commit point rollouts): the batch ref is committed, the activity has not returned (facts: step, purpose)',
   'judge.verdicts-cached':
-    "judge-rollouts: one prompt group's verdicts are graded and in the verdict cache, the shard is not committed (facts: step, purpose, shard, groups = groups judged by this attempt)",
+    "src/step/verdicts.ts: one prompt group's verdicts are graded and in the verdict cache, the shard is not committed (facts: step, purpose, shard, groups = groups judged by this attempt)",
   'judge.shard-committed':
-    'judge-rollouts: the shard ref is committed, the activity has not returned (facts: step, purpose, shard)',
+    'src/step/verdicts.ts (commit point verdicts): the shard ref is committed, the activity has not returned (facts: step, purpose, shard)',
   'rewards.aggregated':
-    'compute-rewards: rubric rewards are aggregated, not yet combined into advantages; the `nan` action makes the first scored one NaN (facts: step, purpose)',
+    'src/step/rewards.ts: rubric rewards are aggregated, not yet combined into advantages; the `nan` action makes the first scored one NaN (facts: step, purpose)',
   'checkpoint.before-write':
-    'update-policy: the update is applied in memory, nothing of the checkpoint is written (facts: step)',
+    'src/step/update.ts: the update is applied in memory, nothing of the checkpoint is written (facts: step)',
   'checkpoint.written':
-    'update-policy: the checkpoint files and record are in the store, its ref is not committed (facts: step)',
+    'src/step/update.ts (commit point update): the checkpoint files and record are in the store, its ref is not committed (facts: step)',
   'checkpoint.committed':
-    'update-policy: the ref checkpoints/step-<n> is committed, the activity has not returned (facts: step)',
+    'src/step/update.ts (commit point update): the ref checkpoints/step-<n> is committed, the activity has not returned (facts: step)',
   'checkpoint.latest-moved':
-    'commit-checkpoint: runs/<id>/latest names the new checkpoint, the run manifest is not yet written (facts: step)',
+    'activities/commit-checkpoint.ts: runs/<id>/latest names the new checkpoint, the run manifest is not yet written (facts: step)',
   'run.continue-as-new':
     'training-run workflow: the workflow task that continues the run as new, before the server has it (facts: nextStep, continuedAsNew)',
 } as const;
