@@ -1,20 +1,15 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { defaultStoreDir } from '../../config/data-dir.ts';
-import { Policy } from '../../engine/policy.ts';
 import { scoreResponses } from '../../eval/run-eval.ts';
 import { runSuite, type SuiteProgress, type SuiteResult } from '../../eval/run-suite.ts';
 import type { SuiteOptions } from '../../eval/suite.ts';
 import { getSuite, suiteNames } from '../../eval/suites.ts';
-import { modelArgument } from '../../models/default-model.ts';
 import { readIfevalResponses } from '../../rubric/verifiers/ifeval/results.ts';
-import { LocalFolderStore } from '../../store/local-store.ts';
-import { findRunCheckpoint, loadCheckpointFrom, runModel } from '../../train/checkpoint-lookup.ts';
 import { AnchorageError, ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { loadPolicyFrom } from '../policy-source.ts';
 import { bar, LiveLine } from '../progress-line.ts';
 
 const EvalOptions = z.object({
@@ -122,7 +117,19 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
   const chunkTokens = int(options.chunkTokens, '--chunk-tokens', 2);
   const limit = int(options.limit, '--limit');
   const batchSize = int(options.batch, '--batch');
-  const { policy, model, checkpoint } = await loadEvaluated({ options, threads, suite });
+  const { policy, model, adapters } = await loadPolicyFrom({
+    flags: {
+      model: options.model,
+      folder: { flag: '--checkpoint', path: options.checkpoint },
+      run: options.run,
+      step: options.step,
+      store: options.store,
+    },
+    defaultModel: suite.defaultModel,
+    threads,
+    purpose: 'evaluate',
+  });
+  const checkpoint = adapters === null ? null : adapters.kind === 'folder' ? adapters.dir : adapters.label;
   const line = new LiveLine(process.stderr);
   const controller = new AbortController();
   const stop = () =>
@@ -172,45 +179,6 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
   } finally {
     process.off('SIGINT', stop);
     await policy.close();
-  }
-}
-
-/**
- * The policy to evaluate: the model (the flag, the run's model, or the suite's default) with the
- * LoRA adapters of a checkpoint folder or of a training run's step, or none.
- */
-async function loadEvaluated(options: {
-  options: EvalOptions;
-  threads: number;
-  suite: { defaultModel?: string | undefined };
-}): Promise<{ policy: Policy; model: string; checkpoint: string | null }> {
-  const { options: o, threads, suite } = options;
-  if (o.run === undefined) {
-    for (const flag of ['step', 'store'] as const) {
-      if (o[flag] !== undefined) throw new ValidationError(`--${flag} goes with --run <trainRunId>`);
-    }
-    const model = modelArgument(o.model ?? suite.defaultModel);
-    const checkpoint = o.checkpoint === undefined ? null : resolve(o.checkpoint);
-    const policy = await Policy.load({ model, threads, ...(checkpoint === null ? {} : { checkpoint }) });
-    return { policy, model, checkpoint };
-  }
-  if (o.checkpoint !== undefined) throw new ValidationError('give --checkpoint or --run, not both');
-  if (o.step === undefined)
-    throw new ValidationError('--run needs --step <n>: the step whose checkpoint to evaluate');
-  const step = numberFlag(o.step, '--step', { min: 0, integer: true });
-  const store = new LocalFolderStore({ root: o.store ?? defaultStoreDir() });
-  const trainRunId = o.run;
-  // A wrong run or step fails here, before the model is loaded.
-  await findRunCheckpoint({ store, trainRunId, step });
-  const model = modelArgument(o.model ?? (await runModel({ store, trainRunId })).path);
-  const policy = await Policy.load({ model, threads });
-  try {
-    const loaded = await loadCheckpointFrom({ from: { store, trainRunId, step }, model: policy.config });
-    policy.setLora(loaded.lora);
-    return { policy, model, checkpoint: loaded.label };
-  } catch (err) {
-    await policy.close();
-    throw err;
   }
 }
 

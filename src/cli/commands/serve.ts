@@ -1,18 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { defaultStoreDir } from '../../config/data-dir.ts';
-import { Policy } from '../../engine/policy.ts';
-import { modelArgument } from '../../models/default-model.ts';
+import type { Policy } from '../../engine/policy.ts';
 import { ChatServer, DEFAULT_LIMITS } from '../../serve/chat-server.ts';
 import { ServedModel } from '../../serve/served-model.ts';
-import { LocalFolderStore } from '../../store/local-store.ts';
-import { findRunCheckpoint, loadCheckpointFrom, runModel } from '../../train/checkpoint-lookup.ts';
-import { ValidationError } from '../../util/errors.ts';
 import { logger } from '../../util/logger.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { loadPolicyFrom } from '../policy-source.ts';
 
 const log = logger('serve');
 
@@ -120,33 +116,21 @@ async function runServe(options: ServeOptions): Promise<void> {
   });
 }
 
-/** The policy to serve and its default name: the model with a checkpoint folder's or a run's adapters, or none. */
+/** The policy to serve and its default name: the model file's, the adapter folder's or `<run>-step-<n>`. */
 async function loadServed(options: ServeOptions, threads: number): Promise<{ policy: Policy; name: string }> {
-  const stem = (path: string) => basename(path, extname(path));
-  if (options.run === undefined) {
-    for (const flag of ['step', 'store'] as const) {
-      if (options[flag] !== undefined) throw new ValidationError(`--${flag} goes with --run <trainRunId>`);
-    }
-    const model = modelArgument(options.model);
-    const lora = options.lora === undefined ? undefined : resolve(options.lora);
-    const policy = await Policy.load({ model, threads, ...(lora === undefined ? {} : { checkpoint: lora }) });
-    return { policy, name: lora === undefined ? stem(model) : basename(lora) };
-  }
-  if (options.lora !== undefined) throw new ValidationError('give --lora or --run, not both');
-  if (options.step === undefined)
-    throw new ValidationError('--run needs --step <n>: the step whose checkpoint to serve');
-  const step = numberFlag(options.step, '--step', { min: 0, integer: true });
-  const store = new LocalFolderStore({ root: options.store ?? defaultStoreDir() });
-  const trainRunId = options.run;
-  await findRunCheckpoint({ store, trainRunId, step });
-  const model = modelArgument(options.model ?? (await runModel({ store, trainRunId })).path);
-  const policy = await Policy.load({ model, threads });
-  try {
-    const loaded = await loadCheckpointFrom({ from: { store, trainRunId, step }, model: policy.config });
-    policy.setLora(loaded.lora);
-    return { policy, name: `${trainRunId}-step-${step}` };
-  } catch (err) {
-    await policy.close();
-    throw err;
-  }
+  const { policy, model, adapters } = await loadPolicyFrom({
+    flags: {
+      model: options.model,
+      folder: { flag: '--lora', path: options.lora },
+      run: options.run,
+      step: options.step,
+      store: options.store,
+    },
+    threads,
+    purpose: 'serve',
+  });
+  if (adapters === null) return { policy, name: basename(model, extname(model)) };
+  const name =
+    adapters.kind === 'folder' ? basename(adapters.dir) : `${adapters.trainRunId}-step-${adapters.step}`;
+  return { policy, name };
 }
