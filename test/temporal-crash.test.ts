@@ -10,13 +10,13 @@ import { LocalFolderStore } from '../src/store/local-store.ts';
 import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server.ts';
 import { freePort } from '../src/temporal/free-port.ts';
 import { WORKFLOWS_PATH } from '../workers/bundle.ts';
-import { queryProgress, startTrainingRun } from '../src/client/run-client.ts';
+import { startTrainingRun } from '../src/client/run-client.ts';
+import { runRefs } from '../src/train/run-refs.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import {
   checkpointChain,
   prepareFile,
   tinyTaskQueues,
-  waitFor,
   writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
@@ -131,10 +131,12 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
     workers.push(...perQueue);
     await Promise.all(perQueue.map((w) => started(w)));
     const [a, b] = await Promise.all([startRun('restart-a', 3), startRun('restart-b', 3)]);
-    await waitFor('step 2 of a run to be under way', async () => {
-      const p = await queryProgress(client, a.trainRunId);
-      return p.currentStep === 2 ? p : undefined;
-    });
+    // In the middle of step 2 of run a: its rollouts are committed; judging, rewards and the update
+    // are still to come. The wait is on the rollout worker's own log line, not a poll.
+    const rollout = perQueue[ROLE_ENTRIES.indexOf('rollout.ts')]!;
+    await rollout.line(
+      (l) => l.msg === 'rollouts committed' && l.trainRunId === a.trainRunId && l.step === 2,
+    );
     await server.stop();
     server = await startDevServer({ dbFile, port, uiPort: false });
     const results = await Promise.all([a, b].map((r) => r.handle.result()));
@@ -145,10 +147,39 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
         ['completed', 3],
       ],
     );
+    // The guarantees of the failpoint tests (test/temporal-failpoints.test.ts): one checkpoint per
+    // step, hash-chained over the weights (checkpointChain throws otherwise), latest the last one;
+    // every rollout batch, judge shard and update committed once.
     const [ca, cb] = await Promise.all(
       [a, b].map((r) => checkpointChain({ store, trainRunId: r.trainRunId, model: model.path })),
     );
-    assert.equal(ca!.length, 3);
+    const steps = ['1', '2', '3'];
+    for (const [run, chain] of [
+      [a, ca!],
+      [b, cb!],
+    ] as const) {
+      assert.deepEqual(
+        chain.map((c) => `${c.step}`),
+        steps,
+        'one checkpoint per step, no gap, no duplicate',
+      );
+      assert.equal(await store.getRef(runRefs.latest(run.trainRunId)), chain.at(-1)!.address);
+      const committed = (msg: string) =>
+        perQueue
+          .flatMap((w) => w.lines)
+          .filter(
+            (l) => l.msg === msg && l.trainRunId === run.trainRunId && (l.purpose ?? 'train') === 'train',
+          )
+          .map((l) => (l.shard === undefined ? `${l.step}` : `${l.step}/${l.shard}`))
+          .sort();
+      assert.deepEqual(committed('policy update committed'), steps, 'each update committed once');
+      assert.deepEqual(committed('rollouts committed'), steps, 'each rollout batch committed once');
+      assert.deepEqual(
+        committed('judgements committed'),
+        steps.flatMap((s) => [0, 1, 2].map((k) => `${s}/${k}`)),
+        'each judge shard committed once',
+      );
+    }
     assert.deepEqual(
       ca!.map((c) => c.adapter),
       cb!.map((c) => c.adapter),
