@@ -6,6 +6,7 @@ import { backoffDelay, parseRetryAfter } from './backoff.ts';
 import type { JudgeConfig } from './config.ts';
 import { Semaphore } from './semaphore.ts';
 import type { JudgeStats } from './types.ts';
+import type { VerdictSchema } from './verdict-schema.ts';
 
 /**
  * A client for OpenAI-compatible `POST {baseUrl}/chat/completions` using Node's global fetch.
@@ -131,14 +132,20 @@ export class ChatClient {
    * `PromptTooLong` when the request does not fit the model's context, and `RequestBudgetExhausted`
    * when no request is left.
    */
-  async complete(options: { messages: ChatMessage[]; purpose: string }): Promise<ChatReply> {
+  async complete(options: {
+    messages: ChatMessage[];
+    purpose: string;
+    /** The reply's schema, sent when `responseFormat` is `json_schema`. */
+    schema: VerdictSchema;
+  }): Promise<ChatReply> {
     const config = this.#config;
+    const format = responseFormat({ config, schema: options.schema });
     const body = JSON.stringify({
       model: config.model,
       messages: options.messages,
       temperature: config.temperature,
       ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
-      ...(config.responseFormat === 'json_object' ? { response_format: { type: 'json_object' } } : {}),
+      ...(format === undefined ? {} : { response_format: format }),
       stream: false,
     });
     const log = this.#deps.log;
@@ -294,6 +301,21 @@ export class ChatClient {
     const flat = this.#redact(text).replace(/\s+/g, ' ').trim();
     if (flat === '') return '';
     return `: ${flat.length > 300 ? `${flat.slice(0, 300)}...` : flat}`;
+  }
+}
+
+/** The request's `response_format` for the configured `responseFormat`, or undefined for `off`. */
+export function responseFormat(options: {
+  config: Pick<JudgeConfig, 'responseFormat'>;
+  schema: VerdictSchema;
+}): Record<string, unknown> | undefined {
+  switch (options.config.responseFormat) {
+    case 'json_schema':
+      return { type: 'json_schema', json_schema: { ...options.schema, strict: true } };
+    case 'json_object':
+      return { type: 'json_object' };
+    case 'off':
+      return undefined;
   }
 }
 

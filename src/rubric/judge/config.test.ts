@@ -118,6 +118,42 @@ describe('loadJudgeConfig', () => {
     );
   });
 
+  test('responseFormat json_schema with reasonMaxChars; reasonMaxChars with another format is named', () => {
+    const base = 'baseUrl: http://127.0.0.1:8000/v1\nmodel: m\ncacheDir: c\n';
+    const config = parseJudgeConfig({
+      text: `${base}responseFormat: json_schema\nreasonMaxChars: 400\n`,
+      file: 's.yaml',
+      env: {},
+    });
+    assert.equal(config.responseFormat, 'json_schema');
+    assert.equal(config.reasonMaxChars, 400);
+    assert.equal(parseJudgeConfig({ text: base, file: 'd.yaml', env: {} }).reasonMaxChars, undefined);
+    assert.throws(
+      () =>
+        parseJudgeConfig({
+          text: `${base}responseFormat: json_object\nreasonMaxChars: 400\n`,
+          file: 'o.yaml',
+          env: {},
+        }),
+      validationError(
+        /o\.yaml:\d+, field reasonMaxChars: expected reasonMaxChars only with responseFormat: json_schema/,
+      ),
+    );
+    assert.throws(
+      () =>
+        parseJudgeConfig({
+          text: `${base}responseFormat: json_schema\nreasonMaxChars: 5\n`,
+          file: 'n.yaml',
+          env: {},
+        }),
+      validationError(/n\.yaml:5, field reasonMaxChars: expected/),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}responseFormat: grammar\n`, file: 'g.yaml', env: {} }),
+      validationError(/g\.yaml:4, field responseFormat: expected one of "json_schema"\|"json_object"\|"off"/),
+    );
+  });
+
   test('an empty file, several documents and an unreadable file name the file', () => {
     assert.throws(
       () => parseJudgeConfig({ text: '', file: 'e.yaml' }),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../../util/errors.ts';
 import { readTextFile } from '../../util/read-text.ts';
 import { parseYamlDocuments } from '../../util/yaml-documents.ts';
+import { MAX_REASON_CHARS } from './grading.ts';
 
 /**
  * Configuration of an LLM judge reached over an OpenAI-compatible chat-completions endpoint (vLLM,
@@ -37,52 +38,67 @@ export const Backoff = z.strictObject({
 });
 export type Backoff = z.infer<typeof Backoff>;
 
-export const JudgeConfig = z.strictObject({
-  /** Base of the OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`; `/chat/completions` is appended. */
-  baseUrl: BaseUrl,
-  model: z.string().min(1),
-  /** Name of the environment variable holding the API key; omit for servers that need none. */
-  apiKeyEnv: envVarName.optional(),
-  /** `per-criterion`: one call per criterion. `rubric`: one call grades every criterion at once. */
-  mode: z.enum(['per-criterion', 'rubric']).default('per-criterion'),
-  temperature: z.number().min(0).max(2).default(0),
-  /** `max_tokens` sent with each request; omitted when unset (the server's default applies). */
-  maxTokens: z.number().int().positive().optional(),
-  /** Largest reply body read from the server; a larger one is cut off and its criteria unscorable (not cached). */
-  maxReplyBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
-  /** Limit on one HTTP request, from sending to the last byte of the reply. */
-  timeoutMs: z.number().int().positive().default(60_000),
-  /** Retries after the first attempt for transport errors (network, timeout, 408, 429, 5xx). */
-  maxRetries: z.number().int().nonnegative().default(4),
-  backoff: Backoff.default({
-    initialMs: 500,
-    multiplier: 2,
-    maxMs: 30_000,
-    jitter: 0.5,
-    maxRetryAfterMs: 60_000,
-  }),
-  /** Requests in flight at once, shared by every criterion this judge grades. */
-  concurrency: z.number().int().positive().default(4),
-  /** Most HTTP requests (retries and repairs included) in the judge's life; past it criteria are unscorable. */
-  requestBudget: z.number().int().nonnegative().default(100_000),
-  /** Folder of cached verdicts (one JSON file each). In a config file, relative to that file. */
-  cacheDir: z.string().min(1),
-  /** Extra HTTP headers (e.g. an organisation id). Never the key: use `apiKeyEnv`. */
-  extraHeaders: z
-    .record(z.string().min(1), z.string())
-    .refine(
-      (h) => !Object.keys(h).some((k) => /^(authorization|api-key|x-api-key)$/i.test(k)),
-      'headers without a credential (name the key variable in apiKeyEnv instead)',
-    )
-    .optional(),
-  /** `json_object` asks the server for JSON output (OpenAI, vLLM, Ollama support it); `off` does not. */
-  responseFormat: z.enum(['json_object', 'off']).default('off'),
-});
+export const JudgeConfig = z
+  .strictObject({
+    /** Base of the OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`; `/chat/completions` is appended. */
+    baseUrl: BaseUrl,
+    model: z.string().min(1),
+    /** Name of the environment variable holding the API key; omit for servers that need none. */
+    apiKeyEnv: envVarName.optional(),
+    /** `per-criterion`: one call per criterion. `rubric`: one call grades every criterion at once. */
+    mode: z.enum(['per-criterion', 'rubric']).default('per-criterion'),
+    temperature: z.number().min(0).max(2).default(0),
+    /** `max_tokens` sent with each request; omitted when unset (the server's default applies). */
+    maxTokens: z.number().int().positive().optional(),
+    /** Largest reply body read from the server; a larger one is cut off and its criteria unscorable (not cached). */
+    maxReplyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** Limit on one HTTP request, from sending to the last byte of the reply. */
+    timeoutMs: z.number().int().positive().default(60_000),
+    /** Retries after the first attempt for transport errors (network, timeout, 408, 429, 5xx). */
+    maxRetries: z.number().int().nonnegative().default(4),
+    backoff: Backoff.default({
+      initialMs: 500,
+      multiplier: 2,
+      maxMs: 30_000,
+      jitter: 0.5,
+      maxRetryAfterMs: 60_000,
+    }),
+    /** Requests in flight at once, shared by every criterion this judge grades. */
+    concurrency: z.number().int().positive().default(4),
+    /** Most HTTP requests (retries and repairs included) in the judge's life; past it criteria are unscorable. */
+    requestBudget: z.number().int().nonnegative().default(100_000),
+    /** Folder of cached verdicts (one JSON file each). In a config file, relative to that file. */
+    cacheDir: z.string().min(1),
+    /** Extra HTTP headers (e.g. an organisation id). Never the key: use `apiKeyEnv`. */
+    extraHeaders: z
+      .record(z.string().min(1), z.string())
+      .refine(
+        (h) => !Object.keys(h).some((k) => /^(authorization|api-key|x-api-key)$/i.test(k)),
+        'headers without a credential (name the key variable in apiKeyEnv instead)',
+      )
+      .optional(),
+    /**
+     * What the server is asked to constrain its output to. `json_schema`: the verdict's JSON Schema
+     * (`verdict-schema.ts`; vLLM, llama.cpp server, OpenAI and `anchorage serve` decode under it, so
+     * replies parse); `json_object`: any JSON object (OpenAI, vLLM, Ollama); `off`: nothing asked.
+     */
+    responseFormat: z.enum(['json_schema', 'json_object', 'off']).default('off'),
+    /**
+     * With `json_schema`: the reason's length bound in the schema (1 to this many characters; in
+     * rubric mode also exactly one verdict per criterion), so a model cannot run out of tokens inside
+     * a verdict. Unset, the schema has no length keywords (OpenAI's strict mode refuses them).
+     */
+    reasonMaxChars: z.number().int().min(16).max(MAX_REASON_CHARS).optional(),
+  })
+  .refine((c) => c.reasonMaxChars === undefined || c.responseFormat === 'json_schema', {
+    path: ['reasonMaxChars'],
+    error: 'reasonMaxChars only with responseFormat: json_schema (it bounds the schema sent)',
+  });
 export type JudgeConfig = z.infer<typeof JudgeConfig>;
 export type JudgeConfigInput = z.input<typeof JudgeConfig>;
 

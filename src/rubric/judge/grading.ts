@@ -17,6 +17,8 @@ export interface GradeContext {
   log: Logger;
   /** `judge:<model>`, recorded in each verdict. */
   evaluator: string;
+  /** `reasonMaxChars` of the config: the reason's length bound in a `json_schema` response format. */
+  reasonMaxChars: number | undefined;
   /** Draws a fence nonce (random in production). */
   drawNonce: () => string;
   /** Records a verdict as soon as it is known (caches it when cacheable). */

@@ -179,6 +179,7 @@ export function createJudge(
           stats,
           log,
           evaluator: `judge:${cfg.model}`,
+          reasonMaxChars: cfg.reasonMaxChars,
           drawNonce: deps.nonce ?? randomNonce,
           settle: async ({ criterion, outcome }) => {
             const key = keyOf.get(criterion.id)!;

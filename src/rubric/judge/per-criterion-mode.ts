@@ -14,6 +14,7 @@ import {
 import { CRITERION_REPLY_SHAPE, chooseNonce, criterionMessages, repairMessages } from './prompts.ts';
 import { parseCriterionReply } from './reply.ts';
 import type { JudgeRequest } from './types.ts';
+import { criterionVerdictSchema } from './verdict-schema.ts';
 
 /**
  * One call per criterion, all criteria started at once; the client's semaphore bounds how many are
@@ -52,8 +53,9 @@ async function gradeOne(options: {
     nonce,
   });
   const purpose = `criterion ${criterion.id}`;
+  const schema = criterionVerdictSchema({ criterion, reasonMaxChars: ctx.reasonMaxChars });
   try {
-    const first = await ctx.client.complete({ messages, purpose });
+    const first = await ctx.client.complete({ messages, purpose, schema });
     const parsed = parseCriterionReply({ content: first.content, criterion });
     if (parsed.ok) return scoredOutcome({ ctx, criterion, choice: parsed.value });
 
@@ -68,6 +70,7 @@ async function gradeOne(options: {
         shape: CRITERION_REPLY_SHAPE,
       }),
       purpose: `${purpose} (repair)`,
+      schema,
     });
     const repaired = parseCriterionReply({ content: second.content, criterion });
     if (repaired.ok) return scoredOutcome({ ctx, criterion, choice: repaired.value });

@@ -78,11 +78,22 @@ function dataBlocks(options: { prompt: string; response: string; nonce: string }
   ].join('\n');
 }
 
-export const CRITERION_REPLY_SHAPE =
-  '{"reason": "<one to three sentences, citing the response>", "tier": "<label of the chosen tier>"}';
+/**
+ * The placeholders of the reply shapes below. A reply that repeats one where its own words belong
+ * (a reason that is, or contains, "<one to three sentences, citing the response>") copied the
+ * template instead of grading: `reply.ts` refuses it.
+ */
+export const REPLY_PLACEHOLDERS = {
+  criterion: '<criterion id>',
+  reason: '<one to three sentences, citing the response>',
+  tier: '<label of the chosen tier>',
+} as const;
 
-export const RUBRIC_REPLY_SHAPE =
-  '{"verdicts": [{"criterion": "<criterion id>", "reason": "<one to three sentences, citing the response>", "tier": "<label of the chosen tier>"}]}';
+const P = REPLY_PLACEHOLDERS;
+
+export const CRITERION_REPLY_SHAPE = `{"reason": "${P.reason}", "tier": "${P.tier}"}`;
+
+export const RUBRIC_REPLY_SHAPE = `{"verdicts": [{"criterion": "${P.criterion}", "reason": "${P.reason}", "tier": "${P.tier}"}]}`;
 
 /** Messages for grading one criterion. */
 export function criterionMessages(options: {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { extractJson, matchTier, type Parsed, parseCriterionReply, parseRubricReply } from './reply.ts';
+import { CRITERION_REPLY_SHAPE, REPLY_PLACEHOLDERS } from './prompts.ts';
+import {
+  echoedPlaceholder,
+  extractJson,
+  matchTier,
+  type Parsed,
+  parseCriterionReply,
+  parseRubricReply,
+} from './reply.ts';
 import { judgeCriterion, QUALITY_TIERS } from './test-fixtures.ts';
 
 function problemOf(outcome: Parsed<unknown> | undefined): string {
@@ -106,5 +114,69 @@ describe('parseRubricReply', () => {
     const out = parse({ results: [] });
     assert.equal(out.size, 3);
     for (const o of out.values()) assert.match(problemOf(o), /^wrong shape: verdicts: /);
+  });
+});
+
+describe('replies that echo the prompt template', () => {
+  const criterion = judgeCriterion('accuracy');
+  const reason = REPLY_PLACEHOLDERS.reason;
+
+  test('a reason equal to, containing or wording a placeholder is refused, naming the placeholder', () => {
+    const echoes = [
+      reason,
+      `  ${reason.toUpperCase()} `,
+      `The answer is fine. ${reason}`,
+      'one to three sentences,\n citing the response.',
+      '"one to three sentences, citing the response"',
+      'Good: <label of the chosen tier>',
+      'label of the chosen tier',
+      '<criterion id>',
+      'Criterion ID.',
+      CRITERION_REPLY_SHAPE,
+    ];
+    for (const text of echoes) {
+      assert.notEqual(echoedPlaceholder(text), undefined, text);
+      const r = parseCriterionReply({ content: JSON.stringify({ reason: text, tier: 'good' }), criterion });
+      assert.equal(r.ok, false, text);
+      assert.match(
+        problemOf(r),
+        /^criterion "accuracy": the reason repeats the reply template's placeholder "</,
+      );
+    }
+    assert.equal(echoedPlaceholder(reason), reason);
+  });
+
+  test('reasons in their own words pass, even ones that mention sentences, tiers or the criterion id', () => {
+    const own = [
+      'States 100 C correctly, citing the boiling point.',
+      'Three sentences, all of them correct; the tier is good.',
+      'The response names the criterion id "accuracy" and meets it.',
+      'Answers in one sentence.',
+    ];
+    for (const text of own) {
+      assert.equal(echoedPlaceholder(text), undefined, text);
+      assert.equal(
+        parseCriterionReply({ content: JSON.stringify({ reason: text, tier: 'good' }), criterion }).ok,
+        true,
+      );
+    }
+  });
+
+  test('in rubric mode only the echoing entry fails; the others keep their verdicts', () => {
+    const criteria = [judgeCriterion('a'), judgeCriterion('b')];
+    const out = parseRubricReply({
+      content: JSON.stringify({
+        verdicts: [
+          { criterion: 'a', reason, tier: 'good' },
+          { criterion: 'b', reason: 'Concise and correct.', tier: 'fair' },
+        ],
+      }),
+      criteria,
+    });
+    assert.match(
+      problemOf(out.get('a')),
+      /^criterion "a": the reason repeats the reply template's placeholder/,
+    );
+    assert.equal(out.get('b')?.ok, true);
   });
 });

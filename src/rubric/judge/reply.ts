@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { formatFieldPath } from '../../util/field-path.ts';
 import type { ResolvedCriterion } from '../resolve.ts';
 import type { Tier } from '../schema.ts';
+import { REPLY_PLACEHOLDERS } from './prompts.ts';
 
 /**
  * Reading judge replies. A reply is JSON validated by zod, reason before tier; the tier is given by
  * its label or its score as the rubric writes them and maps back onto the criterion's tiers. Anything
- * else (not JSON, wrong shape, unknown tier, a criterion left out) is a problem described in words,
- * which goes back to the model in the repair attempt and, if it persists, into the unscorable reason.
+ * else (not JSON, wrong shape, unknown tier, a criterion left out, a reason copied from the reply
+ * template's placeholder) is a problem described in words, which goes back to the model in the
+ * repair attempt and, if it persists, into the unscorable reason.
  */
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -78,12 +80,44 @@ export function matchTier(options: { tiers: readonly Tier[]; answer: string | nu
   return undefined;
 }
 
+/** Lower case, one space between words: how reasons and placeholders are compared. */
+const fold = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
+
+/** Placeholders whose words no written reason contains ("criterion id" may well appear in one). */
+const DISTINCTIVE: ReadonlySet<string> = new Set([REPLY_PLACEHOLDERS.reason, REPLY_PLACEHOLDERS.tier]);
+
+/**
+ * The placeholder of the reply template that `reason` repeats instead of grading, or undefined. A
+ * reason echoes the template when it contains a placeholder with its angle brackets, contains the
+ * words of the reason or tier placeholder, or is nothing but a placeholder's words (quotes, brackets
+ * and full stops aside).
+ */
+export function echoedPlaceholder(reason: string): string | undefined {
+  const text = fold(reason);
+  const bare = text.replace(/^["'<.\s]+|["'>.\s]+$/g, '');
+  return Object.values(REPLY_PLACEHOLDERS).find((placeholder) => {
+    const words = fold(placeholder.slice(1, -1));
+    return (
+      text.includes(fold(placeholder)) ||
+      bare === words ||
+      (DISTINCTIVE.has(placeholder) && text.includes(words))
+    );
+  });
+}
+
 function choose(options: {
   criterion: ResolvedCriterion;
   answer: string | number;
   reason: string;
 }): Parsed<TierChoice> {
   const { criterion, answer, reason } = options;
+  const echoed = echoedPlaceholder(reason);
+  if (echoed !== undefined) {
+    return {
+      ok: false,
+      problem: `criterion "${criterion.id}": the reason repeats the reply template's placeholder ${JSON.stringify(echoed)} instead of explaining the grade from the response`,
+    };
+  }
   const tier = matchTier({ tiers: criterion.tiers, answer });
   if (tier === undefined) {
     const known = criterion.tiers.map((t) => `${JSON.stringify(t.label)} (score ${t.score})`).join(', ');

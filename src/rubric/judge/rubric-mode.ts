@@ -12,6 +12,7 @@ import {
 } from './grading.ts';
 import { chooseNonce, RUBRIC_REPLY_SHAPE, repairMessages, rubricMessages } from './prompts.ts';
 import { parseRubricReply } from './reply.ts';
+import { rubricVerdictSchema } from './verdict-schema.ts';
 
 /**
  * One call grades every criterion not already cached. Criteria the reply graded well keep their
@@ -24,6 +25,7 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
   const nonce = chooseNonce({ texts: [request.prompt, request.response], draw: ctx.drawNonce });
   const messages = rubricMessages({ prompt: request.prompt, response: request.response, criteria, nonce });
   const purpose = `rubric ${request.rubricId} (${criteria.length} criteria)`;
+  const schema = rubricVerdictSchema({ criteria, reasonMaxChars: ctx.reasonMaxChars });
   const settleAll = async () => {
     for (const criterion of criteria) {
       const outcome = outcomes.get(criterion.id) ?? budgetOutcome({ ctx, criterion });
@@ -35,7 +37,7 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
 
   let first: ChatReply;
   try {
-    first = await ctx.client.complete({ messages, purpose });
+    first = await ctx.client.complete({ messages, purpose, schema });
   } catch (error) {
     if (error instanceof RequestBudgetExhausted) return settleAll();
     if (error instanceof ReplyTooLarge) {
@@ -75,6 +77,11 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
     second = await ctx.client.complete({
       messages: repairMessages({ messages, badReply: first.content, problems, shape: RUBRIC_REPLY_SHAPE }),
       purpose: `${purpose} (repair)`,
+      // The repair answers for the criteria still wrong; the schema lists those.
+      schema: rubricVerdictSchema({
+        criteria: bad.map((b) => b.criterion),
+        reasonMaxChars: ctx.reasonMaxChars,
+      }),
     });
   } catch (error) {
     // The criteria graded well are paid for and settled; the rest wait for a budget.
