@@ -135,7 +135,7 @@ export class ChatClient {
   async complete(options: {
     messages: ChatMessage[];
     purpose: string;
-    /** The reply's schema, sent when `responseFormat` is `json_schema`. */
+    /** The reply's schema, sent when `responseFormat` is `json_schema` or `json_object_schema`. */
     schema: VerdictSchema;
   }): Promise<ChatReply> {
     const config = this.#config;
@@ -312,6 +312,8 @@ export function responseFormat(options: {
   switch (options.config.responseFormat) {
     case 'json_schema':
       return { type: 'json_schema', json_schema: { ...options.schema, strict: true } };
+    case 'json_object_schema':
+      return { type: 'json_object', schema: options.schema.schema };
     case 'json_object':
       return { type: 'json_object' };
     case 'off':

@@ -136,7 +136,7 @@ describe('loadJudgeConfig', () => {
           env: {},
         }),
       validationError(
-        /o\.yaml:\d+, field reasonMaxChars: expected reasonMaxChars only with responseFormat: json_schema/,
+        /o\.yaml:\d+, field reasonMaxChars: expected reasonMaxChars only with responseFormat json_schema or json_object_schema/,
       ),
     );
     assert.throws(
@@ -150,7 +150,9 @@ describe('loadJudgeConfig', () => {
     );
     assert.throws(
       () => parseJudgeConfig({ text: `${base}responseFormat: grammar\n`, file: 'g.yaml', env: {} }),
-      validationError(/g\.yaml:4, field responseFormat: expected one of "json_schema"\|"json_object"\|"off"/),
+      validationError(
+        /g\.yaml:4, field responseFormat: expected one of "json_schema"\|"json_object_schema"\|"json_object"\|"off"/,
+      ),
     );
   });
 

@@ -85,19 +85,22 @@ export const JudgeConfig = z
     /**
      * What the server is asked to constrain its output to. `json_schema`: the verdict's JSON Schema
      * (`verdict-schema.ts`; vLLM, llama.cpp server, OpenAI and `anchorage serve` decode under it, so
-     * replies parse); `json_object`: any JSON object (OpenAI, vLLM, Ollama); `off`: nothing asked.
+     * replies parse); `json_object_schema`: the same schema in the form llama-cpp-python's server
+     * takes, `{type: json_object, schema}` (it refuses `json_schema`); `json_object`: any JSON
+     * object (OpenAI, vLLM, Ollama); `off`: nothing asked.
      */
-    responseFormat: z.enum(['json_schema', 'json_object', 'off']).default('off'),
+    responseFormat: z.enum(['json_schema', 'json_object_schema', 'json_object', 'off']).default('off'),
     /**
-     * With `json_schema`: the reason's length bound in the schema (1 to this many characters; in
+     * With a schema format: the reason's length bound in the schema (1 to this many characters; in
      * rubric mode also exactly one verdict per criterion), so a model cannot run out of tokens inside
      * a verdict. Unset, the schema has no length keywords (OpenAI's strict mode refuses them).
      */
     reasonMaxChars: z.number().int().min(16).max(MAX_REASON_CHARS).optional(),
   })
-  .refine((c) => c.reasonMaxChars === undefined || c.responseFormat === 'json_schema', {
+  .refine((c) => c.reasonMaxChars === undefined || c.responseFormat.endsWith('_schema'), {
     path: ['reasonMaxChars'],
-    error: 'reasonMaxChars only with responseFormat: json_schema (it bounds the schema sent)',
+    error:
+      'reasonMaxChars only with responseFormat json_schema or json_object_schema (it bounds the schema sent)',
   });
 export type JudgeConfig = z.infer<typeof JudgeConfig>;
 export type JudgeConfigInput = z.input<typeof JudgeConfig>;

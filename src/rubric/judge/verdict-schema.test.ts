@@ -64,11 +64,15 @@ describe('verdict schemas', () => {
     );
   });
 
-  test('response_format per configured format: the named schema with strict, a JSON object, or none', () => {
+  test('response_format per configured format: the named schema with strict, a JSON object with or without the schema, or none', () => {
     const schema = criterionVerdictSchema({ criterion: tone });
     assert.deepEqual(responseFormat({ config: { responseFormat: 'json_schema' }, schema }), {
       type: 'json_schema',
       json_schema: { name: 'criterion_verdict', schema: schema.schema, strict: true },
+    });
+    assert.deepEqual(responseFormat({ config: { responseFormat: 'json_object_schema' }, schema }), {
+      type: 'json_object',
+      schema: schema.schema,
     });
     assert.deepEqual(responseFormat({ config: { responseFormat: 'json_object' }, schema }), {
       type: 'json_object',
