@@ -9,7 +9,9 @@ import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { out } from '../io.ts';
+import { addRubricsGenerate } from './rubrics-generate.ts';
 import { addIfevalImport } from './rubrics-import-ifeval.ts';
+import { addRubricsReview } from './rubrics-review.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCOPES = ['dataset', 'task', 'instance'] as const;
@@ -21,7 +23,7 @@ function corpusPaths(): string[] {
   return fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : [join(ROOT, 'rubrics')];
 }
 
-/** `anchorage rubrics validate|list|stats|import`: work with the rubric corpus. */
+/** `anchorage rubrics validate|list|stats|generate|review|import`: work with the rubric corpus. */
 export const rubricsCommand: CliCommand = {
   name: 'rubrics',
   register(program: Command): void {
@@ -49,6 +51,9 @@ export const rubricsCommand: CliCommand = {
       .option('--json', 'JSON instead of text', false)
       .option('--tags <n>', 'tags shown in text output (all in JSON)', '20')
       .action((options: { json: boolean; tags: string }) => stats(options));
+
+    addRubricsGenerate(cmd);
+    addRubricsReview(cmd);
 
     const imp = cmd.command('import').description('generate rubric files from public benchmarks');
     addIfevalImport(imp);

@@ -1,0 +1,112 @@
+import { type Command, Option } from 'commander';
+import { readPromptFile } from '../../data/jsonl-source.ts';
+import { loadCorpus } from '../../rubric/corpus.ts';
+import { generateRubrics } from '../../rubric/generate/generate.ts';
+import { DEFAULT_SIMILARITY } from '../../rubric/generate/similarity.ts';
+import { generatorClient } from '../../rubric/generate/client.ts';
+import { loadJudgeConfig } from '../../rubric/judge/config.ts';
+import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
+import { ValidationError } from '../../util/errors.ts';
+import { logger } from '../../util/logger.ts';
+import { numberFlag, out } from '../io.ts';
+
+interface GenerateFlags {
+  prompts: string;
+  judge: string;
+  out: string;
+  datasetRubric?: string[];
+  similarity: string;
+  verifiers: string;
+  maxChars?: string;
+  maxCriteria: string;
+  responseFormat: 'json_schema' | 'json_object' | 'off';
+}
+
+/**
+ * Adds `generate` to `anchorage rubrics`: instance rubrics for a prompts file from an
+ * OpenAI-compatible model (the judge config's endpoint), validated, de-duplicated, with provenance
+ * (src/rubric/generate/).
+ */
+export function addRubricsGenerate(rubrics: Command): void {
+  rubrics
+    .command('generate')
+    .description(
+      'ask a model for an instance rubric per prompt; validated, near-duplicates removed, provenance recorded; resumable',
+    )
+    .requiredOption('--prompts <file>', 'prompts (JSON lines, one PromptRecord each)')
+    .requiredOption('--judge <config>', 'judge config (YAML): the endpoint, model, key variable, retries')
+    .requiredOption('--out <dir>', 'folder for <prompt>.json rubric files and rejects.jsonl')
+    .option('--dataset-rubric <files...>', 'rubric files whose criteria a generated one must not repeat')
+    .option(
+      '--similarity <x>',
+      'word-bigram Jaccard of two descriptions at or above which criteria are near-duplicates',
+      String(DEFAULT_SIMILARITY),
+    )
+    .option('--verifiers <names>', "verifiers offered: 'all', 'none' or comma-separated names", 'all')
+    .option('--max-chars <n>', 'bound text fields and counts in the schema sent (for small local models)')
+    .option('--max-criteria <n>', 'most criteria per rubric when --max-chars is set', '8')
+    .addOption(
+      new Option('--response-format <format>', 'what the server is asked to constrain its answer to')
+        .choices(['json_schema', 'json_object', 'off'])
+        .default('json_schema'),
+    )
+    .action((flags: GenerateFlags) => generate(flags));
+}
+
+async function generate(flags: GenerateFlags): Promise<void> {
+  const threshold = numberFlag(flags.similarity, '--similarity', { min: 0 });
+  if (threshold > 1)
+    throw new ValidationError(`--similarity: expected a number in [0, 1], got '${flags.similarity}'`);
+  const loaded = loadJudgeConfig(flags.judge, { env: process.env });
+  const config = { ...loaded, responseFormat: flags.responseFormat };
+  const verifiers = defaultVerifiers();
+  const verifierNames = pickVerifiers(flags.verifiers, verifiers.names(), (n) => verifiers.get(n));
+  const bounds =
+    flags.maxChars === undefined
+      ? undefined
+      : {
+          chars: numberFlag(flags.maxChars, '--max-chars', { min: 8, integer: true }),
+          criteria: numberFlag(flags.maxCriteria, '--max-criteria', { min: 1, integer: true }),
+        };
+  const reference = loadCorpus(flags.datasetRubric ?? [])
+    .all()
+    .flatMap((r) =>
+      r.value.criteria.map((c) => ({ ref: `${r.value.id}#${c.id}`, description: c.description })),
+    );
+  const prompts = readPromptFile({ file: flags.prompts }).map((p) => p.record);
+  const log = logger('rubric-generate');
+  const { client, stats } = generatorClient({ config, env: process.env, log });
+  const summary = await generateRubrics({
+    prompts,
+    client,
+    model: config.model,
+    outDir: flags.out,
+    verifiers,
+    verifierNames,
+    reference,
+    threshold,
+    bounds,
+    concurrency: config.concurrency,
+    log,
+  });
+  for (const o of summary.outcomes) {
+    if (o.status === 'rejected') out(`rejected ${o.promptId}: ${o.reason}`);
+    if (o.status === 'failed') out(`failed ${o.promptId}: ${o.error}`);
+  }
+  out(
+    `${summary.generated} generated, ${summary.skipped} skipped (done before), ${summary.rejected} rejected, ${summary.failed} failed; ${stats.requests} requests -> ${flags.out}`,
+  );
+  if (summary.failed > 0) process.exitCode = 1;
+}
+
+/** `all`, `none`, or names that must each be registered (an unknown one fails listing the known). */
+function pickVerifiers(flag: string, all: string[], check: (name: string) => unknown): string[] {
+  if (flag === 'all') return all;
+  if (flag === 'none') return [];
+  const names = flag
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const n of names) check(n);
+  return names;
+}
