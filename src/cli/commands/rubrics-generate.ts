@@ -35,7 +35,7 @@ export function addRubricsGenerate(rubrics: Command): void {
     )
     .requiredOption('--prompts <file>', 'prompts (JSON lines, one PromptRecord each)')
     .requiredOption('--judge <config>', 'judge config (YAML): the endpoint, model, key variable, retries')
-    .requiredOption('--out <dir>', 'folder for <prompt>.json rubric files and rejects.jsonl')
+    .requiredOption('--out <dir>', 'folder for <prompt>.rubric.json files and rejects.jsonl')
     .option('--dataset-rubric <files...>', 'rubric files whose criteria a generated one must not repeat')
     .option(
       '--similarity <x>',

@@ -11,14 +11,15 @@ import { describeIssue } from '../../util/yaml-documents.ts';
 import { RubricFile } from '../schema.ts';
 
 /**
- * The files `anchorage rubrics generate` writes in its output folder: one `<stem>.json` per prompt
- * whose rubric passed validation (the rubric with its provenance and the criteria removed as
+ * The files `anchorage rubrics generate` writes in its output folder: one `<stem>.rubric.json` per prompt
+ * `<stem>.rubric.json` per prompt whose rubric passed validation (the rubric with its provenance and the criteria removed as
  * near-duplicates), and `rejects.jsonl`, one line per prompt whose answers never became a valid
  * rubric. Both are what makes a rerun resumable: a prompt with either is not asked again.
  */
 
 export const GENERATED_FORMAT = 'anchorage.generated-rubric/1';
 export const REJECTS_FILE = 'rejects.jsonl';
+export const GENERATED_SUFFIX = '.rubric.json';
 
 export const Provenance = z.strictObject({
   /** The model named in the judge config, as sent in the request. */
@@ -87,7 +88,7 @@ export function generatedRubricId(promptId: string): string {
 }
 
 export function generatedPath(dir: string, promptId: string): string {
-  return join(dir, `${fileStem(promptId)}.json`);
+  return join(dir, `${fileStem(promptId)}${GENERATED_SUFFIX}`);
 }
 
 /** Writes through a temporary file and a rename, so a crash never leaves half a file to resume from. */
@@ -128,7 +129,7 @@ export function readGenerated(path: string): GeneratedRubric {
 export function listGenerated(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .filter((f) => f.endsWith(GENERATED_SUFFIX) && !f.startsWith('.'))
     .sort()
     .map((f) => join(dir, f));
 }
