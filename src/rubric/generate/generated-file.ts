@@ -11,8 +11,8 @@ import { describeIssue } from '../../util/yaml-documents.ts';
 import { RubricFile } from '../schema.ts';
 
 /**
- * The files `anchorage rubrics generate` writes in its output folder: one `<stem>.rubric.json` per prompt
- * `<stem>.rubric.json` per prompt whose rubric passed validation (the rubric with its provenance and the criteria removed as
+ * The files `anchorage rubrics generate` writes in its output folder: one `<stem>.rubric.json` per
+ * prompt whose rubric passed validation (the rubric with its provenance and the criteria removed as
  * near-duplicates), and `rejects.jsonl`, one line per prompt whose answers never became a valid
  * rubric. Both are what makes a rerun resumable: a prompt with either is not asked again.
  */
