@@ -4,7 +4,7 @@ import { loadCorpus } from '../../rubric/corpus.ts';
 import { generateRubrics } from '../../rubric/generate/generate.ts';
 import { DEFAULT_SIMILARITY } from '../../rubric/generate/similarity.ts';
 import { generatorClient } from '../../rubric/generate/client.ts';
-import { loadJudgeConfig } from '../../rubric/judge/config.ts';
+import { JudgeConfig, loadJudgeConfig } from '../../rubric/judge/config.ts';
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { logger } from '../../util/logger.ts';
@@ -19,7 +19,7 @@ interface GenerateFlags {
   verifiers: string;
   maxChars?: string;
   maxCriteria: string;
-  responseFormat: 'json_schema' | 'json_object' | 'off';
+  responseFormat: JudgeConfig['responseFormat'];
 }
 
 /**
@@ -47,7 +47,7 @@ export function addRubricsGenerate(rubrics: Command): void {
     .option('--max-criteria <n>', 'most criteria per rubric when --max-chars is set', '8')
     .addOption(
       new Option('--response-format <format>', 'what the server is asked to constrain its answer to')
-        .choices(['json_schema', 'json_object', 'off'])
+        .choices(JudgeConfig.shape.responseFormat.unwrap().options)
         .default('json_schema'),
     )
     .action((flags: GenerateFlags) => generate(flags));
