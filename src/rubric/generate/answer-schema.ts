@@ -6,8 +6,8 @@ import type { RubricFile } from '../schema.ts';
  * What the generator model is asked to write, and how its answer becomes a rubric. The model
  * chooses what it can choose well (descriptions, an importance, tier labels, an evaluator from a
  * closed list); ids, weights and tier scores follow from position and importance, so the schema can
- * forbid most invalid rubrics outright. Weights by importance follow Rubrics-as-Rewards as
- * summarised in DESIGN.md section 1 (Essential 1.0, Important 0.7, Optional 0.3, Pitfall negative).
+ * forbid most invalid rubrics outright. Weights by importance: essential 1.0, important 0.7,
+ * optional 0.3, pitfall -0.5 (a negative weight: meeting a pitfall lowers the reward).
  *
  * The JSON Schema keeps to what OpenAI's strict mode and `anchorage serve` both accept
  * (src/serve/README.md): objects with every property required and no others, strings, enums,
