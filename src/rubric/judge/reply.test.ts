@@ -162,6 +162,19 @@ describe('replies that echo the prompt template', () => {
     }
   });
 
+  test("a reason that is only the criterion's id or a tier label is refused", () => {
+    for (const text of ['accuracy', ' "Accuracy". ', 'good', 'Fair.']) {
+      const r = parseCriterionReply({ content: JSON.stringify({ reason: text, tier: 'good' }), criterion });
+      assert.match(
+        problemOf(r),
+        /^criterion "accuracy": the reason is only "(accuracy|good|fair)", a name from the prompt/,
+        text,
+      );
+    }
+    const own = parseCriterionReply({ content: '{"reason":"Good: states 100 C.","tier":"good"}', criterion });
+    assert.equal(own.ok, true, 'a label inside a sentence is fine');
+  });
+
   test('in rubric mode only the echoing entry fails; the others keep their verdicts', () => {
     const criteria = [judgeCriterion('a'), judgeCriterion('b')];
     const out = parseRubricReply({

@@ -8,7 +8,7 @@ import { REPLY_PLACEHOLDERS } from './prompts.ts';
  * Reading judge replies. A reply is JSON validated by zod, reason before tier; the tier is given by
  * its label or its score as the rubric writes them and maps back onto the criterion's tiers. Anything
  * else (not JSON, wrong shape, unknown tier, a criterion left out, a reason copied from the reply
- * template's placeholder) is a problem described in words, which goes back to the model in the
+ * template's placeholder or only the criterion's id or a tier label) is a problem described in words, which goes back to the model in the
  * repair attempt and, if it persists, into the unscorable reason.
  */
 
@@ -116,6 +116,15 @@ function choose(options: {
     return {
       ok: false,
       problem: `criterion "${criterion.id}": the reason repeats the reply template's placeholder ${JSON.stringify(echoed)} instead of explaining the grade from the response`,
+    };
+  }
+  // A reason that is only a name from the prompt (the criterion's id, a tier's label) explains nothing.
+  const bare = fold(reason).replace(/^["'.\s]+|["'.\s]+$/g, '');
+  const named = [criterion.id, ...criterion.tiers.map((t) => t.label)].find((name) => fold(name) === bare);
+  if (named !== undefined) {
+    return {
+      ok: false,
+      problem: `criterion "${criterion.id}": the reason is only ${JSON.stringify(named)}, a name from the prompt, not an explanation of the grade`,
     };
   }
   const tier = matchTier({ tiers: criterion.tiers, answer });
