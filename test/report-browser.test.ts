@@ -7,14 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { storedRunIds } from '../src/report/data/stored-runs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
-import { queryProgress, signalRun, startTrainingRun } from '../src/client/run-client.ts';
+import { signalRun, startTrainingRun } from '../src/client/run-client.ts';
 import { chromiumPath, openInChromium } from './chromium.ts';
+import { runProgress } from './history-waits.ts';
 import {
   type InProcessTemporal,
   prepareFile,
   startInProcessTemporal,
   tinyTaskQueues,
-  waitFor,
   writeTinyRun,
 } from './temporal-harness.ts';
 
@@ -139,26 +139,15 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
     });
 
     // Two evaluations after the base one, then a step that fails and waits for resume or stop.
-    await waitFor(
-      '4 steps',
-      async () => ((await queryProgress(env.client, run.trainRunId)).completedSteps >= 4 ? true : undefined),
-      {
-        timeoutMs: 300_000,
-      },
-    );
+    // Each wait is asked again only when the run's workflow completes a task (its history, long-polled).
+    const progress = (what: string, until: Parameters<typeof runProgress>[0]['until']) =>
+      runProgress({ client: env.client, trainRunId: run.trainRunId, what, until });
+    await progress('4 steps', (p) => p.completedSteps >= 4);
     await signalRun.pause(env.client, run.trainRunId);
-    const paused = await waitFor('the pause', async () => {
-      const p = await queryProgress(env.client, run.trainRunId);
-      return p.status === 'paused' ? p : undefined;
-    });
+    const paused = await progress('the pause', (p) => p.status === 'paused');
     await signalRun.resume(env.client, run.trainRunId, { overrides: { klCoefficient: 1e39 } });
-    let last: unknown;
-    const failed = await waitFor('the failed step', async () => {
-      const p = await queryProgress(env.client, run.trainRunId);
-      last = p;
-      return p.status === 'failed' ? p : undefined;
-    }).catch((err) => {
-      throw new Error(`${err}; paused at ${JSON.stringify(paused)}; last progress ${JSON.stringify(last)}`);
+    const failed = await progress('the failed step', (p) => p.status === 'failed').catch((err) => {
+      throw new Error(`${err}; paused at ${JSON.stringify(paused)}`);
     });
     // The next step that has an update to apply fails (a step whose groups all tie applies none).
     const failedStep = failed.failure!.step;

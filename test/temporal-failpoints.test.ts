@@ -28,13 +28,13 @@ import {
 } from './temporal-harness.ts';
 import {
   alive,
-  historyEvent,
   type LogLine,
   spawnWorker,
   started,
   stopWorker,
   type WorkerProcess,
 } from './worker-process.ts';
+import { historyEvent } from './history-waits.ts';
 
 /**
  * One crash per failpoint (src/util/failpoint-names.ts): an all-in-one worker process armed with

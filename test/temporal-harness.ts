@@ -24,7 +24,7 @@ export { type TinyRunOptions, tinyTaskQueues, writeTinyRun } from '../src/train/
 
 /**
  * Shared pieces of the Temporal integration tests: the tiny run (src/train/testing/tiny-run.ts),
- * worker settings, polling, checkpoint-chain checks and history collection.
+ * worker settings, checkpoint-chain checks and history collection (event waits: test/history-waits.ts).
  */
 
 /** Validates a configuration file the way `anchorage train` does. */
@@ -62,30 +62,6 @@ export function testWorkerSettings(options: {
 }
 
 export { writeTinyModel };
-
-/** Polls `probe` until it returns a value other than undefined (or throws after `timeoutMs`). */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
-  }
-}
 
 /**
  * Every checkpoint of a run, checked as a chain: one per step 1..n, each trained from the one before

@@ -20,16 +20,19 @@ import {
   triggerEvalSchedule,
 } from '../src/client/schedule-client.ts';
 import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
-import { SCHEDULED_EVALUATION_WORKFLOW, type ScheduledEvaluationResult } from '../src/contracts/workflow-types.ts';
+import {
+  SCHEDULED_EVALUATION_WORKFLOW,
+  type ScheduledEvaluationResult,
+} from '../src/contracts/workflow-types.ts';
 import {
   type InProcessTemporal,
   prepareFile,
   startInProcessTemporal,
   tinyTaskQueues,
-  waitFor,
   type writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
+import { workflowState } from './history-waits.ts';
 
 describe('eval-schedule durations and flags', () => {
   it('parses whole numbers with d, h, m, s, largest unit first', () => {
@@ -165,9 +168,17 @@ describe('scheduled evaluation on a Temporal Schedule (real server, tiny model, 
     const tick = async (): Promise<{ workflowId: string; result: ScheduledEvaluationResult }> => {
       const taken = (await schedule.handle.describe()).info.recentActions.length;
       await triggerEvalSchedule({ client: env.client, trainRunId });
-      const action = await waitFor('the triggered action', async () => {
-        const recent = (await schedule.handle.describe()).info.recentActions;
-        return recent.length > taken ? recent.at(-1) : undefined;
+      // The schedule's state is asked again each time its scheduler workflow (the server's own, on
+      // the Temporal Server this project runs) completes a workflow task: the trigger arrives there
+      // as a signal and the action is taken in a later task.
+      const action = await workflowState({
+        client: env.client,
+        workflowId: `temporal-sys-scheduler:${schedule.scheduleId}`,
+        what: 'the triggered action',
+        state: async () => {
+          const recent = (await schedule.handle.describe()).info.recentActions;
+          return recent.length > taken ? recent.at(-1) : undefined;
+        },
       });
       const { workflowId, firstExecutionRunId } = action.action.workflow;
       const handle = env.client.workflow.getHandle<typeof scheduledEvaluationWorkflow>(

@@ -16,7 +16,8 @@ import { RolloutBatch, readRolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
-import { queryProgress, signalRun, startTrainingRun } from '../src/client/run-client.ts';
+import { signalRun, startTrainingRun } from '../src/client/run-client.ts';
+import { runProgress } from './history-waits.ts';
 import {
   checkpointChain,
   type InProcessTemporal,
@@ -24,7 +25,6 @@ import {
   runHistories,
   startInProcessTemporal,
   tinyTaskQueues,
-  waitFor,
   type writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
@@ -187,9 +187,11 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
   it('pause, resume with overrides, a non-finite loss fails the step once and keeps the checkpoint, resume retries it, stop ends cleanly', async () => {
     const run = await startRun({ name: 'steer', steps: 8 });
     await signalRun.pause(env.client, run.trainRunId);
-    const paused = await waitFor('the run to pause', async () => {
-      const p = await queryProgress(env.client, run.trainRunId);
-      return p.status === 'paused' ? p : undefined;
+    const paused = await runProgress({
+      client: env.client,
+      trainRunId: run.trainRunId,
+      what: 'the run to pause',
+      until: (p) => p.status === 'paused',
     });
     const k = paused.completedSteps;
     assert.ok(k <= 1, `paused after the step in flight (${k})`);
@@ -198,9 +200,11 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
 
     // A KL coefficient beyond float32 makes the loss NaN: the trainer refuses the step.
     await signalRun.resume(env.client, run.trainRunId, { overrides: { klCoefficient: 1e39 } });
-    const failed = await waitFor('the step to fail', async () => {
-      const p = await queryProgress(env.client, run.trainRunId);
-      return p.status === 'failed' ? p : undefined;
+    const failed = await runProgress({
+      client: env.client,
+      trainRunId: run.trainRunId,
+      what: 'the step to fail',
+      until: (p) => p.status === 'failed',
     });
     assert.equal(failed.failure?.step, k + 1);
     assert.equal(failed.failure?.type, 'NonFiniteError');
@@ -238,9 +242,11 @@ describe('training runs on Temporal (real server, tiny model, in-process workers
 
     // Fixed and retried: the same step id runs again from the same checkpoint; its rollouts are reused.
     await signalRun.resume(env.client, run.trainRunId, { overrides: { klCoefficient: 0 } });
-    await waitFor('the retried step to commit', async () => {
-      const p = await queryProgress(env.client, run.trainRunId);
-      return p.completedSteps >= k + 1 ? p : undefined;
+    await runProgress({
+      client: env.client,
+      trainRunId: run.trainRunId,
+      what: 'the retried step to commit',
+      until: (p) => p.completedSteps >= k + 1,
     });
     const rollouts = await store.getJson(
       (await store.getRef(runRefs.rollouts({ trainRunId: run.trainRunId, step: k + 1, purpose: 'train' })))!,

@@ -2,8 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -12,7 +10,8 @@ export type LogLine = Record<string, unknown>;
 
 /**
  * A worker process started from an entry in workers/, its log lines kept as they arrive. Waits are
- * on events (a log line, the exit), never on a polling loop.
+ * on events (a log line, the exit), never on a polling loop; waits on a workflow's history are in
+ * test/history-waits.ts.
  */
 export interface WorkerProcess {
   entry: string;
@@ -79,35 +78,4 @@ export async function started(worker: WorkerProcess): Promise<void> {
 export async function stopWorker(worker: WorkerProcess): Promise<void> {
   if (alive(worker)) worker.child.kill('SIGTERM');
   await worker.exited;
-}
-
-/**
- * Waits, by long-polling the server's history (no sleep), until a workflow's history holds an event
- * that `match` accepts and, after it, a completed workflow task: the workflow code has seen the event.
- * Returns the matching event.
- */
-export async function historyEvent(options: {
-  client: Client;
-  workflowId: string;
-  match: (event: temporal.api.history.v1.IHistoryEvent) => boolean;
-}): Promise<temporal.api.history.v1.IHistoryEvent> {
-  const { client, workflowId, match } = options;
-  let found: temporal.api.history.v1.IHistoryEvent | undefined;
-  let nextPageToken: Uint8Array | undefined;
-  for (;;) {
-    const page = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId },
-      waitNewEvent: true,
-      ...(nextPageToken === undefined ? {} : { nextPageToken }),
-    });
-    for (const event of page.history?.events ?? []) {
-      if (found === undefined && match(event)) found = event;
-      else if (found !== undefined && event.workflowTaskCompletedEventAttributes != null) return found;
-    }
-    if (page.nextPageToken === undefined || page.nextPageToken === null || page.nextPageToken.length === 0) {
-      throw new Error(`the history of ${workflowId} ended without the event awaited`);
-    }
-    nextPageToken = page.nextPageToken;
-  }
 }
