@@ -71,12 +71,16 @@ class CountingModel implements ChatModel {
   }
 }
 
-/** Judge deps whose fetch (the global one) counts the HTTP requests the judge sends. */
+/**
+ * Judge deps whose fetch (the global one) counts the HTTP requests the judge sends. The fence nonce
+ * is fixed so that the prompts, and so SmolLM2's greedy verdicts, are the same on every run.
+ */
 function countingDeps(): { deps: JudgeDeps; fetches: () => number } {
   let fetches = 0;
   const { log } = captureLogs();
   const deps: JudgeDeps = {
     log,
+    nonce: () => '5eed5eed5eed5eed5eed5eed',
     fetch: (input, init) => {
       fetches++;
       return globalThis.fetch(input, init);
