@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
 import { readPromptFile } from '../../data/jsonl-source.ts';
 import { loadCorpus } from '../../rubric/corpus.ts';
-import { generateRubrics } from '../../rubric/generate/generate.ts';
-import { DEFAULT_SIMILARITY } from '../../rubric/generate/similarity.ts';
-import { generatorClient } from '../../rubric/generate/client.ts';
+import { generateRubrics } from '../../rubric-authoring/generate.ts';
+import { DEFAULT_SIMILARITY } from '../../rubric-authoring/similarity.ts';
+import { generatorClient } from '../../rubric-authoring/client.ts';
 import { JudgeConfig, loadJudgeConfig } from '../../rubric/judge/config.ts';
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import { ValidationError } from '../../util/errors.ts';
@@ -25,7 +25,7 @@ interface GenerateFlags {
 /**
  * Adds `generate` to `anchorage rubrics`: instance rubrics for a prompts file from an
  * OpenAI-compatible model (the judge config's endpoint), validated, de-duplicated, with provenance
- * (src/rubric/generate/).
+ * (src/rubric-authoring/).
  */
 export function addRubricsGenerate(rubrics: Command): void {
   rubrics

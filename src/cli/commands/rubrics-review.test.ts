@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileStem } from '../../rubric/generate/generated-file.ts';
+import { fileStem } from '../../rubric-authoring/generated-file.ts';
 import { type ChatServer, startChatServer } from '../../rubric/judge/test-server.ts';
 import { REPO_ROOT } from '../testing/cli-runner.ts';
 

@@ -14,10 +14,10 @@ import {
   readRejects,
   writeFileAtomic,
   writeGenerated,
-} from '../../rubric/generate/generated-file.ts';
-import { type DecisionsFile, readDecisions, writeDecisions } from '../../rubric/generate/review-decisions.ts';
-import { formatReviewReport, reviewReport } from '../../rubric/generate/review-report.ts';
-import { validateRubric } from '../../rubric/generate/validate.ts';
+} from '../../rubric-authoring/generated-file.ts';
+import { type DecisionsFile, readDecisions, writeDecisions } from '../../rubric-authoring/review-decisions.ts';
+import { formatReviewReport, reviewReport } from '../../rubric-authoring/review-report.ts';
+import { validateRubric } from '../../rubric-authoring/validate.ts';
 import type { RubricFile } from '../../rubric/schema.ts';
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import { ValidationError } from '../../util/errors.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { type PromptRecord, promptMessages, promptText } from '../../data/prompt-record.ts';
-import { AnchorageError } from '../../util/errors.ts';
-import type { ChatClient } from '../judge/chat-client.ts';
-import type { VerifierRegistry } from '../verifiers/registry.ts';
+import { type PromptRecord, promptMessages, promptText } from '../data/prompt-record.ts';
+import { AnchorageError } from '../util/errors.ts';
+import type { ChatClient } from '../rubric/judge/chat-client.ts';
+import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { type AnswerBounds, answerJsonSchema, answerToRubric } from './answer-schema.ts';
 import {
   appendReject,

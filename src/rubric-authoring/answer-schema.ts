@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatFieldPath } from '../../util/field-path.ts';
-import type { RubricFile } from '../schema.ts';
+import { formatFieldPath } from '../util/field-path.ts';
+import type { RubricFile } from '../rubric/schema.ts';
 
 /**
  * What the generator model is asked to write, and how its answer becomes a rubric. The model

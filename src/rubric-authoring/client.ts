@@ -1,10 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ValidationError } from '../../util/errors.ts';
-import { registerSecret } from '../../util/secrets.ts';
-import { ChatClient } from '../judge/chat-client.ts';
-import type { JudgeConfig } from '../judge/config.ts';
-import type { JudgeStats } from '../judge/types.ts';
+import { ValidationError } from '../util/errors.ts';
+import { registerSecret } from '../util/secrets.ts';
+import { ChatClient } from '../rubric/judge/chat-client.ts';
+import type { JudgeConfig } from '../rubric/judge/config.ts';
+import type { JudgeStats } from '../rubric/judge/types.ts';
 
 /**
  * The judge's HTTP client (retries, backoff, budget, key handling: src/rubric/judge/chat-client.ts)

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ValidationError } from '../../util/errors.ts';
-import { formatFieldPath } from '../../util/field-path.ts';
-import { readTextFile } from '../../util/read-text.ts';
-import { describeIssue } from '../../util/yaml-documents.ts';
+import { ValidationError } from '../util/errors.ts';
+import { formatFieldPath } from '../util/field-path.ts';
+import { readTextFile } from '../util/read-text.ts';
+import { describeIssue } from '../util/yaml-documents.ts';
 import { writeFileAtomic } from './generated-file.ts';
 
 /**

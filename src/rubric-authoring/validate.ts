@@ -1,10 +1,10 @@
-import { ValidationError } from '../../util/errors.ts';
-import { formatFieldPath } from '../../util/field-path.ts';
-import { describeIssue } from '../../util/yaml-documents.ts';
-import { RubricCorpus } from '../corpus.ts';
-import { resolveRubric } from '../resolve.ts';
-import { RubricFile } from '../schema.ts';
-import type { VerifierRegistry } from '../verifiers/registry.ts';
+import { ValidationError } from '../util/errors.ts';
+import { formatFieldPath } from '../util/field-path.ts';
+import { describeIssue } from '../util/yaml-documents.ts';
+import { RubricCorpus } from '../rubric/corpus.ts';
+import { resolveRubric } from '../rubric/resolve.ts';
+import { RubricFile } from '../rubric/schema.ts';
+import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 
 export type Validated = { ok: true; rubric: RubricFile } | { ok: false; error: string };
 

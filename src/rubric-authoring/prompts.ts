@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ChatMessage } from '../../data/prompt-record.ts';
-import type { VerifierRegistry } from '../verifiers/registry.ts';
+import type { ChatMessage } from '../data/prompt-record.ts';
+import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { IMPORTANCE_WEIGHTS, JUDGE_EVALUATOR } from './answer-schema.ts';
 
 /**

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ChatMessage, type PromptRecord, promptMessages } from '../../data/prompt-record.ts';
-import { ValidationError } from '../../util/errors.ts';
-import { formatFieldPath } from '../../util/field-path.ts';
-import { parseJsonl } from '../../util/jsonl.ts';
-import { readTextFile } from '../../util/read-text.ts';
-import { describeIssue } from '../../util/yaml-documents.ts';
-import { RubricFile } from '../schema.ts';
+import { ChatMessage, type PromptRecord, promptMessages } from '../data/prompt-record.ts';
+import { ValidationError } from '../util/errors.ts';
+import { formatFieldPath } from '../util/field-path.ts';
+import { parseJsonl } from '../util/jsonl.ts';
+import { readTextFile } from '../util/read-text.ts';
+import { describeIssue } from '../util/yaml-documents.ts';
+import { RubricFile } from '../rubric/schema.ts';
 
 /**
  * The files `anchorage rubrics generate` writes in its output folder: one `<stem>.rubric.json` per
