@@ -1,108 +1,42 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { type ChatServer, startChatServer } from '../src/rubric/judge/test-server.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
-import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server.ts';
-import { freePort } from '../src/temporal/free-port.ts';
-import { WORKFLOWS_PATH } from '../workers/bundle.ts';
-import { startTrainingRun } from '../src/client/run-client.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
-import {
-  checkpointChain,
-  prepareFile,
-  tinyTaskQueues,
-  writeTinyModel,
-  writeTinyRun,
-} from './temporal-harness.ts';
-import { alive, spawnWorker, started, type WorkerProcess } from './worker-process.ts';
+import { checkpointChain, tinyTaskQueues, writeTinyRun } from './temporal-harness.ts';
+import { type ProcessFixture, startProcessFixture } from './process-fixture.ts';
+import { alive, started } from './worker-process.ts';
 
 const ROLE_ENTRIES = ['orchestrator.ts', 'rollout.ts', 'judge.ts', 'trainer.ts'];
 
 describe('surviving failures (real server, worker processes, tiny model)', () => {
-  let dir: string;
-  let dbFile: string;
-  let port: number;
-  let server: DevServerHandle;
-  let connection: Connection;
-  let client: Client;
-  let model: Awaited<ReturnType<typeof writeTinyModel>>;
-  let judgeServer: ChatServer;
+  let fixture: ProcessFixture;
+  let model: ProcessFixture['model'];
   let judgeConfig: string;
   let storeDir: string;
   let store: LocalFolderStore;
   let workerEnv: Record<string, string>;
   const queues: TaskQueues = tinyTaskQueues('crash-test');
-  const workers: WorkerProcess[] = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'anchorage-crash-'));
-    dbFile = join(dir, 'temporal.sqlite');
-    port = await freePort();
-    server = await startDevServer({ dbFile, port, uiPort: false });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection });
-    model = await writeTinyModel({ seed: 5 });
-    storeDir = join(dir, 'store');
+    fixture = await startProcessFixture({ dirPrefix: 'anchorage-crash-' });
+    ({ model } = fixture);
+    storeDir = join(fixture.dir, 'store');
     store = new LocalFolderStore({ root: storeDir });
-    // A judge over real HTTP: the in-process chat server grades the judged criterion of every prompt.
-    judgeServer = await startChatServer({
-      handler: (request) => {
-        const text = request.messages.map((m) => m.content).join('\n');
-        return {
-          type: 'completion',
-          content: JSON.stringify({
-            reason: 'read it',
-            tier: /[aeiou]/.test(text.slice(-200)) ? 'pass' : 'fail',
-          }),
-        };
-      },
+    judgeConfig = await fixture.writeJudgeConfig({
+      file: join(fixture.dir, 'judge.json'),
+      cacheDir: join(fixture.dir, 'verdicts'),
     });
-    judgeConfig = join(dir, 'judge.json');
-    await writeFile(
-      judgeConfig,
-      JSON.stringify({
-        baseUrl: judgeServer.baseUrl,
-        model: 'test-judge',
-        cacheDir: join(dir, 'verdicts'),
-        timeoutMs: 5000,
-      }),
-    );
-    // Workers load one prebuilt bundle instead of bundling the workflows each at start.
-    const bundleFile = join(dir, 'workflows.js');
-    await writeFile(bundleFile, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
-    workerEnv = {
-      TEMPORAL_ADDRESS: server.address,
-      ANCHORAGE_STORE_DIR: storeDir,
-      ANCHORAGE_WORKFLOW_BUNDLE: bundleFile,
-      ANCHORAGE_TASK_QUEUE_WORKFLOW: queues.workflow,
-      ANCHORAGE_TASK_QUEUE_ROLLOUT: queues.rollout,
-      ANCHORAGE_TASK_QUEUE_JUDGE: queues.judge,
-      ANCHORAGE_TASK_QUEUE_TRAINER: queues.trainer,
-      // Rows for one prompt group at a time: groups end (and are written) one after another.
-      ANCHORAGE_ROLLOUT_BATCH: '4',
-      ANCHORAGE_ENGINE_THREADS: '1',
-      ANCHORAGE_SHUTDOWN_GRACE_SECONDS: '2',
-    };
+    workerEnv = fixture.workerEnv({ storeDir, queues });
   });
   after(async () => {
-    for (const w of workers) if (alive(w)) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
-    await connection?.close();
-    await server?.stop();
-    await judgeServer?.close();
-    await model?.dispose();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   const startRun = async (name: string, steps: number) => {
     const file = await writeTinyRun({
-      dir: join(dir, name),
+      dir: join(fixture.dir, name),
       queuePrefix: 'crash-test',
       modelPath: model.path,
       storeDir,
@@ -112,23 +46,12 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
       maxNewTokens: 64,
       judgeConfig,
     });
-    const { prepared, text } = await prepareFile(file);
-    return startTrainingRun({
-      client,
-      store,
-      prepared,
-      file,
-      text,
-      trainRunId: `${name}-run`,
-      judgeShards: 3,
-      timing: { heartbeatTimeoutSeconds: 2 },
-    });
+    return fixture.startRun({ file, store, trainRunId: `${name}-run`, judgeShards: 3 });
   };
 
   it('the server stops in the middle of a step and restarts on the same SQLite file: two concurrent runs complete alike', async () => {
     // One process per task queue.
-    const perQueue = ROLE_ENTRIES.map((entry) => spawnWorker(entry, workerEnv));
-    workers.push(...perQueue);
+    const perQueue = ROLE_ENTRIES.map((entry) => fixture.spawn(entry, workerEnv));
     await Promise.all(perQueue.map((w) => started(w)));
     const [a, b] = await Promise.all([startRun('restart-a', 3), startRun('restart-b', 3)]);
     // In the middle of step 2 of run a: its rollouts are committed; judging, rewards and the update
@@ -137,8 +60,7 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
     await rollout.line(
       (l) => l.msg === 'rollouts committed' && l.trainRunId === a.trainRunId && l.step === 2,
     );
-    await server.stop();
-    server = await startDevServer({ dbFile, port, uiPort: false });
+    await fixture.restartServer();
     const results = await Promise.all([a, b].map((r) => r.handle.result()));
     assert.deepEqual(
       results.map((r) => [r.status, r.completedSteps]),
@@ -188,7 +110,7 @@ describe('surviving failures (real server, worker processes, tiny model)', () =>
   });
 
   it('workers shut down gracefully on SIGTERM', async () => {
-    const running = workers.filter(alive);
+    const running = fixture.workers.filter(alive);
     assert.equal(running.length, 4);
     for (const w of running) w.child.kill('SIGTERM');
     assert.deepEqual(

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { type ChatServer, startChatServer } from '../src/rubric/judge/test-server.ts';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import type { ChatServer } from '../src/rubric/judge/test-server.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
-import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server.ts';
-import { freePort } from '../src/temporal/free-port.ts';
 import { ShardJudgement } from '../src/train/judgements.ts';
 import { MetricsRecord } from '../src/train/metrics.ts';
 import { countRefusals } from '../src/step/refusals.ts';
@@ -16,24 +12,10 @@ import { RolloutBatch } from '../src/train/rollouts.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import type { FailpointFacts, FailpointName } from '../src/util/failpoint-names.ts';
 import { FAILPOINTS_ENV, failpointSpec } from '../src/util/failpoints.ts';
-import { WORKFLOWS_PATH } from '../workers/bundle.ts';
-import { queryProgress, signalRun, startTrainingRun } from '../src/client/run-client.ts';
-import {
-  checkpointChain,
-  prepareFile,
-  runHistories,
-  tinyTaskQueues,
-  writeTinyModel,
-  writeTinyRun,
-} from './temporal-harness.ts';
-import {
-  alive,
-  type LogLine,
-  spawnWorker,
-  started,
-  stopWorker,
-  type WorkerProcess,
-} from './worker-process.ts';
+import { queryProgress, signalRun } from '../src/client/run-client.ts';
+import { checkpointChain, runHistories, tinyTaskQueues, writeTinyRun } from './temporal-harness.ts';
+import { type ProcessFixture, startProcessFixture } from './process-fixture.ts';
+import { type LogLine, started, stopWorker, type WorkerProcess } from './worker-process.ts';
 import { historyEvent } from './history-waits.ts';
 
 /**
@@ -44,77 +26,27 @@ import { historyEvent } from './history-waits.ts';
  * and the work finished before the crash read back rather than done again.
  */
 describe('a crash at every commit boundary (failpoints, real server, worker processes, tiny model)', () => {
-  let dir: string;
-  let server: DevServerHandle;
-  let connection: Connection;
+  let fixture: ProcessFixture;
   let client: Client;
-  let model: Awaited<ReturnType<typeof writeTinyModel>>;
+  let model: ProcessFixture['model'];
   let judgeServer: ChatServer;
-  let bundleFile: string;
-  const workers: WorkerProcess[] = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'anchorage-failpoints-'));
-    server = await startDevServer({
-      dbFile: join(dir, 'temporal.sqlite'),
-      port: await freePort(),
-      uiPort: false,
-    });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection });
-    model = await writeTinyModel({ seed: 5 });
-    // A judge over real HTTP that grades the judged criterion of every prompt.
-    judgeServer = await startChatServer({
-      handler: (request) => {
-        const text = request.messages.map((m) => m.content).join('\n');
-        return {
-          type: 'completion',
-          content: JSON.stringify({
-            reason: 'read it',
-            tier: /[aeiou]/.test(text.slice(-200)) ? 'pass' : 'fail',
-          }),
-        };
-      },
-    });
-    // Workers load one prebuilt bundle instead of bundling the workflows each at start.
-    bundleFile = join(dir, 'workflows.js');
-    await writeFile(bundleFile, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
+    fixture = await startProcessFixture({ dirPrefix: 'anchorage-failpoints-' });
+    ({ client, model, judge: judgeServer } = fixture);
   });
   after(async () => {
-    for (const w of workers) if (alive(w)) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
-    await connection?.close();
-    await server?.stop();
-    await judgeServer?.close();
-    await model?.dispose();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   /** A test's own run: its queues, store and verdict cache, so tests never share work. */
   const setUp = async (name: string, options: { steps: number; continueAsNewEvery?: number }) => {
-    const root = join(dir, name);
+    const root = join(fixture.dir, name);
     const storeDir = join(root, 'store');
     const cacheDir = join(root, 'verdicts');
-    const judgeConfig = join(root, 'judge.json');
-    await mkdir(root, { recursive: true });
-    await writeFile(
-      judgeConfig,
-      JSON.stringify({ baseUrl: judgeServer.baseUrl, model: 'test-judge', cacheDir, timeoutMs: 5000 }),
-    );
+    const judgeConfig = await fixture.writeJudgeConfig({ file: join(root, 'judge.json'), cacheDir });
     const queues = tinyTaskQueues(`fp-${name}`);
-    const env = {
-      TEMPORAL_ADDRESS: server.address,
-      ANCHORAGE_STORE_DIR: storeDir,
-      ANCHORAGE_WORKFLOW_BUNDLE: bundleFile,
-      ANCHORAGE_TASK_QUEUE_WORKFLOW: queues.workflow,
-      ANCHORAGE_TASK_QUEUE_ROLLOUT: queues.rollout,
-      ANCHORAGE_TASK_QUEUE_JUDGE: queues.judge,
-      ANCHORAGE_TASK_QUEUE_TRAINER: queues.trainer,
-      // Rows for one prompt group at a time: groups end (and are committed) one after another.
-      ANCHORAGE_ROLLOUT_BATCH: '4',
-      ANCHORAGE_ENGINE_THREADS: '1',
-      ANCHORAGE_SHUTDOWN_GRACE_SECONDS: '2',
-    };
+    const env = fixture.workerEnv({ storeDir, queues });
     const file = await writeTinyRun({
       dir: root,
       queuePrefix: `fp-${name}`,
@@ -128,26 +60,11 @@ describe('a crash at every commit boundary (failpoints, real server, worker proc
       ...(options.continueAsNewEvery === undefined ? {} : { continueAsNewEvery: options.continueAsNewEvery }),
     });
     const store = new LocalFolderStore({ root: storeDir });
-    const start = async () => {
-      const { prepared, text } = await prepareFile(file);
-      return startTrainingRun({
-        client,
-        store,
-        prepared,
-        file,
-        text,
-        trainRunId: `${name}-run`,
-        // One judge shard: judging is the only work in flight at a judge failpoint, so the judge's
-        // requests can be counted exactly.
-        judgeShards: 1,
-        timing: { heartbeatTimeoutSeconds: 2 },
-      });
-    };
-    const spawn = (extra: Record<string, string> = {}) => {
-      const w = spawnWorker('all-in-one.ts', { ...env, ...extra });
-      workers.push(w);
-      return w;
-    };
+    // One judge shard: judging is the only work in flight at a judge failpoint, so the judge's
+    // requests can be counted exactly.
+    const start = () => fixture.startRun({ file, store, trainRunId: `${name}-run`, judgeShards: 1 });
+    const spawn = (extra: Record<string, string> = {}) =>
+      fixture.spawn('all-in-one.ts', { ...env, ...extra });
     return { storeDir, cacheDir, store, start, spawn };
   };
 
