@@ -1,9 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ValidationError } from '../util/errors.ts';
-import { registerSecret } from '../util/secrets.ts';
 import { ChatClient } from '../rubric/judge/chat-client.ts';
 import type { JudgeConfig } from '../rubric/judge/config.ts';
+import { emptyJudgeStats, judgeApiKey } from '../rubric/judge/judge-credentials.ts';
 import type { JudgeStats } from '../rubric/judge/types.ts';
 
 /**
@@ -17,27 +16,9 @@ export function generatorClient(options: {
   fetch?: typeof fetch;
 }): { client: ChatClient; stats: JudgeStats } {
   const { config } = options;
-  let apiKey: string | undefined;
-  if (config.apiKeyEnv !== undefined) {
-    apiKey = options.env[config.apiKeyEnv];
-    if (apiKey === undefined || apiKey === '') {
-      throw new ValidationError(`environment variable ${config.apiKeyEnv} (named by apiKeyEnv) is not set`, {
-        location: { field: 'apiKeyEnv' },
-      });
-    }
-    registerSecret(apiKey);
-  }
-  const stats: JudgeStats = {
-    requests: 0,
-    retries: 0,
-    repairs: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    unscorable: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    repliesWithUsage: 0,
-  };
+  const apiKey = judgeApiKey(config, options.env);
+  const stats = emptyJudgeStats();
+
   const client = new ChatClient({
     config,
     apiKey,

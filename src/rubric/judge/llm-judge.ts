@@ -3,16 +3,16 @@ import type { Logger } from 'pino';
 import { ValidationError } from '../../util/errors.ts';
 import { formatFieldPath } from '../../util/field-path.ts';
 import { logger } from '../../util/logger.ts';
-import { registerSecret } from '../../util/secrets.ts';
 import type { ResolvedCriterion } from '../resolve.ts';
 import type { Verdict } from '../verdict.ts';
 import { ChatClient } from './chat-client.ts';
 import { JudgeConfig, type JudgeConfigInput, loadJudgeConfig } from './config.ts';
 import type { GradeContext, GradeMode } from './grading.ts';
+import { emptyJudgeStats, judgeApiKey } from './judge-credentials.ts';
 import { gradePerCriterion } from './per-criterion-mode.ts';
 import { JUDGE_PROMPT_VERSION, randomNonce } from './prompts.ts';
 import { gradeRubric } from './rubric-mode.ts';
-import type { JudgeRequest, JudgeStats, MeteredRubricJudge } from './types.ts';
+import type { JudgeRequest, MeteredRubricJudge } from './types.ts';
 import { VerdictCache, verdictCacheKey } from './verdict-cache.ts';
 
 interface Deferred<T> {
@@ -73,29 +73,10 @@ export function createJudge(
   }
   const cfg = parsed.data;
   const env = deps.env ?? process.env;
-  let apiKey: string | undefined;
-  if (cfg.apiKeyEnv !== undefined) {
-    apiKey = env[cfg.apiKeyEnv];
-    if (apiKey === undefined || apiKey === '') {
-      throw new ValidationError(`environment variable ${cfg.apiKeyEnv} (named by apiKeyEnv) is not set`, {
-        location: { field: 'apiKeyEnv' },
-      });
-    }
-    // From now on the key is cut out of every log line and CLI output of this process.
-    registerSecret(apiKey);
-  }
+  const apiKey = judgeApiKey(cfg, env);
   const log = deps.log ?? logger('judge');
-  const stats: JudgeStats = {
-    requests: 0,
-    retries: 0,
-    repairs: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    unscorable: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    repliesWithUsage: 0,
-  };
+  const stats = emptyJudgeStats();
+
   const client = new ChatClient({
     config: cfg,
     apiKey,
