@@ -1,12 +1,16 @@
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
 import type { PromptSourceConfig } from '../data/sources.ts';
 import { defaultModelPath } from '../models/default-model.ts';
 import { corpusPaths } from '../rubric/default-corpus.ts';
 import { type ErrorLocation, ValidationError } from '../util/errors.ts';
 import { formatFieldPath } from '../util/field-path.ts';
 import { readTextFile } from '../util/read-text.ts';
-import { type LocatedDocument, lineAt, parseYamlDocuments } from '../util/yaml-documents.ts';
+import {
+  type LocatedDocument,
+  lineAt,
+  readYamlDocuments,
+  validateYamlDocument,
+} from '../util/yaml-documents.ts';
 import { defaultStoreDir } from './data-dir.ts';
 import { DEFAULT_STEPS, type ParsedRunConfig, RunConfigSchema } from './schema.ts';
 import { type StagePlan, stagePlan } from './stages.ts';
@@ -50,20 +54,19 @@ export function parseRunConfig(options: {
   env?: NodeJS.ProcessEnv;
 }): LoadedRunConfig {
   const { text, file, env = process.env } = options;
-  const raw = parseYamlDocuments({ text, file, schema: z.unknown() });
-  if (raw.length > 1) {
+  // Parsed once: the documents are counted, then the one there is validated.
+  const [first, second] = readYamlDocuments({ text, file });
+  if (second !== undefined) {
     throw new ValidationError('expected one document in a run configuration, found several', {
-      location: { file, line: raw[1]!.line },
+      location: { file, line: second.line },
     });
   }
-  let located: LocatedDocument<ParsedRunConfig>;
-  if (raw.length === 0) {
-    // An empty file: every default.
-    located = { value: RunConfigSchema.parse({}), file, line: 1, index: 0 };
-  } else {
-    const [doc] = parseYamlDocuments({ text, file, schema: RunConfigSchema, recordLines: () => true });
-    located = doc!;
-  }
+  const located: LocatedDocument<ParsedRunConfig> =
+    first === undefined
+      ? // An empty file: every default.
+        { value: RunConfigSchema.parse({}), file, line: 1, index: 0 }
+      : // Without onError an invalid document throws, so a document comes back.
+        validateYamlDocument({ parsed: first, schema: RunConfigSchema, recordLines: () => true })!;
   const lineOf = (path: readonly (string | number)[]) => lineAt(located, path);
   const where = (path: readonly (string | number)[]): ErrorLocation => ({
     file,

@@ -21,6 +21,25 @@ export interface LocatedDocument<T> {
   lines?: ReadonlyMap<string, number>;
 }
 
+/** One document of a YAML text, parsed and its aliases expanded, not yet validated. */
+export interface ParsedYamlDocument {
+  /** The document as plain data. */
+  raw: unknown;
+  file: string;
+  /** 1-based line where the document starts. */
+  line: number;
+  /** Index of the document in a multi-document file. */
+  index: number;
+  /** The syntax tree and its line counter, so validation can point at a field's line. */
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+/** How errors are reported: without `onError` the first one throws. */
+export interface ErrorOptions {
+  onError?: ((error: ValidationError) => void) | undefined;
+}
+
 /**
  * Parses every document of a YAML text and validates each with `schema`. Errors name the file,
  * the line and the field path, and say what was expected.
@@ -28,25 +47,89 @@ export interface LocatedDocument<T> {
  * Without `onError` the first error throws. With it, every error is reported (each schema issue of
  * each document) and the documents that failed are left out of the result.
  */
-export function parseYamlDocuments<S extends z.ZodType>(options: {
-  text: string;
-  file: string;
-  schema: S;
-  onError?: (error: ValidationError) => void;
-  /** Which field paths to record in `lines` (none by default). */
-  recordLines?: (path: readonly (string | number)[]) => boolean;
-  /** Line of the file where `text` starts, when `text` is a slice of a larger file (default 1). */
-  firstLine?: number;
-}): LocatedDocument<z.output<S>>[] {
-  const { text, file, schema, onError, recordLines, firstLine = 1 } = options;
-  const report = (error: ValidationError): void => {
+export function parseYamlDocuments<S extends z.ZodType>(
+  options: ErrorOptions & {
+    text: string;
+    file: string;
+    schema: S;
+    /** Which field paths to record in `lines` (none by default). */
+    recordLines?: (path: readonly (string | number)[]) => boolean;
+    /** Line of the file where `text` starts, when `text` is a slice of a larger file (default 1). */
+    firstLine?: number;
+  },
+): LocatedDocument<z.output<S>>[] {
+  const { schema, recordLines } = options;
+  const out: LocatedDocument<z.output<S>>[] = [];
+  // Each document is validated as soon as it is read, so errors come in the file's order.
+  forEachYamlDocument(options, (parsed) => {
+    const located = validateYamlDocument({ parsed, schema, onError: options.onError, recordLines });
+    if (located !== undefined) out.push(located);
+  });
+  return out;
+}
+
+/**
+ * Parses every document of a YAML text without validating it, for a caller that looks at the
+ * documents (how many there are) before validating one with `validateYamlDocument`. Syntax errors
+ * and alias bombs are reported as in `parseYamlDocuments`; empty documents are left out.
+ */
+export function readYamlDocuments(
+  options: ErrorOptions & { text: string; file: string; firstLine?: number },
+): ParsedYamlDocument[] {
+  const out: ParsedYamlDocument[] = [];
+  forEachYamlDocument(options, (parsed) => out.push(parsed));
+  return out;
+}
+
+/**
+ * Validates one parsed document with `schema`; an error names the file, the field's line and its
+ * path. Returns undefined when the document failed and `onError` took the errors.
+ */
+export function validateYamlDocument<S extends z.ZodType>(
+  options: ErrorOptions & {
+    parsed: ParsedYamlDocument;
+    schema: S;
+    /** Which field paths to record in `lines` (none by default). */
+    recordLines?: ((path: readonly (string | number)[]) => boolean) | undefined;
+  },
+): LocatedDocument<z.output<S>> | undefined {
+  const { parsed, schema, onError, recordLines } = options;
+  const { raw, file, line: start, index, doc, lineCounter } = parsed;
+  const report = reporter(options);
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues;
+    const shown = onError === undefined ? issues.slice(0, 1) : issues;
+    for (const issue of shown) {
+      const more =
+        onError === undefined && issues.length > 1 ? ` (and ${issues.length - 1} more issues)` : '';
+      report(issueError({ issue, doc, lineCounter, file, start, schema, raw, more }));
+    }
+    return undefined;
+  }
+  const located: LocatedDocument<z.output<S>> = { value: result.data, file, line: start, index };
+  if (recordLines !== undefined) located.lines = collectLines(doc, lineCounter, recordLines);
+  return located;
+}
+
+function reporter(options: ErrorOptions): (error: ValidationError) => void {
+  const { onError } = options;
+  return (error) => {
     if (onError === undefined) throw error;
     onError(error);
   };
+}
+
+/** Parses the YAML stream and calls `each` with every non-empty document that parsed and expanded. */
+function forEachYamlDocument(
+  options: ErrorOptions & { text: string; file: string; firstLine?: number },
+  each: (parsed: ParsedYamlDocument) => void,
+): void {
+  const { text, file, firstLine = 1 } = options;
+  const report = reporter(options);
   const lineCounter = offsetLineCounter(firstLine);
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
-  if (!Array.isArray(docs)) return []; // an empty stream
-  const out: LocatedDocument<z.output<S>>[] = [];
+  if (!Array.isArray(docs)) return; // an empty stream
   docs.forEach((doc, index) => {
     const firstError = doc.errors[0];
     if (firstError !== undefined) {
@@ -59,7 +142,7 @@ export function parseYamlDocuments<S extends z.ZodType>(options: {
       return;
     }
     if (doc.contents === null) return; // an empty document (e.g. a trailing `---`)
-    const start = lineCounter.linePos(doc.contents.range?.[0] ?? 0).line;
+    const line = lineCounter.linePos(doc.contents.range?.[0] ?? 0).line;
     let raw: unknown;
     try {
       // Aliases are expanded here; an alias bomb (aliases of aliases, growing exponentially) stops
@@ -69,27 +152,13 @@ export function parseYamlDocuments<S extends z.ZodType>(options: {
       report(
         new ValidationError(
           `expected YAML whose aliases expand to a small document; ${(err as Error).message} (at most ${MAX_ALIAS_COUNT} alias uses)`,
-          { location: { file, line: start } },
+          { location: { file, line } },
         ),
       );
       return;
     }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const issues = parsed.error.issues;
-      const shown = onError === undefined ? issues.slice(0, 1) : issues;
-      for (const issue of shown) {
-        const more =
-          onError === undefined && issues.length > 1 ? ` (and ${issues.length - 1} more issues)` : '';
-        report(issueError({ issue, doc, lineCounter, file, start, schema, raw, more }));
-      }
-      return;
-    }
-    const located: LocatedDocument<z.output<S>> = { value: parsed.data, file, line: start, index };
-    if (recordLines !== undefined) located.lines = collectLines(doc, lineCounter, recordLines);
-    out.push(located);
+    each({ raw, file, line, index, doc, lineCounter });
   });
-  return out;
 }
 
 /** A line counter whose lines are shifted so a slice of a file reports the file's line numbers. */
