@@ -5,10 +5,11 @@ import { graderTalk } from './grader-talk.ts';
 import { questionPraise } from './question-praise.ts';
 import { repetition } from './repetition.ts';
 import { selfPraise } from './self-praise.ts';
+import { substance } from './substance.ts';
 
 /**
  * The defence verifier family: rules for reward-hacking tricks seen in high-reward rollouts (praising
- * the question, praising the answer, talking to or about the grader, degenerate repetition) and for
+ * the question, praising the answer, talking to or about the grader, degenerate repetition, answers too short to do the task) and for
  * unprompted AI disclaimers. Each passes (1) or fails (0) with the offending span quoted.
  */
 export const defenceVerifiers: Verifier<never>[] = [
@@ -18,4 +19,5 @@ export const defenceVerifiers: Verifier<never>[] = [
   graderInstructions,
   aiDisclaimer,
   repetition,
+  substance,
 ] as Verifier<never>[];
