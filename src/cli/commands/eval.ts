@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { readResponsesFile } from '../../eval/responses-file.ts';
 import { scoreResponses } from '../../eval/run-eval.ts';
 import { runSuite, type SuiteProgress, type SuiteResult } from '../../eval/run-suite.ts';
 import type { SuiteOptions } from '../../eval/suite.ts';
 import { getSuite, suiteNames } from '../../eval/suites.ts';
-import { readIfevalResponses } from '../../rubric/verifiers/ifeval/results.ts';
 import { AnchorageError, ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
@@ -99,13 +99,7 @@ async function runEvalCommand(options: EvalOptions): Promise<void> {
     if (suite.kind !== 'generation') {
       throw new ValidationError(`--responses: suite '${suite.name}' scores texts, not responses`);
     }
-    const file = options.responses;
-    const responses = readIfevalResponses(file).map(({ value, line }) => ({
-      ...(value.key === undefined ? {} : { key: String(value.key) }),
-      ...(value.prompt === undefined ? {} : { text: value.prompt }),
-      response: typeof value.response === 'string' ? value.response : '',
-      location: { file, line },
-    }));
+    const responses = readResponsesFile(options.responses);
     const scores = await scoreResponses({ suite, responses, outDir: options.out });
     if (options.json) out(JSON.stringify({ suite: suite.name, ...scores.summary }));
     else
