@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { probeServer } from '../src/temporal/connection.ts';
 import { freePort } from '../src/temporal/free-port.ts';
+import { stopProcess } from './process-exit.ts';
 import { writeTinyModel, writeTinyRun } from './temporal-harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,7 +39,13 @@ describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
   let model: Awaited<ReturnType<typeof writeTinyModel>>;
   let env: Record<string, string>;
   let address: string;
+  /** The dev server the first `train` started (detached: it outlives the CLI). */
   let serverPid: number | undefined;
+  /** Notes the server a `train` says it started, before anything is asserted on its output. */
+  const noteServer = (stdout: string) => {
+    const started = /started one \(pid (\d+)/.exec(stdout);
+    if (started !== null) serverPid ??= Number(started[1]);
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'anchorage-cli-'));
@@ -48,12 +55,8 @@ describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
     env = { TEMPORAL_ADDRESS: address, ANCHORAGE_DATA_DIR: join(dir, 'data') };
   });
   after(async () => {
-    if (serverPid !== undefined) {
-      process.kill(serverPid, 'SIGTERM');
-      for (let i = 0; i < 100 && (await probeServer({ address, timeoutMs: 200 })); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    // The server is not a child of this process: its exit is waited on through the kernel.
+    if (serverPid !== undefined) await stopProcess({ pid: serverPid });
     await model?.dispose();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
@@ -81,15 +84,14 @@ describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
       ...env,
       ANCHORAGE_LOG_LEVEL: 'info',
     });
+    noteServer(train.stdout);
     assert.equal(train.code, 0, train.stderr);
     // The worker's log lines go to a file under the data folder; the terminal keeps the progress.
     assert.match(train.stdout, /worker logs: .*cli-run\.log/);
     const workerLog = await readFile(join(dir, 'data', 'logs', 'cli-run.log'), 'utf8');
     assert.match(workerLog, /"trainRunId":"cli-run".*"msg":"rollouts committed"/);
     assert.doesNotMatch(train.stderr, /"level":30/, 'no info lines on the terminal');
-    const started = /started one \(pid (\d+)/.exec(train.stdout);
-    assert.ok(started !== null, train.stdout);
-    serverPid = Number(started[1]);
+    assert.match(train.stdout, /started one \(pid \d+/);
     const port = Number(address.split(':')[1]);
     assert.match(train.stdout, /train run id: cli-run/);
     assert.match(
@@ -119,6 +121,7 @@ describe('anchorage train, runs, status (the CLI on the tiny model)', () => {
       steps: 1,
     });
     const detached = await cli(['train', '--config', file, '--run-id', 'left-behind', '--detach'], env);
+    noteServer(detached.stdout);
     assert.equal(detached.code, 0, detached.stderr);
     assert.match(detached.stdout, /the run is on the server/);
     const train = await cli(['train', '--config', file, '--run-id', 'cli-run-2'], env);
