@@ -1,23 +1,21 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { startTrainingRun } from '../src/client/run-client.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
-import { type ChatServer, startChatServer } from '../src/rubric/judge/test-server.ts';
+import type { ChatServer } from '../src/rubric/judge/test-server.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
-import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server.ts';
-import { freePort } from '../src/temporal/free-port.ts';
-import { WORKFLOWS_PATH } from '../workers/bundle.ts';
+import type { DevServerHandle } from '../src/temporal/dev-server.ts';
+import { startTinyJudge, writeTinyJudgeConfig } from '../src/train/testing/tiny-judge.ts';
+import { TINY_WORKER_ENV } from '../src/train/testing/tiny-run.ts';
+import { startLocalDeployment } from '../workers/local-deployment.ts';
+import type { WorkerProcess } from '../workers/worker-process.ts';
 import { prepareFile, writeTinyModel } from './temporal-harness.ts';
-import { alive, spawnWorker, type WorkerProcess } from './worker-process.ts';
 
 /**
  * What the worker-process tests (test/temporal-failpoints.test.ts, test/temporal-crash.test.ts)
- * stand on: a dev server on a SQLite file in a temporary folder (restartable on the same file and
- * port), a client, the tiny model, a judge over real HTTP, and one prebuilt workflow bundle that
- * the worker processes load instead of bundling the workflows each at start.
+ * stand on: a local deployment (workers/local-deployment.ts: a dev server on a SQLite file in a
+ * temporary folder, restartable on the same file and port, a client, one prebuilt workflow bundle
+ * that the worker processes load), the tiny model and a judge over real HTTP
+ * (src/train/testing/tiny-judge.ts).
  */
 export interface ProcessFixture {
   dir: string;
@@ -52,90 +50,32 @@ export interface ProcessFixture {
 }
 
 export async function startProcessFixture(options: { dirPrefix: string }): Promise<ProcessFixture> {
-  const dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
-  // What is started so far, undone (last first) if a later piece fails to start.
-  const undo: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
-  const started = async <T>(start: () => Promise<T>, stop: (it: T) => Promise<unknown>): Promise<T> => {
-    try {
-      const it = await start();
-      undo.unshift(() => stop(it));
-      return it;
-    } catch (err) {
-      for (const u of undo) await u().catch(() => undefined);
-      throw err;
-    }
-  };
-  const dbFile = join(dir, 'temporal.sqlite');
-  const port = await started(freePort, async () => undefined);
-  let server: DevServerHandle = await started(
-    () => startDevServer({ dbFile, port, uiPort: false }),
-    () => server.stop(),
-  );
-  const connection = await started(
-    () => Connection.connect({ address: server.address }),
-    (c) => c.close(),
-  );
-  const client = new Client({ connection });
-  const model = await started(
-    () => writeTinyModel({ seed: 5 }),
-    (m) => m.dispose(),
-  );
+  const deployment = await startLocalDeployment({ dirPrefix: options.dirPrefix });
+  const model = await writeTinyModel({ seed: 5 }).catch(async (err: unknown) => {
+    await deployment.stop();
+    throw err;
+  });
   // A judge that grades the judged criterion of every prompt.
-  const judge = await started(
-    () =>
-      startChatServer({
-        handler: (request) => {
-          const text = request.messages.map((m) => m.content).join('\n');
-          return {
-            type: 'completion',
-            content: JSON.stringify({
-              reason: 'read it',
-              tier: /[aeiou]/.test(text.slice(-200)) ? 'pass' : 'fail',
-            }),
-          };
-        },
-      }),
-    (j) => j.close(),
-  );
-  const bundleFile = join(dir, 'workflows.js');
-  await started(
-    async () => writeFile(bundleFile, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code),
-    async () => undefined,
-  );
-  const workers: WorkerProcess[] = [];
+  const judge = await startTinyJudge().catch(async (err: unknown) => {
+    await model.dispose();
+    await deployment.stop();
+    throw err;
+  });
+  const { client } = deployment;
   return {
-    dir,
-    server: () => server,
+    dir: deployment.dir,
+    server: deployment.server,
     client,
     model,
     judge,
-    workers,
-    async writeJudgeConfig({ file, cacheDir }) {
-      await mkdir(join(file, '..'), { recursive: true });
-      await writeFile(
-        file,
-        JSON.stringify({ baseUrl: judge.baseUrl, model: 'test-judge', cacheDir, timeoutMs: 5000 }),
-      );
-      return file;
-    },
+    workers: deployment.workers,
+    writeJudgeConfig: ({ file, cacheDir }) =>
+      writeTinyJudgeConfig({ file, cacheDir, baseUrl: judge.baseUrl }),
     workerEnv: ({ storeDir, queues }) => ({
-      TEMPORAL_ADDRESS: server.address,
-      ANCHORAGE_STORE_DIR: storeDir,
-      ANCHORAGE_WORKFLOW_BUNDLE: bundleFile,
-      ANCHORAGE_TASK_QUEUE_WORKFLOW: queues.workflow,
-      ANCHORAGE_TASK_QUEUE_ROLLOUT: queues.rollout,
-      ANCHORAGE_TASK_QUEUE_JUDGE: queues.judge,
-      ANCHORAGE_TASK_QUEUE_TRAINER: queues.trainer,
-      // Rows for one prompt group at a time: groups end (and are committed) one after another.
-      ANCHORAGE_ROLLOUT_BATCH: '4',
-      ANCHORAGE_ENGINE_THREADS: '1',
-      ANCHORAGE_SHUTDOWN_GRACE_SECONDS: '2',
+      ...deployment.workerEnv({ storeDir, queues }),
+      ...TINY_WORKER_ENV,
     }),
-    spawn(entry, env) {
-      const w = spawnWorker(entry, env);
-      workers.push(w);
-      return w;
-    },
+    spawn: (entry, env) => deployment.spawn(entry, env),
     async startRun({ file, store, trainRunId, judgeShards }) {
       const { prepared, text } = await prepareFile(file);
       return startTrainingRun({
@@ -149,14 +89,11 @@ export async function startProcessFixture(options: { dirPrefix: string }): Promi
         timing: { heartbeatTimeoutSeconds: 2 },
       });
     },
-    async restartServer() {
-      await server.stop();
-      server = await startDevServer({ dbFile, port, uiPort: false });
-    },
+    restartServer: () => deployment.restartServer(),
     async stop() {
-      for (const w of workers) if (alive(w)) w.child.kill('SIGKILL');
-      await Promise.all(workers.map((w) => w.exited));
-      for (const u of undo) await u();
+      await deployment.stop();
+      await judge.close();
+      await model.dispose();
     },
   };
 }

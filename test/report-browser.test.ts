@@ -9,7 +9,7 @@ import { storeRunConfig } from '../src/train/stored-config.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { signalRun, startTrainingRun } from '../src/client/run-client.ts';
 import { chromiumPath, openInChromium } from './chromium.ts';
-import { runProgress } from './history-waits.ts';
+import { runProgress } from '../src/client/history-waits.ts';
 import {
   type InProcessTemporal,
   prepareFile,

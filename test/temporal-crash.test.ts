@@ -6,7 +6,7 @@ import { runRefs } from '../src/train/run-refs.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import { checkpointChain, tinyTaskQueues, writeTinyRun } from './temporal-harness.ts';
 import { type ProcessFixture, startProcessFixture } from './process-fixture.ts';
-import { alive, started } from './worker-process.ts';
+import { alive, started } from '../workers/worker-process.ts';
 
 const ROLE_ENTRIES = ['orchestrator.ts', 'rollout.ts', 'judge.ts', 'trainer.ts'];
 

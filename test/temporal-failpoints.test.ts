@@ -15,8 +15,8 @@ import { FAILPOINTS_ENV, failpointSpec } from '../src/util/failpoints.ts';
 import { queryProgress, signalRun } from '../src/client/run-client.ts';
 import { checkpointChain, runHistories, tinyTaskQueues, writeTinyRun } from './temporal-harness.ts';
 import { type ProcessFixture, startProcessFixture } from './process-fixture.ts';
-import { type LogLine, started, stopWorker, type WorkerProcess } from './worker-process.ts';
-import { historyEvent } from './history-waits.ts';
+import { type LogLine, started, stopWorker, type WorkerProcess } from '../workers/worker-process.ts';
+import { historyEvent } from '../src/client/history-waits.ts';
 
 /**
  * One crash per failpoint (src/util/failpoint-names.ts): an all-in-one worker process armed with

@@ -32,7 +32,7 @@ import {
   type writeTinyModel,
   writeTinyRun,
 } from './temporal-harness.ts';
-import { workflowState } from './history-waits.ts';
+import { workflowState } from '../src/client/history-waits.ts';
 
 describe('eval-schedule durations and flags', () => {
   it('parses whole numbers with d, h, m, s, largest unit first', () => {

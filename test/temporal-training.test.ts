@@ -17,7 +17,7 @@ import { runRefs } from '../src/train/run-refs.ts';
 import { SelectionRecord } from '../src/train/selection.ts';
 import { WORKFLOWS_PATH, workflowBundle } from '../workers/bundle.ts';
 import { signalRun, startTrainingRun } from '../src/client/run-client.ts';
-import { runProgress } from './history-waits.ts';
+import { runProgress } from '../src/client/history-waits.ts';
 import {
   checkpointChain,
   type InProcessTemporal,

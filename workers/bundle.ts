@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
@@ -31,4 +32,15 @@ export function workflowBundle(
     bundled = undefined;
   });
   return bundled;
+}
+
+/**
+ * Bundles the workflows into `file` (its folder must exist), for worker processes started with
+ * ANCHORAGE_WORKFLOW_BUNDLE=`file`: they load it instead of bundling the workflows each at start.
+ */
+export async function writeWorkflowBundle(file: string): Promise<string> {
+  const bundle = await workflowBundle();
+  if (!('code' in bundle)) throw new Error('expected bundled workflow code');
+  await writeFile(file, bundle.code);
+  return file;
 }

@@ -110,3 +110,27 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     workflowBundle: e.ANCHORAGE_WORKFLOW_BUNDLE,
   };
 }
+
+/**
+ * The environment that gives a worker process (an entry in workers/) `workerSettings` for this
+ * server, store, data folder, queues and prebuilt workflow bundle: the variables above, set.
+ */
+export function workerProcessEnv(options: {
+  address: string;
+  storeDir: string;
+  dataDir?: string;
+  taskQueues: TaskQueues;
+  workflowBundle?: string;
+}): Record<string, string> {
+  const { taskQueues } = options;
+  return {
+    TEMPORAL_ADDRESS: options.address,
+    ANCHORAGE_STORE_DIR: options.storeDir,
+    ...(options.dataDir === undefined ? {} : { ANCHORAGE_DATA_DIR: options.dataDir }),
+    ...(options.workflowBundle === undefined ? {} : { ANCHORAGE_WORKFLOW_BUNDLE: options.workflowBundle }),
+    ANCHORAGE_TASK_QUEUE_WORKFLOW: taskQueues.workflow,
+    ANCHORAGE_TASK_QUEUE_ROLLOUT: taskQueues.rollout,
+    ANCHORAGE_TASK_QUEUE_JUDGE: taskQueues.judge,
+    ANCHORAGE_TASK_QUEUE_TRAINER: taskQueues.trainer,
+  };
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { parseOverrides } from '../src/cli/commands/runs.ts';
 import { DEFAULT_TASK_QUEUES } from '../src/contracts/task-queues.ts';
-import { workerSettings } from './env.ts';
+import { workerProcessEnv, workerSettings } from './env.ts';
 import { pinoTemporalLogger } from './logging.ts';
 import { webUiUrl } from '../src/client/run-client.ts';
 
@@ -92,4 +92,20 @@ test('Web UI links and RL overrides from the command line', () => {
   });
   assert.throws(() => parseOverrides(['lr=1']), /--set: expected name=value with a name from learningRate/);
   assert.throws(() => parseOverrides(['learningRate=fast']), /--set learningRate: expected a number/);
+});
+
+test('workerProcessEnv is the environment workerSettings reads back', () => {
+  const taskQueues = { workflow: 'w', rollout: 'r', judge: 'j', trainer: 't' };
+  const env = workerProcessEnv({
+    address: 'localhost:7450',
+    storeDir: '/tmp/x/store',
+    dataDir: '/tmp/x',
+    taskQueues,
+    workflowBundle: '/tmp/x/workflows.js',
+  });
+  const settings = workerSettings(env);
+  assert.deepEqual(
+    [settings.address, settings.storeDir, settings.dataDir, settings.taskQueues, settings.workflowBundle],
+    ['localhost:7450', '/tmp/x/store', '/tmp/x', taskQueues, '/tmp/x/workflows.js'],
+  );
 });

@@ -61,6 +61,17 @@ export async function writeShortIfevalPrompts(file: string): Promise<string> {
   return file;
 }
 
+/**
+ * Environment for worker processes running the tiny run: one engine thread; rows for one prompt group
+ * at a time (the default group size), so groups end (and are committed) one after another; a short
+ * shutdown grace.
+ */
+export const TINY_WORKER_ENV: Readonly<Record<string, string>> = {
+  ANCHORAGE_ROLLOUT_BATCH: '4',
+  ANCHORAGE_ENGINE_THREADS: '1',
+  ANCHORAGE_SHUTDOWN_GRACE_SECONDS: '2',
+};
+
 /** Task queues named after `prefix`, so runs of different tests never share workers by accident. */
 export function tinyTaskQueues(prefix: string): TaskQueues {
   return {

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { queryProgress } from '../src/client/run-client.ts';
-import type { RunProgress } from '../src/contracts/workflow-types.ts';
+import { queryProgress } from './run-client.ts';
+import type { RunProgress } from '../contracts/workflow-types.ts';
 
 /**
  * Waits on a workflow's history, long-polled from the server (`waitNewEvent`): the call returns when

@@ -9,9 +9,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export type LogLine = Record<string, unknown>;
 
 /**
- * A worker process started from an entry in workers/, its log lines kept as they arrive. Waits are
- * on events (a log line, the exit), never on a polling loop; waits on a workflow's history are in
- * test/history-waits.ts.
+ * A worker process started from an entry in workers/ (from the sources, through tsx), its log lines
+ * kept as they arrive; for the worker-process tests (test/process-fixture.ts) and the chaos benchmark
+ * (workers/chaos/). Waits are on events (a log line, the exit), never on a polling loop; waits on a
+ * workflow's history are in src/client/history-waits.ts.
  */
 export interface WorkerProcess {
   entry: string;
