@@ -189,6 +189,7 @@ const ConstraintSource = {
   baseTasks: ['builtin' as const],
   taskSplit: 'all' as const,
   budgetWords: 100,
+  forbidTaskWords: 0,
   include: ['defence/reward-hacking'],
   role: 'train' as const,
 };

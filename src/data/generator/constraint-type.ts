@@ -7,6 +7,11 @@ export interface SampleContext {
   task: BaseTask;
   /** Longest response (in words) the prompts are meant for; counts and thresholds stay under it. */
   budgetWords: number;
+  /**
+   * Chance that a forbidden-words constraint forbids words of the task itself (words a plain answer
+   * would use) instead of words from the generic list; 0 keeps every prompt as without the option.
+   */
+  forbidTaskWords: number;
 }
 
 /** One verifiable constraint: an IFEval instruction with arguments, phrased for the prompt. */

@@ -113,10 +113,36 @@ export const keywordsFrequency: ConstraintType = {
   },
 };
 
+/** Words a request asks for by its nature ("write", "describe") rather than by its topic. */
+const REQUEST_WORDS = new Set(
+  (
+    'write describe explain give suggest propose list short someone about their which where while should would could ' +
+    'after before point things with from that this what into your them they when some have keep how why who does ' +
+    'over under more most than then there these those'
+  ).split(' '),
+);
+
+/** The topic words of a task (four letters or more, request words left out), each once. */
+export function taskWords(text: string): string[] {
+  const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
+  return [...new Set(words.filter((w) => w.length >= 4 && !REQUEST_WORDS.has(w)))];
+}
+
+/**
+ * Forbidden words: by default from a list of filler words any task can do without. With
+ * `forbidTaskWords`, some prompts forbid topic words of their own task instead ("rain" in a poem about
+ * rain): words the base model uses, so it fails them from the first step and learns what "avoid"
+ * means, where list words pass from the start and carry no advantage until a policy that learned to
+ * echo quoted words ("include the words ...") starts using them too.
+ */
 export const keywordsForbiddenWords: ConstraintType = {
   id: 'keywords:forbidden_words',
-  sample: ({ rng }) => {
-    const words = rng.sample(FORBIDDEN, rng.int(2, 3));
+  sample: ({ rng, task, forbidTaskWords }) => {
+    const own = forbidTaskWords > 0 && rng.chance(forbidTaskWords) ? taskWords(task.text) : [];
+    const words =
+      own.length >= 2
+        ? rng.sample(own, Math.min(own.length, rng.int(2, 3)))
+        : rng.sample(FORBIDDEN, rng.int(2, 3));
     const list = quotedList(words);
     return {
       id: 'keywords:forbidden_words',

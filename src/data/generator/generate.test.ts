@@ -12,6 +12,7 @@ import { promptRubricCorpus } from '../prompt-set.ts';
 import { ARENA_HARD_CREATIVE_TASKS } from './arena-hard-creative.ts';
 import { BUILTIN_TASKS } from './base-tasks.ts';
 import { compatible, consistent } from './constraint-type.ts';
+import { taskWords } from './content-constraints.ts';
 import {
   CONSTRAINT_TYPES,
   ConstraintGeneratorOptions,
@@ -198,5 +199,45 @@ describe('constraint prompt generator', () => {
       /maxConstraints at least minConstraints/,
     );
     assert.throws(() => generateConstraintPrompts({ types: ['keywords:nonsense' as never] }), /types/);
+  });
+});
+
+describe('forbidTaskWords', () => {
+  const FORBIDDEN = 'keywords:forbidden_words';
+  const options = { count: 200, seed: 5, types: [FORBIDDEN, 'detectable_format:title'], maxConstraints: 1 };
+
+  it('takes topic words of the task, not request words', () => {
+    assert.deepEqual(taskWords('Write a poem about the sound of rain on a tin roof.'), [
+      'poem',
+      'sound',
+      'rain',
+      'roof',
+    ]);
+  });
+
+  it("forbids words of the prompt's own task; prompts without the constraint stay as they were", () => {
+    const plain = generateConstraintPrompts(options);
+    const own = generateConstraintPrompts({ ...options, forbidTaskWords: 1 });
+    let forbidding = 0;
+    for (const [i, p] of own.entries()) {
+      const g = generateOne({
+        options: ConstraintGeneratorOptions.parse({ ...options, forbidTaskWords: 1 }),
+        index: i,
+      });
+      const c = g.constraints[0]!;
+      if (c.id !== FORBIDDEN) {
+        assert.deepEqual(p.record, plain[i]!.record, `prompt ${i} has no forbidden words and is unchanged`);
+        continue;
+      }
+      const words = c.kwargs.forbidden_words as string[];
+      const topic = taskWords(g.task.text);
+      if (topic.length < 2) continue; // too few topic words: the list is used
+      forbidding++;
+      for (const w of words) assert.ok(topic.includes(w), `${w} is a word of "${g.task.text}"`);
+      assert.ok(p.record.prompt?.includes(`"${words[0]}"`));
+    }
+    assert.ok(forbidding > 50, `${forbidding} prompts forbid their own task's words`);
+    // 0 (the default) draws nothing extra: the prompts are the ones generated before the option.
+    assert.deepEqual(generateConstraintPrompts({ ...options, forbidTaskWords: 0 }), plain);
   });
 });

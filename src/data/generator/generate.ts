@@ -43,6 +43,11 @@ export const CONSTRAINT_GENERATOR_FIELDS = {
   taskSplit: TaskSplit.default('all'),
   /** Longest response the prompts are meant for, in words: length and count constraints stay under it. */
   budgetWords: z.number().int().min(10).max(10_000).default(300),
+  /**
+   * Chance that a forbidden-words constraint forbids topic words of its own task (which a plain
+   * answer uses) instead of generic filler words (which it rarely does); 0 leaves prompts unchanged.
+   */
+  forbidTaskWords: z.number().min(0).max(1).default(0),
   /** Rubrics every generated rubric includes (the reward-hacking rules by default). */
   include: z.array(RubricId).default(['defence/reward-hacking']),
   /** Only these constraint types (IFEval instruction ids); default all. */
@@ -131,7 +136,12 @@ export function generateOne(options: {
       );
       if (candidates.length === 0) break;
       const type = rng.pick(candidates);
-      const constraint = type.sample({ rng, task, budgetWords: o.budgetWords });
+      const constraint = type.sample({
+        rng,
+        task,
+        budgetWords: o.budgetWords,
+        forbidTaskWords: o.forbidTaskWords,
+      });
       if (!consistent([...constraints, constraint])) continue;
       chosen.push(type);
       constraints.push(constraint);
