@@ -15,6 +15,7 @@ export function computeRewardsActivity(deps: ActivityDeps) {
         judgements: input.judgements,
         log: deps.log,
         workerName: deps.workerName,
+        telemetry: deps.telemetry,
       }),
     );
 }

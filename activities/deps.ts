@@ -8,7 +8,14 @@ import type { ArtifactStore } from '../src/store/store.ts';
 import { logger } from '../src/util/logger.ts';
 import { DEFAULT_HEARTBEAT_EVERY_MS } from './heartbeat.ts';
 import { createPolicyPool, type PolicyProvider } from '../src/step/policy-pool.ts';
-import { createRunLoader, type JudgeFactory, type RunLoader } from '../src/step/run-context.ts';
+import {
+  createRunLoader,
+  defaultJudgeFactory,
+  type JudgeFactory,
+  type RunLoader,
+} from '../src/step/run-context.ts';
+import { judgeWithTelemetry } from '../src/telemetry/judge-telemetry.ts';
+import { NO_TELEMETRY, type TrainingTelemetry } from '../src/telemetry/training-telemetry.ts';
 
 /** What the activities need from the outside world; injected so tests and workers choose. */
 export interface ActivityDeps {
@@ -31,6 +38,8 @@ export interface ActivityDeps {
   workerName: string;
   /** The local data folder (ANCHORAGE_DATA_DIR): evaluation suites keep their answer folders here. */
   dataDir: string;
+  /** Where the step's phases report their timings and counts (the worker's metrics endpoint). */
+  telemetry: TrainingTelemetry;
 }
 
 /** Defaults for everything but the store. */
@@ -50,9 +59,13 @@ export function createActivityDeps(options: {
   workerName?: string;
   /** Default: the data folder of `env` (ANCHORAGE_DATA_DIR, else run-data/). */
   dataDir?: string;
+  /** Default: records nothing. The judge's calls are reported too. */
+  telemetry?: TrainingTelemetry;
   log?: Logger;
 }): ActivityDeps {
   const { store } = options;
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
+  const judge = options.judge ?? defaultJudgeFactory(options.env);
   return {
     store,
     policies:
@@ -64,7 +77,7 @@ export function createActivityDeps(options: {
     loadRun: createRunLoader({
       store,
       ...(options.env === undefined ? {} : { env: options.env }),
-      ...(options.judge === undefined ? {} : { judge: options.judge }),
+      judge: telemetry === NO_TELEMETRY ? judge : (config) => judgeWithTelemetry(judge(config), telemetry),
     }),
     verifiers: defaultVerifiers(),
     log: options.log ?? logger('activities'),
@@ -74,5 +87,6 @@ export function createActivityDeps(options: {
     heartbeatEveryMs: options.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS,
     workerName: options.workerName ?? `pid-${process.pid}`,
     dataDir: options.dataDir ?? dataDir(options.env === undefined ? {} : { env: options.env }),
+    telemetry,
   };
 }

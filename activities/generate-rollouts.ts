@@ -37,6 +37,7 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
           signal: context.cancellationSignal,
           checkCancelled: throwIfCancelled,
           attempt: context.info.attempt,
+          telemetry: deps.telemetry,
         });
       } finally {
         heartbeat?.stop();

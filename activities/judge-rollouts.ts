@@ -25,6 +25,7 @@ export function judgeRolloutsActivity(deps: ActivityDeps) {
             heartbeat ??= keepHeartbeating({ details: () => details, everyMs: deps.heartbeatEveryMs });
           },
           checkCancelled: throwIfCancelled,
+          telemetry: deps.telemetry,
         });
       } finally {
         heartbeat?.stop();

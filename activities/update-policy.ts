@@ -31,6 +31,7 @@ export function updatePolicyActivity(deps: ActivityDeps) {
           attempt: Context.current().info.attempt,
           measureKl: deps.measureKl,
           trainMicroBatch: deps.trainMicroBatch,
+          telemetry: deps.telemetry,
           progress: (next) => {
             progress = next;
           },

@@ -8,7 +8,8 @@ import type { WriteMetricsInput, WriteMetricsOutput } from './types.ts';
 /**
  * Records a step's metrics: one record per step, evaluation or selection, committed create-only (a
  * retry keeps the first, so no step ever has two). Nothing else is written: the cost is the same at
- * every step, and readers build the run's lines from the records (`readMetrics`).
+ * every step, and readers build the run's lines from the records (`readMetrics`). The attempt that
+ * commits it reports the step (its wall time) to the worker's telemetry.
  */
 export function writeMetricsActivity(deps: ActivityDeps) {
   return function writeMetrics(input: WriteMetricsInput): Promise<WriteMetricsOutput> {
@@ -41,6 +42,9 @@ export function writeMetricsActivity(deps: ActivityDeps) {
       };
       const key = { trainRunId: input.trainRunId, step: input.step, purpose: input.purpose };
       const committed = await commit({ store, point: COMMIT_POINTS.metrics, key, record });
+      // The step is done: once, by the attempt that committed its record.
+      if (committed.created)
+        deps.telemetry.step({ purpose: input.purpose, step: input.step, wallMs: input.wallMs });
       return { record: committed.address, metrics: committed.record.metrics };
     });
   };

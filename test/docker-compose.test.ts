@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { METRIC_NAMES } from '../src/telemetry/metric-names.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
 const file = `${repo}docker-compose.yml`;
@@ -14,6 +16,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   deploy?: { resources: { reservations: { devices: { driver: string; capabilities: string[] }[] } } };
   environment?: Record<string, string>;
+  ports?: string[];
 }
 
 // Merge keys (<<) are resolved by the YAML parser, as compose does.
@@ -44,7 +47,10 @@ test('every worker runs a built entry whose source exists and shares the store v
     const entry = service.command?.at(-1);
     // The image runs the build (dist/, `npm run build`); the source of each entry must exist.
     const source = entry?.match(/^dist\/(workers\/[a-z-]+)\.js$/)?.[1];
-    assert.ok(source !== undefined && existsSync(`${repo}${source}.ts`), `${name}: ${entry} is built from a source`);
+    assert.ok(
+      source !== undefined && existsSync(`${repo}${source}.ts`),
+      `${name}: ${entry} is built from a source`,
+    );
     assert.ok(service.volumes?.includes('store:/data'), `${name} mounts the store`);
     assert.equal(service.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
   }
@@ -75,5 +81,104 @@ test('docker compose config accepts the file', () => {
     return;
   }
   // A missing client fails the test: .ci/run installs one.
-  assert.fail('no compose client installed: `apt-get update && apt-get install -y docker-compose` provides one');
+  assert.fail(
+    'no compose client installed: `apt-get update && apt-get install -y docker-compose` provides one',
+  );
+});
+
+/** The bind mounts of a service: host path (relative to the repository) -> path in the container. */
+function bindMounts(service: Service): Map<string, string> {
+  const mounts = new Map<string, string>();
+  for (const volume of service.volumes ?? []) {
+    const [host, container] = volume.split(':');
+    if (host?.startsWith('./') && container !== undefined) mounts.set(host.slice(2), container);
+  }
+  return mounts;
+}
+
+/** The repository file a service mounts at `containerPath` (or under a mounted folder). */
+function mountedFile(service: Service, containerPath: string): string | undefined {
+  for (const [host, container] of bindMounts(service)) {
+    if (containerPath === container) return host;
+    if (containerPath.startsWith(`${container}/`)) return `${host}${containerPath.slice(container.length)}`;
+  }
+  return undefined;
+}
+
+const readYaml = (path: string) => parse(readFileSync(`${repo}${path}`, 'utf8')) as Record<string, unknown>;
+
+test('every file a service mounts from the repository exists', () => {
+  const mounts = Object.entries(compose.services).flatMap(([name, service]) =>
+    [...bindMounts(service).keys()].map((host) => [name, host] as const),
+  );
+  assert.ok(mounts.length >= 3, 'prometheus and grafana mount their configuration');
+  for (const [name, host] of mounts)
+    assert.ok(existsSync(`${repo}${host}`), `${name} mounts ${host}, which exists`);
+});
+
+test('Prometheus scrapes every worker on the port its metrics are served on', () => {
+  const prometheus = compose.services.prometheus!;
+  const configPath = prometheus.command?.find((c) => c.startsWith('--config.file='))?.split('=')[1];
+  const config = readYaml(mountedFile(prometheus, configPath ?? '')!) as {
+    scrape_configs: Array<{ dns_sd_configs?: Array<{ names: string[]; port: number }> }>;
+  };
+  const targets = config.scrape_configs.flatMap((job) =>
+    (job.dns_sd_configs ?? []).flatMap((sd) => sd.names.map((name) => [name, sd.port] as const)),
+  );
+  for (const name of workers) {
+    const port = Number(compose.services[name]?.environment?.ANCHORAGE_METRICS_PORT);
+    assert.ok(port > 0, `${name} serves metrics (ANCHORAGE_METRICS_PORT)`);
+    assert.deepEqual(
+      targets.filter(([n]) => n === name),
+      [[name, port]],
+      `${name} is scraped on :${port}`,
+    );
+  }
+});
+
+test('Grafana provisions the Prometheus data source and the dashboard, whose queries name declared metrics', () => {
+  const grafana = compose.services.grafana!;
+  const provisioning = (kind: string) => {
+    const dir = mountedFile(grafana, `/etc/grafana/provisioning/${kind}`)!;
+    return readYaml(`${dir}/${kind === 'datasources' ? 'prometheus' : 'anchorage'}.yml`);
+  };
+  const [source] = provisioning('datasources').datasources as Array<{
+    uid: string;
+    type: string;
+    url: string;
+  }>;
+  assert.equal(source?.type, 'prometheus');
+  assert.match(source!.url, /^http:\/\/prometheus:9090$/);
+  assert.ok(compose.services.prometheus?.ports?.some((p) => p.endsWith(':9090')));
+
+  const [provider] = provisioning('dashboards').providers as Array<{ options: { path: string } }>;
+  const dashboardFile = mountedFile(grafana, posix.join(provider!.options.path, 'anchorage.json'));
+  assert.equal(
+    dashboardFile,
+    'deploy/grafana/anchorage.json',
+    'the provider loads the dashboard kept in the repository',
+  );
+  const dashboard = JSON.parse(readFileSync(`${repo}${dashboardFile}`, 'utf8')) as {
+    panels: Array<{ type: string; datasource?: { uid: string }; targets?: Array<{ expr: string }> }>;
+  };
+  const queries = dashboard.panels.filter((p) => p.type !== 'row');
+  for (const panel of queries)
+    assert.equal(panel.datasource?.uid, source!.uid, 'panels use the provisioned source');
+  const exprs = queries.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+  const named = new Set(
+    exprs.flatMap((e) =>
+      [...e.matchAll(/\banchorage_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+    ),
+  );
+  const declared = new Set<string>(Object.values(METRIC_NAMES));
+  assert.deepEqual(
+    [...named].filter((n) => !declared.has(n)),
+    [],
+    'every anchorage_ metric the dashboard queries is declared in src/telemetry/metric-names.ts',
+  );
+  assert.deepEqual(
+    [...declared].filter((n) => !named.has(n)),
+    [],
+    'and the dashboard shows each of them',
+  );
 });

@@ -54,6 +54,7 @@ export function testWorkerSettings(options: {
     trainMicroBatch: undefined,
     measureKl: false,
     workflowBundle: options.workflowBundle,
+    metrics: undefined,
   };
 }
 

@@ -35,6 +35,9 @@ const flag = z
  *   ANCHORAGE_TRAIN_MICRO_BATCH                      sequences per training micro-batch (default: all)
  *   ANCHORAGE_MEASURE_KL                             report KL to the base model even when its coefficient is 0
  *   ANCHORAGE_WORKFLOW_BUNDLE                        a prebuilt workflow bundle (skips bundling at start)
+ *   ANCHORAGE_METRICS_PORT                           serve Prometheus metrics at http://<host>:<port>/metrics
+ *                                                    (unset: none; 0: any free port, logged); one endpoint per process
+ *   ANCHORAGE_METRICS_HOST                           the address it listens on (default 0.0.0.0)
  */
 const WorkerEnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().optional(),
@@ -55,6 +58,8 @@ const WorkerEnvSchema = z.object({
   ANCHORAGE_TRAIN_MICRO_BATCH: z.coerce.number().int().min(1).optional(),
   ANCHORAGE_MEASURE_KL: flag,
   ANCHORAGE_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  ANCHORAGE_METRICS_PORT: z.coerce.number().int().min(0).max(65_535, 'a TCP port (0 to 65535)').optional(),
+  ANCHORAGE_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 export interface WorkerSettings {
@@ -73,6 +78,14 @@ export interface WorkerSettings {
   trainMicroBatch: number | undefined;
   measureKl: boolean;
   workflowBundle: string | undefined;
+  /** Where the process serves its Prometheus metrics (workers/metrics-endpoint.ts); undefined: nowhere. */
+  metrics: MetricsSettings | undefined;
+}
+
+export interface MetricsSettings {
+  host: string;
+  /** 0: any free port (the one taken is logged with "metrics served"). */
+  port: number;
 }
 
 /** Reads and checks the worker settings; a bad variable is named with what was expected. */
@@ -108,12 +121,17 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     trainMicroBatch: e.ANCHORAGE_TRAIN_MICRO_BATCH,
     measureKl: e.ANCHORAGE_MEASURE_KL,
     workflowBundle: e.ANCHORAGE_WORKFLOW_BUNDLE,
+    metrics:
+      e.ANCHORAGE_METRICS_PORT === undefined
+        ? undefined
+        : { host: e.ANCHORAGE_METRICS_HOST, port: e.ANCHORAGE_METRICS_PORT },
   };
 }
 
 /**
  * The environment that gives a worker process (an entry in workers/) `workerSettings` for this
- * server, store, data folder, queues and prebuilt workflow bundle: the variables above, set.
+ * server, store, data folder, queues, prebuilt workflow bundle and metrics endpoint: the variables
+ * above, set.
  */
 export function workerProcessEnv(options: {
   address: string;
@@ -121,6 +139,7 @@ export function workerProcessEnv(options: {
   dataDir?: string;
   taskQueues: TaskQueues;
   workflowBundle?: string;
+  metrics?: MetricsSettings;
 }): Record<string, string> {
   const { taskQueues } = options;
   return {
@@ -132,5 +151,11 @@ export function workerProcessEnv(options: {
     ANCHORAGE_TASK_QUEUE_ROLLOUT: taskQueues.rollout,
     ANCHORAGE_TASK_QUEUE_JUDGE: taskQueues.judge,
     ANCHORAGE_TASK_QUEUE_TRAINER: taskQueues.trainer,
+    ...(options.metrics === undefined
+      ? {}
+      : {
+          ANCHORAGE_METRICS_HOST: options.metrics.host,
+          ANCHORAGE_METRICS_PORT: String(options.metrics.port),
+        }),
   };
 }

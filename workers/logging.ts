@@ -1,4 +1,4 @@
-import type { Logger as TemporalLogger } from '@temporalio/common';
+import { IllegalStateError, type Logger as TemporalLogger } from '@temporalio/common';
 import { type LogLevel, type LogMetadata, Runtime } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { logger } from '../src/util/logger.ts';
@@ -35,23 +35,58 @@ export function pinoTemporalLogger(log: Logger): TemporalLogger {
 }
 
 let installed = false;
+/** Where the runtime installed here exports its Prometheus metrics, when it does. */
+let metricsAddress: string | undefined;
 
 /**
  * Bridges the Temporal runtime's logger to pino, once per process and before any worker or native
  * connection exists (the runtime is a process-wide singleton). Core's own (Rust) log lines are
- * forwarded too, at WARN and above. Returns false when a runtime was already in place (e.g. a test
- * environment created it first); the SDK's messages then go wherever that runtime sends them.
+ * forwarded too, at WARN and above. With `metricsBindAddress` (host:port) the runtime also exports
+ * the SDK's metrics (`temporal_*`, counters with `_total`, durations in seconds) in Prometheus
+ * format there; if that address cannot be bound, the runtime is installed without them. Returns
+ * false when a runtime was already in place (e.g. a test environment created it first); the SDK's
+ * messages then go wherever that runtime sends them, and its metrics nowhere.
  */
-export function installTemporalLogging(options: { log?: Logger } = {}): boolean {
+export function installTemporalLogging(options: { log?: Logger; metricsBindAddress?: string } = {}): boolean {
   if (installed) return true;
-  try {
+  const log = options.log ?? logger('temporal');
+  const install = (bindAddress: string | undefined) =>
     Runtime.install({
-      logger: pinoTemporalLogger(options.log ?? logger('temporal')),
-      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+      logger: pinoTemporalLogger(log),
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        ...(bindAddress === undefined
+          ? {}
+          : {
+              metrics: {
+                prometheus: {
+                  bindAddress,
+                  countersTotalSuffix: true,
+                  unitSuffix: true,
+                  useSecondsForDurations: true,
+                },
+              },
+            }),
+      },
     });
-    installed = true;
-    return true;
-  } catch {
-    return false;
+  try {
+    install(options.metricsBindAddress);
+    metricsAddress = options.metricsBindAddress;
+  } catch (err) {
+    // A runtime already in place (IllegalStateError) keeps its settings; a bind that failed is retried without metrics.
+    if (options.metricsBindAddress === undefined || err instanceof IllegalStateError) return false;
+    log.warn({ err, bindAddress: options.metricsBindAddress }, 'Temporal runtime metrics not exported');
+    try {
+      install(undefined);
+    } catch {
+      return false;
+    }
   }
+  installed = true;
+  return true;
+}
+
+/** Where this process's Temporal runtime serves its Prometheus metrics (installed here with them), if anywhere. */
+export function temporalMetricsAddress(): string | undefined {
+  return metricsAddress;
 }

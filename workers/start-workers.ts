@@ -13,11 +13,14 @@ import { cleanStoreTemp } from './clean-store-temp.ts';
 import { createWorkers } from './create-workers.ts';
 import type { WorkerSettings } from './env.ts';
 import { installTemporalLogging } from './logging.ts';
+import { acquireMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts';
 
 /** Workers started in this process. */
 export interface RunningWorkers {
   workers: Worker[];
   roles: readonly WorkerRole[];
+  /** Where the process's Prometheus metrics are served (settings.metrics), if anywhere. */
+  metricsUrl: string | undefined;
   /** Resolves when every worker has stopped and the engine and connection are closed. */
   done: Promise<void>;
   /** Asks every worker to stop (running activities get the grace time) and waits for `done`. */
@@ -53,9 +56,10 @@ export async function connectWorker(options: {
 }
 
 /**
- * Starts workers for `roles` in this process: the Temporal runtime's logger bridged to pino, a native
- * connection, the artifact store (its temporary files left by killed writers removed), the engine
- * pool, the activities and one worker per task queue.
+ * Starts workers for `roles` in this process: the metrics endpoint when the settings ask for one
+ * (shared by every group of workers in the process; workers/metrics-endpoint.ts), the Temporal
+ * runtime's logger bridged to pino, a native connection, the artifact store (its temporary files
+ * left by killed writers removed), the engine pool, the activities and one worker per task queue.
  */
 export async function startWorkers(options: {
   roles: readonly WorkerRole[];
@@ -70,7 +74,26 @@ export async function startWorkers(options: {
   const { settings } = options;
   const roles = [...new Set(options.roles)];
   const log = options.log ?? logger('worker');
+  // First: the endpoint installs the Temporal runtime with its metrics exporter.
+  const metrics =
+    settings.metrics === undefined ? undefined : await acquireMetricsEndpoint({ ...settings.metrics, log });
   installTemporalLogging();
+  try {
+    return await startWithMetrics({ ...options, roles, log, metrics });
+  } catch (err) {
+    await metrics?.release();
+    throw err;
+  }
+}
+
+async function startWithMetrics(
+  options: Parameters<typeof startWorkers>[0] & {
+    roles: WorkerRole[];
+    log: Logger;
+    metrics: MetricsEndpoint | undefined;
+  },
+): Promise<RunningWorkers> {
+  const { settings, roles, log, metrics } = options;
   const taskQueues = options.taskQueues ?? settings.taskQueues;
   const store = options.store ?? new LocalFolderStore({ root: settings.storeDir });
   await cleanStoreTemp({ store, log });
@@ -84,6 +107,7 @@ export async function startWorkers(options: {
     measureKl: settings.measureKl,
     dataDir: settings.dataDir,
     workerName: options.identity ?? `pid-${process.pid}`,
+    ...(metrics === undefined ? {} : { telemetry: metrics.telemetry }),
   });
   const connection = await connectWorker({ address: settings.address, log });
   let workers: Worker[];
@@ -113,12 +137,17 @@ export async function startWorkers(options: {
       address: settings.address,
       namespace: settings.namespace,
       store: store.location,
+      ...(metrics === undefined ? {} : { metrics: metrics.url }),
     },
     'workers started',
   );
   const done = Promise.allSettled(workers.map((w) => w.run())).then(async (results) => {
-    await deps.policies.close();
-    await connection.close();
+    try {
+      await deps.policies.close();
+      await connection.close();
+    } finally {
+      await metrics?.release();
+    }
     log.info({ roles }, 'workers stopped');
     const failed = results.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
@@ -126,6 +155,7 @@ export async function startWorkers(options: {
   return {
     workers,
     roles,
+    metricsUrl: metrics?.url,
     done,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

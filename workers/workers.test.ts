@@ -18,6 +18,7 @@ test('worker settings come from the environment, with defaults and named errors'
   assert.equal(defaults.shutdownGraceMs, 30_000);
   assert.equal(defaults.measureKl, false);
   assert.equal(defaults.executionProvider, 'cpu');
+  assert.equal(defaults.metrics, undefined, 'no metrics endpoint unless asked for');
 
   const set = workerSettings({
     TEMPORAL_ADDRESS: 'temporal:7233',
@@ -43,6 +44,21 @@ test('worker settings come from the environment, with defaults and named errors'
     () => workerSettings({ ANCHORAGE_EXECUTION_PROVIDER: 'rocm' }),
     /ANCHORAGE_EXECUTION_PROVIDER: expected/,
   );
+
+  assert.deepEqual(workerSettings({ ANCHORAGE_METRICS_PORT: '9464' }).metrics, {
+    host: '0.0.0.0',
+    port: 9464,
+  });
+  assert.deepEqual(
+    workerSettings({ ANCHORAGE_METRICS_PORT: '0', ANCHORAGE_METRICS_HOST: '127.0.0.1' }).metrics,
+    { host: '127.0.0.1', port: 0 },
+    'port 0: any free port',
+  );
+  assert.throws(
+    () => workerSettings({ ANCHORAGE_METRICS_PORT: '70000' }),
+    /ANCHORAGE_METRICS_PORT: expected a TCP port/,
+  );
+  assert.throws(() => workerSettings({ ANCHORAGE_METRICS_PORT: 'on' }), /ANCHORAGE_METRICS_PORT: expected/);
 
   assert.throws(
     () => workerSettings({ ANCHORAGE_ROLLOUT_CONCURRENCY: '0' }),
@@ -102,10 +118,25 @@ test('workerProcessEnv is the environment workerSettings reads back', () => {
     dataDir: '/tmp/x',
     taskQueues,
     workflowBundle: '/tmp/x/workflows.js',
+    metrics: { host: '127.0.0.1', port: 0 },
   });
   const settings = workerSettings(env);
   assert.deepEqual(
-    [settings.address, settings.storeDir, settings.dataDir, settings.taskQueues, settings.workflowBundle],
-    ['localhost:7450', '/tmp/x/store', '/tmp/x', taskQueues, '/tmp/x/workflows.js'],
+    [
+      settings.address,
+      settings.storeDir,
+      settings.dataDir,
+      settings.taskQueues,
+      settings.workflowBundle,
+      settings.metrics,
+    ],
+    [
+      'localhost:7450',
+      '/tmp/x/store',
+      '/tmp/x',
+      taskQueues,
+      '/tmp/x/workflows.js',
+      { host: '127.0.0.1', port: 0 },
+    ],
   );
 });

@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../store/store.ts';
 import { type JudgedGroup, ShardJudgement } from '../train/judgements.ts';
 import type { RewardsRecord, RewardSummary } from '../train/rewards.ts';
 import { readRolloutBatch } from '../train/rollouts.ts';
+import { NO_TELEMETRY, type TrainingTelemetry } from '../telemetry/training-telemetry.ts';
 import { ValidationError } from '../util/errors.ts';
 import { failpointValue } from '../util/failpoints.ts';
 import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
@@ -32,6 +33,8 @@ export async function computeRewards(options: {
   judgements: readonly string[];
   log: Logger;
   workerName: string;
+  /** Receives the phase's duration and the mean reward once committed. */
+  telemetry?: TrainingTelemetry;
 }): Promise<{ rewards: string; summary: RewardSummary; reused: boolean }> {
   const { store, key } = options;
   const point = COMMIT_POINTS.rewards;
@@ -42,6 +45,11 @@ export async function computeRewards(options: {
   try {
     const record = await rewardsRecord({ ...options, run: await options.run() });
     const committed = await commit({ store, point, key, record });
+    if (committed.created) {
+      const telemetry = options.telemetry ?? NO_TELEMETRY;
+      telemetry.phase({ phase: 'rewards', purpose: key.purpose, ms: record.summary.ms });
+      telemetry.rewards({ purpose: key.purpose, mean: record.summary.mean });
+    }
     return { rewards: committed.address, summary: committed.record.summary, reused: !committed.created };
   } catch (err) {
     if (err instanceof NonFiniteRewardError) await refuse({ ...options, message: err.message });

@@ -8,6 +8,7 @@ import { Address } from '../store/address.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import type { RolloutBatch, RolloutGroup, RolloutStats } from '../train/rollouts.ts';
 import { runRefs } from '../train/run-refs.ts';
+import { NO_TELEMETRY, type TrainingTelemetry } from '../telemetry/training-telemetry.ts';
 import { ValidationError } from '../util/errors.ts';
 import { failpoint } from '../util/failpoints.ts';
 import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
@@ -69,9 +70,12 @@ export async function generateRollouts(options: {
   /** Throws when the attempt was cancelled. */
   checkCancelled: () => void;
   attempt: number;
+  /** Receives each engine generation's tokens and times, and the phase's duration once committed. */
+  telemetry?: TrainingTelemetry;
 }): Promise<{ rollouts: string; stage: string; groups: number; stats: RolloutStats; reused: boolean }> {
   const started = performance.now();
   const { store } = options;
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
   const key = { trainRunId: options.ref.trainRunId, step: options.ref.step, purpose: options.ref.purpose };
   const existing = await findCommitted({ store, point: COMMIT_POINTS.rollouts, key });
   if (existing !== undefined) {
@@ -119,7 +123,7 @@ export async function generateRollouts(options: {
     },
     async ({ policy }) => {
       options.checkCancelled();
-      await sampleGroups({ ...options, key, plan, policy, done, stats, resumedGroups, report });
+      await sampleGroups({ ...options, key, plan, policy, done, stats, resumedGroups, report, telemetry });
     },
   );
   const rolloutStats: RolloutStats = {
@@ -150,6 +154,7 @@ export async function generateRollouts(options: {
         'rollouts committed',
       ),
   });
+  if (committed.created) telemetry.phase({ phase: 'rollout', purpose: key.purpose, ms: rolloutStats.ms });
   return {
     rollouts: committed.address,
     stage: plan.stage.name,
@@ -192,6 +197,7 @@ async function sampleGroups(options: {
   rolloutBatch: number;
   signal: AbortSignal;
   report: Report;
+  telemetry: TrainingTelemetry;
 }): Promise<void> {
   const { store, key, plan, policy, done, stats, resumedGroups, report } = options;
   const G = plan.groupSize;
@@ -253,7 +259,7 @@ async function sampleGroups(options: {
   async function decodeCalls() {
     for (const call of calls) {
       let callTokens = 0;
-      await policy.generate({
+      const { stats: generated } = await policy.generate({
         prompts: call.members.map((k) => prompts[k]!),
         sampling: { ...plan.sampling, temperature: call.temperature },
         streams: call.members.map((k) => streams[k]!),
@@ -283,6 +289,13 @@ async function sampleGroups(options: {
         },
       });
       tokensBefore += callTokens;
+      options.telemetry.generation({
+        purpose: key.purpose,
+        newTokens: generated.newTokens,
+        prefillTokens: generated.prefillTokens,
+        prefillMs: generated.prefillMs,
+        decodeMs: generated.decodeMs,
+      });
     }
   }
 }

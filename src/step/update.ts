@@ -18,6 +18,7 @@ import {
 import type { UpdateSummary } from '../train/metrics.ts';
 import { RewardsRecord } from '../train/rewards.ts';
 import { readRolloutBatch } from '../train/rollouts.ts';
+import { NO_TELEMETRY, type TrainingTelemetry } from '../telemetry/training-telemetry.ts';
 import { ValidationError } from '../util/errors.ts';
 import { failpoint } from '../util/failpoints.ts';
 import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
@@ -52,6 +53,8 @@ interface UpdateOptions {
   measureKl: boolean;
   trainMicroBatch: number | undefined;
   progress: (progress: UpdateProgress) => void;
+  /** Receives the phase's duration, KL and loss once checkpoint `step` is committed. */
+  telemetry?: TrainingTelemetry;
 }
 
 /**
@@ -175,6 +178,14 @@ export async function updatePolicy(
         lease.modifying();
         return { checkpoint: committed.address, created: false, summary: summaryOf(committed.record.update) };
       }
+      const telemetry = options.telemetry ?? NO_TELEMETRY;
+      telemetry.phase({ phase: 'update', purpose: 'train', ms: update.ms });
+      telemetry.checkpoint({
+        step,
+        applied: update.applied,
+        kl: update.metrics['kl/ref'],
+        loss: update.metrics['loss/total'],
+      });
       return { checkpoint: address, created: true, summary: summaryOf(update) };
     },
   );

@@ -11,6 +11,7 @@ import {
   shardGroups,
 } from '../train/judgements.ts';
 import { readRolloutBatch } from '../train/rollouts.ts';
+import { NO_TELEMETRY, type TrainingTelemetry } from '../telemetry/training-telemetry.ts';
 import { ValidationError } from '../util/errors.ts';
 import { failpoint } from '../util/failpoints.ts';
 import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
@@ -36,6 +37,8 @@ export async function judgeShard(options: {
   progress: (progress: { shard: number; groupsDone: number; groups: number }) => void;
   /** Throws when the attempt was cancelled. */
   checkCancelled: () => void;
+  /** Receives the shard's duration once committed (the judge's own calls: src/telemetry/judge-telemetry.ts). */
+  telemetry?: TrainingTelemetry;
 }): Promise<{ judgement: string; stats: JudgeStats; reused: boolean }> {
   const started = performance.now();
   const { store, ref, shard, shards } = options;
@@ -115,5 +118,8 @@ export async function judgeShard(options: {
         'judgements committed',
       ),
   });
+  if (committed.created) {
+    (options.telemetry ?? NO_TELEMETRY).phase({ phase: 'judge', purpose: ref.purpose, ms: stats.ms });
+  }
   return { judgement: committed.address, stats: committed.record.stats, reused: !committed.created };
 }

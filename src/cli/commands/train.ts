@@ -166,6 +166,7 @@ export async function runTrain(
         store,
       });
       out(`started an all-in-one worker in this process (store ${store.location})`);
+      if (workers.metricsUrl !== undefined) out(`Prometheus metrics: ${workers.metricsUrl}`);
     }
     if (interrupted) return undefined;
     const run = await startTrainingRun({
