@@ -154,8 +154,10 @@ test('no production file imports the test utilities', () => {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (
+      // `testing/` folders hold test utilities (the tiny run's judge): they may build on each other.
+      if (entry.isDirectory()) {
+        if (entry.name !== 'testing') walk(path);
+      } else if (
         entry.name.endsWith('.ts') &&
         !entry.name.endsWith('.test.ts') &&
         !/^test-(server|fixtures)\.ts$/.test(entry.name)
