@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../util/errors.ts';
 import { readTextFile } from '../../util/read-text.ts';
-import { parseYamlDocuments } from '../../util/yaml-documents.ts';
+import { readYamlDocuments, validateYamlDocument } from '../../util/yaml-documents.ts';
 import { MAX_REASON_CHARS } from './grading.ts';
 
 /**
@@ -128,9 +128,9 @@ export function parseJudgeConfig(options: {
   env?: NodeJS.ProcessEnv;
 }): JudgeConfig {
   const { text, file } = options;
-  // Count documents before validating, so a second document is reported as such.
-  const raw = parseYamlDocuments({ text, file, schema: z.unknown() });
-  if (raw.length === 0) {
+  // Parsed once: the documents are counted (a second one is reported as such), then the one there is validated.
+  const [first, second] = readYamlDocuments({ text, file });
+  if (first === undefined) {
     throw new ValidationError(
       'expected a judge config (baseUrl, model, cacheDir, ...), found an empty file',
       {
@@ -138,13 +138,14 @@ export function parseJudgeConfig(options: {
       },
     );
   }
-  if (raw.length > 1) {
+  if (second !== undefined) {
     throw new ValidationError('expected one document in a judge config, found several', {
-      location: { file, line: raw[1]!.line },
+      location: { file, line: second.line },
     });
   }
-  const [first] = parseYamlDocuments({ text, file, schema: JudgeConfig });
-  const config = applyJudgeEnv({ config: first!.value, env: options.env ?? process.env });
+  // Without onError an invalid document throws, so a document comes back.
+  const validated = validateYamlDocument({ parsed: first, schema: JudgeConfig })!;
+  const config = applyJudgeEnv({ config: validated.value, env: options.env ?? process.env });
   const cacheDir = isAbsolute(config.cacheDir) ? config.cacheDir : resolve(dirname(file), config.cacheDir);
   return { ...config, cacheDir };
 }
