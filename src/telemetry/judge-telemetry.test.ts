@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JudgeStats, MeteredRubricJudge } from '../rubric/judge/types.ts';
+import { emptyJudgeStats } from '../rubric/judge/judge-credentials.ts';
+import type { MeteredRubricJudge } from '../rubric/judge/types.ts';
 import type { Verdict } from '../rubric/verdict.ts';
 import { judgeWithTelemetry } from './judge-telemetry.ts';
 import { type JudgeCounts, NO_TELEMETRY, type TrainingTelemetry } from './training-telemetry.ts';
 
-const empty = (): JudgeStats => ({
-  requests: 0,
-  retries: 0,
-  repairs: 0,
-  cacheHits: 0,
-  cacheMisses: 0,
-  unscorable: 0,
-  promptTokens: 0,
-  completionTokens: 0,
-  repliesWithUsage: 0,
-});
+const empty = emptyJudgeStats;
 
 /** A judge whose calls wait for `release` and then add `add` to its counters (or throw). */
 function fakeJudge() {
