@@ -7,6 +7,7 @@ import type { History } from '@temporalio/common/lib/proto-utils.js';
 import YAML from 'yaml';
 import { prepareRun } from '../src/config/check.ts';
 import { parseRunConfig } from '../src/config/load.ts';
+import { TemporalSettings } from '../src/config/schema.ts';
 import { WORKER_ROLES } from '../src/contracts/task-queues.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { writeTinyModel } from '../src/engine/testing/tiny-model.ts';
@@ -38,6 +39,8 @@ export interface RunTimings {
   steps: StepTiming[];
   meanWallMs: number;
   meanOverheadMs: number;
+  /** Whether the per-step overhead grows with the run's length. */
+  trend: OverheadTrend;
 }
 
 export interface OrchestrationFigures {
@@ -111,6 +114,30 @@ export async function stepTimings(options: {
 const mean = (xs: readonly number[]) =>
   xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 
+const median = (xs: readonly number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Median overhead of the run's first and last quarter of steps (the first step left out: warm-up). */
+export interface OverheadTrend {
+  firstQuarterMs: number;
+  lastQuarterMs: number;
+  /** lastQuarterMs / firstQuarterMs: about 1 when no per-step cost grows with the run's length. */
+  ratio: number;
+}
+
+/** Compares the overhead early and late in a run; needs at least 5 steps. */
+export function overheadTrend(steps: readonly StepTiming[]): OverheadTrend {
+  const warm = steps.slice(1).map((s) => s.overheadMs);
+  if (warm.length < 4) return { firstQuarterMs: Number.NaN, lastQuarterMs: Number.NaN, ratio: Number.NaN };
+  const quarter = Math.floor(warm.length / 4);
+  const firstQuarterMs = median(warm.slice(0, quarter));
+  const lastQuarterMs = median(warm.slice(-quarter));
+  return { firstQuarterMs, lastQuarterMs, ratio: lastQuarterMs / firstQuarterMs };
+}
+
 /**
  * The orchestration benchmark: a run on the tiny model (engine time per step in the milliseconds,
  * so a step is almost all orchestration) on a fresh local dev server with an in-process worker,
@@ -159,6 +186,7 @@ export async function benchOrchestration(options: {
           steps,
           meanWallMs: mean(steps.map((s) => s.wallMs)),
           meanOverheadMs: mean(steps.map((s) => s.overheadMs)),
+          trend: overheadTrend(steps),
         };
       } finally {
         await workers.shutdown();
@@ -171,7 +199,8 @@ export async function benchOrchestration(options: {
       modelPath: model.path,
       storeDir: join(dir, 'store-tiny'),
       steps: options.steps,
-      continueAsNewEvery: 1000,
+      // The run default, so that long benches include continue-as-new as real runs do.
+      continueAsNewEvery: TemporalSettings.parse({}).continueAsNewEvery,
     });
     const tiny = await measure('tiny', tinyFile, await readFile(tinyFile, 'utf8'), join(dir, 'store-tiny'));
 
