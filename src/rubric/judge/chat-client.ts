@@ -4,6 +4,8 @@ import { AnchorageError, TransportError } from '../../util/errors.ts';
 import { redactorFor } from '../../util/secrets.ts';
 import { backoffDelay, parseRetryAfter } from './backoff.ts';
 import type { JudgeConfig } from './config.ts';
+import { BUDGET_EXHAUSTED_REASON, TOKEN_BUDGET_EXHAUSTED_REASON } from './grading.ts';
+import { paceRequest } from './pacing.ts';
 import { Semaphore } from './semaphore.ts';
 import type { JudgeStats } from './types.ts';
 import type { VerdictSchema } from './verdict-schema.ts';
@@ -28,10 +30,16 @@ export interface ChatReply {
   finishReason: string | undefined;
 }
 
-/** The client's request budget is spent: the judge turns this into an unscorable verdict. */
+/**
+ * The client's request or token budget is spent: the judge turns this into an unscorable verdict
+ * whose reason is `reason` (never cached: a larger budget may still grade it).
+ */
 export class RequestBudgetExhausted extends AnchorageError {
-  constructor(budget: number) {
-    super(`request budget exhausted (${budget} requests)`);
+  readonly reason: string;
+  constructor(options: { limit: 'requests' | 'tokens'; budget: number }) {
+    const reason = options.limit === 'requests' ? BUDGET_EXHAUSTED_REASON : TOKEN_BUDGET_EXHAUSTED_REASON;
+    super(`${reason} (${options.budget} ${options.limit})`);
+    this.reason = reason;
   }
 }
 
@@ -105,6 +113,8 @@ export class ChatClient {
   readonly #url: string;
   readonly #redact: (text: string) => string;
   #used = 0;
+  /** The earliest moment the next request may be sent under `maxRequestsPerSecond`. */
+  #nextFreeMs = 0;
 
   constructor(options: {
     config: JudgeConfig;
@@ -130,7 +140,8 @@ export class ChatClient {
    * Sends one chat completion, retrying transport errors. Throws `TransportError` when the retries
    * run out (retryable) or the server refuses the request (4xx other than 408/429: not retryable),
    * `PromptTooLong` when the request does not fit the model's context, and `RequestBudgetExhausted`
-   * when no request is left.
+   * when no request (or token) is left. With `maxRequestsPerSecond`, each attempt waits for its
+   * moment (`pacing.ts`) while holding its concurrency slot.
    */
   async complete(options: {
     messages: ChatMessage[];
@@ -151,9 +162,8 @@ export class ChatClient {
     const log = this.#deps.log;
     for (let attempt = 0; ; attempt++) {
       const result = await this.#slots.run(async () => {
-        if (this.#used >= config.requestBudget) throw new RequestBudgetExhausted(config.requestBudget);
-        this.#used++;
-        this.#stats.requests++;
+        this.#takeFromBudget();
+        await this.#pace();
         return this.#once(body);
       });
       if (result.ok) {
@@ -186,6 +196,35 @@ export class ChatClient {
       this.#stats.retries++;
       await this.#deps.sleep(delayMs);
     }
+  }
+
+  /** Counts one request against the budgets, or refuses it when one is spent. */
+  #takeFromBudget(): void {
+    const config = this.#config;
+    const refuse = (limit: 'requests' | 'tokens', budget: number) => {
+      this.#stats.budgetRefusals++;
+      return new RequestBudgetExhausted({ limit, budget });
+    };
+    if (this.#used >= config.requestBudget) throw refuse('requests', config.requestBudget);
+    const tokens = this.#stats.promptTokens + this.#stats.completionTokens;
+    if (config.tokenBudget !== undefined && tokens >= config.tokenBudget) {
+      throw refuse('tokens', config.tokenBudget);
+    }
+    this.#used++;
+    this.#stats.requests++;
+  }
+
+  /** Waits for this request's moment under `maxRequestsPerSecond` (none without a limit). */
+  async #pace(): Promise<void> {
+    const rate = this.#config.maxRequestsPerSecond;
+    if (rate === undefined) return;
+    const paced = paceRequest({
+      nowMs: this.#deps.now(),
+      nextFreeMs: this.#nextFreeMs,
+      requestsPerSecond: rate,
+    });
+    this.#nextFreeMs = paced.nextFreeMs;
+    if (paced.waitMs > 0) await this.#deps.sleep(paced.waitMs);
   }
 
   async #once(body: string): Promise<Attempt> {

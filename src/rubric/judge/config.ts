@@ -72,6 +72,14 @@ export const JudgeConfig = z
     concurrency: z.number().int().positive().default(4),
     /** Most HTTP requests (retries and repairs included) in the judge's life; past it criteria are unscorable. */
     requestBudget: z.number().int().nonnegative().default(100_000),
+    /**
+     * Most tokens (prompt + completion, as the server reports them) in the judge's life: a request
+     * starts only while fewer were used; past it criteria are unscorable. Counts stay 0 with a server
+     * that reports no usage. Unset: no limit.
+     */
+    tokenBudget: z.number().int().nonnegative().optional(),
+    /** Requests sent per second at most (retries and repairs included), spaced evenly. Unset: no limit. */
+    maxRequestsPerSecond: z.number().positive().max(100_000).optional(),
     /** Folder of cached verdicts (one JSON file each). In a config file, relative to that file. */
     cacheDir: z.string().min(1),
     /** Extra HTTP headers (e.g. an organisation id). Never the key: use `apiKeyEnv`. */

@@ -85,12 +85,20 @@ export function malformedOutcome(options: {
   };
 }
 
-export function budgetOutcome(options: { ctx: GradeContext; criterion: ResolvedCriterion }): GradeOutcome {
+export const TOKEN_BUDGET_EXHAUSTED_REASON = 'token budget exhausted';
+
+/** A budget (requests, or tokens) was spent before the criterion was graded: unscorable, never cached. */
+export function budgetOutcome(options: {
+  ctx: GradeContext;
+  criterion: ResolvedCriterion;
+  /** Default BUDGET_EXHAUSTED_REASON (the request budget). */
+  reason?: string;
+}): GradeOutcome {
   return {
     verdict: {
       criterionId: options.criterion.id,
       status: 'unscorable',
-      reason: BUDGET_EXHAUSTED_REASON,
+      reason: options.reason ?? BUDGET_EXHAUSTED_REASON,
       evaluator: options.ctx.evaluator,
     },
     cacheable: false,

@@ -28,6 +28,7 @@ export function emptyJudgeStats(): JudgeStats {
     cacheHits: 0,
     cacheMisses: 0,
     unscorable: 0,
+    budgetRefusals: 0,
     promptTokens: 0,
     completionTokens: 0,
     repliesWithUsage: 0,

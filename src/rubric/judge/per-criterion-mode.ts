@@ -80,7 +80,8 @@ async function gradeOne(options: {
     );
     return malformedOutcome({ ctx, criterion, problem: describeProblem(repaired, second) });
   } catch (error) {
-    if (error instanceof RequestBudgetExhausted) return budgetOutcome({ ctx, criterion });
+    if (error instanceof RequestBudgetExhausted)
+      return budgetOutcome({ ctx, criterion, reason: error.reason });
     if (error instanceof ReplyTooLarge) {
       ctx.log.warn(
         { criterionId: criterion.id, problem: error.message },

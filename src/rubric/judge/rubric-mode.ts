@@ -26,9 +26,13 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
   const messages = rubricMessages({ prompt: request.prompt, response: request.response, criteria, nonce });
   const purpose = `rubric ${request.rubricId} (${criteria.length} criteria)`;
   const schema = rubricVerdictSchema({ criteria, reasonMaxChars: ctx.reasonMaxChars });
+  // Set when a budget refused a request: the criteria without a verdict then say which budget.
+  let budgetReason: string | undefined;
   const settleAll = async () => {
     for (const criterion of criteria) {
-      const outcome = outcomes.get(criterion.id) ?? budgetOutcome({ ctx, criterion });
+      const outcome =
+        outcomes.get(criterion.id) ??
+        budgetOutcome({ ctx, criterion, ...(budgetReason === undefined ? {} : { reason: budgetReason }) });
       outcomes.set(criterion.id, outcome);
       await ctx.settle({ criterion, outcome });
     }
@@ -39,7 +43,10 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
   try {
     first = await ctx.client.complete({ messages, purpose, schema });
   } catch (error) {
-    if (error instanceof RequestBudgetExhausted) return settleAll();
+    if (error instanceof RequestBudgetExhausted) {
+      budgetReason = error.reason;
+      return settleAll();
+    }
     if (error instanceof ReplyTooLarge) {
       ctx.log.warn(
         { rubricId: request.rubricId, problem: error.message },
@@ -85,7 +92,10 @@ export const gradeRubric: GradeMode = async ({ ctx, request, criteria }) => {
     });
   } catch (error) {
     // The criteria graded well are paid for and settled; the rest wait for a budget.
-    if (error instanceof RequestBudgetExhausted) return settleAll();
+    if (error instanceof RequestBudgetExhausted) {
+      budgetReason = error.reason;
+      return settleAll();
+    }
     // The repair (first reply included) no longer fits: the criteria it was for stay unscorable.
     if (error instanceof ReplyTooLarge) {
       for (const { criterion } of bad)

@@ -31,6 +31,8 @@ export interface JudgeStats {
   cacheMisses: number;
   /** Unscorable verdicts returned (malformed replies, budget exhausted). */
   unscorable: number;
+  /** Requests not sent because the request or token budget was spent (their criteria unscorable). */
+  budgetRefusals: number;
   promptTokens: number;
   completionTokens: number;
   /** Replies that carried a `usage` block; 0 means the server reports no token counts. */
