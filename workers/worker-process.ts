@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export type LogLine = Record<string, unknown>;
 
 /**
- * A worker process started from an entry in workers/ (from the sources, through tsx), its log lines
+ * A worker process started from an entry in workers/ (from the sources through tsx, or from a build),
+ * its log lines
  * kept as they arrive; for the worker-process tests (test/process-fixture.ts) and the chaos benchmark
  * (workers/chaos/). Waits are on events (a log line, the exit), never on a polling loop; waits on a
  * workflow's history are in src/client/history-waits.ts.
@@ -28,12 +30,29 @@ export function alive(w: WorkerProcess): boolean {
   return w.child.exitCode === null && w.child.signalCode === null;
 }
 
-export function spawnWorker(entry: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('workers', entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/**
+ * Spawns the worker entry `entry` (`rollout.ts`) with `env` added to this process's environment. With
+ * `built` (a `npm run build` output folder), runs its compiled entry (`<built>/workers/rollout.js`) as
+ * plain JavaScript from outside the repository, with no loader inherited, as a production image does.
+ */
+export function spawnWorker(
+  entry: string,
+  env: Record<string, string>,
+  options: { built?: string } = {},
+): WorkerProcess {
+  const { NODE_OPTIONS: _loader, ...inherited } = process.env;
+  const child =
+    options.built === undefined
+      ? spawn(process.execPath, ['--import', 'tsx', join('workers', entry)], {
+          cwd: ROOT,
+          env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'info', ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(process.execPath, [join(options.built, 'workers', entry.replace(/\.ts$/, '.js'))], {
+          cwd: tmpdir(),
+          env: { ...inherited, ANCHORAGE_LOG_LEVEL: 'info', ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
   const lines: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   createInterface({ input: child.stderr! }).on('line', (text) => {

@@ -35,7 +35,7 @@ const TrainOptions = z.object({
   verbose: z.boolean().default(false),
 });
 
-/** `ANCHORAGE_WORKERS=external`: workers run elsewhere, `anchorage train` starts none. */
+/** `ANCHORAGE_WORKERS=external`: workers run elsewhere, `anchorage train` starts none and follows the run. */
 function externalWorkers(env: NodeJS.ProcessEnv): boolean {
   return env.ANCHORAGE_WORKERS === 'external';
 }
@@ -187,14 +187,16 @@ export async function runTrain(
     });
     out(`train run id: ${run.trainRunId}`);
     if (ui !== undefined) out(`Web UI: ${ui}`);
-    if (options.detach === true || workers === undefined) {
+    if (options.detach === true) {
       out(
         `the run is on the server; workers on queues ${Object.values(config.temporal.taskQueues).join(', ')} run it ` +
-          '(node --import tsx workers/all-in-one.ts). Follow it with `anchorage status ' +
+          '(workers/README.md). Follow it with `anchorage status ' +
           `${run.trainRunId}\`.`,
       );
       return undefined;
     }
+    if (workers === undefined)
+      out(`following the run; workers on queues ${Object.values(config.temporal.taskQueues).join(', ')} run it`);
     const result = await followRun({ client: temporal.client, run, interrupted: () => interrupted, live });
     if (result === undefined) return undefined;
     const metrics = await readMetrics({ store, trainRunId: run.trainRunId });
