@@ -3,12 +3,11 @@ import { GENERATION_IO as IO } from '../../models/llama/generation-graph.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { NonFiniteError } from '../../rl/optim/non-finite.ts';
 import { uniformAt } from '../sampling/prng.ts';
-import { sampleCandidates } from '../sampling/sample-candidates.ts';
 import { sampleToken, type TokenDraw } from '../sampling/sample-token.ts';
 import { maskLogits } from '../sampling/mask-logits.ts';
+import { decodeFetches, drawFromOutputs } from './decode-draw.ts';
 import { type DrawPlan, planDraws } from './draw-plan.ts';
 import type {
-  DrawParams,
   FinishedSequence,
   GenerateRequest,
   GenerationProgress,
@@ -431,12 +430,6 @@ export async function runBatched(options: {
     const kv = cacheFeeds(0, n);
     const seqs = running.map((r) => r.seq);
     const plan = rowPlan(seqs);
-    const fetches: Record<string, null> =
-      plan.mode === 'graph'
-        ? { [IO.token]: null, [IO.tokenLogprob]: null, [IO.samplingLogprob]: null }
-        : plan.mode === 'top-k'
-          ? { [IO.topKValues]: null, [IO.topKIndices]: null, [IO.logsumexp]: null }
-          : { [IO.logits]: null, [IO.logsumexp]: null };
     const out = await run(
       {
         ...kv.feeds,
@@ -462,7 +455,7 @@ export async function runBatched(options: {
           [n],
         ),
       },
-      { ...kv.fetches, ...fetches },
+      { ...kv.fetches, ...decodeFetches(plan) },
     );
     writeNew(
       out,
@@ -472,8 +465,7 @@ export async function runBatched(options: {
     const done: FinishedSequence[] = [];
     running.forEach((r, b) => {
       const { spec } = seqOf(r.seq);
-      const draw = drawFromOutputs({
-        out,
+      const draw = drawFromOutputs(out, {
         b,
         plan,
         params: spec.params,
@@ -492,49 +484,6 @@ export async function runBatched(options: {
     takeNew();
   }
   return stats;
-}
-
-/** Row b's draw from a decode step's fetched outputs. */
-function drawFromOutputs(options: {
-  out: InferenceSession.ReturnType;
-  b: number;
-  plan: DrawPlan;
-  params: DrawParams;
-  u: number;
-  vocab: number;
-  /** The logits row to draw from ('full-row' mode): masked for a constrained sequence. */
-  row: (logits: Float32Array) => Float32Array;
-}): TokenDraw {
-  const { out, b, params } = options;
-  const data = (name: string) => out[name]?.data;
-  if (options.plan.mode === 'graph') {
-    return {
-      token: Number((data(IO.token) as BigInt64Array)[b]),
-      logprob: (data(IO.tokenLogprob) as Float32Array)[b] as number,
-      samplingLogprob: (data(IO.samplingLogprob) as Float32Array)[b] as number,
-    };
-  }
-  const lse = (data(IO.logsumexp) as Float32Array)[b] as number;
-  if (options.plan.mode === 'top-k') {
-    const k = options.plan.topK;
-    return sampleCandidates({
-      values: (data(IO.topKValues) as Float32Array).subarray(b * k, (b + 1) * k),
-      ids: (data(IO.topKIndices) as BigInt64Array).subarray(b * k, (b + 1) * k),
-      temperature: params.temperature,
-      topP: params.topP,
-      u: options.u,
-      logsumexp: lse,
-    });
-  }
-  const V = options.vocab;
-  return sampleToken({
-    logits: options.row((data(IO.logits) as Float32Array).subarray(b * V, (b + 1) * V)),
-    temperature: params.temperature,
-    topP: params.topP,
-    topK: params.topK,
-    u: options.u,
-    logsumexp: lse,
-  });
 }
 
 /** Generation stopped between steps because the caller cancelled it. */
