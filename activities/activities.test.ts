@@ -28,6 +28,12 @@ function call<I, O>(env: MockActivityEnvironment, fn: (input: I) => Promise<O>, 
   return env.run(fn, input) as Promise<O>;
 }
 
+/** A judged shard (without an allowance a shard never answers budget-spent). */
+function judged<T extends object>(out: T): Exclude<T, { budgetSpent: true }> {
+  assert.ok(!('budgetSpent' in out), 'the shard was judged');
+  return out as Exclude<T, { budgetSpent: true }>;
+}
+
 describe('training activities', () => {
   let dir: string;
   let model: Awaited<ReturnType<typeof writeTinyModel>>;
@@ -157,19 +163,23 @@ describe('training activities', () => {
     const rollouts = await call(env(), acts.generateRollouts, { ...ref(1), checkpoint: null });
     const shards = await Promise.all(
       [0, 1].map((shard) =>
-        call(env(), acts.judgeRollouts, { ...ref(1), rollouts: rollouts.rollouts, shard, shards: 2 }),
+        call(env(), acts.judgeRollouts, { ...ref(1), rollouts: rollouts.rollouts, shard, shards: 2 }).then(
+          judged,
+        ),
       ),
     );
     assert.equal(
       shards.reduce((n, s) => n + s.stats.responses, 0),
       24,
     );
-    const again = await call(env(), acts.judgeRollouts, {
-      ...ref(1),
-      rollouts: rollouts.rollouts,
-      shard: 1,
-      shards: 2,
-    });
+    const again = judged(
+      await call(env(), acts.judgeRollouts, {
+        ...ref(1),
+        rollouts: rollouts.rollouts,
+        shard: 1,
+        shards: 2,
+      }),
+    );
     assert.deepEqual([again.judgement, again.reused], [shards[1]!.judgement, true]);
 
     const rewards = await call(env(), acts.computeRewards, {
@@ -234,7 +244,7 @@ describe('training activities', () => {
     });
     const env = () => new MockActivityEnvironment();
     const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
-    const judged = await call(env(), acts.judgeRollouts, {
+    const shard = await call(env(), acts.judgeRollouts, {
       ...key,
       rollouts: rollouts.rollouts,
       shard: 0,
@@ -243,7 +253,7 @@ describe('training activities', () => {
     const rewards = await call(env(), acts.computeRewards, {
       ...key,
       rollouts: rollouts.rollouts,
-      judgements: [judged.judgement],
+      judgements: [judged(shard).judgement],
     });
     assert.ok(rewards.summary.trainable >= 3, `${rewards.summary.trainable} trainable responses`);
     const update = await call(env(), acts.updatePolicy, {
@@ -265,7 +275,7 @@ describe('training activities', () => {
     const step = async (n: number, parent: string | null) => {
       const k = { ...key, step: n };
       const rollouts = await call(env(), acts.generateRollouts, { ...k, checkpoint: parent });
-      const judged = await call(env(), acts.judgeRollouts, {
+      const shard = await call(env(), acts.judgeRollouts, {
         ...k,
         rollouts: rollouts.rollouts,
         shard: 0,
@@ -274,7 +284,7 @@ describe('training activities', () => {
       const rewards = await call(env(), acts.computeRewards, {
         ...k,
         rollouts: rollouts.rollouts,
-        judgements: [judged.judgement],
+        judgements: [judged(shard).judgement],
       });
       return { ...k, parent, rollouts: rollouts.rollouts, rewards: rewards.rewards, overrides: {} };
     };
@@ -382,7 +392,7 @@ describe('training activities', () => {
     });
     const env = () => new MockActivityEnvironment();
     const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
-    const judged = await call(env(), acts.judgeRollouts, {
+    const shard = await call(env(), acts.judgeRollouts, {
       ...key,
       rollouts: rollouts.rollouts,
       shard: 0,
@@ -391,7 +401,7 @@ describe('training activities', () => {
     const out = await call(env(), acts.computeRewards, {
       ...key,
       rollouts: rollouts.rollouts,
-      judgements: [judged.judgement],
+      judgements: [judged(shard).judgement],
     });
     const { groups } = await readRolloutBatch({ store, address: rollouts.rollouts });
     const record = await store.getJson(out.rewards, RewardsRecord);
@@ -452,7 +462,7 @@ describe('training activities', () => {
       });
       const env = () => new MockActivityEnvironment();
       const rollouts = await call(env(), acts.generateRollouts, { ...key, checkpoint: null });
-      const judged = await call(env(), acts.judgeRollouts, {
+      const shard = await call(env(), acts.judgeRollouts, {
         ...key,
         rollouts: rollouts.rollouts,
         shard: 0,
@@ -461,7 +471,7 @@ describe('training activities', () => {
       const rewards = await call(env(), acts.computeRewards, {
         ...key,
         rollouts: rollouts.rollouts,
-        judgements: [judged.judgement],
+        judgements: [judged(shard).judgement],
       });
       const update = await call(env(), acts.updatePolicy, {
         ...key,

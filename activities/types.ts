@@ -1,3 +1,4 @@
+import type { JudgeAllowance, JudgeUsage } from '../src/contracts/judge-budget.ts';
 import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
 import type { Purpose, StepRef } from '../src/contracts/step-refs.ts';
 import type { CheckpointInfo } from '../src/contracts/steps.ts';
@@ -30,11 +31,27 @@ export interface JudgeRolloutsInput extends StepRef {
   rollouts: string;
   shard: number;
   shards: number;
+  /**
+   * This shard's share of what the run's judge budget has left (src/contracts/judge-budget.ts);
+   * absent: the run has no budget. With it, a shard that runs out commits nothing and answers
+   * `JudgeShardBudgetSpent`; what it paid for stays in the verdict cache for the next try.
+   */
+  allowance?: JudgeAllowance;
 }
 export interface JudgeRolloutsOutput {
   judgement: string;
   stats: JudgeStats;
   reused: boolean;
+  /** Judge requests and tokens this activity spent, over all its attempts (absent in older results). */
+  usage?: JudgeUsage;
+}
+/** A shard whose allowance ran out before every criterion was graded: nothing committed, nothing scored. */
+export interface JudgeShardBudgetSpent {
+  budgetSpent: true;
+  usage: JudgeUsage;
+  /** Groups of the shard judged in full before it stopped, of all its groups. */
+  groupsDone: number;
+  groups: number;
 }
 
 export interface ComputeRewardsInput extends StepRef {

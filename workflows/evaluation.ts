@@ -1,4 +1,5 @@
 import { ActivityFailure, log, setCurrentDetails } from '@temporalio/workflow';
+import { isJudgeBudgetSpent, type JudgeBudgetSpent } from '../src/contracts/judge-budget.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import type { MetricsFailure, SuiteSummary } from '../src/train/metrics.ts';
 import { type ActivityProxies, trainingActivities } from './activities.ts';
@@ -12,9 +13,12 @@ import type { EvaluationInput, EvaluationResult } from '../src/contracts/workflo
  * each evaluation suite of the configuration (`evaluation.suites`: ifeval, ...) on the checkpoint;
  * and writes one metrics record under `eval/`, the suites' numbers as `eval/<suite>/<key>`. Nothing
  * is trained. A suite that fails is logged and named in the record's failures, its metrics left
- * out (never 0); the evaluation goes on.
+ * out (never 0); the evaluation goes on. Judging keeps within `judgeAllowance`; when the run's judge
+ * budget runs out first, nothing is scored and it answers `judgeBudgetSpent` (the run pauses).
  */
-export async function evaluationWorkflow(input: EvaluationInput): Promise<EvaluationResult> {
+export async function evaluationWorkflow(
+  input: EvaluationInput,
+): Promise<EvaluationResult | JudgeBudgetSpent> {
   const started = Date.now();
   const acts = trainingActivities(input);
   const ref: StepRef = {
@@ -30,8 +34,13 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     ref,
     checkpoint: input.checkpoint,
     judgeShards: input.judgeShards,
+    allowance: input.judgeAllowance,
     show,
   });
+  if (isJudgeBudgetSpent(scored)) {
+    show('judge budget spent');
+    return scored;
+  }
   const { rewards } = scored;
   const suites = input.suites ?? [];
   const ran = suites.length === 0 ? undefined : await runSuites({ acts, ref, input, show });
@@ -45,6 +54,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     meanReward: rewards.summary.mean,
     responses: rewards.summary.responses,
     scored: rewards.summary.scored,
+    judgeUsage: scored.judgeUsage,
     ...(ran === undefined
       ? {}
       : {

@@ -6,6 +6,7 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
+import { isJudgeBudgetSpent } from '../src/contracts/judge-budget.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { trainingActivities } from './activities.ts';
@@ -76,8 +77,11 @@ export async function scheduledEvaluationWorkflow(
         },
       ],
     });
-    show(`checkpoint ${step}: mean reward ${evaluation.meanReward?.toFixed(3) ?? 'n/a'}`);
-    return done('evaluated', evaluation.meanReward);
+    // Given no allowance (scheduled evaluations are outside the run's judge budget), it is never
+    // cut short by one.
+    const meanReward = isJudgeBudgetSpent(evaluation) ? null : evaluation.meanReward;
+    show(`checkpoint ${step}: mean reward ${meanReward?.toFixed(3) ?? 'n/a'}`);
+    return done('evaluated', meanReward);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     log.info('the scheduled evaluation of this checkpoint exists already', {

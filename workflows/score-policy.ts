@@ -1,38 +1,58 @@
 import type { StepRef } from '../src/contracts/step-refs.ts';
+import type {
+  ComputeRewardsOutput,
+  GenerateRolloutsOutput,
+  JudgeRolloutsOutput,
+} from '../activities/types.ts';
+import type { JudgeAllowance, JudgeBudgetSpent, JudgeUsage } from '../src/contracts/judge-budget.ts';
 import type { ActivityProxies } from './activities.ts';
+import { judgeShards } from './judge-shards.ts';
 import { shardCount } from './training-step.ts';
+
+/** A policy's batch sampled, judged and rewarded, and what judging it spent. */
+export interface ScoredPolicy {
+  rollouts: GenerateRolloutsOutput;
+  judged: JudgeRolloutsOutput[];
+  rewards: ComputeRewardsOutput;
+  judgeUsage: JudgeUsage;
+}
 
 /**
  * Samples a checkpoint's policy on the prompts of `ref`, judges the rollouts over parallel shards and
- * computes their rewards: what an evaluation and a data selection share. Nothing is trained.
+ * computes their rewards: what an evaluation and a data selection share. Nothing is trained. When
+ * the run's judge budget runs out first, nothing is scored and it answers `judgeBudgetSpent`.
  */
 export async function scorePolicy(options: {
   acts: ActivityProxies;
   ref: StepRef;
   checkpoint: string | null;
   judgeShards: number;
+  /** What is left of the run's judge budget (undefined: no budget). */
+  allowance: JudgeAllowance | undefined;
   /** Names the phase for the Web UI. */
   show: (phase: 'rollouts' | 'judging') => void;
-}) {
+}): Promise<ScoredPolicy | JudgeBudgetSpent> {
   const { acts, ref } = options;
   options.show('rollouts');
   const rollouts = await acts.rollout.generateRollouts({ ...ref, checkpoint: options.checkpoint });
   options.show('judging');
   const shards = shardCount({ configured: options.judgeShards, groups: rollouts.groups });
-  const judged = await Promise.all(
-    Array.from({ length: shards }, (_, shard) =>
-      acts.judge.judgeRollouts({ ...ref, rollouts: rollouts.rollouts, shard, shards }),
-    ),
-  );
+  const judging = await judgeShards({
+    acts,
+    ref,
+    rollouts: rollouts.rollouts,
+    shards,
+    allowance: options.allowance,
+  });
+  if ('budgetSpent' in judging) return { judgeBudgetSpent: true, judgeUsage: judging.usage };
+  const { judged } = judging;
   const rewards = await acts.fast.computeRewards({
     ...ref,
     rollouts: rollouts.rollouts,
     judgements: judged.map((j) => j.judgement),
   });
-  return { rollouts, judged, rewards };
+  return { rollouts, judged, rewards, judgeUsage: judging.usage };
 }
-
-type ScoredPolicy = Awaited<ReturnType<typeof scorePolicy>>;
 
 /** The metrics record of a scored policy (for `writeMetrics`), timed from `started`. */
 export function scoredMetrics(options: {

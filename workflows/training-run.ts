@@ -16,6 +16,7 @@ import {
   TRAIN_STAGE,
   TRAIN_STEP,
 } from '../src/contracts/search-attributes.ts';
+import { NO_USAGE } from '../src/contracts/judge-budget.ts';
 import { evaluationName } from '../src/contracts/steps.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';
@@ -24,6 +25,7 @@ import { workflowFailpoint } from './failpoint.ts';
 import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/contracts/messages.ts';
 import { runDetails } from '../src/contracts/run-details.ts';
 import { evaluationDue, isMilestone, mergeOverrides, rootFailure, stageOf } from './run-rules.ts';
+import { runJudgeBudget } from './run-judge-budget.ts';
 import { trainingStepWorkflow } from './training-step.ts';
 import type {
   CarriedState,
@@ -42,7 +44,10 @@ import type {
  * continues as new every `continueAsNewEvery` steps, carrying only references and counters.
  *
  * Signals: pause (after the current step), resume (also retries a failed step, optionally with RL
- * overrides), stop (after the current step, which commits its checkpoint). A step that fails for
+ * overrides), stop (after the current step, which commits its checkpoint). The run's judge budget
+ * (`judge.runBudget`, workflows/run-judge-budget.ts) is shared out to every step, evaluation and
+ * selection; when it is spent the run pauses before judging more (status `paused`, progress
+ * `judge.waiting`) until the `raiseJudgeBudget` update raises it. A step that fails for
  * good (bad input, non-finite loss) does not end the run: it waits, with the failure in its progress
  * and the Web UI, for `resume` (run the step again from the last committed checkpoint) or `stop`.
  * Search attributes TrainRunId, TrainStep, TrainStage, MeanReward, ModelName and the current details
@@ -66,10 +71,17 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   let stopRequested = false;
   let retryRequested = false;
   const state = { ...carried };
+  const judgeBudget = runJudgeBudget({
+    budget: carried.judgeBudget !== undefined ? carried.judgeBudget : (input.judgeBudget ?? null),
+    used: carried.judgeUsed ?? NO_USAGE,
+    changed: () => show(),
+    stopRequested: () => stopRequested,
+  });
 
   const progress = (): RunProgress => ({
     trainRunId: input.trainRunId,
-    status,
+    // Waiting for a raise of the judge budget is a pause too (`judge.waiting` says why).
+    status: judgeBudget.view().waiting ? 'paused' : status,
     modelName: input.modelName,
     totalSteps: input.totalSteps,
     completedSteps: state.lastCheckpoint?.step ?? 0,
@@ -84,6 +96,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     stopRequested,
     overrides: state.overrides,
     continuedAsNew: state.continuedAsNew,
+    judge: judgeBudget.view(),
   });
   const show = () => setCurrentDetails(runDetails(progress()));
 
@@ -117,23 +130,27 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     currentTask = evaluationName(step);
     show();
     try {
-      const evaluation = await executeChild(evaluationWorkflow, {
-        workflowId: runWorkflowIds.evaluation(input.trainRunId, step),
-        taskQueue: input.taskQueues.workflow,
-        args: [
-          {
-            trainRunId: input.trainRunId,
-            configAddress: input.configAddress,
-            step,
-            checkpoint: state.lastCheckpoint?.address ?? null,
-            judgeShards: input.judgeShards,
-            taskQueues: input.taskQueues,
-            timing: input.timing,
-            ...(suites.length === 0 ? {} : { suites }),
-          },
-        ],
-      });
-      state.lastEval = { step, meanReward: evaluation.meanReward };
+      const evaluation = await judgeBudget.within((allowance) =>
+        executeChild(evaluationWorkflow, {
+          workflowId: runWorkflowIds.evaluation(input.trainRunId, step),
+          taskQueue: input.taskQueues.workflow,
+          args: [
+            {
+              trainRunId: input.trainRunId,
+              configAddress: input.configAddress,
+              step,
+              checkpoint: state.lastCheckpoint?.address ?? null,
+              judgeShards: input.judgeShards,
+              taskQueues: input.taskQueues,
+              timing: input.timing,
+              ...(suites.length === 0 ? {} : { suites }),
+              ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
+            },
+          ],
+        }),
+      );
+      // Undefined: stopped while the judge budget was spent; the evaluation is left out.
+      if (evaluation !== undefined) state.lastEval = { step, meanReward: evaluation.meanReward };
     } catch (err) {
       // Evaluation informs; it never stops training.
       if (!(err instanceof ChildWorkflowFailure)) throw err;
@@ -163,7 +180,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
       });
       return continueAsNew<typeof trainingRunWorkflow>({
         ...input,
-        state: { ...state, continuedAsNew: state.continuedAsNew + 1 },
+        state: { ...state, ...judgeBudget.carried(), continuedAsNew: state.continuedAsNew + 1 },
       });
     }
     const step = state.nextStep;
@@ -174,8 +191,37 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
       if (step === stage.firstStep && stage.selection !== null && !state.selected.includes(step)) {
         currentTask = `data selection for stage ${stage.name}`;
         show();
-        await executeChild(dataSelectionWorkflow, {
-          workflowId: runWorkflowIds.selection(input.trainRunId, step),
+        const selection = await judgeBudget.within((allowance) =>
+          executeChild(dataSelectionWorkflow, {
+            workflowId: runWorkflowIds.selection(input.trainRunId, step),
+            taskQueue: input.taskQueues.workflow,
+            args: [
+              {
+                trainRunId: input.trainRunId,
+                configAddress: input.configAddress,
+                step,
+                stage: stage.name,
+                // `once`: every stage is selected by the base policy; `each-stage`: by the current one.
+                checkpoint: stage.selection === 'once' ? null : (state.lastCheckpoint?.address ?? null),
+                judgeShards: input.judgeShards,
+                taskQueues: input.taskQueues,
+                timing: input.timing,
+                ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
+              },
+            ],
+          }),
+        );
+        currentTask = null;
+        // Stopped while the judge budget was spent.
+        if (selection === undefined) {
+          currentStep = null;
+          continue;
+        }
+        state.selected = [...state.selected, step];
+      }
+      const result = await judgeBudget.within((allowance) =>
+        executeChild(trainingStepWorkflow, {
+          workflowId: runWorkflowIds.step(input.trainRunId, step),
           taskQueue: input.taskQueues.workflow,
           args: [
             {
@@ -183,37 +229,24 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
               configAddress: input.configAddress,
               step,
               stage: stage.name,
-              // `once`: every stage is selected by the base policy; `each-stage`: by the current one.
-              checkpoint: stage.selection === 'once' ? null : (state.lastCheckpoint?.address ?? null),
+              totalSteps: input.totalSteps,
+              modelName: input.modelName,
+              parent: state.lastCheckpoint?.address ?? null,
+              milestone: isMilestone(input, step),
               judgeShards: input.judgeShards,
+              overrides: state.overrides,
               taskQueues: input.taskQueues,
               timing: input.timing,
+              ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
             },
           ],
-        });
-        state.selected = [...state.selected, step];
-        currentTask = null;
+        }),
+      );
+      // Stopped while the judge budget was spent: the step is not done; the run ends stopped.
+      if (result === undefined) {
+        currentStep = null;
+        continue;
       }
-      const result = await executeChild(trainingStepWorkflow, {
-        workflowId: runWorkflowIds.step(input.trainRunId, step),
-        taskQueue: input.taskQueues.workflow,
-        args: [
-          {
-            trainRunId: input.trainRunId,
-            configAddress: input.configAddress,
-            step,
-            stage: stage.name,
-            totalSteps: input.totalSteps,
-            modelName: input.modelName,
-            parent: state.lastCheckpoint?.address ?? null,
-            milestone: isMilestone(input, step),
-            judgeShards: input.judgeShards,
-            overrides: state.overrides,
-            taskQueues: input.taskQueues,
-            timing: input.timing,
-          },
-        ],
-      });
       state.lastCheckpoint = { step, address: result.checkpoint };
       state.last = {
         step,

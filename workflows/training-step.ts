@@ -1,7 +1,8 @@
 import { setCurrentDetails, setHandler } from '@temporalio/workflow';
-import type { JudgeRolloutsOutput } from '../activities/types.ts';
+import type { JudgeBudgetSpent } from '../src/contracts/judge-budget.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
+import { judgeShards } from './judge-shards.ts';
 import { stepProgressQuery } from '../src/contracts/messages.ts';
 import type { StepInput, StepProgress, StepResult } from '../src/contracts/workflow-types.ts';
 
@@ -14,9 +15,11 @@ export function shardCount(options: { configured: number; groups: number }): num
  * One training step, as its own workflow (`<trainRunId>/step-<n>`): rollouts, judge shards in
  * parallel, rewards and advantages, the policy update (which commits checkpoint n), publishing the
  * checkpoint, metrics. Every activity finds and returns what an earlier attempt committed, so running
- * the step again after a failure redoes only what was not committed, from checkpoint n-1.
+ * the step again after a failure redoes only what was not committed, from checkpoint n-1. Judging
+ * keeps within `judgeAllowance` (the run's judge budget left); when it runs out the step stops
+ * before rewards and answers `judgeBudgetSpent` with what it spent.
  */
-export async function trainingStepWorkflow(input: StepInput): Promise<StepResult> {
+export async function trainingStepWorkflow(input: StepInput): Promise<StepResult | JudgeBudgetSpent> {
   const started = Date.now();
   const progress: StepProgress = { step: input.step, phase: 'rollouts', judgeShards: 0, judgeShardsDone: 0 };
   setHandler(stepProgressQuery, () => progress);
@@ -40,13 +43,21 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
   phase('judging');
   const shards = shardCount({ configured: input.judgeShards, groups: rollouts.groups });
   progress.judgeShards = shards;
-  const judged: JudgeRolloutsOutput[] = await Promise.all(
-    Array.from({ length: shards }, async (_, shard) => {
-      const out = await acts.judge.judgeRollouts({ ...ref, rollouts: rollouts.rollouts, shard, shards });
-      progress.judgeShardsDone++;
-      return out;
-    }),
-  );
+  const judging = await judgeShards({
+    acts,
+    ref,
+    rollouts: rollouts.rollouts,
+    shards,
+    allowance: input.judgeAllowance,
+    onShardJudged: () => progress.judgeShardsDone++,
+  });
+  // The run's judge budget ran out: nothing of this step is scored; the run pauses and runs the
+  // step again once the budget is raised (the rollouts and judged shards are found committed).
+  if ('budgetSpent' in judging) {
+    phase('judge-budget-spent');
+    return { judgeBudgetSpent: true, judgeUsage: judging.usage };
+  }
+  const { judged } = judging;
 
   phase('rewards');
   const rewards = await acts.fast.computeRewards({
@@ -114,5 +125,6 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
       update: update.summary.ms,
     },
     reused: { rollouts: rollouts.reused, rewards: rewards.reused, update: !update.created },
+    judgeUsage: judging.usage,
   };
 }

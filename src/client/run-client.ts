@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ActivityProgress } from '../contracts/activity-progress.ts';
+import type { JudgeBudgetRaise, JudgeBudgetView } from '../contracts/judge-budget.ts';
 import type { PreparedRun } from '../config/check.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../contracts/search-attributes.ts';
@@ -9,6 +10,7 @@ import { storeRunConfig } from '../train/stored-config.ts';
 import {
   pauseSignal,
   progressQuery,
+  raiseJudgeBudgetUpdate,
   resumeSignal,
   stepProgressQuery,
   stopSignal,
@@ -66,6 +68,7 @@ export async function startTrainingRun(options: {
     judgeShards: plan.judgeShards,
     taskQueues: plan.taskQueues,
     timing: { ...DEFAULT_TIMING, ...options.timing },
+    ...(plan.judgeBudget === undefined ? {} : { judgeBudget: plan.judgeBudget }),
   };
   const handle = await client.workflow.start<TrainingRunWorkflow>(TRAINING_WORKFLOW, {
     workflowId: runWorkflowIds.run(trainRunId),
@@ -136,6 +139,18 @@ export async function readActivityProgress<K extends keyof ActivityProgress>(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Raises a run's judge budget (the `raiseJudgeBudget` update): answers the budget after the raise,
+ * or throws the workflow's refusal (no budget, a limit the run does not have, not a whole number).
+ */
+export function raiseJudgeBudget(
+  client: Client,
+  trainRunId: string,
+  raise: JudgeBudgetRaise,
+): Promise<JudgeBudgetView> {
+  return runHandle(client, trainRunId).executeUpdate(raiseJudgeBudgetUpdate, { args: [raise] });
 }
 
 export const signalRun = {

@@ -34,6 +34,7 @@ export type RunPlan = Pick<
   | 'continueAsNewEvery'
   | 'taskQueues'
   | 'judgeShards'
+  | 'judgeBudget'
 > &
   Required<Pick<TrainingRunInput, 'evaluationSuites'>>;
 
@@ -69,5 +70,6 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     continueAsNewEvery: config.temporal.continueAsNewEvery,
     taskQueues: { ...config.temporal.taskQueues },
     judgeShards,
+    ...(config.judge?.runBudget === undefined ? {} : { judgeBudget: config.judge.runBudget }),
   };
 }

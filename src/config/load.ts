@@ -11,9 +11,11 @@ import {
   readYamlDocuments,
   validateYamlDocument,
 } from '../util/yaml-documents.ts';
+import type { StoreLocation } from '../store/store-location.ts';
 import { defaultStoreDir } from './data-dir.ts';
 import { DEFAULT_STEPS, type ParsedRunConfig, RunConfigSchema } from './schema.ts';
 import { type StagePlan, stagePlan } from './stages.ts';
+import { s3Location, storeLocationFromEnv } from './store-env.ts';
 
 /** A validated run configuration with every path absolute and every default filled in. */
 export type RunConfig = Omit<ParsedRunConfig, 'steps' | 'model' | 'rubrics' | 'store'> & {
@@ -21,7 +23,7 @@ export type RunConfig = Omit<ParsedRunConfig, 'steps' | 'model' | 'rubrics' | 's
   steps: number;
   model: { path: string; name: string };
   rubrics: Omit<ParsedRunConfig['rubrics'], 'corpus'> & { corpus: string[] };
-  store: { type: 'local'; path: string };
+  store: StoreLocation;
 };
 
 /** A loaded configuration, with where it came from so later checks can point at its lines. */
@@ -95,12 +97,31 @@ function resolvePaths(options: { parsed: ParsedRunConfig; base: string; env: Nod
         s.prompts === undefined ? s : { ...s, prompts: abs(s.prompts) },
       ),
     },
-    ...(parsed.judge === undefined ? {} : { judge: { config: abs(parsed.judge.config) } }),
-    store: {
-      type: 'local',
-      path: parsed.store.path === undefined ? defaultStoreDir({ env }) : abs(parsed.store.path),
-    },
+    ...(parsed.judge === undefined ? {} : { judge: { ...parsed.judge, config: abs(parsed.judge.config) } }),
+    store: resolveStore({ store: parsed.store, abs, env }),
   };
+}
+
+/** The store's location: what the file says, the environment for the rest (store-env.ts). */
+function resolveStore(options: {
+  store: ParsedRunConfig['store'];
+  abs: (p: string) => string;
+  env: NodeJS.ProcessEnv;
+}): StoreLocation {
+  const { store, abs, env } = options;
+  if (store.type === 's3') {
+    return s3Location({
+      bucket: store.bucket,
+      prefix: store.prefix,
+      endpoint: store.endpoint,
+      region: store.region,
+      cacheDir: store.cache === undefined ? undefined : abs(store.cache),
+      env,
+    });
+  }
+  if (store.path !== undefined) return { type: 'local', path: abs(store.path) };
+  if (store.type === 'local') return { type: 'local', path: defaultStoreDir({ env }) };
+  return storeLocationFromEnv({ env });
 }
 
 function resolveSource(source: PromptSourceConfig, abs: (p: string) => string): PromptSourceConfig {

@@ -4,6 +4,8 @@ import { PromptId } from '../data/prompt-record.ts';
 import { PromptSourceConfig, SourceName, sourceName } from '../data/sources.ts';
 import { LoraConfigSchema } from '../models/llama/lora.ts';
 import { RubricId } from '../rubric/schema.ts';
+import { S3BucketName, S3Endpoint, S3KeyPrefix } from '../store/store-location.ts';
+import { JudgeRateLimit, JudgeRunBudget } from './judge-run-settings.ts';
 import { RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
 
 /**
@@ -69,6 +71,10 @@ export const RubricSettings = z.strictObject({
 export const JudgeSettings = z.strictObject({
   /** A judge config file (see src/rubric/judge/config.ts); the key comes from its apiKeyEnv. */
   config: z.string().min(1),
+  /** What the whole run may spend on the judge; spent, the run pauses until it is raised. */
+  runBudget: JudgeRunBudget.optional(),
+  /** Judge requests per second over the whole run (all judge workers together). */
+  rateLimit: JudgeRateLimit.optional(),
 });
 
 /**
@@ -153,11 +159,30 @@ export const TemporalSettings = z.strictObject({
   continueAsNewEvery: z.number().int().positive().default(20),
 });
 
-export const StoreSettings = z.strictObject({
-  type: z.literal('local').default('local'),
-  /** Default: `<data dir>/store` (`ANCHORAGE_DATA_DIR`, else run-data/). */
-  path: z.string().min(1).optional(),
-});
+/**
+ * Where the artifact store is. Without `type`, the environment decides (src/config/store-env.ts):
+ * `ANCHORAGE_STORE_URL=s3://bucket/prefix`, else the folder `ANCHORAGE_STORE_DIR`, else
+ * `<data dir>/store`. `type: s3` names a bucket; its credentials come from the environment only
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from this file.
+ */
+export const StoreSettings = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('local').optional(),
+    /** Default: `ANCHORAGE_STORE_DIR`, else `<data dir>/store` (`ANCHORAGE_DATA_DIR`, else run-data/). */
+    path: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('s3'),
+    bucket: S3BucketName,
+    prefix: S3KeyPrefix.default(''),
+    /** An S3-compatible server (MinIO, Ceph); default `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, else AWS. */
+    endpoint: S3Endpoint.optional(),
+    /** Default `AWS_REGION`, else us-east-1. */
+    region: z.string().min(1).optional(),
+    /** The local read-through cache of objects; default `ANCHORAGE_STORE_CACHE`, else `<data dir>/store-cache`. */
+    cache: z.string().min(1).optional(),
+  }),
+]);
 
 export const RunConfigSchema = z
   .strictObject({

@@ -1,8 +1,11 @@
 /**
  * What the long activities of a step put in their heartbeat details: enough for a retried attempt
  * to resume (rollouts) and for `anchorage train` to draw progress from the server's view. Declared
- * here for the activities that write them and the client that reads them. Workflow-safe: no imports.
+ * here for the activities that write them and the client that reads them. Workflow-safe: type
+ * imports only.
  */
+
+import type { JudgeUsage } from './judge-budget.ts';
 
 /**
  * Heartbeat details of the rollout activity: the groups already in the store, by index (a retried
@@ -29,11 +32,23 @@ export interface SuiteProgress {
   total?: number;
 }
 
+/**
+ * Heartbeat details of a judge shard: groups judged so far and what its judge has spent (requests,
+ * tokens), which a retried attempt counts as already spent.
+ */
+export interface JudgeShardProgress {
+  shard: number;
+  groupsDone: number;
+  groups: number;
+  usage: JudgeUsage;
+}
+
 /** Heartbeat details by activity name. */
 export interface ActivityProgress {
   generateRollouts: RolloutProgress;
   updatePolicy: UpdateProgress;
   evaluateSuite: SuiteProgress;
+  judgeRollouts: JudgeShardProgress;
 }
 
 /**

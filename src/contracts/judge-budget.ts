@@ -23,8 +23,8 @@ export interface JudgeUsage {
 
 /** Limits on a run's judging; a missing one is no limit. */
 export interface JudgeBudget {
-  requests?: number;
-  tokens?: number;
+  requests?: number | undefined;
+  tokens?: number | undefined;
 }
 
 /** What one judging activity may spend (its share of what the run has left); missing: no limit. */
@@ -38,7 +38,8 @@ export interface JudgeBudgetRaise {
 
 /** The budget as the run reports it: limits, spend, and whether the run waits for a raise. */
 export interface JudgeBudgetView {
-  budget: JudgeBudget;
+  /** Null: the run has no budget (its spend is still counted). */
+  budget: JudgeBudget | null;
   used: JudgeUsage;
   /** True while the run is paused because the budget is spent. */
   waiting: boolean;

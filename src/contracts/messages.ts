@@ -1,9 +1,10 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JudgeBudgetRaise, JudgeBudgetView } from './judge-budget.ts';
 import type { ResumeRequest, RunProgress, StepProgress } from './workflow-types.ts';
 
 /**
- * Signals and queries of the training workflows, defined once: workflows set their handlers, the
- * CLI and tests send them by these definitions.
+ * Signals, queries and updates of the training workflows, defined once: workflows set their
+ * handlers, the CLI and tests send them by these definitions.
  */
 
 /** Pause after the current step (its checkpoint is committed first). */
@@ -23,3 +24,10 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 
 /** The phase of a step workflow (rollouts, judging, rewards, update, commit, metrics). */
 export const stepProgressQuery = defineQuery<StepProgress>('stepProgress');
+
+/**
+ * Raise the run's judge budget (`anchorage budget <run> --add-requests N`): a run paused because
+ * the budget is spent goes on once enough is left. Refused (the run unchanged) when the raise is not
+ * positive whole numbers for limits the run has; answers the budget after the raise.
+ */
+export const raiseJudgeBudgetUpdate = defineUpdate<JudgeBudgetView, [JudgeBudgetRaise]>('raiseJudgeBudget');

@@ -1,3 +1,4 @@
+import type { JudgeAllowance, JudgeBudget, JudgeBudgetView, JudgeUsage } from './judge-budget.ts';
 import type { RlOverrides } from './rl-overrides.ts';
 import type { CheckpointInfo, StageSpan } from './steps.ts';
 import type { TaskQueues } from './task-queues.ts';
@@ -45,6 +46,9 @@ export interface CarriedState {
   continuedAsNew: number;
   /** First steps of the stages whose data selection is done. */
   selected: number[];
+  /** The run's judge budget (raised ones included) and what judging spent; absent in older states. */
+  judgeBudget?: JudgeBudget | null;
+  judgeUsed?: JudgeUsage;
 }
 
 export interface TrainingRunInput {
@@ -62,8 +66,15 @@ export interface TrainingRunInput {
   judgeShards: number;
   taskQueues: TaskQueues;
   timing: Timing;
+  /** What the whole run may spend on the judge (`judge.runBudget`); absent: no limit. */
+  judgeBudget?: JudgeBudget;
   /** Present when the run continued as new. */
   state?: CarriedState;
+}
+
+/** What a judging child is given of the run's judge budget: what is left (absent: no budget). */
+export interface JudgeAllowanceInput {
+  judgeAllowance?: JudgeAllowance;
 }
 
 /** The figures a step reports up to the run. */
@@ -79,7 +90,7 @@ export interface StepHeadline {
   applied: boolean;
 }
 
-export interface StepInput {
+export interface StepInput extends JudgeAllowanceInput {
   trainRunId: string;
   configAddress: string;
   step: number;
@@ -109,9 +120,11 @@ export interface StepResult extends StepHeadline {
   phaseMs: PhaseTimes;
   /** Step results an earlier attempt had committed and this one reused. */
   reused: { rollouts: boolean; rewards: boolean; update: boolean };
+  /** Judge requests and tokens this execution of the step spent (absent in older results). */
+  judgeUsage?: JudgeUsage;
 }
 
-export interface EvaluationInput {
+export interface EvaluationInput extends JudgeAllowanceInput {
   trainRunId: string;
   configAddress: string;
   step: number;
@@ -123,7 +136,7 @@ export interface EvaluationInput {
   suites?: string[];
 }
 
-export interface SelectionInput {
+export interface SelectionInput extends JudgeAllowanceInput {
   trainRunId: string;
   configAddress: string;
   /** First step of the stage. */
@@ -140,6 +153,8 @@ export interface SelectionResult {
   scored: number;
   kept: number;
   fallback: string | null;
+  /** Judge requests and tokens this execution spent (absent in older results). */
+  judgeUsage?: JudgeUsage;
 }
 
 export interface EvaluationResult {
@@ -149,9 +164,20 @@ export interface EvaluationResult {
   scored: number;
   /** Suites whose numbers are in the metrics, and those that failed (absent: no suites). */
   suites?: { done: string[]; failed: string[] };
+  /** Judge requests and tokens this execution spent (absent in older results). */
+  judgeUsage?: JudgeUsage;
 }
 
-export type StepPhase = 'rollouts' | 'judging' | 'rewards' | 'update' | 'commit' | 'metrics' | 'done';
+export type StepPhase =
+  | 'rollouts'
+  | 'judging'
+  | 'rewards'
+  | 'update'
+  | 'commit'
+  | 'metrics'
+  | 'done'
+  /** Stopped before rewards: the run's judge budget ran out (the run pauses). */
+  | 'judge-budget-spent';
 
 export interface StepProgress {
   step: number;
@@ -188,6 +214,8 @@ export interface RunProgress {
   stopRequested: boolean;
   overrides: RlOverrides;
   continuedAsNew: number;
+  /** The run's judge budget and spend, and whether the run waits for a raise (absent: older runs). */
+  judge?: JudgeBudgetView;
 }
 
 export interface TrainingRunResult {

@@ -26,8 +26,33 @@ export interface RunContext {
   evaluationPrompts(): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
   /** How a rubric is named in metrics: instance rubrics pool under `instance`. */
   rubricKey(rubricId: string): string;
-  /** A fresh judge for one activity (its counters are that activity's), or undefined without one. */
-  createJudge(): MeteredRubricJudge | undefined;
+  /**
+   * A fresh judge for one activity (its counters are that activity's), or undefined without one.
+   * `limits` tighten the judge config's own (the lower of the two holds).
+   */
+  createJudge(limits?: JudgeLimits): MeteredRubricJudge | undefined;
+}
+
+/** Limits one activity's judge must keep besides its config's: a share of the run's budget and rate. */
+export interface JudgeLimits {
+  requests?: number;
+  tokens?: number;
+  requestsPerSecond?: number;
+}
+
+/** A judge config with `limits` applied: each the lower of the config's and the limit. */
+export function limitJudgeConfig(options: { config: JudgeConfig; limits: JudgeLimits }): JudgeConfig {
+  const { config, limits } = options;
+  const lower = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  const tokenBudget = lower(config.tokenBudget, limits.tokens);
+  const maxRequestsPerSecond = lower(config.maxRequestsPerSecond, limits.requestsPerSecond);
+  return {
+    ...config,
+    requestBudget: lower(config.requestBudget, limits.requests)!,
+    ...(tokenBudget === undefined ? {} : { tokenBudget }),
+    ...(maxRequestsPerSecond === undefined ? {} : { maxRequestsPerSecond }),
+  };
 }
 
 export type RunLoader = (address: string) => Promise<RunContext>;
@@ -101,8 +126,11 @@ export function runContext(options: {
     rubricKey(rubricId) {
       return prepared.rubrics.get(rubricId)?.scope === 'instance' ? 'instance' : rubricId;
     },
-    createJudge() {
-      return prepared.judge === undefined ? undefined : options.judge(prepared.judge);
+    createJudge(limits) {
+      if (prepared.judge === undefined) return undefined;
+      return options.judge(
+        limits === undefined ? prepared.judge : limitJudgeConfig({ config: prepared.judge, limits }),
+      );
     },
   };
 }

@@ -136,8 +136,12 @@ describe('judgeShard on a real store', () => {
       run: options.run ?? (() => loadRun(configAddress)),
       verifiers: defaultVerifiers(),
       log: pino({ level: 'silent' }),
-      progress: (p) => options.progress?.push({ ...p }),
+      progress: (p) => options.progress?.push({ shard: p.shard, groupsDone: p.groupsDone, groups: p.groups }),
       checkCancelled: options.checkCancelled ?? (() => undefined),
+    }).then((out) => {
+      // Without an allowance a shard is always judged in full.
+      assert.ok(!('budgetSpent' in out));
+      return out;
     });
 
   const committedAt = (ref: StepRef, shard: number, shards: number) =>
@@ -235,7 +239,12 @@ describe('judgeShard on a real store', () => {
       progress,
       run: () => Promise.reject(new Error('no run expected')),
     });
-    assert.deepEqual(out, { judgement: committed.address, stats: record.stats, reused: true });
+    assert.deepEqual(out, {
+      judgement: committed.address,
+      stats: record.stats,
+      reused: true,
+      usage: { requests: 0, tokens: 0 },
+    });
     assert.deepEqual(progress, [], 'nothing judged');
   });
 

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { addUsage, type JudgeAllowance, type JudgeUsage, NO_USAGE } from '../contracts/judge-budget.ts';
 import type { StepRef } from '../contracts/step-refs.ts';
+import type { JudgeStats as MeteredStats } from '../rubric/judge/types.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { Address } from '../store/address.ts';
 import type { ArtifactStore } from '../store/store.ts';
@@ -16,13 +18,45 @@ import { ValidationError } from '../util/errors.ts';
 import { failpoint } from '../util/failpoints.ts';
 import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
 import { stepPlan } from './plan.ts';
-import type { RunContext } from './run-context.ts';
+import type { JudgeLimits, RunContext } from './run-context.ts';
+
+/** Where a shard stands, for its heartbeat: groups judged so far and what the judge has spent. */
+export interface ShardProgress {
+  shard: number;
+  groupsDone: number;
+  groups: number;
+  /** Requests and tokens spent so far by this activity (earlier attempts included), read when asked. */
+  spent: () => JudgeUsage;
+}
+
+/** A judged shard, committed (or found committed), with what this activity spent on it. */
+export interface JudgedShard {
+  judgement: string;
+  stats: JudgeStats;
+  reused: boolean;
+  usage: JudgeUsage;
+}
+
+/** A shard whose allowance ran out: nothing committed; the verdicts paid for are in the judge's cache. */
+export interface ShardBudgetSpent {
+  budgetSpent: true;
+  usage: JudgeUsage;
+  groupsDone: number;
+  groups: number;
+}
 
 /**
  * Scores one shard of a step's rollouts against every rubric of each prompt: verifier criteria
  * here, judged criteria through the run's LLM judge (whose verdict cache answers what any earlier
  * attempt already paid for). The shard's verdicts are committed at `verdicts`, so a shard is judged
  * once: a retry that finds them returns them without grading anything.
+ *
+ * With an `allowance` (the shard's share of the run's judge budget), the judge refuses requests past
+ * it, and a shard whose judge refused one stops after that group and commits nothing: it answers
+ * `budgetSpent`, so no criterion is scored as unscorable (or 0) for want of budget; the workflow
+ * pauses the run or judges the shard again with more. `usedBefore` (earlier attempts' spend, from
+ * their heartbeats) counts against the allowance and into the usage. The run's
+ * `judge.rateLimit.requestsPerSecond` is shared evenly by the `shards` running at once.
  */
 export async function judgeShard(options: {
   store: ArtifactStore;
@@ -34,18 +68,22 @@ export async function judgeShard(options: {
   verifiers: VerifierRegistry;
   log: Logger;
   /** Progress for the heartbeat, after each group. */
-  progress: (progress: { shard: number; groupsDone: number; groups: number }) => void;
+  progress: (progress: ShardProgress) => void;
   /** Throws when the attempt was cancelled. */
   checkCancelled: () => void;
   /** Receives the shard's duration once committed (the judge's own calls: src/telemetry/judge-telemetry.ts). */
   telemetry?: TrainingTelemetry;
-}): Promise<{ judgement: string; stats: JudgeStats; reused: boolean }> {
+  allowance?: JudgeAllowance;
+  usedBefore?: JudgeUsage;
+}): Promise<JudgedShard | ShardBudgetSpent> {
   const started = performance.now();
   const { store, ref, shard, shards } = options;
+  const usedBefore = options.usedBefore ?? NO_USAGE;
   const key = { trainRunId: ref.trainRunId, step: ref.step, purpose: ref.purpose, shard, shards };
   const existing = await findCommitted({ store, point: COMMIT_POINTS.verdicts, key });
-  if (existing !== undefined)
-    return { judgement: existing.address, stats: existing.record.stats, reused: true };
+  if (existing !== undefined) {
+    return { judgement: existing.address, stats: existing.record.stats, reused: true, usage: usedBefore };
+  }
   const run = await options.run();
   const plan = await stepPlan({ run, ref, store });
   const { batch, groups } = await readRolloutBatch({ store, address: options.rollouts });
@@ -55,10 +93,18 @@ export async function judgeShard(options: {
     );
   }
   const mine = shardGroups({ groups: groups.length, shard, shards });
-  const judge = run.createJudge();
+  const judge = run.createJudge(
+    shardJudgeLimits({
+      allowance: options.allowance,
+      usedBefore,
+      requestsPerSecond: run.config.judge?.rateLimit?.requestsPerSecond,
+      shards,
+    }),
+  );
+  const spent = (): JudgeUsage => addUsage(usedBefore, judgeUsage(judge?.stats()));
   const counts = { verifierVerdicts: 0, judgeVerdicts: 0, unscorable: 0, responses: 0 };
   const judged: JudgedGroup[] = [];
-  options.progress({ shard, groupsDone: 0, groups: mine.length });
+  options.progress({ shard, groupsDone: 0, groups: mine.length, spent });
   for (const i of mine) {
     options.checkCancelled();
     const group = groups[i]!;
@@ -75,12 +121,20 @@ export async function judgeShard(options: {
       verifiers: options.verifiers,
       judge,
     });
+    if (options.allowance !== undefined && (judge?.stats().budgetRefusals ?? 0) > 0) {
+      const usage = spent();
+      options.log.info(
+        { trainRunId: ref.trainRunId, step: ref.step, purpose: ref.purpose, shard, ...usage },
+        'judge allowance spent; shard not committed',
+      );
+      return { budgetSpent: true, usage, groupsDone: judged.length, groups: mine.length };
+    }
     judged.push(result.judged);
     counts.verifierVerdicts += result.verifierVerdicts;
     counts.judgeVerdicts += result.judgeVerdicts;
     counts.unscorable += result.unscorable;
     counts.responses += group.samples.length;
-    options.progress({ shard, groupsDone: judged.length, groups: mine.length });
+    options.progress({ shard, groupsDone: judged.length, groups: mine.length, spent });
     await failpoint('judge.verdicts-cached', {
       step: ref.step,
       purpose: ref.purpose,
@@ -121,5 +175,39 @@ export async function judgeShard(options: {
   if (committed.created) {
     (options.telemetry ?? NO_TELEMETRY).phase({ phase: 'judge', purpose: ref.purpose, ms: stats.ms });
   }
-  return { judgement: committed.address, stats: committed.record.stats, reused: !committed.created };
+  return {
+    judgement: committed.address,
+    stats: committed.record.stats,
+    reused: !committed.created,
+    usage: spent(),
+  };
+}
+
+/** What a judge has spent: its requests, and the tokens its server reported. */
+function judgeUsage(stats: MeteredStats | undefined): JudgeUsage {
+  return stats === undefined
+    ? NO_USAGE
+    : { requests: stats.requests, tokens: stats.promptTokens + stats.completionTokens };
+}
+
+/**
+ * The limits of one shard's judge: its allowance less what earlier attempts spent (at least 0),
+ * and its share of the run's rate (the shards of a round run at once, so together they keep it).
+ */
+export function shardJudgeLimits(options: {
+  allowance: JudgeAllowance | undefined;
+  usedBefore: JudgeUsage;
+  requestsPerSecond: number | undefined;
+  shards: number;
+}): JudgeLimits {
+  const { allowance, usedBefore, requestsPerSecond, shards } = options;
+  const left = (limit: number | undefined, used: number) =>
+    limit === undefined ? undefined : Math.max(0, limit - used);
+  const requests = left(allowance?.requests, usedBefore.requests);
+  const tokens = left(allowance?.tokens, usedBefore.tokens);
+  return {
+    ...(requests === undefined ? {} : { requests }),
+    ...(tokens === undefined ? {} : { tokens }),
+    ...(requestsPerSecond === undefined ? {} : { requestsPerSecond: requestsPerSecond / shards }),
+  };
 }

@@ -10,6 +10,7 @@ import {
   readActivityProgress,
   type StartedRun,
 } from '../../client/run-client.ts';
+import { describeSpend } from '../../contracts/judge-budget.ts';
 import { evaluationName } from '../../contracts/steps.ts';
 import type { RunProgress, StepProgress, TrainingRunResult } from '../../contracts/workflow-types.ts';
 import { formatMetric, out } from '../io.ts';
@@ -74,7 +75,19 @@ export async function followRun(options: {
         lastReward: progress.last?.meanReward ?? null,
       };
       let plain: string;
-      if (progress.currentStep !== null) {
+      if (progress.judge?.waiting === true) {
+        // The run's judge budget is spent: it waits for a raise before judging more.
+        const spend =
+          progress.judge.budget === null
+            ? ''
+            : ` (${describeSpend({ budget: progress.judge.budget, used: progress.judge.used })})`;
+        plain = `paused: judge budget spent${spend}\n  run \`anchorage budget ${run.trainRunId} --add-requests N\` (or --add-tokens N) to go on, or \`anchorage stop ${run.trainRunId}\``;
+        line.task = `paused: judge budget spent${spend}`;
+        if (live.isTerminal && !failureShown.has(plain)) {
+          failureShown.add(plain);
+          live.print(plain);
+        }
+      } else if (progress.currentStep !== null) {
         const step = progress.currentStep;
         if (!stepStart.has(step)) stepStart.set(step, Date.now());
         const phase = await ask(() => queryStepProgress(client, run.trainRunId, step)).catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.ts';
 import { benchCommand } from './bench.ts';
+import { budgetCommand } from './budget.ts';
 import { devServerCommand } from './dev-server.ts';
 import { evalCommand } from './eval.ts';
 import { evalScheduleCommand } from './eval-schedule.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: CliCommand[] = [
   serveCommand,
   trainCommand,
   runsCommand,
+  budgetCommand,
   evalCommand,
   evalScheduleCommand,
   exportCommand,
