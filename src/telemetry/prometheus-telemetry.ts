@@ -29,6 +29,10 @@ export function createPrometheusTelemetry(options: { processMetrics?: boolean } 
   const registers = [registry];
   const byPurpose = (name: string, help: string) =>
     new Counter({ name, help, labelNames: ['purpose'] as const, registers });
+  const counter = (name: string, help: string) => new Counter({ name, help, registers });
+  // Gauges carry the purpose label too: an unlabelled gauge reads 0 before it has a value.
+  const gaugeByPurpose = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['purpose'] as const, registers });
   const tokens = byPurpose(N.rolloutTokens, 'New tokens the policy generated for rollouts.');
   const prefillTokens = byPurpose(N.rolloutPrefillTokens, 'Prompt tokens computed by rollout prefills.');
   const prefillSeconds = byPurpose(N.rolloutPrefillSeconds, 'Seconds spent in rollout prefills.');
@@ -39,27 +43,18 @@ export function createPrometheusTelemetry(options: { processMetrics?: boolean } 
     buckets: JUDGE_BUCKETS,
     registers,
   });
-  const judgeRequests = new Counter({
-    name: N.judgeRequests,
-    help: 'HTTP requests sent to the LLM judge, retries and repairs included.',
-    registers,
-  });
+  const judgeRequests = counter(
+    N.judgeRequests,
+    'HTTP requests sent to the LLM judge, retries and repairs included.',
+  );
   const judgeErrors = new Counter({
     name: N.judgeErrors,
     help: 'LLM judge trouble by kind: failed_call, transport_retry, malformed_reply, unscorable.',
     labelNames: ['kind'] as const,
     registers,
   });
-  const cacheHits = new Counter({
-    name: N.verdictCacheHits,
-    help: 'Judged criteria answered by the verdict cache.',
-    registers,
-  });
-  const cacheMisses = new Counter({
-    name: N.verdictCacheMisses,
-    help: 'Judged criteria the judge model had to grade.',
-    registers,
-  });
+  const cacheHits = counter(N.verdictCacheHits, 'Judged criteria answered by the verdict cache.');
+  const cacheMisses = counter(N.verdictCacheMisses, 'Judged criteria the judge model had to grade.');
   const phase = new Histogram({
     name: N.phaseSeconds,
     help: 'A step phase’s work in this process until its result was committed (judge: one shard).',
@@ -74,36 +69,17 @@ export function createPrometheusTelemetry(options: { processMetrics?: boolean } 
     buckets: PHASE_BUCKETS,
     registers,
   });
-  const lastStep = new Gauge({
-    name: N.lastStep,
-    help: 'The last step whose metrics were committed.',
-    labelNames: ['purpose'] as const,
-    registers,
-  });
-  const rewardMean = new Gauge({
-    name: N.rewardMean,
-    help: 'Mean reward of the last step whose rewards were committed.',
-    labelNames: ['purpose'] as const,
-    registers,
-  });
-  const klRef = new Gauge({
-    name: N.klRef,
-    help: 'KL to the reference policy of the last committed update that measured it.',
-    // A label, as on the other gauges: an unlabelled gauge reads 0 before it has a value.
-    labelNames: ['purpose'] as const,
-    registers,
-  });
-  const loss = new Gauge({
-    name: N.policyLoss,
-    help: 'Loss of the last committed update that trained.',
-    labelNames: ['purpose'] as const,
-    registers,
-  });
-  const checkpoints = new Counter({
-    name: N.checkpointCommits,
-    help: 'Checkpoints committed (one per policy update).',
-    registers,
-  });
+  const lastStep = gaugeByPurpose(N.lastStep, 'The last step whose metrics were committed.');
+  const rewardMean = gaugeByPurpose(
+    N.rewardMean,
+    'Mean reward of the last step whose rewards were committed.',
+  );
+  const klRef = gaugeByPurpose(
+    N.klRef,
+    'KL to the reference policy of the last committed update that measured it.',
+  );
+  const loss = gaugeByPurpose(N.policyLoss, 'Loss of the last committed update that trained.');
+  const checkpoints = counter(N.checkpointCommits, 'Checkpoints committed (one per policy update).');
 
   for (const purpose of PURPOSES) {
     for (const c of [tokens, prefillTokens, prefillSeconds, decodeSeconds]) c.inc({ purpose }, 0);
