@@ -36,6 +36,8 @@ export interface TinyRunOptions {
   dataSelection?: Record<string, unknown>;
   /** A judge config file: adds a judged criterion to every prompt's rubric. */
   judgeConfig?: string;
+  /** Further `judge` settings of the run (runBudget, rateLimit), written as given. */
+  judgeSettings?: Record<string, unknown>;
   modelPath: string;
   storeDir: string;
 }
@@ -138,7 +140,9 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
     model: { path: options.modelPath, name: 'tiny-llama' },
     lora: { rank: 4, alpha: 8 },
     prompts: { sources: [{ type: 'jsonl', name: 'tiny', file: promptsFile, role: 'both' }] },
-    ...(options.judgeConfig === undefined ? {} : { judge: { config: options.judgeConfig } }),
+    ...(options.judgeConfig === undefined
+      ? {}
+      : { judge: { config: options.judgeConfig, ...options.judgeSettings } }),
     rl: {
       groupSize: options.groupSize ?? 4,
       promptsPerStep: options.promptsPerStep ?? 2,
