@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { storeLocationFromEnv } from '../src/config/store-env.ts';
 import { METRIC_NAMES } from '../src/telemetry/metric-names.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
@@ -11,6 +12,7 @@ const file = `${repo}docker-compose.yml`;
 
 interface Service {
   image?: string;
+  build?: { context: string };
   command?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -63,6 +65,32 @@ test('no secret is written into the compose file', () => {
   const text = readFileSync(file, 'utf8');
   assert.doesNotMatch(text, /sk-[A-Za-z0-9]{8,}/);
   assert.match(text, /ANCHORAGE_JUDGE_API_KEY: \$\{ANCHORAGE_JUDGE_API_KEY:-\}/);
+  assert.match(text, /AWS_SECRET_ACCESS_KEY: \$\{MINIO_ROOT_PASSWORD:-\}/);
+  assert.match(text, /MINIO_ROOT_PASSWORD: \$\{MINIO_ROOT_PASSWORD:-\}/);
+});
+
+test('every worker selects the MinIO store by its environment, once minio-setup has made the bucket', () => {
+  const minio = compose.services.minio!;
+  assert.ok(
+    existsSync(`${repo}${minio.build?.context}/Dockerfile`),
+    'MinIO is built from a Dockerfile kept here',
+  );
+  assert.ok(minio.ports?.includes('9000:9000'), 'clients and workers elsewhere reach the store on :9000');
+  const setup = compose.services['minio-setup']!;
+  assert.equal(setup.depends_on?.minio?.condition, 'service_healthy');
+  for (const name of workers) {
+    const service = compose.services[name]!;
+    const location = storeLocationFromEnv({ env: { ...service.environment, ANCHORAGE_DATA_DIR: '/data' } });
+    assert.equal(location.type, 's3', `${name} opens the bucket`);
+    if (location.type !== 's3') continue;
+    assert.equal(location.endpoint, 'http://minio:9000');
+    assert.equal(location.cacheDir, '/data/store-cache', `${name} caches objects on its data volume`);
+    assert.match(
+      setup.command?.join('\n') ?? '',
+      new RegExp(`mc mb --ignore-existing store/${location.bucket}\n`),
+    );
+    assert.equal(service.depends_on?.['minio-setup']?.condition, 'service_completed_successfully');
+  }
 });
 
 test('docker compose config accepts the file', () => {

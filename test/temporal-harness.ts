@@ -45,6 +45,7 @@ export function testWorkerSettings(options: {
     namespace: options.namespace ?? 'default',
     taskQueues: options.taskQueues,
     storeDir: options.storeDir,
+    store: { type: 'local', path: options.storeDir },
     dataDir: options.dataDir ?? dirname(options.storeDir),
     concurrency: { workflow: 8, rollout: 1, judge: 4, trainer: 1 },
     shutdownGraceMs: 2_000,

@@ -6,7 +6,9 @@ import {
   type TaskQueues,
 } from '../src/contracts/task-queues.ts';
 import { dataDir, defaultStoreDir } from '../src/config/data-dir.ts';
+import { storeLocationFromEnv } from '../src/config/store-env.ts';
 import { type ExecutionProvider, ExecutionProviderSchema } from '../src/engine/host/protocol.ts';
+import type { StoreLocation } from '../src/store/store-location.ts';
 import { temporalAddress, temporalNamespace } from '../src/temporal/address.ts';
 import { ValidationError } from '../src/util/errors.ts';
 import { DEFAULT_GENERATION_SLOTS } from '../src/engine/generate.ts';
@@ -25,7 +27,12 @@ const flag = z
  *   ANCHORAGE_TASK_QUEUE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}  queue names (must match the runs' configs)
  *   ANCHORAGE_DATA_DIR                               the data folder (default run-data/): evaluation
  *                                                    suites' answer folders, under runs/<id>/evals/
- *   ANCHORAGE_STORE_DIR                              the artifact store (default <data dir>/store)
+ *   ANCHORAGE_STORE_DIR                              the artifact store's folder (default <data dir>/store)
+ *   ANCHORAGE_STORE_URL                              s3://<bucket>/<prefix>: the store is that bucket instead,
+ *                                                    with AWS_ENDPOINT_URL (MinIO, Ceph), AWS_REGION and the
+ *                                                    credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+ *   ANCHORAGE_STORE_CACHE                            with a bucket: this worker's read-through object cache
+ *                                                    (default <data dir>/store-cache)
  *   ANCHORAGE_{WORKFLOW,ROLLOUT,JUDGE,TRAINER}_CONCURRENCY  tasks run at once per queue
  *   ANCHORAGE_SHUTDOWN_GRACE_SECONDS                 time running activities get to finish on shutdown
  *   ANCHORAGE_ENGINE_THREADS                         ONNX Runtime threads per session (default 1; the
@@ -66,7 +73,10 @@ export interface WorkerSettings {
   address: string;
   namespace: string;
   taskQueues: TaskQueues;
+  /** The local store's folder (ANCHORAGE_STORE_DIR, else <data dir>/store). */
   storeDir: string;
+  /** The store workers open: `storeDir`, unless ANCHORAGE_STORE_URL names a bucket (store-env.ts). */
+  store: StoreLocation;
   /** The data folder (ANCHORAGE_DATA_DIR, else run-data/): evaluation suites' answer folders. */
   dataDir: string;
   /** Tasks run at once per queue. */
@@ -107,6 +117,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
       trainer: e.ANCHORAGE_TASK_QUEUE_TRAINER,
     },
     storeDir: defaultStoreDir({ env }),
+    store: storeLocationFromEnv({ env }),
     dataDir: dataDir({ env }),
     concurrency: {
       workflow: e.ANCHORAGE_WORKFLOW_CONCURRENCY,

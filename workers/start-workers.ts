@@ -3,12 +3,13 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createActivityDeps } from '../activities/index.ts';
 import type { PolicyProvider } from '../src/step/policy-pool.ts';
-import { LocalFolderStore } from '../src/store/local-store.ts';
+import { openStore } from '../src/store/open-store.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { TransportError } from '../src/util/errors.ts';
 import { logger } from '../src/util/logger.ts';
 import { queueOf, type TaskQueues, type WorkerRole } from '../src/contracts/task-queues.ts';
 import { workflowBundle } from './bundle.ts';
+import { checkStore } from './check-store.ts';
 import { cleanStoreTemp } from './clean-store-temp.ts';
 import { createWorkers } from './create-workers.ts';
 import type { WorkerSettings } from './env.ts';
@@ -58,8 +59,9 @@ export async function connectWorker(options: {
 /**
  * Starts workers for `roles` in this process: the metrics endpoint when the settings ask for one
  * (shared by every group of workers in the process; workers/metrics-endpoint.ts), the Temporal
- * runtime's logger bridged to pino, a native connection, the artifact store (its temporary files
- * left by killed writers removed), the engine pool, the activities and one worker per task queue.
+ * runtime's logger bridged to pino, a native connection, the artifact store (ANCHORAGE_STORE_URL's
+ * bucket, checked for conditional writes, or the local folder, its temporary files left by killed
+ * writers removed), the engine pool, the activities and one worker per task queue.
  */
 export async function startWorkers(options: {
   roles: readonly WorkerRole[];
@@ -95,8 +97,9 @@ async function startWithMetrics(
 ): Promise<RunningWorkers> {
   const { settings, roles, log, metrics } = options;
   const taskQueues = options.taskQueues ?? settings.taskQueues;
-  const store = options.store ?? new LocalFolderStore({ root: settings.storeDir });
+  const store = options.store ?? openStore(settings.store);
   await cleanStoreTemp({ store, log });
+  await checkStore({ store, log });
   const deps = createActivityDeps({
     store,
     ...(options.policies === undefined ? {} : { policies: options.policies }),

@@ -40,7 +40,11 @@ export function prepareRun(options: {
   const { loaded, env = process.env, verifiers = defaultVerifiers() } = options;
   const { config, where } = loaded;
   checkModel(loaded);
-  checkStorePath({ path: config.store.path, location: where(['store', 'path']) });
+  if (config.store.type === 'local') {
+    checkStorePath({ path: config.store.path, location: where(['store', 'path']) });
+  } else {
+    checkStorePath({ path: config.store.cacheDir, location: where(['store', 'cache']) });
+  }
   let judge: JudgeConfig | undefined;
   if (config.judge !== undefined) {
     try {

@@ -38,7 +38,7 @@ describe('run configuration: the shipped files', () => {
     assert.deepEqual([config.rl.groupSize, config.rl.promptsPerStep, config.rl.maxNewTokens], [8, 4, 96]);
     assert.equal(config.steps, 24);
     assert.equal(config.judge, undefined);
-    assert.equal(config.store.path, '/data/anchorage/store');
+    assert.deepEqual(config.store, { type: 'local', path: '/data/anchorage/store' });
     assert.deepEqual(
       stages.map((s) => [s.name, s.firstStep, s.steps, s.sources]),
       [['main', 1, 24, ['constraints']]],

@@ -18,13 +18,16 @@ export function defaultTemporalDbFile(options: { env?: NodeJS.ProcessEnv; cwd?: 
   return join(dataDir(options), 'temporal.sqlite');
 }
 
+/** The local artifact store's folder (src/config/store-env.ts: ANCHORAGE_STORE_URL names a bucket instead). */
+export const STORE_DIR_ENV = 'ANCHORAGE_STORE_DIR';
+
 /**
  * The local artifact store's folder when nothing names one: `ANCHORAGE_STORE_DIR` when set, else
  * `<data dir>/store`. Run configurations, workers and the CLI all default to it.
  */
 export function defaultStoreDir(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
   const env = options.env ?? process.env;
-  const value = env.ANCHORAGE_STORE_DIR;
+  const value = env[STORE_DIR_ENV];
   if (value === undefined || value === '') return join(dataDir(options), 'store');
   return isAbsolute(value) ? value : resolve(options.cwd ?? process.cwd(), value);
 }

@@ -159,30 +159,33 @@ export const TemporalSettings = z.strictObject({
   continueAsNewEvery: z.number().int().positive().default(20),
 });
 
+const LocalStoreSettings = z.strictObject({
+  type: z.literal('local').optional(),
+  /** Default: `ANCHORAGE_STORE_DIR`, else `<data dir>/store` (`ANCHORAGE_DATA_DIR`, else run-data/). */
+  path: z.string().min(1).optional(),
+});
+
+const S3StoreSettings = z.strictObject({
+  type: z.literal('s3'),
+  bucket: S3BucketName,
+  prefix: S3KeyPrefix.default(''),
+  /** An S3-compatible server (MinIO, Ceph); default `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else AWS. */
+  endpoint: S3Endpoint.optional(),
+  /** Default `AWS_REGION`, else us-east-1. */
+  region: z.string().min(1).optional(),
+  /** The local read-through object cache; default `ANCHORAGE_STORE_CACHE`, else `<data dir>/store-cache`. */
+  cache: z.string().min(1).optional(),
+});
+
 /**
  * Where the artifact store is. Without `type`, the environment decides (src/config/store-env.ts):
  * `ANCHORAGE_STORE_URL=s3://bucket/prefix`, else the folder `ANCHORAGE_STORE_DIR`, else
  * `<data dir>/store`. `type: s3` names a bucket; its credentials come from the environment only
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from this file.
  */
-export const StoreSettings = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('local').optional(),
-    /** Default: `ANCHORAGE_STORE_DIR`, else `<data dir>/store` (`ANCHORAGE_DATA_DIR`, else run-data/). */
-    path: z.string().min(1).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('s3'),
-    bucket: S3BucketName,
-    prefix: S3KeyPrefix.default(''),
-    /** An S3-compatible server (MinIO, Ceph); default `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, else AWS. */
-    endpoint: S3Endpoint.optional(),
-    /** Default `AWS_REGION`, else us-east-1. */
-    region: z.string().min(1).optional(),
-    /** The local read-through cache of objects; default `ANCHORAGE_STORE_CACHE`, else `<data dir>/store-cache`. */
-    cache: z.string().min(1).optional(),
-  }),
-]);
+export const StoreSettings = z.discriminatedUnion('type', [LocalStoreSettings, S3StoreSettings], {
+  error: "a store type: local or s3 (left out: the environment's store)",
+});
 
 export const RunConfigSchema = z
   .strictObject({

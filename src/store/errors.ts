@@ -22,3 +22,38 @@ export class RefConflictError extends AnchorageError {
 
 /** Stored bytes whose hash does not match their address (disk corruption or tampering). */
 export class CorruptArtifactError extends AnchorageError {}
+
+/** A create-only ref write that found the ref holding another address. */
+export function createOnlyConflict(options: { ref: string; current: string | undefined; attempted: string }) {
+  const { ref, current, attempted } = options;
+  return new RefConflictError({
+    ref,
+    current,
+    attempted,
+    message: `ref ${ref} already holds ${current}; refusing to replace it with ${attempted} (create-only)`,
+  });
+}
+
+/** A compare-and-set ref write that found the ref holding something else than `expected`. */
+export function compareAndSetConflict(options: {
+  ref: string;
+  current: string | undefined;
+  expected: string | undefined;
+  attempted: string;
+}) {
+  const { ref, current, expected, attempted } = options;
+  return new RefConflictError({
+    ref,
+    current,
+    attempted,
+    message:
+      `ref ${ref} holds ${current ?? 'nothing'}, expected ${expected ?? 'nothing'}; ` +
+      `not moved to ${attempted} (another writer changed it)`,
+  });
+}
+
+/**
+ * A store that cannot keep its promises on this server: an S3-compatible server that ignores
+ * conditional writes would let a create-only ref be overwritten silently. Not retryable.
+ */
+export class StoreCapabilityError extends AnchorageError {}

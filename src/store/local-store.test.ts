@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { addressOf } from './address.ts';
 import { ArtifactNotFoundError, CorruptArtifactError } from './errors.ts';
 import { LocalFolderStore } from './local-store.ts';
+import { storeContract } from './testing/store-contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'anchorage-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -214,4 +215,17 @@ describe('LocalFolderStore objects', () => {
     assert.deepEqual(readdirSync(tmp), []);
     assert.deepEqual(Buffer.from(await store.getBytes(addressOf(pending))).toString(), 'pending content');
   });
+});
+
+storeContract({
+  name: 'LocalFolderStore',
+  fresh: () => {
+    const store = freshStore();
+    return {
+      store,
+      openCode: `import { LocalFolderStore } from ${JSON.stringify(STORE_MODULE)};
+        const store = new LocalFolderStore({ root: ${JSON.stringify(store.root)} });`,
+    };
+  },
+  scratch: () => root,
 });

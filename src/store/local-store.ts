@@ -5,11 +5,16 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
 import { ValidationError } from '../util/errors.ts';
-import { formatFieldPath } from '../util/field-path.ts';
 import { type Address, addressOf, digestOf, parseAddress, parseRefName } from './address.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { ArtifactNotFoundError, CorruptArtifactError, RefConflictError } from './errors.ts';
+import {
+  ArtifactNotFoundError,
+  CorruptArtifactError,
+  compareAndSetConflict,
+  createOnlyConflict,
+} from './errors.ts';
 import { withFileLock } from './file-lock.ts';
+import { parseStoredJson } from './stored-json.ts';
 import type { ArtifactStore, RefEntry, RefWriteMode, RefWriteResult, StoredObject } from './store.ts';
 
 const REF_SUFFIX = '.ref';
@@ -105,22 +110,8 @@ export class LocalFolderStore implements ArtifactStore {
   getJson<S extends z.ZodType>(address: string, schema: S): Promise<z.output<S>>;
   getJson(address: string): Promise<unknown>;
   async getJson(address: string, schema?: z.ZodType): Promise<unknown> {
-    const text = Buffer.from(await this.getBytes(address)).toString('utf8');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (cause) {
-      throw new ValidationError(`artifact ${address} is not JSON: ${(cause as Error).message}`, { cause });
-    }
-    if (schema === undefined) return value;
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ValidationError(`artifact ${address}: ${issue.message}`, {
-        location: { field: formatFieldPath(issue.path as PropertyKey[]) || '(document)' },
-      });
-    }
-    return parsed.data;
+    const bytes = await this.getBytes(address);
+    return parseStoredJson({ address, bytes, ...(schema === undefined ? {} : { schema }) });
   }
 
   async getFile(address: string, path: string): Promise<void> {
@@ -152,14 +143,7 @@ export class LocalFolderStore implements ArtifactStore {
     return withFileLock({ path: `${path}.lock` }, async () => {
       const current = await this.getRef(name);
       if (current !== mode.expected) {
-        throw new RefConflictError({
-          ref: name,
-          current,
-          attempted: address,
-          message:
-            `ref ${name} holds ${current ?? 'nothing'}, expected ${mode.expected ?? 'nothing'}; ` +
-            `not moved to ${address} (another writer changed it)`,
-        });
+        throw compareAndSetConflict({ ref: name, current, expected: mode.expected, attempted: address });
       }
       if (current === address) return { created: false, previous: current };
       await this.place(await this.writeTemp(`${address}\n`), path, 'replace');
@@ -256,12 +240,7 @@ export class LocalFolderStore implements ArtifactStore {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const current = await this.getRef(name);
       if (current === address) return { created: false, previous: current };
-      throw new RefConflictError({
-        ref: name,
-        current,
-        attempted: address,
-        message: `ref ${name} already holds ${current}; refusing to replace it with ${address} (create-only)`,
-      });
+      throw createOnlyConflict({ ref: name, current, attempted: address });
     } finally {
       await unlink(temp).catch(() => undefined);
     }

@@ -1,17 +1,24 @@
 import { UnknownNameError } from '../util/errors.ts';
 import { LocalFolderStore } from './local-store.ts';
+import { S3ArtifactStore } from './s3-store.ts';
 import type { ArtifactStore } from './store.ts';
+import type { StoreLocation } from './store-location.ts';
 
-/** Where a store lives, as the run configuration gives it (paths already resolved). */
-export type StoreLocation = { type: 'local'; path: string };
+type Opener<T extends StoreLocation['type']> = (
+  location: Extract<StoreLocation, { type: T }>,
+) => ArtifactStore;
 
-const OPENERS: Record<string, (location: StoreLocation) => ArtifactStore> = {
+/** One opener per store type; a new backend registers here. */
+const OPENERS: { [T in StoreLocation['type']]: Opener<T> } = {
   local: (location) => new LocalFolderStore({ root: location.path }),
+  s3: (location) => new S3ArtifactStore(location),
 };
 
-/** Opens the store a configuration names; a new backend (S3-compatible) registers an opener here. */
+/** Opens the store a configuration or the environment names (src/config/store-env.ts). */
 export function openStore(location: StoreLocation): ArtifactStore {
-  const open = OPENERS[location.type];
-  if (open === undefined) throw new UnknownNameError('store type', location.type, Object.keys(OPENERS));
+  const open = OPENERS[location.type] as Opener<StoreLocation['type']> | undefined;
+  if (open === undefined) {
+    throw new UnknownNameError('store type', String(location.type), Object.keys(OPENERS));
+  }
   return open(location);
 }
