@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { defaultStoreDir } from '../config/data-dir.ts';
+import { storeLocationFor } from '../config/store-env.ts';
 import { Policy } from '../engine/policy.ts';
 import { modelArgument } from '../models/default-model.ts';
-import { LocalFolderStore } from '../store/local-store.ts';
+import { openStore } from '../store/open-store.ts';
 import { findRunCheckpoint, loadCheckpointFrom, runModel } from '../train/checkpoint-lookup.ts';
 import { ValidationError } from '../util/errors.ts';
 import { numberFlag } from './io.ts';
@@ -55,7 +55,7 @@ export async function loadPolicyFrom(options: {
     throw new ValidationError(`--run needs --step <n>: the step whose checkpoint to ${options.purpose}`);
   }
   const step = numberFlag(flags.step, '--step', { min: 0, integer: true });
-  const store = new LocalFolderStore({ root: flags.store ?? defaultStoreDir() });
+  const store = openStore(storeLocationFor({ flag: flags.store }));
   const trainRunId = flags.run;
   // A wrong run or step fails here, before the model is loaded.
   await findRunCheckpoint({ store, trainRunId, step });

@@ -61,8 +61,8 @@ export const evalCommand: CliCommand = {
       )
       .option('--step <n>', 'with --run: the step after which the evaluated checkpoint was committed')
       .option(
-        '--store <dir>',
-        'with --run: the artifact store (default: ANCHORAGE_STORE_DIR or <data dir>/store)',
+        '--store <dir|url>',
+        'with --run: the artifact store, a folder or s3://<bucket>/<prefix> (default: ANCHORAGE_STORE_URL, else ANCHORAGE_STORE_DIR or <data dir>/store)',
       )
       .option('--max-new-tokens <n>', "generation suites: new-token limit per answer (default: the suite's)")
       .option('--chunk-tokens <n>', "perplexity: tokens per scored chunk (default: the suite's)")

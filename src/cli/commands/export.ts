@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { defaultStoreDir } from '../../config/data-dir.ts';
+import { storeLocationFor } from '../../config/store-env.ts';
 import { exportCheckpoint } from '../../export/export-checkpoint.ts';
 import { EXPORT_FORMATS } from '../../export/formats.ts';
-import { LocalFolderStore } from '../../store/local-store.ts';
+import { openStore } from '../../store/open-store.ts';
 import type { CheckpointSource } from '../../train/checkpoint-lookup.ts';
 import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
@@ -38,8 +38,8 @@ export const exportCommand: CliCommand = {
       .option('--run <trainRunId>', "a training run's checkpoint (with --step), from the artifact store")
       .option('--step <n>', 'with --run: the step after which the checkpoint was committed')
       .option(
-        '--store <dir>',
-        'with --run: the artifact store (default: ANCHORAGE_STORE_DIR or <data dir>/store)',
+        '--store <dir|url>',
+        'with --run: the artifact store, a folder or s3://<bucket>/<prefix> (default: ANCHORAGE_STORE_URL, else ANCHORAGE_STORE_DIR or <data dir>/store)',
       )
       .option('--checkpoint <dir>', 'a checkpoint folder (checkpoint.json) or a PEFT adapter folder')
       .option(
@@ -70,7 +70,7 @@ function checkpointSource(o: ExportOptions): CheckpointSource {
   if (o.step === undefined)
     throw new ValidationError('--run needs --step <n>: the step whose checkpoint to export');
   const step = numberFlag(o.step, '--step', { min: 0, integer: true });
-  const store = new LocalFolderStore({ root: o.store ?? defaultStoreDir() });
+  const store = openStore(storeLocationFor({ flag: o.store }));
   return { store, trainRunId: o.run, step };
 }
 

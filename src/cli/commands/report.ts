@@ -2,11 +2,12 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { queryProgress, runHandle, webUiUrl } from '../../client/run-client.ts';
-import { dataDir, defaultStoreDir } from '../../config/data-dir.ts';
+import { dataDir } from '../../config/data-dir.ts';
+import { storeLocationFor } from '../../config/store-env.ts';
 import { gatherReport } from '../../report/data/gather-report.ts';
 import type { LiveRunState, TemporalWhere } from '../../report/data/report-data.ts';
 import { defaultReportPath, writeReport } from '../../report/write-report.ts';
-import { LocalFolderStore } from '../../store/local-store.ts';
+import { openStore } from '../../store/open-store.ts';
 import { temporalAddress, temporalNamespace } from '../../temporal/address.ts';
 import { connectClient, probeServer } from '../../temporal/connection.ts';
 import { logger } from '../../util/logger.ts';
@@ -104,15 +105,14 @@ export const reportCommand: CliCommand = {
       )
       .option('--out <file>', 'where to write it (default: <data dir>/reports/<trainRunId>.html)')
       .option(
-        '--store <dir>',
-        'artifact store with the run (default: ANCHORAGE_STORE_DIR or <data dir>/store)',
+        '--store <dir|url>',
+        'artifact store with the run, a folder or s3://<bucket>/<prefix> (default: ANCHORAGE_STORE_URL, else ANCHORAGE_STORE_DIR or <data dir>/store)',
       )
       .option('--no-temporal', 'do not ask the Temporal server for the run state (read the store only)')
       .action(async (trainRunId: string, raw: unknown) => {
         const options = ReportOptions.parse(raw);
         const env = process.env;
-        const root = options.store ?? defaultStoreDir({ env });
-        const store = new LocalFolderStore({ root });
+        const store = openStore(storeLocationFor({ flag: options.store, env }));
         const data = await gatherReport({
           store,
           trainRunId,

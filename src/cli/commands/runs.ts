@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatRetry, retriesInFlight } from '../../client/activity-retries.ts';
 import { queryProgress, runHandle, signalRun, webUiUrl } from '../../client/run-client.ts';
-import { defaultStoreDir } from '../../config/data-dir.ts';
+import { storeLocationFor } from '../../config/store-env.ts';
 import { runDetails } from '../../contracts/run-details.ts';
 import { TRAINING_WORKFLOW } from '../../contracts/workflow-types.ts';
 import { isRlOverrideKey, RL_OVERRIDE_KEYS, type RlOverrides } from '../../contracts/rl-overrides.ts';
-import { LocalFolderStore } from '../../store/local-store.ts';
+import { openStore } from '../../store/open-store.ts';
 import { connectClient, type TemporalClient } from '../../temporal/connection.ts';
 import { MEAN_REWARD, MODEL_NAME, TRAIN_STAGE, TRAIN_STEP } from '../../contracts/search-attributes.ts';
 import { readMetrics } from '../../train/read-metrics.ts';
@@ -90,8 +90,8 @@ export const runsCommand: CliCommand = {
       .command('status <run>')
       .description('a training run: status, step, reward, KL, last checkpoint, failure, reward per step')
       .option(
-        '--store <dir>',
-        'artifact store with the run (default: ANCHORAGE_STORE_DIR or <data dir>/store)',
+        '--store <dir|url>',
+        'artifact store with the run, a folder or s3://<bucket>/<prefix> (default: ANCHORAGE_STORE_URL, else ANCHORAGE_STORE_DIR or <data dir>/store)',
       )
       .action(async (run: string, raw: unknown) => {
         const { store } = z.object({ store: z.string().optional() }).parse(raw);
@@ -121,10 +121,10 @@ export const runsCommand: CliCommand = {
             const retries = await retriesInFlight({ client, workflowId: run }).catch(() => []);
             for (const retry of retries) out(formatRetry(retry));
           }
-          const root = store ?? defaultStoreDir();
-          const lines = await readMetrics({ store: new LocalFolderStore({ root }), trainRunId: run }).catch(
-            () => [],
-          );
+          const lines = await readMetrics({
+            store: openStore(storeLocationFor({ flag: store })),
+            trainRunId: run,
+          }).catch(() => []);
           printRewardTable({ lines, print: out });
         });
       });

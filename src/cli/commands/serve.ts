@@ -49,8 +49,8 @@ export const serveCommand: CliCommand = {
       .option('--run <trainRunId>', "a training run's checkpoint (with --step), from the artifact store")
       .option('--step <n>', 'with --run: the step after which the served checkpoint was committed')
       .option(
-        '--store <dir>',
-        'with --run: the artifact store (default: ANCHORAGE_STORE_DIR or <data dir>/store)',
+        '--store <dir|url>',
+        'with --run: the artifact store, a folder or s3://<bucket>/<prefix> (default: ANCHORAGE_STORE_URL, else ANCHORAGE_STORE_DIR or <data dir>/store)',
       )
       .option('--name <id>', 'the model name clients ask for (default: from the model file, folder or run)')
       .option('--host <address>', 'address to listen on', '127.0.0.1')
