@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +11,7 @@ import { CorruptArtifactError, StoreCapabilityError } from './errors.ts';
 import { openStore } from './open-store.ts';
 import { S3Bucket } from './s3-bucket.ts';
 import { S3ArtifactStore } from './s3-store.ts';
+import { type HeaderProxy, startHeaderProxy } from './testing/header-proxy.ts';
 import { type MotoServer, startMotoServer } from './testing/moto-server.ts';
 import { inChild, type StoreHandle } from './testing/store-child.ts';
 import { storeContract } from './testing/store-contract.ts';
@@ -98,7 +97,8 @@ describe('S3ArtifactStore layout, verification and cache', () => {
   it('uploads objects with their SHA-256 as checksum, for the server to check the bytes against', async () => {
     // moto accepts any checksum (AWS S3 and MinIO refuse a mismatch), so the header is checked here.
     const seen: Array<{ method: string; url: string; checksum: string | undefined }> = [];
-    const proxy = await startProxy({
+    const proxy = await startHeaderProxy({
+      target: moto.endpoint,
       onRequest: (req) =>
         seen.push({
           method: req.method ?? '',
@@ -291,11 +291,11 @@ describe('S3ArtifactStore shared by two worker processes', () => {
 });
 
 describe('a server that ignores conditional writes', () => {
-  let proxy: Proxy;
+  let proxy: HeaderProxy;
   // Forwards every request to moto without its If-None-Match and If-Match headers, as an old
   // S3-compatible server (or a proxy in front of one) treats them.
   before(async () => {
-    proxy = await startProxy({ strip: ['if-none-match', 'if-match'] });
+    proxy = await startHeaderProxy({ target: moto.endpoint, strip: ['if-none-match', 'if-match'] });
   });
   after(() => proxy.stop());
 
@@ -333,41 +333,6 @@ describe('a server that ignores conditional writes', () => {
     assert.deepEqual(left, [], 'the probe removes its key');
   });
 });
-
-interface Proxy {
-  endpoint: string;
-  stop(): Promise<void>;
-}
-
-/** An HTTP proxy in front of moto that can drop request headers and watch requests. */
-async function startProxy(options: {
-  strip?: string[];
-  onRequest?: (req: IncomingMessage) => void;
-}): Promise<Proxy> {
-  const target = new URL(moto.endpoint);
-  const server = createServer((req, res) => {
-    options.onRequest?.(req);
-    const headers = { ...req.headers };
-    for (const name of options.strip ?? []) delete headers[name];
-    const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(upstream);
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((res) => {
-        server.closeAllConnections();
-        server.close(() => res());
-      }),
-  };
-}
 
 function cachePathIn(cacheDir: string, address: string): string {
   const hex = address.slice('sha256:'.length);
