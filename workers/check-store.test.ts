@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,6 +11,7 @@ import { openStore } from '../src/store/open-store.ts';
 import { type HeaderProxy, startHeaderProxy } from '../src/store/testing/header-proxy.ts';
 import { type MotoServer, startMotoServer } from '../src/store/testing/moto-server.ts';
 import { checkStore } from './check-store.ts';
+import { cleanStoreTemp } from './clean-store-temp.ts';
 import { workerSettings } from './env.ts';
 
 Object.assign(process.env, {
@@ -67,4 +68,20 @@ test('a worker opens the bucket ANCHORAGE_STORE_URL names and checks it before i
   // A local folder needs no check.
   await checkStore({ store: new LocalFolderStore({ root: join(dir, 'local') }), log });
   assert.equal(lines.length, 1);
+});
+
+test("a starting worker clears what killed processes left in its S3 store's cache", async () => {
+  const settings = workerSettings({
+    ANCHORAGE_STORE_URL: 's3://worker-store/clean',
+    AWS_ENDPOINT_URL: moto.endpoint,
+    ANCHORAGE_STORE_CACHE: join(dir, 'clean-cache'),
+  });
+  const tmp = join(dir, 'clean-cache', 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, '999-deadbeef'), 'half a download');
+  utimesSync(join(tmp, '999-deadbeef'), new Date(0), new Date(0));
+  writeFileSync(join(tmp, '998-fresh'), 'a live writer');
+  const removed = await cleanStoreTemp({ store: openStore(settings.store), log: pino({ level: 'silent' }) });
+  assert.equal(removed, 1);
+  assert.deepEqual(readdirSync(tmp), ['998-fresh']);
 });

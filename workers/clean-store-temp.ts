@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { LocalFolderStore } from '../src/store/local-store.ts';
+import { S3ArtifactStore } from '../src/store/s3-store.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 
 /**
@@ -10,8 +11,9 @@ import type { ArtifactStore } from '../src/store/store.ts';
 export const STALE_TEMP_MS = 15 * 60_000;
 
 /**
- * Removes what killed writers left in the store's tmp/ (local stores only; they are never read, so
- * this only frees space). Called when a worker starts; a failure is logged, never fatal.
+ * Removes what killed writers left in the store's tmp/ (a local store's, or an S3 store's local
+ * cache's; they are never read, so this only frees space). Called when a worker starts; a failure is
+ * logged, never fatal.
  */
 export async function cleanStoreTemp(options: {
   store: ArtifactStore;
@@ -19,7 +21,7 @@ export async function cleanStoreTemp(options: {
   olderThanMs?: number;
 }): Promise<number> {
   const { store, log } = options;
-  if (!(store instanceof LocalFolderStore)) return 0;
+  if (!(store instanceof LocalFolderStore || store instanceof S3ArtifactStore)) return 0;
   try {
     const removed = await store.cleanTemp({ olderThanMs: options.olderThanMs ?? STALE_TEMP_MS });
     if (removed > 0)

@@ -22,6 +22,14 @@ export interface PutRequest {
 /** The standard AWS variables holding secrets (the key id is not one). */
 const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
+/**
+ * A server that does not accept a connection within CONNECT_TIMEOUT_MS, or leaves a socket idle for
+ * IDLE_TIMEOUT_MS mid-request, fails the request (retried by the SDK, then a TransportError) instead
+ * of holding an activity forever. An upload that keeps sending is never cut, however long it takes.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 120_000;
+
 /** Attempts of a conditional write that the server answered 409 (another conditional write in flight). */
 const CONFLICT_ATTEMPTS = 6;
 
@@ -161,6 +169,7 @@ export class S3Bucket {
         // default CRC trailers are left out, which older S3-compatible servers refuse.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
       }),
     }));
     return this.sdk;

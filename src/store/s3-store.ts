@@ -193,6 +193,11 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.probe;
   }
 
+  /** Removes files older than `olderThanMs` from the cache's tmp/ (left by killed processes). */
+  cleanTemp(options: { olderThanMs?: number } = {}): Promise<number> {
+    return this.cache.cleanTemp(options);
+  }
+
   private objectKey(address: Address): string {
     const hex = digestOf(address);
     return `${this.root}objects/${hex.slice(0, 2)}/${hex.slice(2)}`;
