@@ -28,7 +28,7 @@ export function latestCheckpointActivity(deps: ActivityDeps) {
       const configAddress = await store.getRef(runRefs.config(trainRunId));
       if (configAddress === undefined) {
         throw new ValidationError(
-          `no training run '${trainRunId}' in the store at ${store.location} (${runRefs.config(trainRunId)} is missing); the client that started the run and every worker must share one store (ANCHORAGE_STORE_DIR)`,
+          `no training run '${trainRunId}' in the store at ${store.location} (${runRefs.config(trainRunId)} is missing); the client that started the run and every worker must share one store (ANCHORAGE_STORE_URL for a bucket, else ANCHORAGE_STORE_DIR)`,
         );
       }
       const plan = planRun({ prepared: (await deps.loadRun(configAddress)).prepared });

@@ -53,7 +53,7 @@ export async function loadStoredRun(options: {
   } catch (err) {
     if (err instanceof ArtifactNotFoundError) {
       throw new ValidationError(
-        `the run configuration ${address} is not in the store at ${store.location}; the client that started the run and every worker must share one store (ANCHORAGE_STORE_DIR)`,
+        `the run configuration ${address} is not in the store at ${store.location}; the client that started the run and every worker must share one store (ANCHORAGE_STORE_URL for a bucket, else ANCHORAGE_STORE_DIR)`,
         { cause: err },
       );
     }
