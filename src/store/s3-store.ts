@@ -133,28 +133,8 @@ export class S3ArtifactStore implements ArtifactStore {
       await this.writeRef(key, address);
       return { created: previous !== address, previous };
     }
-    if (mode.mode === 'create-only') {
-      if ((await this.writeRef(key, address, { ifNoneMatch: '*' })) === 'written') {
-        return { created: true, previous: undefined };
-      }
-      const current = await this.getRef(name);
-      if (current === address) return { created: false, previous: current };
-      throw createOnlyConflict({ ref: name, current, attempted: address });
-    }
-    const held = await this.readRef(name);
-    const current = held?.address;
-    if (current !== mode.expected) {
-      throw compareAndSetConflict({ ref: name, current, expected: mode.expected, attempted: address });
-    }
-    if (current === address) return { created: false, previous: current };
-    const condition: PutCondition = held === undefined ? { ifNoneMatch: '*' } : { ifMatch: held.etag };
-    if ((await this.writeRef(key, address, condition)) === 'written')
-      return { created: true, previous: current };
-    const now = await this.getRef(name);
-    // The ref holds what this write wanted: the SDK retried a request that had landed, or an
-    // identical write won. Either way the ref moved from `expected` to `address`.
-    if (now === address) return { created: true, previous: current };
-    throw compareAndSetConflict({ ref: name, current: now, expected: mode.expected, attempted: address });
+    if (mode.mode === 'create-only') return this.createOnly({ name, key, address });
+    return this.compareAndSet({ name, key, address, expected: mode.expected });
   }
 
   async getRef(name: string): Promise<Address | undefined> {
@@ -221,6 +201,42 @@ export class S3ArtifactStore implements ArtifactStore {
       size: options.size,
       sha256: digestOf(options.address),
     });
+  }
+
+  private async createOnly(options: {
+    name: string;
+    key: string;
+    address: Address;
+  }): Promise<RefWriteResult> {
+    const { name, key, address } = options;
+    if ((await this.writeRef(key, address, { ifNoneMatch: '*' })) === 'written') {
+      return { created: true, previous: undefined };
+    }
+    const current = await this.getRef(name);
+    if (current === address) return { created: false, previous: current };
+    throw createOnlyConflict({ ref: name, current, attempted: address });
+  }
+
+  private async compareAndSet(options: {
+    name: string;
+    key: string;
+    address: Address;
+    expected: Address | undefined;
+  }): Promise<RefWriteResult> {
+    const { name, key, address, expected } = options;
+    const held = await this.readRef(name);
+    const current = held?.address;
+    if (current !== expected)
+      throw compareAndSetConflict({ ref: name, current, expected, attempted: address });
+    if (current === address) return { created: false, previous: current };
+    const condition: PutCondition = held === undefined ? { ifNoneMatch: '*' } : { ifMatch: held.etag };
+    if ((await this.writeRef(key, address, condition)) === 'written')
+      return { created: true, previous: current };
+    const now = await this.getRef(name);
+    // The ref holds what this write wanted: the SDK retried a request that had landed, or an
+    // identical write won. Either way the ref moved from `expected` to `address`.
+    if (now === address) return { created: true, previous: current };
+    throw compareAndSetConflict({ ref: name, current: now, expected, attempted: address });
   }
 
   private async writeRef(
