@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** Installs the server (scripts/setup.sh runs it). */
+/** Installs the server (`scripts/setup.sh --test` runs it). */
 export const SETUP_MOTO_COMMAND = 'bash scripts/setup-moto.sh';
 const MOTO_SERVER = resolve(import.meta.dirname, '../../../.tools/moto-venv/bin/moto_server');
 /** How long a starting server may take to listen before the test fails (a cold Python start). */
