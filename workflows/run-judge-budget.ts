@@ -41,10 +41,12 @@ export function runJudgeBudget(options: RunJudgeBudgetOptions) {
   setHandler(
     raiseJudgeBudgetUpdate,
     (raise) => {
-      budget = raiseBudget({ budget: budget!, raise });
+      const raised = raiseBudget({ budget: budget!, raise });
+      budget = raised;
       raises++;
       options.changed();
-      return view();
+      // The run goes on unless the raise still leaves nothing (it then waits for the next one).
+      return { budget: raised, used, waiting: budgetSpent({ budget: raised, used }) };
     },
     {
       validator: (raise) => {

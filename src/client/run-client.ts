@@ -1,4 +1,9 @@
-import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { ActivityProgress } from '../contracts/activity-progress.ts';
 import type { JudgeBudgetRaise, JudgeBudgetView } from '../contracts/judge-budget.ts';
 import type { PreparedRun } from '../config/check.ts';
@@ -7,6 +12,7 @@ import { MODEL_NAME, TRAIN_RUN_ID, TRAIN_STAGE, TRAIN_STEP } from '../contracts/
 import { newTrainRunId, planRun } from './run-plan.ts';
 import { runWorkflowIds } from '../contracts/workflow-ids.ts';
 import { storeRunConfig } from '../train/stored-config.ts';
+import { ValidationError } from '../util/errors.ts';
 import {
   pauseSignal,
   progressQuery,
@@ -145,12 +151,20 @@ export async function readActivityProgress<K extends keyof ActivityProgress>(
  * Raises a run's judge budget (the `raiseJudgeBudget` update): answers the budget after the raise,
  * or throws the workflow's refusal (no budget, a limit the run does not have, not a whole number).
  */
-export function raiseJudgeBudget(
+export async function raiseJudgeBudget(
   client: Client,
   trainRunId: string,
   raise: JudgeBudgetRaise,
 ): Promise<JudgeBudgetView> {
-  return runHandle(client, trainRunId).executeUpdate(raiseJudgeBudgetUpdate, { args: [raise] });
+  try {
+    return await runHandle(client, trainRunId).executeUpdate(raiseJudgeBudgetUpdate, { args: [raise] });
+  } catch (err) {
+    // The workflow's reason is in the cause; "Workflow Update failed" alone tells nothing.
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof Error) {
+      throw new ValidationError(`${trainRunId}: judge budget not raised: ${err.cause.message}`);
+    }
+    throw err;
+  }
 }
 
 export const signalRun = {
