@@ -10,9 +10,9 @@ import { type ChatServer, startChatServer } from '../rubric/judge/test-server.ts
 import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
 import { ShardJudgement } from '../train/judgements.ts';
-import type { RolloutBatch, RolloutGroup } from '../train/rollouts.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { storeRunConfig } from '../train/stored-config.ts';
+import { putFixedRollouts } from '../train/testing/fixed-rollouts.ts';
 import { writeTinyJudgeConfig } from '../train/testing/tiny-judge.ts';
 import { writeTinyRun } from '../train/testing/tiny-run.ts';
 import { stepPlan } from './plan.ts';
@@ -90,7 +90,11 @@ describe('judgeShard within an allowance (real store, judge over HTTP)', () => {
     const loadRun = createRunLoader({ store });
     const ref: StepRef = { trainRunId: name, configAddress, step: 1, purpose: 'train' };
     const planned = (await stepPlan({ run: await loadRun(configAddress), ref, store })).entries;
-    const rollouts = await putRollouts(planned.map((e) => e.prompt.record.id));
+    const rollouts = await putFixedRollouts({
+      store,
+      promptIds: planned.map((e) => e.prompt.record.id),
+      answers: ANSWERS,
+    });
     const judge = (options: {
       shard?: number;
       shards?: number;
@@ -112,48 +116,6 @@ describe('judgeShard within an allowance (real store, judge over HTTP)', () => {
         ...(options.usedBefore === undefined ? {} : { usedBefore: options.usedBefore }),
       });
     return { ref, judge };
-  };
-
-  const putRollouts = async (promptIds: string[]): Promise<string> => {
-    const groups: string[] = [];
-    for (const [index, promptId] of promptIds.entries()) {
-      const group: RolloutGroup = {
-        format: 'anchorage.rollout-group/1',
-        index,
-        promptId,
-        promptText: `the prompt of ${promptId}`,
-        promptIds: [1, 2, 3],
-        samples: ANSWERS.map((text, j) => ({
-          tokenIds: [4, 5],
-          text,
-          logprobs: [-1, -1],
-          finishReason: 'stop',
-          stream: index * ANSWERS.length + j,
-        })),
-      };
-      groups.push((await store.putJson(group)).address);
-    }
-    const batch: RolloutBatch = {
-      format: 'anchorage.rollouts/1',
-      trainRunId: 'rollouts',
-      step: 1,
-      purpose: 'train',
-      stage: 'main',
-      checkpoint: null,
-      groupSize: ANSWERS.length,
-      sampling: { temperature: 1, topP: 1, maxNewTokens: 12, seed: 0 },
-      groups,
-      stats: {
-        groups: groups.length,
-        responses: groups.length * ANSWERS.length,
-        promptTokens: 0,
-        newTokens: 0,
-        truncated: 0,
-        resumedGroups: 0,
-        ms: 0,
-      },
-    };
-    return (await store.putJson(batch)).address;
   };
 
   it('a spent allowance commits nothing and scores nothing; judged again with more, it pays only for the rest', async () => {
