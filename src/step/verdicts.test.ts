@@ -9,9 +9,9 @@ import { writeTinyModel } from '../engine/testing/tiny-model.ts';
 import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
 import { ShardJudgement } from '../train/judgements.ts';
-import type { RolloutBatch, RolloutGroup } from '../train/rollouts.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { storeRunConfig } from '../train/stored-config.ts';
+import { putFixedRollouts } from '../train/testing/fixed-rollouts.ts';
 import { writeTinyRun } from '../train/testing/tiny-run.ts';
 import { ValidationError } from '../util/errors.ts';
 import { COMMIT_POINTS, commit } from './commit.ts';
@@ -76,47 +76,7 @@ describe('judgeShard on a real store', () => {
   const plannedIds = () => planned.map((e) => e.prompt.record.id);
 
   /** Stores one group per prompt id (in this order), each answered with ANSWERS, and their batch. */
-  const putRollouts = async (promptIds: string[]): Promise<string> => {
-    const groups: string[] = [];
-    for (const [index, promptId] of promptIds.entries()) {
-      const group: RolloutGroup = {
-        format: 'anchorage.rollout-group/1',
-        index,
-        promptId,
-        promptText: `the prompt of ${promptId}`,
-        promptIds: [1, 2, 3],
-        samples: ANSWERS.map((text, j) => ({
-          tokenIds: [4, 5],
-          text,
-          logprobs: [-1, -1],
-          finishReason: 'stop',
-          stream: index * ANSWERS.length + j,
-        })),
-      };
-      groups.push((await store.putJson(group)).address);
-    }
-    const batch: RolloutBatch = {
-      format: 'anchorage.rollouts/1',
-      trainRunId: 'rollouts',
-      step: 1,
-      purpose: 'train',
-      stage: 'main',
-      checkpoint: null,
-      groupSize: ANSWERS.length,
-      sampling: { temperature: 1, topP: 1, maxNewTokens: 12, seed: 0 },
-      groups,
-      stats: {
-        groups: groups.length,
-        responses: groups.length * ANSWERS.length,
-        promptTokens: 0,
-        newTokens: 0,
-        truncated: 0,
-        resumedGroups: 0,
-        ms: 0,
-      },
-    };
-    return (await store.putJson(batch)).address;
-  };
+  const putRollouts = (promptIds: string[]) => putFixedRollouts({ store, promptIds, answers: ANSWERS });
 
   const judge = (options: {
     ref: StepRef;
