@@ -20,6 +20,8 @@
 # anchorage: the same check against `anchorage serve` with responseFormat json_schema, no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/venv.sh
+source scripts/lib/venv.sh
 REPO="$(pwd)"
 
 VENV=".tools/llama-cpp-venv"
@@ -46,12 +48,10 @@ install_llama_cpp_python() {
     log "llama-cpp-python $VERSION already installed in $VENV"
     return
   fi
-  command -v python3 >/dev/null || { log "needs python3 on PATH"; exit 1; }
   for tool in cc c++; do
     command -v "$tool" >/dev/null || { log "needs a C/C++ compiler ($tool) to build llama.cpp"; exit 1; }
   done
-  mkdir -p .tools
-  [ -x "$PY" ] || { log "creating $VENV"; python3 -m venv "$VENV"; }
+  ensure_venv "$VENV"
   log "installing llama-cpp-python[server]==$VERSION into $VENV (builds llama.cpp: about 15 minutes)"
   CMAKE_BUILD_PARALLEL_LEVEL="$THREADS" "$VENV/bin/pip" install --disable-pip-version-check \
     "llama-cpp-python[server]==$VERSION" >&2

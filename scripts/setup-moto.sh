@@ -6,6 +6,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/venv.sh
+source scripts/lib/venv.sh
 
 VERSION="5.2.6"
 PACKAGE_SPEC="moto[server]==$VERSION"
@@ -28,23 +30,7 @@ if [ -x "$BIN" ]; then
   log "found '$BIN' with moto '${version:-unknown}', expected $VERSION; reinstalling"
 fi
 
-PYTHON=""
-for candidate in python3 python; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import venv' >/dev/null 2>&1; then
-    PYTHON="$candidate"
-    break
-  fi
-done
-if [ -z "$PYTHON" ]; then
-  log "needs python3 with the venv module on PATH (Debian: apt-get install python3-venv)"
-  exit 1
-fi
-
-mkdir -p .tools
-if [ ! -x "$VENV/bin/python" ]; then
-  log "creating $VENV"
-  "$PYTHON" -m venv "$VENV" >&2
-fi
+ensure_venv "$VENV"
 log "installing $PACKAGE_SPEC from PyPI"
 "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet "$PACKAGE_SPEC" >&2
 

@@ -5,6 +5,8 @@
 # Prints the venv's python path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/venv.sh
+source scripts/lib/venv.sh
 
 VENV=".tools/torch-venv"
 VERSION="2.13.0"
@@ -22,12 +24,7 @@ if installed; then
   exit 0
 fi
 
-command -v python3 >/dev/null || { log "needs python3 on PATH"; exit 1; }
-mkdir -p .tools
-if [ ! -x "$PY" ]; then
-  log "creating $VENV"
-  python3 -m venv "$VENV"
-fi
+ensure_venv "$VENV"
 log "installing torch==$VERSION into $VENV"
 "$VENV/bin/pip" install --disable-pip-version-check --quiet "torch==$VERSION" >&2
 installed || { log "torch $VERSION does not import from $VENV after installing"; exit 1; }
