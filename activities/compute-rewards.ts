@@ -1,15 +1,19 @@
+import { stepKeyOf } from '../src/contracts/step-refs.ts';
 import { computeRewards } from '../src/step/rewards.ts';
 import type { ActivityDeps } from './deps.ts';
 import { asActivity } from './failures.ts';
 import type { ComputeRewardsInput, ComputeRewardsOutput } from './types.ts';
 
-/** Rewards and advantages of a step (src/step/rewards.ts); a non-finite reward fails it without retry. */
+/**
+ * Rewards and advantages of a step or one of its refill rounds (src/step/rewards.ts), with the
+ * batch's variance under dynamic sampling; a non-finite reward fails it without retry.
+ */
 export function computeRewardsActivity(deps: ActivityDeps) {
   return (input: ComputeRewardsInput): Promise<ComputeRewardsOutput> =>
     asActivity(() =>
       computeRewards({
         store: deps.store,
-        key: { trainRunId: input.trainRunId, step: input.step, purpose: input.purpose },
+        key: stepKeyOf(input),
         run: () => deps.loadRun(input.configAddress),
         rollouts: input.rollouts,
         judgements: input.judgements,

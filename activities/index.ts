@@ -4,6 +4,7 @@ import {
   QUEUE_OF_ROLE,
   type WorkerRole,
 } from '../src/contracts/task-queues.ts';
+import { assembleBatchActivity } from './assemble-batch.ts';
 import { commitCheckpointActivity } from './commit-checkpoint.ts';
 import { computeRewardsActivity } from './compute-rewards.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     generateRollouts: generateRolloutsActivity(deps),
     judgeRollouts: judgeRolloutsActivity(deps),
     computeRewards: heartbeating(computeRewardsActivity(deps), beating),
+    assembleBatch: heartbeating(assembleBatchActivity(deps), beating),
     updatePolicy: updatePolicyActivity(deps),
     commitCheckpoint: heartbeating(commitCheckpointActivity(deps), beating),
     selectPrompts: heartbeating(selectPromptsActivity(deps), beating),

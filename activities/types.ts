@@ -1,10 +1,16 @@
+import type { BatchVariance } from '../src/contracts/dynamic-sampling.ts';
 import type { JudgeAllowance, JudgeUsage } from '../src/contracts/judge-budget.ts';
 import type { RlOverrides } from '../src/contracts/rl-overrides.ts';
 import type { Purpose, StepRef } from '../src/contracts/step-refs.ts';
 import type { CheckpointInfo } from '../src/contracts/steps.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import type { JudgeStats } from '../src/train/judgements.ts';
-import type { MetricsFailure, SuiteSummary, UpdateSummary } from '../src/train/metrics.ts';
+import type {
+  DynamicSamplingMetrics,
+  MetricsFailure,
+  SuiteSummary,
+  UpdateSummary,
+} from '../src/train/metrics.ts';
 import type { RewardSummary } from '../src/train/rewards.ts';
 import type { RolloutStats } from '../src/train/rollouts.ts';
 
@@ -62,6 +68,22 @@ export interface ComputeRewardsInput extends StepRef {
 export interface ComputeRewardsOutput {
   rewards: string;
   summary: RewardSummary;
+  reused: boolean;
+  /** A training batch's groups with variance, when its stage has `rl.dynamicSampling` (else absent). */
+  variance?: BatchVariance;
+}
+
+/** The batch a step with refill rounds trains on: its rounds' batches and rewards, round 0 first. */
+export interface AssembleBatchInput extends StepRef {
+  rounds: Array<{ rollouts: string; rewards: string }>;
+}
+export interface AssembleBatchOutput {
+  /** The assembled rollout batch and its rewards (committed under the step's `trained/` refs). */
+  rollouts: string;
+  rewards: string;
+  summary: RewardSummary;
+  /** Groups in the assembled batch (those with variance, at most `rl.promptsPerStep`). */
+  groups: number;
   reused: boolean;
 }
 
@@ -131,6 +153,8 @@ export interface WriteMetricsInput {
   suites?: SuiteSummary[];
   /** What could not be measured (a failed suite): its metrics are left out, never 0. */
   failures?: MetricsFailure[];
+  /** A training step with dynamic sampling: what it did, its refill rounds' rollouts and the trained batch's rewards. */
+  dynamicSampling?: DynamicSamplingMetrics;
 }
 export interface WriteMetricsOutput {
   /** The step's metrics record (the first one committed, on a retry). */

@@ -23,6 +23,7 @@ export function writeMetricsActivity(deps: ActivityDeps) {
         update: input.update,
         wallMs: input.wallMs,
         suites: input.suites,
+        dynamicSampling: input.dynamicSampling,
         refusals: await countRefusals({
           store,
           trainRunId: input.trainRunId,

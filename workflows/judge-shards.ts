@@ -11,6 +11,11 @@ import {
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import type { ActivityProxies } from './activities.ts';
 
+/** Judge shards for a batch: as configured, at most one per prompt group. */
+export function shardCount(options: { configured: number; groups: number }): number {
+  return Math.max(1, Math.min(options.configured, options.groups));
+}
+
 /** Every shard judged, in shard order, and what judging them spent. */
 export interface ShardsJudged {
   judged: JudgeRolloutsOutput[];

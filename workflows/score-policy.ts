@@ -6,8 +6,7 @@ import type {
 } from '../activities/types.ts';
 import type { JudgeAllowance, JudgeBudgetSpent, JudgeUsage } from '../src/contracts/judge-budget.ts';
 import type { ActivityProxies } from './activities.ts';
-import { judgeShards } from './judge-shards.ts';
-import { shardCount } from './training-step.ts';
+import { judgeShards, shardCount } from './judge-shards.ts';
 
 /** A policy's batch sampled, judged and rewarded, and what judging it spent. */
 export interface ScoredPolicy {

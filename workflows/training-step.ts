@@ -1,15 +1,16 @@
 import { setCurrentDetails, setHandler } from '@temporalio/workflow';
-import type { JudgeBudgetSpent } from '../src/contracts/judge-budget.ts';
+import {
+  addUsage,
+  isJudgeBudgetSpent,
+  type JudgeBudgetSpent,
+  remaining,
+} from '../src/contracts/judge-budget.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
-import { judgeShards } from './judge-shards.ts';
+import { type RefilledBatch, refillBatch } from './dynamic-sampling.ts';
+import { judgeShards, shardCount } from './judge-shards.ts';
 import { stepProgressQuery } from '../src/contracts/messages.ts';
 import type { StepInput, StepProgress, StepResult } from '../src/contracts/workflow-types.ts';
-
-/** Judge shards for a batch: as configured, at most one per prompt group. */
-export function shardCount(options: { configured: number; groups: number }): number {
-  return Math.max(1, Math.min(options.configured, options.groups));
-}
 
 /**
  * One training step, as its own workflow (`<trainRunId>/step-<n>`): rollouts, judge shards in
@@ -17,16 +18,18 @@ export function shardCount(options: { configured: number; groups: number }): num
  * checkpoint, metrics. Every activity finds and returns what an earlier attempt committed, so running
  * the step again after a failure redoes only what was not committed, from checkpoint n-1. Judging
  * keeps within `judgeAllowance` (the run's judge budget left); when it runs out the step stops
- * before rewards and answers `judgeBudgetSpent` with what it spent.
+ * before rewards and answers `judgeBudgetSpent` with what it spent. With `rl.dynamicSampling` (the
+ * rewards activity then answers the batch's variance), refill rounds follow the rewards until enough
+ * groups vary, and the update trains on the batch assembled from them (workflows/dynamic-sampling.ts).
  */
 export async function trainingStepWorkflow(input: StepInput): Promise<StepResult | JudgeBudgetSpent> {
   const started = Date.now();
   const progress: StepProgress = { step: input.step, phase: 'rollouts', judgeShards: 0, judgeShardsDone: 0 };
   setHandler(stepProgressQuery, () => progress);
-  const phase = (p: StepProgress['phase']) => {
+  const phase = (p: StepProgress['phase'], detail?: string) => {
     progress.phase = p;
     setCurrentDetails(
-      `**${input.trainRunId}** step ${input.step}/${input.totalSteps} (${input.stage}): ${p}`,
+      `**${input.trainRunId}** step ${input.step}/${input.totalSteps} (${input.stage}): ${p}${detail === undefined ? '' : ` ${detail}`}`,
     );
   };
   const acts = trainingActivities(input);
@@ -66,14 +69,42 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     judgements: judged.map((j) => j.judgement),
   });
 
+  // Dynamic sampling: only where the rewards activity answers the batch's variance (the stage has
+  // rl.dynamicSampling); without it the step goes on exactly as it always has.
+  let dynamic: RefilledBatch | undefined;
+  if (rewards.variance !== undefined) {
+    const refilled = await refillBatch({
+      acts,
+      ref,
+      checkpoint: input.parent,
+      judgeShards: input.judgeShards,
+      planned: { rollouts: rollouts.rollouts, rewards: rewards.rewards, variance: rewards.variance },
+      allowance:
+        input.judgeAllowance === undefined
+          ? undefined
+          : remaining({ budget: input.judgeAllowance, used: judging.usage }),
+      onRound: (round, p) => {
+        progress.refillRound = round;
+        phase('refill', `round ${round} ${p}`);
+      },
+    });
+    if (isJudgeBudgetSpent(refilled)) {
+      phase('judge-budget-spent');
+      return { judgeBudgetSpent: true, judgeUsage: addUsage(judging.usage, refilled.judgeUsage) };
+    }
+    dynamic = refilled;
+  }
+  const trained = dynamic?.trained ?? { rollouts: rollouts.rollouts, rewards: rewards.rewards };
+  const judgeUsage = dynamic === undefined ? judging.usage : addUsage(judging.usage, dynamic.judgeUsage);
+
   phase('update');
   const update = await acts.trainer.updatePolicy({
     trainRunId: input.trainRunId,
     configAddress: input.configAddress,
     step: input.step,
     parent: input.parent,
-    rollouts: rollouts.rollouts,
-    rewards: rewards.rewards,
+    rollouts: trained.rollouts,
+    rewards: trained.rewards,
     overrides: input.overrides,
   });
 
@@ -101,10 +132,19 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     stage: input.stage,
     at: new Date().toISOString(),
     rollouts: rollouts.stats,
-    judge: judged.map((j) => j.stats),
+    judge: [...judged, ...(dynamic?.refills.flatMap((r) => r.judged) ?? [])].map((j) => j.stats),
     rewards: rewards.summary,
     update: update.summary,
     wallMs,
+    ...(dynamic === undefined
+      ? {}
+      : {
+          dynamicSampling: {
+            outcome: dynamic.outcome,
+            refills: dynamic.refills.map((r) => r.rollouts.stats),
+            ...(dynamic.trained === undefined ? {} : { trained: dynamic.trained.summary }),
+          },
+        }),
   });
   phase('done');
   const m = update.summary.metrics;
@@ -125,6 +165,6 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
       update: update.summary.ms,
     },
     reused: { rollouts: rollouts.reused, rewards: rewards.reused, update: !update.created },
-    judgeUsage: judging.usage,
+    judgeUsage,
   };
 }

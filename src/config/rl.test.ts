@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseRunConfig } from './load.ts';
 import { RlSettings } from './rl.ts';
 
 describe('RL settings', () => {
@@ -26,5 +27,49 @@ describe('RL settings', () => {
     assert.deepEqual([on.overlongBufferTokens, on.overlongPenaltyFactor, on.maskTruncated], [64, 0.5, true]);
     assert.throws(() => RlSettings.parse({ overlongBufferTokens: -1 }), /overlongBufferTokens/);
     assert.throws(() => RlSettings.parse({ overlongBufferTokens: 1.5 }), /overlongBufferTokens/);
+  });
+
+  it('keep dynamic sampling off by default; validate it, naming the field', () => {
+    assert.equal(RlSettings.parse({}).dynamicSampling, undefined);
+    assert.deepEqual(RlSettings.parse({ dynamicSampling: { maxRounds: 3 } }).dynamicSampling, {
+      maxRounds: 3,
+    });
+    assert.deepEqual(
+      RlSettings.parse({ dynamicSampling: { maxRounds: 0, promptsPerRound: 4 } }).dynamicSampling,
+      { maxRounds: 0, promptsPerRound: 4 },
+    );
+    const parse = (text: string) => parseRunConfig({ text, file: '/tmp/run.yaml', env: {} });
+    assert.throws(() => parse('rl:\n  dynamicSampling: {}\n'), /field rl\.dynamicSampling\.maxRounds/);
+    assert.throws(
+      () => parse('rl:\n  dynamicSampling: { maxRounds: 65 }\n'),
+      /field rl\.dynamicSampling\.maxRounds/,
+    );
+    assert.throws(
+      () => parse('rl:\n  dynamicSampling: { maxRounds: 2, promptsPerRound: 0 }\n'),
+      /field rl\.dynamicSampling\.promptsPerRound/,
+    );
+    assert.throws(
+      () => parse('rl:\n  dynamicSampling: { maxRounds: 2, rounds: 1 }\n'),
+      /rl\.dynamicSampling/,
+    );
+    // Dynamic sampling refills what dropping zero-variance groups leaves out: it needs it.
+    assert.throws(
+      () => parse('rl:\n  dropZeroVarianceGroups: false\n  dynamicSampling: { maxRounds: 2 }\n'),
+      /run\.yaml:3, field rl\.dynamicSampling: expected dropZeroVarianceGroups: true with dynamicSampling/,
+    );
+    assert.throws(
+      () =>
+        parse(
+          'rl:\n  dynamicSampling: { maxRounds: 2 }\nstages:\n  - name: a\n    steps: 1\n  - name: b\n    steps: 1\n    rl: { dropZeroVarianceGroups: false }\n',
+        ),
+      /field stages\[1\]\.rl\.dynamicSampling: .*\(stage 'b'\)/,
+    );
+    const staged = parse(
+      'stages:\n  - name: a\n    steps: 1\n  - name: b\n    steps: 1\n    rl: { dynamicSampling: { maxRounds: 2 } }\n',
+    );
+    assert.deepEqual(
+      staged.stages.map((s) => s.rl.dynamicSampling),
+      [undefined, { maxRounds: 2 }],
+    );
   });
 });

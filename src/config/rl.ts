@@ -16,6 +16,22 @@ function registered(kinds: string, names: () => string[]) {
  * RL hyperparameters. Names of estimators, losses and aggregations are checked
  * against the registries in `src/rl`, so a typo fails before a run starts, listing the valid names.
  */
+/**
+ * DAPO's dynamic sampling (`rl.dynamicSampling`), off when absent: after a step's groups are judged
+ * and rewarded, while fewer than `promptsPerStep` of them have reward variance, the step draws
+ * `promptsPerRound` more prompts from the stage's pool (never one it used already: a pure function of
+ * the run seed, the step and the round, src/train/refill-prompts.ts), samples, judges and rewards
+ * them, for at most `maxRounds` rounds; it then trains on the first `promptsPerStep` groups with
+ * variance (fewer when the bound is hit; metrics `dynamic_sampling/*`).
+ */
+export const DynamicSampling = z.strictObject({
+  /** Refill rounds per step at most; 0 records the metrics without refilling. */
+  maxRounds: z.number().int().min(0).max(64),
+  /** Prompts drawn per refill round (default: `rl.promptsPerStep`). */
+  promptsPerRound: z.number().int().min(1).max(100_000).optional(),
+});
+export type DynamicSampling = z.infer<typeof DynamicSampling>;
+
 export const RlSettings = z.strictObject({
   /** Responses sampled per prompt (G). */
   groupSize: z.number().int().min(2).max(1024).default(8),
@@ -38,8 +54,14 @@ export const RlSettings = z.strictObject({
   loss: registered('policy losses', () => policyLosses.names()).default('clipped-ratio'),
   lossAggregation: registered('loss aggregations', () => aggregations.names()).default('token-mean'),
   entropyCoefficient: z.number().min(0).default(0),
-  /** Leave out groups whose rewards are all equal (dynamic sampling): they carry no advantage. */
+  /** Leave out groups whose rewards are all equal: they carry no advantage. */
   dropZeroVarianceGroups: z.boolean().default(true),
+  /**
+   * Refill the batch for the groups left out (DAPO's dynamic sampling, `DynamicSampling` above), e.g.
+   * `{ maxRounds: 3 }`; absent: off, a step trains on the groups it drew. Needs
+   * `dropZeroVarianceGroups` (`dynamicSamplingProblem`, checked with the run's configuration).
+   */
+  dynamicSampling: DynamicSampling.optional(),
   /**
    * Overlong handling (DAPO, src/rl/overlong.ts), off by default. A penalty added to the rewards of
    * responses longer than maxNewTokens - overlongBufferTokens, falling linearly to
@@ -70,6 +92,18 @@ export const RlSettings = z.strictObject({
   weightDecay: z.number().min(0).default(0),
 });
 export type RlSettings = z.infer<typeof RlSettings>;
+
+/**
+ * What a stage's (merged) RL settings must be instead, when they are wrong as a pair: dynamic
+ * sampling refills the zero-variance groups that `dropZeroVarianceGroups` leaves out, so it needs it.
+ */
+export function dynamicSamplingProblem(rl: {
+  dynamicSampling?: DynamicSampling | undefined;
+  dropZeroVarianceGroups?: boolean | undefined;
+}): string | undefined {
+  if (rl.dynamicSampling === undefined || rl.dropZeroVarianceGroups !== false) return undefined;
+  return 'dropZeroVarianceGroups: true with dynamicSampling (it refills the zero-variance groups that dropping leaves out), or no dynamicSampling';
+}
 
 /** The same fields, all optional and without defaults: a stage's changes to the run's settings. */
 export const RlOverrides = z.strictObject(withoutDefaults(RlSettings.shape)) as unknown as z.ZodType<

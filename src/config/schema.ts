@@ -6,13 +6,17 @@ import { LoraConfigSchema } from '../models/llama/lora.ts';
 import { RubricId } from '../rubric/schema.ts';
 import { S3BucketName, S3Endpoint, S3KeyPrefix } from '../store/store-location.ts';
 import { JudgeRateLimit, JudgeRunBudget } from './judge-run-settings.ts';
-import { RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
+import { dynamicSamplingProblem, RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
 
 /**
  * The run configuration: one YAML file, validated here. Every field has a default except what only
  * the user can know; relative paths are resolved against the file's folder by `loadRunConfig`.
  * Top-level fields: name, seed, model, lora, prompts, rubrics, judge, rl, steps, checkpointEvery,
- * evaluation, stages, dataSelection, temporal, store.
+ * evaluation, stages, dataSelection, temporal, store. `rl` (src/config/rl.ts) holds the RL
+ * hyperparameters and DAPO's options: overlong handling, and dynamic sampling
+ * (`rl.dynamicSampling: { maxRounds, promptsPerRound }`, off when absent: a step whose groups lack
+ * reward variance draws refill rounds of further prompts until `promptsPerStep` groups vary or
+ * `maxRounds` ran; it needs `dropZeroVarianceGroups`).
  */
 
 /** Most training steps a configuration may ask for: more is a typo, not a plan. */
@@ -279,6 +283,25 @@ export const RunConfigSchema = z
       checkNames(stage.sources, ['stages', i, 'sources']);
       stage.rubrics?.apply?.forEach((r, j) => {
         checkNames(r.prompts.sources, ['stages', i, 'rubrics', 'apply', j, 'prompts', 'sources']);
+      });
+    });
+    // Dynamic sampling needs its stage to drop zero-variance groups (the run's settings or the stage's).
+    const runProblem = dynamicSamplingProblem(c.rl);
+    if (c.stages === undefined && runProblem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rl', 'dynamicSampling'], message: runProblem });
+    }
+    c.stages?.forEach((stage, i) => {
+      const own = stage.rl ?? {};
+      const problem = dynamicSamplingProblem({
+        dynamicSampling: own.dynamicSampling ?? c.rl.dynamicSampling,
+        dropZeroVarianceGroups: own.dropZeroVarianceGroups ?? c.rl.dropZeroVarianceGroups,
+      });
+      if (problem === undefined) return;
+      const inStage = own.dynamicSampling !== undefined || own.dropZeroVarianceGroups !== undefined;
+      ctx.addIssue({
+        code: 'custom',
+        path: inStage ? ['stages', i, 'rl', 'dynamicSampling'] : ['rl', 'dynamicSampling'],
+        message: `${problem} (stage '${stage.name}')`,
       });
     });
     const stageSteps = c.stages?.reduce((n, s) => n + s.steps, 0) ?? 0;

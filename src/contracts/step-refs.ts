@@ -22,9 +22,25 @@ export interface StepKey {
   trainRunId: string;
   step: number;
   purpose: Purpose;
+  /**
+   * A refill round of a training step (dynamic sampling, `rl.dynamicSampling`): 1, 2, ... up to its
+   * `maxRounds`, each with prompts, rollouts, verdicts and rewards of its own. Absent: the step's
+   * planned batch (round 0), as in every run without dynamic sampling.
+   */
+  round?: number;
 }
 
 /** A step key and the address of the run's stored configuration: every step activity's input starts with it. */
 export interface StepRef extends StepKey {
   configAddress: string;
+}
+
+/** The key of a ref or an activity input: its run, step, purpose and refill round (when one), nothing else. */
+export function stepKeyOf(ref: StepKey): StepKey {
+  return {
+    trainRunId: ref.trainRunId,
+    step: ref.step,
+    purpose: ref.purpose,
+    ...(ref.round === undefined || ref.round === 0 ? {} : { round: ref.round }),
+  };
 }

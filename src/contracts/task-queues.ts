@@ -28,7 +28,14 @@ export const TASK_QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
  * with that queue's activities only.
  */
 export const ACTIVITIES_BY_QUEUE = {
-  workflow: ['computeRewards', 'commitCheckpoint', 'selectPrompts', 'writeMetrics', 'latestCheckpoint'],
+  workflow: [
+    'computeRewards',
+    'assembleBatch',
+    'commitCheckpoint',
+    'selectPrompts',
+    'writeMetrics',
+    'latestCheckpoint',
+  ],
   rollout: ['generateRollouts', 'evaluateSuite'],
   judge: ['judgeRollouts'],
   trainer: ['updatePolicy'],

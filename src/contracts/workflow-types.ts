@@ -172,6 +172,8 @@ export type StepPhase =
   | 'rollouts'
   | 'judging'
   | 'rewards'
+  /** Dynamic sampling: a refill round's rollouts, judging and rewards (`refillRound`). */
+  | 'refill'
   | 'update'
   | 'commit'
   | 'metrics'
@@ -184,6 +186,8 @@ export interface StepProgress {
   phase: StepPhase;
   judgeShards: number;
   judgeShardsDone: number;
+  /** The refill round running or last run (dynamic sampling); absent before any. */
+  refillRound?: number;
 }
 
 export type RunStatus = 'running' | 'paused' | 'failed' | 'completed' | 'stopped';

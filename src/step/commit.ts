@@ -48,7 +48,12 @@ export interface CommitPoint<K, T> {
 
 type ShardKey = StepKey & { shard: number; shards: number };
 type UpdateKey = { trainRunId: string; step: number };
-const stepFacts = (key: StepKey) => ({ step: key.step, purpose: key.purpose });
+/** Where a failpoint is reached; a refill round adds `round`, so a test can arm one round only. */
+const stepFacts = (key: StepKey) => ({
+  step: key.step,
+  purpose: key.purpose,
+  ...(key.round === undefined ? {} : { round: key.round }),
+});
 
 /** The step's commit points, in the order a step reaches them (ref layout: src/train/run-refs.ts). */
 export const COMMIT_POINTS = {
@@ -87,6 +92,18 @@ export const COMMIT_POINTS = {
     after: 'checkpoint.committed',
     facts: (key) => ({ step: key.step }),
   } satisfies CommitPoint<UpdateKey, StoredCheckpoint>,
+  /** The batch a step with refill rounds trains on, assembled from its rounds (dynamic sampling). */
+  trainedRollouts: {
+    ref: runRefs.trainedRollouts,
+    record: RolloutBatch,
+    facts: stepFacts,
+  } satisfies CommitPoint<StepKey, RolloutBatch>,
+  /** Rewards and advantages of the assembled batch. */
+  trainedRewards: {
+    ref: runRefs.trainedRewards,
+    record: RewardsRecord,
+    facts: stepFacts,
+  } satisfies CommitPoint<StepKey, RewardsRecord>,
   /** The step's metrics record. */
   metrics: {
     ref: runRefs.metrics,

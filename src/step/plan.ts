@@ -1,12 +1,13 @@
 import type { WeightedRubric } from '../config/rubric-rules.ts';
 import type { StagePlan } from '../config/stages.ts';
-import type { StepRef } from '../contracts/step-refs.ts';
+import type { StepKey } from '../contracts/step-refs.ts';
 import { stepInStage } from '../contracts/steps.ts';
 import { SeededRandom } from '../data/generator/rng.ts';
 import type { LocatedPrompt } from '../data/prompt-record.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { SelectionRecord } from '../train/selection.ts';
+import { refillRounds } from '../train/refill-prompts.ts';
 import { mixSeed, promptStratum, selectStepPrompts, stepSeed } from '../train/step-prompts.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { RunContext } from './run-context.ts';
@@ -21,6 +22,12 @@ export interface StepPlan {
   sampling: { temperature: number; topP: number; maxNewTokens: number; seed: number };
   /** Members of each group (the first ones) decoded greedily instead of sampled: 0 or 1. */
   greedyMembers: number;
+  /**
+   * Dynamic sampling (`rl.dynamicSampling`, training steps only): the refill rounds the step may run
+   * (its `maxRounds`, fewer when the stage's pool runs out) and the groups with reward variance it
+   * wants (`rl.promptsPerStep`). Absent: off.
+   */
+  refill?: { rounds: number; wanted: number };
 }
 
 /**
@@ -66,17 +73,23 @@ async function stagePrompts(options: {
  * The plan of a training step, an evaluation or a data selection, derived from the configuration,
  * the step number and (for a stage with data selection) the stored selection alone, so the rollout
  * and judge activities (on any worker, in any attempt) agree on it. A selection's `step` is the
- * first step of its stage.
+ * first step of its stage. A training step's refill round (`ref.round`, dynamic sampling) plans the
+ * round's prompts (src/train/refill-prompts.ts), sampled with a seed of the round's own.
  */
 export async function stepPlan(options: {
   run: RunContext;
-  ref: StepRef;
+  ref: StepKey;
   store: ArtifactStore;
 }): Promise<StepPlan> {
   const { run, ref, store } = options;
   const { config } = run;
   const stage = run.stageForStep(ref.step);
-  const seed = stepSeed({ runSeed: config.seed, step: ref.step, purpose: ref.purpose });
+  const round = ref.round ?? 0;
+  if (round !== 0 && ref.purpose !== 'train') {
+    throw new ValidationError(`refill rounds belong to training steps, not to purpose '${ref.purpose}'`);
+  }
+  const stepSampling = stepSeed({ runSeed: config.seed, step: ref.step, purpose: ref.purpose });
+  const seed = round === 0 ? stepSampling : mixSeed(stepSampling, round);
   if (ref.purpose === 'eval') {
     return {
       stage,
@@ -112,7 +125,7 @@ export async function stepPlan(options: {
     };
   }
   const list = await stagePrompts({ run, stage, store, trainRunId: ref.trainRunId });
-  const indices = selectStepPrompts({
+  const planned = selectStepPrompts({
     promptCount: list.length,
     perStep: stage.rl.promptsPerStep,
     seed: config.seed,
@@ -122,11 +135,31 @@ export async function stepPlan(options: {
       ? {}
       : { strata: list.map((e) => promptStratum(e.prompt.record.tags, config.prompts.balanceBy!)) }),
   });
+  const dynamic = stage.rl.dynamicSampling;
+  const rounds =
+    dynamic === undefined
+      ? []
+      : refillRounds({
+          promptCount: list.length,
+          planned,
+          perRound: dynamic.promptsPerRound ?? stage.rl.promptsPerStep,
+          maxRounds: dynamic.maxRounds,
+          seed: config.seed,
+          stageIndex: stage.index,
+          step: ref.step,
+        });
+  const indices = round === 0 ? planned : rounds[round - 1];
+  if (indices === undefined) {
+    throw new ValidationError(
+      `step ${ref.step} has ${rounds.length} refill rounds (rl.dynamicSampling in stage '${stage.name}'); round ${round} was asked for`,
+    );
+  }
   return {
     stage,
     entries: indices.map((i) => list[i]!),
     groupSize: stage.rl.groupSize,
     sampling,
     greedyMembers: stage.rl.greedyMember ? 1 : 0,
+    ...(dynamic === undefined ? {} : { refill: { rounds: rounds.length, wanted: stage.rl.promptsPerStep } }),
   };
 }

@@ -16,6 +16,8 @@ export const RefusalRecord = z.strictObject({
   trainRunId: z.string(),
   step: z.number().int().nonnegative(),
   purpose: z.enum(PURPOSES),
+  /** The refill round whose rewards were refused (dynamic sampling); absent: the step's own batch. */
+  round: z.number().int().positive().optional(),
   kind: z.enum(['update', 'reward']),
   message: z.string(),
   /** The checkpoint the update started from (it stays the run's latest); updates only. */
@@ -27,7 +29,10 @@ export const RefusalRecord = z.strictObject({
 });
 export type RefusalRecord = z.infer<typeof RefusalRecord>;
 
-/** Stores a refusal under `steps/step-<n>/refusals/<digest>`; returns its address. */
+/**
+ * Stores a refusal under `steps/step-<n>/refusals/<digest>` (a refill round's too, so the step's
+ * metrics count it); returns its address.
+ */
 export async function recordRefusal(options: {
   store: ArtifactStore;
   refusal: RefusalRecord;

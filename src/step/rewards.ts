@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { BatchVariance } from '../contracts/dynamic-sampling.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
 import { NonFiniteRewardError } from '../rubric/aggregate/index.ts';
 import { Address } from '../store/address.ts';
@@ -9,7 +10,8 @@ import { readRolloutBatch } from '../train/rollouts.ts';
 import { NO_TELEMETRY, type TrainingTelemetry } from '../telemetry/training-telemetry.ts';
 import { ValidationError } from '../util/errors.ts';
 import { failpointValue } from '../util/failpoints.ts';
-import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
+import { COMMIT_POINTS, type CommitPoint, commit, findCommitted } from './commit.ts';
+import { stepPlan } from './plan.ts';
 import { computeStepRewards, lengthPenalties, rubricRewards } from './reward-math.ts';
 import { recordRefusal } from './refusals.ts';
 import type { RunContext } from './run-context.ts';
@@ -22,11 +24,15 @@ import type { RunContext } from './run-context.ts';
  * responses get the overlong penalty before advantages. A NaN or infinite reward refuses the step:
  * recorded in the store (the step's metrics count it once it commits) and thrown (not retryable),
  * so the run waits for resume or stop with its last checkpoint kept.
+ *
+ * A training batch of a stage with `rl.dynamicSampling` (the planned batch or a refill round, at the
+ * `rewards` point) also answers its groups' variance (`variance`), from which the step workflow
+ * decides on refill rounds.
  */
 export async function computeRewards(options: {
   store: ArtifactStore;
   key: StepKey;
-  /** The run, loaded only when the rewards are not committed yet. */
+  /** The run, loaded only when the rewards are not committed yet (or dynamic sampling asks). */
   run: () => Promise<RunContext>;
   rollouts: string;
   /** Shard judgements in shard order. */
@@ -35,12 +41,25 @@ export async function computeRewards(options: {
   workerName: string;
   /** Receives the phase's duration and the mean reward once committed. */
   telemetry?: TrainingTelemetry;
-}): Promise<{ rewards: string; summary: RewardSummary; reused: boolean }> {
+  /** Where the rewards are committed: `rewards` (default), or `trainedRewards` for an assembled batch. */
+  point?: CommitPoint<StepKey, RewardsRecord>;
+}): Promise<{ rewards: string; summary: RewardSummary; reused: boolean; variance?: BatchVariance }> {
   const { store, key } = options;
-  const point = COMMIT_POINTS.rewards;
+  const point = options.point ?? COMMIT_POINTS.rewards;
+  const withVariance = async (
+    out: { rewards: string; summary: RewardSummary; reused: boolean },
+    record: RewardsRecord,
+  ) => {
+    if (point !== COMMIT_POINTS.rewards || key.purpose !== 'train') return out;
+    const variance = await batchVariance({ store, key, run: await options.run(), record });
+    return variance === undefined ? out : { ...out, variance };
+  };
   const existing = await findCommitted({ store, point, key });
   if (existing !== undefined) {
-    return { rewards: existing.address, summary: existing.record.summary, reused: true };
+    return withVariance(
+      { rewards: existing.address, summary: existing.record.summary, reused: true },
+      existing.record,
+    );
   }
   try {
     const record = await rewardsRecord({ ...options, run: await options.run() });
@@ -50,11 +69,37 @@ export async function computeRewards(options: {
       telemetry.phase({ phase: 'rewards', purpose: key.purpose, ms: record.summary.ms });
       telemetry.rewards({ purpose: key.purpose, mean: record.summary.mean });
     }
-    return { rewards: committed.address, summary: committed.record.summary, reused: !committed.created };
+    return withVariance(
+      { rewards: committed.address, summary: committed.record.summary, reused: !committed.created },
+      committed.record,
+    );
   } catch (err) {
     if (err instanceof NonFiniteRewardError) await refuse({ ...options, message: err.message });
     throw err;
   }
+}
+
+/**
+ * A training batch's groups with and without reward variance, and the step's refill bounds, when
+ * its stage has `rl.dynamicSampling`; undefined otherwise. Variance is the estimator's own test
+ * (src/rl/advantages: all scored rewards, length penalty included, equal, or fewer than two scored).
+ */
+async function batchVariance(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  run: RunContext;
+  record: RewardsRecord;
+}): Promise<BatchVariance | undefined> {
+  const { store, key, run, record } = options;
+  if (run.stageForStep(key.step).rl.dynamicSampling === undefined) return undefined;
+  const plan = await stepPlan({ run, ref: { ...key, round: 0 }, store });
+  if (plan.refill === undefined) return undefined;
+  return {
+    groups: record.groups.length,
+    withVariance: record.groups.filter((g) => !g.zeroVariance).length,
+    wanted: plan.refill.wanted,
+    maxRounds: plan.refill.rounds,
+  };
 }
 
 async function rewardsRecord(options: {

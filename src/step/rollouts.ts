@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RolloutProgress } from '../contracts/activity-progress.ts';
-import type { StepKey, StepRef } from '../contracts/step-refs.ts';
+import { type StepKey, type StepRef, stepKeyOf } from '../contracts/step-refs.ts';
 import { type PromptRecord, promptMessages, promptText } from '../data/prompt-record.ts';
 import type { GenerationResult, Policy } from '../engine/policy.ts';
 import type { Prompt } from '../engine/prompts.ts';
@@ -76,7 +76,7 @@ export async function generateRollouts(options: {
   const started = performance.now();
   const { store } = options;
   const telemetry = options.telemetry ?? NO_TELEMETRY;
-  const key = { trainRunId: options.ref.trainRunId, step: options.ref.step, purpose: options.ref.purpose };
+  const key = stepKeyOf(options.ref);
   const existing = await findCommitted({ store, point: COMMIT_POINTS.rollouts, key });
   if (existing !== undefined) {
     const batch = existing.record;

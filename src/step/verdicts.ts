@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { addUsage, type JudgeAllowance, type JudgeUsage, NO_USAGE } from '../contracts/judge-budget.ts';
-import type { StepRef } from '../contracts/step-refs.ts';
+import { type StepRef, stepKeyOf } from '../contracts/step-refs.ts';
 import type { JudgeStats as MeteredStats } from '../rubric/judge/types.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { Address } from '../store/address.ts';
@@ -79,7 +79,7 @@ export async function judgeShard(options: {
   const started = performance.now();
   const { store, ref, shard, shards } = options;
   const usedBefore = options.usedBefore ?? NO_USAGE;
-  const key = { trainRunId: ref.trainRunId, step: ref.step, purpose: ref.purpose, shard, shards };
+  const key = { ...stepKeyOf(ref), shard, shards };
   const existing = await findCommitted({ store, point: COMMIT_POINTS.verdicts, key });
   if (existing !== undefined) {
     return { judgement: existing.address, stats: existing.record.stats, reused: true, usage: usedBefore };
@@ -123,10 +123,7 @@ export async function judgeShard(options: {
     });
     if (options.allowance !== undefined && (judge?.stats().budgetRefusals ?? 0) > 0) {
       const usage = spent();
-      options.log.info(
-        { trainRunId: ref.trainRunId, step: ref.step, purpose: ref.purpose, shard, ...usage },
-        'judge allowance spent; shard not committed',
-      );
+      options.log.info({ ...key, ...usage }, 'judge allowance spent; shard not committed');
       return { budgetSpent: true, usage, groupsDone: judged.length, groups: mine.length };
     }
     judged.push(result.judged);
@@ -166,11 +163,7 @@ export async function judgeShard(options: {
     point: COMMIT_POINTS.verdicts,
     key,
     record,
-    announce: () =>
-      options.log.info(
-        { trainRunId: ref.trainRunId, step: ref.step, purpose: ref.purpose, shard, ...stats },
-        'judgements committed',
-      ),
+    announce: () => options.log.info({ ...key, ...stats }, 'judgements committed'),
   });
   if (committed.created) {
     (options.telemetry ?? NO_TELEMETRY).phase({ phase: 'judge', purpose: ref.purpose, ms: stats.ms });

@@ -126,3 +126,38 @@ test('judge shards deal groups round-robin; refs name every artifact of a run', 
   assert.equal(runRefs.metrics({ trainRunId: 'r-1', step: 3, purpose: 'eval' }), 'runs/r-1/metrics/eval-3');
   assert.throws(() => runRefs.latest('../x'), /training run id/);
 });
+
+test('step metrics with dynamic sampling: dynamic_sampling/*, every round in rollout/*, the trained batch in advantage/*', () => {
+  const plain = stepMetrics({ purpose: 'train', rollouts, judge: [judge(100)], rewards });
+  assert.ok(!Object.keys(plain).some((k) => k.startsWith('dynamic_sampling/')), 'off: no keys');
+  const m = stepMetrics({
+    purpose: 'train',
+    rollouts,
+    judge: [judge(100), judge(300)],
+    rewards,
+    dynamicSampling: {
+      outcome: {
+        rounds: 2,
+        groupsDrawn: 6,
+        groupsWithVariance: 3,
+        groupsKept: 2,
+        wanted: 2,
+        zeroVarianceBefore: 0.5,
+      },
+      refills: [rollouts, { ...rollouts, newTokens: 20 }],
+      trained: { ...rewards, mean: 0.4, groups: 2, groupsDropped: 0, trainable: 8 },
+    },
+  });
+  assert.deepEqual(Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith('dynamic_sampling/'))), {
+    'dynamic_sampling/rounds': 2,
+    'dynamic_sampling/groups_drawn': 6,
+    'dynamic_sampling/groups_with_variance': 3,
+    'dynamic_sampling/groups_kept': 2,
+    'dynamic_sampling/groups_short': 0,
+    'dynamic_sampling/zero_variance_before': 0.5,
+  });
+  assert.equal(m['rollout/responses'], 24, 'the planned batch and two refill rounds');
+  assert.equal(m['rollout/new_tokens'], 100);
+  assert.equal(m['advantage/trainable'], 8, 'the trained batch');
+  assert.equal(m['reward/mean'], 0.5, 'the planned batch: comparable with runs without refills');
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DynamicSamplingOutcome } from '../contracts/dynamic-sampling.ts';
 import { PURPOSES, type Purpose } from '../contracts/step-refs.ts';
 import type { JudgeStats } from './judgements.ts';
 import type { RewardSummary } from './rewards.ts';
@@ -33,6 +34,15 @@ export interface SuiteSummary {
   summary: Readonly<Record<string, number>>;
 }
 
+/** What a training step with dynamic sampling (`rl.dynamicSampling`) adds to its metrics. */
+export interface DynamicSamplingMetrics {
+  outcome: DynamicSamplingOutcome;
+  /** Rollout stats of the refill rounds (round 1 first): added into the step's `rollout/*`. */
+  refills: RolloutStats[];
+  /** Rewards of the batch assembled from the rounds (absent: the step trained on its planned batch). */
+  trained?: RewardSummary;
+}
+
 /** One step's (or evaluation's) metrics, slash-namespaced, as stored and listed. */
 export const MetricsRecord = z.strictObject({
   format: z.literal('anchorage.metrics/1'),
@@ -51,7 +61,8 @@ export type MetricsRecord = z.infer<typeof MetricsRecord>;
 /**
  * The metrics of a step from its phases' summaries. Keys follow the `area/name` convention:
  * reward/mean, reward/rubric/<id>/mean, reward/criterion/<id>/mean, policy/clip_fraction, kl/ref,
- * loss/total, grad/norm, rollout/*, judge/*, time/*.
+ * loss/total, grad/norm, rollout/*, judge/*, time/*, and dynamic_sampling/* (rounds, groups_drawn,
+ * groups_with_variance, groups_kept, groups_short, zero_variance_before) where it is on.
  * Values that do not exist (no scored response, no KL reference) are left out, never written as 0.
  * Evaluations and data selections get the same keys under `eval/` and `select/`; an evaluation's
  * suites add `eval/<suite>/<key>` (eval/ifeval/promptLoose, ...).
@@ -68,8 +79,16 @@ export function stepMetrics(options: {
   suites?: readonly SuiteSummary[] | undefined;
   /** Attempts refused for a non-finite number before the step committed, by kind (src/step/refusals.ts). */
   refusals?: Readonly<Record<string, number>> | undefined;
+  /**
+   * Dynamic sampling: `dynamic_sampling/*`; `rollout/*` count every round's responses, `advantage/*`
+   * describe the trained batch, `reward/*` stay the planned batch's (comparable with runs without it).
+   * `judge` should hold every round's shards.
+   */
+  dynamicSampling?: DynamicSamplingMetrics | undefined;
 }): Record<string, number> {
-  const { rollouts, judge, rewards, update } = options;
+  const { judge, rewards, update, dynamicSampling } = options;
+  const rollouts = addRolloutStats([options.rollouts, ...(dynamicSampling?.refills ?? [])]);
+  const trained = dynamicSampling?.trained ?? rewards;
   const suites = options.suites ?? [];
   if (suites.length > 0 && options.purpose !== 'eval') {
     throw new Error(`suite metrics belong to evaluations, not to purpose '${options.purpose}'`);
@@ -87,9 +106,18 @@ export function stepMetrics(options: {
   set('reward/veto_fraction', rewards.responses === 0 ? null : rewards.vetoed / rewards.responses);
   for (const [id, v] of Object.entries(rewards.rubricMeans)) set(`reward/rubric/${id}/mean`, v);
   for (const [id, v] of Object.entries(rewards.criterionMeans)) set(`reward/criterion/${id}/mean`, v);
-  set('advantage/groups', rewards.groups);
-  set('advantage/groups_dropped', rewards.groupsDropped);
-  set('advantage/trainable', rewards.trainable);
+  set('advantage/groups', trained.groups);
+  set('advantage/groups_dropped', trained.groupsDropped);
+  set('advantage/trainable', trained.trainable);
+  if (dynamicSampling !== undefined) {
+    const o = dynamicSampling.outcome;
+    set('dynamic_sampling/rounds', o.rounds);
+    set('dynamic_sampling/groups_drawn', o.groupsDrawn);
+    set('dynamic_sampling/groups_with_variance', o.groupsWithVariance);
+    set('dynamic_sampling/groups_kept', o.groupsKept);
+    set('dynamic_sampling/groups_short', o.wanted - o.groupsKept);
+    set('dynamic_sampling/zero_variance_before', o.zeroVarianceBefore);
+  }
 
   set('rollout/responses', rollouts.responses);
   set('rollout/new_tokens', rollouts.newTokens);
@@ -142,6 +170,31 @@ export function stepMetrics(options: {
   if (options.purpose === 'train') return m;
   const out = Object.fromEntries(Object.entries(m).map(([k, v]) => [`${options.purpose}/${k}`, v]));
   return { ...out, ...suiteMetrics(suites, out) };
+}
+
+/** Rollout stats of several batches as one (counts and times summed). */
+export function addRolloutStats(batches: readonly RolloutStats[]): RolloutStats {
+  const zero: RolloutStats = {
+    groups: 0,
+    responses: 0,
+    promptTokens: 0,
+    newTokens: 0,
+    truncated: 0,
+    resumedGroups: 0,
+    ms: 0,
+  };
+  return batches.reduce(
+    (a, b) => ({
+      groups: a.groups + b.groups,
+      responses: a.responses + b.responses,
+      promptTokens: a.promptTokens + b.promptTokens,
+      newTokens: a.newTokens + b.newTokens,
+      truncated: a.truncated + b.truncated,
+      resumedGroups: a.resumedGroups + b.resumedGroups,
+      ms: a.ms + b.ms,
+    }),
+    zero,
+  );
 }
 
 /**

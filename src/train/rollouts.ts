@@ -60,6 +60,8 @@ export const RolloutBatch = z.strictObject({
   trainRunId: z.string(),
   step: z.number().int(),
   purpose: z.enum(PURPOSES),
+  /** The refill round this batch samples (dynamic sampling); absent: the step's planned batch. */
+  round: z.number().int().positive().optional(),
   stage: z.string(),
   /** The checkpoint the policy was loaded from; null: fresh adapters from the run seed. */
   checkpoint: Address.nullable(),
@@ -67,6 +69,20 @@ export const RolloutBatch = z.strictObject({
   sampling: SamplingRecord,
   groups: z.array(Address),
   stats: RolloutStats,
+  /**
+   * A batch assembled from a step's rounds (dynamic sampling): the rounds' batches (round 0 first)
+   * and, per group of this batch, the round and the index it had there. Its groups are those groups
+   * with their index set to their place here; `sampling` is round 0's (each round's seed is in its
+   * own batch).
+   */
+  assembledFrom: z
+    .strictObject({
+      rounds: z.array(Address),
+      picks: z.array(
+        z.strictObject({ round: z.number().int().nonnegative(), index: z.number().int().nonnegative() }),
+      ),
+    })
+    .optional(),
 });
 export type RolloutBatch = z.infer<typeof RolloutBatch>;
 

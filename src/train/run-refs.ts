@@ -12,6 +12,9 @@ import { ValidationError } from '../util/errors.ts';
  *   runs/<id>/steps/step-<n>/judgements/shard-<k>-of-<S> verdicts of one judge shard
  *   runs/<id>/steps/step-<n>/rewards                     rewards and advantages
  *   runs/<id>/steps/step-<n>/refusals/<hash>             updates refused for a non-finite number
+ *   runs/<id>/steps/step-<n>/refill-<r>/...              refill round r (dynamic sampling): its
+ *                                                        rollouts, rollout groups, judgements, rewards
+ *   runs/<id>/steps/step-<n>/trained/{rollouts,rewards}  the batch assembled from the rounds, trained on
  *   runs/<id>/evals/step-<n>/...                         the same for the evaluation after step n,
  *   runs/<id>/evals/step-<n>/suites/<suite>              and each evaluation suite's result (ifeval, ...)
  *   runs/<id>/selections/step-<n>/...                    the same for the data selection of the stage
@@ -39,8 +42,21 @@ function runPrefix(trainRunId: string): string {
 
 function stepPrefix(key: StepKey): string {
   checkStep(key.step);
-  return `${runPrefix(key.trainRunId)}${FOLDER[key.purpose]}/step-${key.step}/`;
+  return `${runPrefix(key.trainRunId)}${FOLDER[key.purpose]}/step-${key.step}/${roundFolder(key.round)}`;
 }
+
+/** Round 0 (absent) lives in the step's folder, as before refills existed; round r in `refill-<r>/`. */
+function roundFolder(round: number | undefined): string {
+  if (round === undefined || round === 0) return '';
+  if (!Number.isInteger(round) || round < 0) {
+    throw new ValidationError(`expected a refill round (integer >= 1), got ${round}`);
+  }
+  return `refill-${round}/`;
+}
+
+/** The step's own folder, whatever round the key names. */
+const stepFolder = (key: StepKey) =>
+  stepPrefix({ trainRunId: key.trainRunId, step: key.step, purpose: key.purpose });
 
 export const runRefs = {
   config: (trainRunId: string) => `${runPrefix(trainRunId)}config`,
@@ -52,6 +68,9 @@ export const runRefs = {
     `${stepPrefix(key)}judgements/shard-${key.shard}-of-${key.shards}`,
   judgements: (key: StepKey) => `${stepPrefix(key)}judgements/`,
   rewards: (key: StepKey) => `${stepPrefix(key)}rewards`,
+  /** The batch a step with refill rounds trains on, assembled from its rounds, and its rewards. */
+  trainedRollouts: (key: StepKey) => `${stepFolder(key)}trained/rollouts`,
+  trainedRewards: (key: StepKey) => `${stepFolder(key)}trained/rewards`,
   /** A refused update or reward computation (a non-finite number), named by its record's digest. */
   refusal: (key: StepKey & { id: string }) => `${stepPrefix(key)}refusals/${key.id}`,
   refusals: (key: StepKey) => `${stepPrefix(key)}refusals/`,
