@@ -14,13 +14,13 @@ export const FAILPOINTS = {
   'rollouts.group-written':
     'src/step/rollouts.ts: one prompt group is in the store under its create-only ref (facts: step, purpose, groups = groups written by this attempt and the ones it resumed)',
   'rollouts.before-commit':
-    'src/step/rollouts.ts (commit point rollouts): every group is written, the batch record is not yet committed (facts: step, purpose)',
+    'src/step/rollouts.ts (commit point rollouts): every group is written, the batch record is not yet committed (facts: step, purpose; round in a refill round)',
   'rollouts.committed':
-    'src/step/rollouts.ts (commit point rollouts): the batch ref is committed, the activity has not returned (facts: step, purpose)',
+    'src/step/rollouts.ts (commit point rollouts): the batch ref is committed, the activity has not returned (facts: step, purpose; round in a refill round)',
   'judge.verdicts-cached':
     "src/step/verdicts.ts: one prompt group's verdicts are graded and in the verdict cache, the shard is not committed (facts: step, purpose, shard, groups = groups judged by this attempt)",
   'judge.shard-committed':
-    'src/step/verdicts.ts (commit point verdicts): the shard ref is committed, the activity has not returned (facts: step, purpose, shard)',
+    'src/step/verdicts.ts (commit point verdicts): the shard ref is committed, the activity has not returned (facts: step, purpose, shard; round in a refill round)',
   'rewards.aggregated':
     'src/step/rewards.ts: rubric rewards are aggregated, not yet combined into advantages; the `nan` action makes the first scored one NaN (facts: step, purpose)',
   'checkpoint.before-write':

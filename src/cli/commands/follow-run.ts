@@ -171,5 +171,6 @@ export function phaseView(
 function describePhase(p: StepProgress): string {
   if (p.phase === 'judging') return `judging (${p.judgeShardsDone}/${p.judgeShards} shards)`;
   if (p.phase === 'update') return 'policy update';
+  if (p.phase === 'refill' && p.refillRound !== undefined) return `refill round ${p.refillRound}`;
   return p.phase;
 }

@@ -3,13 +3,7 @@ import { escapeMarkup } from '../svg/escape.ts';
 import { heatmap } from '../svg/heatmap.ts';
 import { lineChart } from '../svg/line-chart.ts';
 import type { Domain } from '../svg/scale.ts';
-import {
-  criterionRows,
-  hasMetric,
-  noUpdateMarks,
-  seriesOf,
-  stepMarks,
-} from './chart-data.ts';
+import { criterionRows, hasMetric, noUpdateMarks, seriesOf, stepMarks } from './chart-data.ts';
 import { figure, metricCell, percent } from './figure.ts';
 import { rewardChart } from './reward-chart.ts';
 
@@ -21,6 +15,8 @@ interface StepChart {
   yDomain?: Domain;
   /** Written by the policy update: a step that applied none is marked `no update`. */
   update?: boolean;
+  /** Drawn only for runs that record it (an opt-in feature), instead of shown as not recorded. */
+  optional?: boolean;
 }
 
 const STEP_CHARTS: readonly StepChart[] = [
@@ -66,6 +62,17 @@ const STEP_CHARTS: readonly StepChart[] = [
     title: 'Truncated fraction',
     keys: [['rollout/truncated_fraction', 'cut off at the token limit']],
     yDomain: [0, 1],
+  },
+  {
+    id: 'dynamic-sampling',
+    optional: true,
+    title: 'Dynamic sampling (prompt groups per step)',
+    keys: [
+      ['dynamic_sampling/groups_drawn', 'drawn (planned and refills)'],
+      ['dynamic_sampling/groups_with_variance', 'with reward variance'],
+      ['dynamic_sampling/groups_kept', 'trained on'],
+      ['dynamic_sampling/rounds', 'refill rounds'],
+    ],
   },
   {
     id: 'time',
@@ -177,6 +184,7 @@ export function stepSection(rows: readonly StepRow[]): string {
 
   for (const chart of STEP_CHARTS) {
     const present = chart.keys.filter(([key]) => hasMetric(rows, key));
+    if (chart.optional === true && present.length === 0) continue;
     parts.push(
       figure({
         title: chart.title,

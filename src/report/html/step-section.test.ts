@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StepRow } from '../data/report-data.ts';
+import { stepSection } from './step-section.ts';
+
+const row = (step: number, metrics: Record<string, number>): StepRow => ({
+  step,
+  state: { kind: 'done' },
+  stage: 'main',
+  at: '2025-01-01T00:00:00.000Z',
+  metrics: { 'reward/mean': 0.5, ...metrics },
+});
+
+test('the dynamic sampling chart: drawn for runs that record it, left out (not "not recorded") for the rest', () => {
+  const off = stepSection([row(1, {}), row(2, {})]);
+  assert.ok(!off.includes('dynamic-sampling'), 'no chart and no note without the setting');
+  const on = stepSection([
+    row(1, {
+      'dynamic_sampling/groups_drawn': 6,
+      'dynamic_sampling/groups_with_variance': 2,
+      'dynamic_sampling/groups_kept': 2,
+      'dynamic_sampling/rounds': 2,
+    }),
+    row(2, {
+      'dynamic_sampling/groups_drawn': 2,
+      'dynamic_sampling/groups_with_variance': 2,
+      'dynamic_sampling/groups_kept': 2,
+      'dynamic_sampling/rounds': 0,
+    }),
+  ]);
+  assert.match(on, /data-chart="dynamic-sampling"/);
+  assert.match(on, /data-series="drawn \(planned and refills\)" data-x="1" data-y="6"/);
+  assert.match(on, /data-series="refill rounds" data-x="2" data-y="0"/);
+});
