@@ -183,6 +183,31 @@ describe('LocalFolderStore objects', () => {
   });
 });
 
+describe('LocalFolderStore refs', () => {
+  it("lists a prefix from the folder its whole segments name, so other runs' refs are not read", async () => {
+    const store = freshStore();
+    const a = (await store.putJson('a')).address;
+    for (const name of [
+      'runs/r1/checkpoints/step-1',
+      'runs/r1/checkpoints',
+      'runs/r1/latest',
+      'runs/r2/latest',
+    ])
+      await store.setRef(name, a, { mode: 'create-only' });
+    // A ref another run holds, made unreadable: listing r1 must not open it.
+    writeFileSync(join(store.root, 'refs', 'runs', 'r2', 'latest.ref'), 'not an address');
+    assert.deepEqual(
+      (await store.listRefs('runs/r1/check')).map((r) => r.name),
+      ['runs/r1/checkpoints', 'runs/r1/checkpoints/step-1'],
+    );
+    assert.deepEqual(
+      (await store.listRefs('runs/r1/')).map((r) => r.name),
+      ['runs/r1/checkpoints', 'runs/r1/checkpoints/step-1', 'runs/r1/latest'],
+    );
+    await assert.rejects(store.listRefs('runs/'), /r2/);
+  });
+});
+
 storeContract({
   name: 'LocalFolderStore',
   fresh: () => {

@@ -193,7 +193,11 @@ export class LocalFolderStore implements ArtifactStore {
         }
       }
     };
-    await walk(base);
+    // Only the folder the prefix's whole segments name is walked: the cost follows the refs under the
+    // prefix, not every ref of every run in the store.
+    const segments = prefix.split('/').slice(0, -1);
+    const safe = segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== '.' && s !== '..');
+    await walk(safe ? join(base, ...segments) : base);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

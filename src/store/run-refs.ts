@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../util/errors.ts';
-import { Address } from './address.ts';
+import type { Address } from './address.ts';
 import { RefConflictError } from './errors.ts';
-import type { ArtifactStore, RefEntry } from './store.ts';
+import type { ArtifactStore } from './store.ts';
 
 /** A training run id usable as one ref segment: letters, digits, `.`, `_`, `-`. */
 export const TrainRunId = z
@@ -47,14 +47,16 @@ export async function listTrainRuns(options: { store: ArtifactStore }): Promise<
   return [...ids].sort();
 }
 
+/**
+ * The run's facts at its last commit. It names no refs: a list of every ref, rewritten at every step,
+ * made each commit cost more the longer the run (`listRefs` of the run's prefix finds them instead).
+ */
 export const RunManifest = z.strictObject({
-  format: z.literal('anchorage.run-manifest/1'),
+  format: z.literal('anchorage.run-manifest/2'),
   trainRunId: TrainRunId,
   /** ISO time of this version of the manifest. */
   updatedAt: z.string(),
-  /** Every ref of the run (the manifest's own left out) at that time: name -> address. */
-  refs: z.record(z.string(), Address),
-  /** Free-form facts about the run (config address, model name, stage). */
+  /** Free-form facts about the run (config address, model name, stage, latest checkpoint). */
   meta: z.record(z.string(), z.unknown()),
 });
 export type RunManifest = z.infer<typeof RunManifest>;
@@ -71,8 +73,9 @@ export async function readRunManifest(options: {
 }
 
 /**
- * Writes a manifest listing the run's refs, merges `meta` into the previous manifest's, and moves
- * the `runs/<id>/manifest` ref with compare-and-set, retrying when another writer moved it first.
+ * Writes a manifest whose `meta` is `meta` merged into the previous manifest's, and moves the
+ * `runs/<id>/manifest` ref with compare-and-set, retrying when another writer moved it first. Its
+ * cost does not grow with the run: two ref reads, one object read and one write.
  */
 export async function writeRunManifest(options: {
   store: ArtifactStore;
@@ -86,15 +89,10 @@ export async function writeRunManifest(options: {
     const previousAddress = await store.getRef(ref);
     const previous =
       previousAddress === undefined ? undefined : await store.getJson(previousAddress, RunManifest);
-    const refs: Record<string, Address> = {};
-    for (const entry of await store.listRefs(runPrefix(trainRunId))) {
-      if (entry.name !== ref) refs[entry.name] = (entry as RefEntry).address;
-    }
     const manifest: RunManifest = {
-      format: 'anchorage.run-manifest/1',
+      format: 'anchorage.run-manifest/2',
       trainRunId,
       updatedAt: now().toISOString(),
-      refs,
       meta: { ...(previous?.meta ?? {}), ...meta },
     };
     const { address } = await store.putJson(manifest);
