@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -18,6 +17,7 @@ import { after, describe, it } from 'node:test';
 import { addressOf } from './address.ts';
 import { ArtifactNotFoundError, CorruptArtifactError } from './errors.ts';
 import { LocalFolderStore } from './local-store.ts';
+import { inChild, type StoreHandle } from './testing/store-child.ts';
 import { storeContract } from './testing/store-contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'anchorage-store-'));
@@ -26,36 +26,12 @@ let n = 0;
 const freshStore = () => new LocalFolderStore({ root: join(root, `s${n++}`) });
 const STORE_MODULE = resolve(import.meta.dirname, 'local-store.ts');
 
-/** Runs `body` (an async function body with `store` and `args` in scope) in a separate Node process. */
-function inChild(options: { root: string; args: unknown; body: string }): {
-  done: Promise<string>;
-  pid: number;
-} {
-  const code = `
-    import { LocalFolderStore } from ${JSON.stringify(STORE_MODULE)};
-    const store = new LocalFolderStore({ root: ${JSON.stringify(options.root)} });
-    const args = ${JSON.stringify(options.args)};
-    const result = await (async () => { ${options.body} })();
-    process.stdout.write(JSON.stringify(result ?? null));
-  `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<string>((res, rej) =>
-    child.once('exit', (code, signal) =>
-      code === 0 ? res(stdout) : rej(new Error(`child exited ${code ?? signal}: ${stderr}`)),
-    ),
-  );
-  return { done, pid: child.pid ?? -1 };
-}
+/** The store at `storeRoot` as another process opens it (for `inChild`). */
+const handleFor = (storeRoot: string): StoreHandle => ({
+  store: new LocalFolderStore({ root: storeRoot }),
+  openCode: `import { LocalFolderStore } from ${JSON.stringify(STORE_MODULE)};
+    const store = new LocalFolderStore({ root: ${JSON.stringify(storeRoot)} });`,
+});
 
 function objectFiles(storeRoot: string): string[] {
   const dir = join(storeRoot, 'objects');
@@ -127,13 +103,13 @@ describe('LocalFolderStore objects', () => {
     writeFileSync(dataFile, data);
     const children = Array.from({ length: 4 }, () =>
       inChild({
-        root: store.root,
+        target: handleFor(store.root),
         args: dataFile,
         body: `const bytes = (await import('node:fs')).readFileSync(args); const out = []; for (let i = 0; i < 5; i++) out.push((await store.putBytes(bytes)).address); return out;`,
       }),
     );
     const local = await Promise.all(Array.from({ length: 16 }, () => store.putBytes(data)));
-    const remote = (await Promise.all(children.map((c) => c.done))).flatMap((s) => JSON.parse(s) as string[]);
+    const remote = (await Promise.all(children.map((c) => c.done))).flatMap((s) => s as string[]);
     const expected = addressOf(data);
     for (const address of [...local.map((p) => p.address), ...remote]) assert.equal(address, expected);
     assert.deepEqual(objectFiles(store.root), [store.objectPath(expected)]);
@@ -160,7 +136,11 @@ describe('LocalFolderStore objects', () => {
     // A real process killed while it streams a large file in.
     const src = join(root, 'crash-src.bin');
     writeFileSync(src, randomBytes(64 * 1024 * 1024));
-    const child = inChild({ root: store.root, args: src, body: 'for (;;) await store.putFile(args);' });
+    const child = inChild({
+      target: handleFor(store.root),
+      args: src,
+      body: 'for (;;) await store.putFile(args);',
+    });
     const tmp = join(store.root, 'tmp');
     while (readdirSync(tmp).filter((f) => f.startsWith(`${child.pid}-`)).length === 0) {
       await new Promise((r) => setTimeout(r, 5));
@@ -210,13 +190,6 @@ describe('LocalFolderStore refs', () => {
 
 storeContract({
   name: 'LocalFolderStore',
-  fresh: () => {
-    const store = freshStore();
-    return {
-      store,
-      openCode: `import { LocalFolderStore } from ${JSON.stringify(STORE_MODULE)};
-        const store = new LocalFolderStore({ root: ${JSON.stringify(store.root)} });`,
-    };
-  },
+  fresh: () => handleFor(freshStore().root),
   scratch: () => root,
 });
