@@ -10,7 +10,7 @@ import { emitModel } from '../src/graph/onnx/model.ts';
 import { createRng, type Rng } from '../src/graph/random.ts';
 import { createSession, runSession } from '../src/graph/runtime.ts';
 import { fromData, type HostTensor, tensor } from '../src/graph/tensor.ts';
-import type { LlamaConfig } from '../src/models/config.ts';
+import { expectedWeights, type LlamaConfig } from '../src/models/config.ts';
 import { buildLogprobGraph } from '../src/models/llama/logprob-graph.ts';
 import { initLora, type LoraConfig, LoraConfigSchema } from '../src/models/llama/lora.ts';
 import { readTensorFile, writeTensorFile } from '../src/models/llama/testing/tensor-file.ts';
@@ -42,6 +42,8 @@ interface Case {
   objective: PolicyObjective;
   advantages: 'sequence' | 'token';
   hyper: Record<string, number>;
+  /** The graph's output head at loss positions only (what the policy's train step builds). */
+  scoredPositions?: 'all' | 'loss-mask';
 }
 
 const CASES: Case[] = [
@@ -123,6 +125,33 @@ const CASES: Case[] = [
     advantages: 'sequence',
     hyper: { kl_coef: 0.2 },
   },
+  {
+    label: 'qwen2 full fine-tuning (untied head, q/k/v bias), clipped ratio, head at loss positions, k3',
+    config: tinyConfig({ architecture: 'qwen2' }),
+    trainable: 'full',
+    objective: PolicyObjectiveSchema.parse({
+      loss: 'clipped-ratio',
+      aggregation: 'token-mean',
+      klEstimator: 'k3',
+    }),
+    advantages: 'sequence',
+    hyper: { clip_low: 0.2, clip_high: 0.28, kl_coef: 0.1 },
+    scoredPositions: 'loss-mask',
+  },
+  {
+    label: 'qwen3 full fine-tuning (q/k norm weights, partial RoPE), GSPO, sequence-mean, k2, entropy bonus',
+    config: tinyConfig({ architecture: 'qwen3', ropeDim: 8 }),
+    trainable: 'full',
+    objective: PolicyObjectiveSchema.parse({
+      loss: 'gspo',
+      aggregation: 'sequence-mean',
+      klEstimator: 'k2',
+      entropyBonus: true,
+    }),
+    advantages: 'token',
+    hyper: { gspo_clip_low: 0.05, gspo_clip_high: 0.08, kl_coef: 0.05, entropy_coef: 0.01 },
+    scoredPositions: 'loss-mask',
+  },
 ];
 
 /** A batch with left padding (rows 0, 1), right padding (row 2) and none (row 3). */
@@ -171,12 +200,16 @@ function scalarError(ours: HostTensor, theirs: HostTensor): number {
   return Math.abs(a - b) / Math.max(Math.abs(b), 1);
 }
 
-/** The entries at positions t where tokens t - 1 and t are both real, as float64. */
-function onRealPairs(values: HostTensor, mask: HostTensor): HostTensor {
+/**
+ * The entries at positions t where tokens t - 1 and t are both real (and, given `lossMask`, t is a
+ * loss position), as float64.
+ */
+function onRealPairs(values: HostTensor, mask: HostTensor, lossMask?: readonly number[]): HostTensor {
   const m = Array.from(mask.data as BigInt64Array, Number);
   const T = mask.dims[1] as number;
   const kept: number[] = [];
   (values.data as Float64Array | Float32Array).forEach((v, i) => {
+    if (lossMask !== undefined && lossMask[i] !== 1) return;
     if (i % T > 0 && m[i] === 1 && m[i - 1] === 1) kept.push(v);
   });
   return tensor.f64([kept.length], kept);
@@ -275,6 +308,7 @@ describe('training graph gradients vs PyTorch autograd', { skip }, () => {
           ? { weights: dtype === 'float64' ? weights : castWeights(weights, 'float32') }
           : {}),
         ...(c.lora === undefined ? {} : { lora: c.lora }),
+        ...(c.scoredPositions === undefined ? {} : { scoredPositions: c.scoredPositions }),
       });
       for (const dtype of ['float64', 'float32'] as const) {
         const built = buildTrainingGraph(options(dtype));
@@ -296,11 +330,13 @@ describe('training graph gradients vs PyTorch autograd', { skip }, () => {
           errors[name] = scalarError(ours[name] as HostTensor, torch.get(name) as HostTensor);
         }
         // Per-token values are compared where both tokens of the prediction are real: what padding
-        // positions hold is arbitrary (each implementation masks them its own way).
+        // positions hold is arbitrary (each implementation masks them its own way). A graph whose
+        // head runs at loss positions only fills those.
+        const scored = c.scoredPositions === 'loss-mask' ? x.loss : undefined;
         for (const name of ['logprobs', 'entropies']) {
           errors[name] = relativeError(
-            onRealPairs(ours[name] as HostTensor, x.mask),
-            onRealPairs(torch.get(name) as HostTensor, x.mask),
+            onRealPairs(ours[name] as HostTensor, x.mask, scored),
+            onRealPairs(torch.get(name) as HostTensor, x.mask, scored),
           );
         }
         const [worstName, worst] = Object.entries(errors).reduce((a, b) => (b[1] > a[1] ? b : a));
@@ -310,6 +346,10 @@ describe('training graph gradients vs PyTorch autograd', { skip }, () => {
           `${dtype}: ${gradErrors.length} gradients, max rel error ${worstGrad.toExponential(2)}; worst overall ${worstName} ${worst.toExponential(2)}; loss ${Number(ours['loss']?.data[0]).toFixed(6)} vs ${Number(torch.get('loss')?.data[0]).toFixed(6)}; clip fraction ${Number(ours['policy/clip_fraction']?.data[0]).toFixed(3)}`,
         );
         assert.ok(gradErrors.length > 0);
+        if (c.trainable === 'full') {
+          // Every weight of the model has its gradient (embedding, norms, projections, biases, head).
+          assert.deepEqual([...built.trainable].sort(), [...expectedWeights(c.config).keys()].sort());
+        }
         if (c.objective.loss !== 'policy-gradient') {
           // Both branches of the clipped objective carry tokens in this batch.
           const fraction = Number(ours['policy/clip_fraction']?.data[0]);
