@@ -14,7 +14,7 @@ export function assembleBatchActivity(deps: ActivityDeps) {
       assembleBatch({
         store: deps.store,
         key: stepKeyOf(input),
-        run: () => deps.loadRun(input.configAddress),
+        run: () => deps.loadRun(input.configAddress, input.stageStarts),
         rounds: input.rounds,
         log: deps.log,
         workerName: deps.workerName,

@@ -14,7 +14,7 @@ export function computeRewardsActivity(deps: ActivityDeps) {
       computeRewards({
         store: deps.store,
         key: stepKeyOf(input),
-        run: () => deps.loadRun(input.configAddress),
+        run: () => deps.loadRun(input.configAddress, input.stageStarts),
         rollouts: input.rollouts,
         judgements: input.judgements,
         log: deps.log,

@@ -38,7 +38,7 @@ export function evaluateSuiteActivity(deps: ActivityDeps) {
         return outputOf({ address: existing, record, reused: true });
       }
 
-      const run = await deps.loadRun(input.configAddress);
+      const run = await deps.loadRun(input.configAddress, input.stageStarts);
       const settings = suiteSettings(run, input.suite);
       const suite = evaluationSuite(settings);
       const outDir = join(deps.dataDir, ...ref.split('/'));

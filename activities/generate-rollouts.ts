@@ -23,7 +23,7 @@ export function generateRolloutsActivity(deps: ActivityDeps) {
           store: deps.store,
           ref: input,
           checkpoint: input.checkpoint,
-          run: () => deps.loadRun(input.configAddress),
+          run: () => deps.loadRun(input.configAddress, input.stageStarts),
           policies: deps.policies,
           rolloutBatch: deps.rolloutBatch,
           log: deps.log,

@@ -31,7 +31,7 @@ export function judgeRolloutsActivity(deps: ActivityDeps) {
           rollouts: input.rollouts,
           shard: input.shard,
           shards: input.shards,
-          run: () => deps.loadRun(input.configAddress),
+          run: () => deps.loadRun(input.configAddress, input.stageStarts),
           verifiers: deps.verifiers,
           log: deps.log,
           progress: (progress) => {

@@ -33,7 +33,7 @@ export function selectPromptsActivity(deps: ActivityDeps) {
       });
       if (existing !== undefined)
         return summarise(await store.getJson(existing, SelectionSchema), existing, true);
-      const run = await deps.loadRun(input.configAddress);
+      const run = await deps.loadRun(input.configAddress, input.stageStarts);
       const stage = run.stageForStep(input.step);
       const rewards = await store.getJson(input.rewards, RewardsRecord);
       const { groups } = await readRolloutBatch({ store, address: rewards.rollouts });

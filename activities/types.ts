@@ -96,6 +96,8 @@ export interface UpdatePolicyInput {
   rollouts: string;
   rewards: string;
   overrides: RlOverrides;
+  /** The stages as begun (StepRef `stageStarts`); absent: the planned stages. */
+  stageStarts?: number[];
 }
 export interface UpdatePolicyOutput {
   checkpoint: string;
@@ -127,6 +129,8 @@ export interface SelectPromptsInput {
   step: number;
   /** Rewards of the selection's rollouts (purpose `select`). */
   rewards: string;
+  /** The stages as begun (StepRef `stageStarts`); absent: the planned stages. */
+  stageStarts?: number[];
 }
 export interface SelectPromptsOutput {
   selection: string;

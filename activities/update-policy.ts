@@ -24,7 +24,7 @@ export function updatePolicyActivity(deps: ActivityDeps) {
           rollouts: input.rollouts,
           rewards: input.rewards,
           overrides: input.overrides,
-          run: () => deps.loadRun(input.configAddress),
+          run: () => deps.loadRun(input.configAddress, input.stageStarts),
           policies: deps.policies,
           log: deps.log,
           workerName: deps.workerName,

@@ -21,6 +21,7 @@ export async function dataSelectionWorkflow(
     configAddress: input.configAddress,
     step: input.step,
     purpose: 'select',
+    ...(input.stageStarts === undefined ? {} : { stageStarts: input.stageStarts }),
   };
   const show = (what: string) =>
     setCurrentDetails(`**${input.trainRunId}** data selection for stage ${input.stage}: ${what}`);
@@ -41,6 +42,7 @@ export async function dataSelectionWorkflow(
     configAddress: input.configAddress,
     step: input.step,
     rewards: scored.rewards.rewards,
+    ...(input.stageStarts === undefined ? {} : { stageStarts: input.stageStarts }),
   });
   await acts.fast.writeMetrics(scoredMetrics({ ref, stage: input.stage, scored, started }));
   show(

@@ -1,5 +1,6 @@
 import { ActivityFailure, log, setCurrentDetails } from '@temporalio/workflow';
 import { isJudgeBudgetSpent, type JudgeBudgetSpent } from '../src/contracts/judge-budget.ts';
+import { pickMetrics } from '../src/contracts/stage-advance.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import type { MetricsFailure, SuiteSummary } from '../src/train/metrics.ts';
 import { type ActivityProxies, trainingActivities } from './activities.ts';
@@ -26,6 +27,7 @@ export async function evaluationWorkflow(
     configAddress: input.configAddress,
     step: input.step,
     purpose: 'eval',
+    ...(input.stageStarts === undefined ? {} : { stageStarts: input.stageStarts }),
   };
   const show = (phase: string) =>
     setCurrentDetails(`**${input.trainRunId}** evaluation after step ${input.step}: ${phase}`);
@@ -44,7 +46,7 @@ export async function evaluationWorkflow(
   const { rewards } = scored;
   const suites = input.suites ?? [];
   const ran = suites.length === 0 ? undefined : await runSuites({ acts, ref, input, show });
-  await acts.fast.writeMetrics({
+  const written = await acts.fast.writeMetrics({
     ...scoredMetrics({ ref, stage: scored.rollouts.stage, scored, started }),
     ...(ran === undefined ? {} : { suites: ran.summaries, failures: ran.failures }),
   });
@@ -55,6 +57,8 @@ export async function evaluationWorkflow(
     responses: rewards.summary.responses,
     scored: rewards.summary.scored,
     judgeUsage: scored.judgeUsage,
+    // The run's stage threshold reads these (recorded here, so replay and retries read the same).
+    ...(input.watch === undefined ? {} : { watched: pickMetrics(written.metrics, input.watch) }),
     ...(ran === undefined
       ? {}
       : {

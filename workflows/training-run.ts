@@ -18,6 +18,7 @@ import {
 } from '../src/contracts/search-attributes.ts';
 import { NO_USAGE } from '../src/contracts/judge-budget.ts';
 import { evaluationName } from '../src/contracts/steps.ts';
+import type { StageAdvance } from '../src/contracts/stage-advance.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
@@ -26,6 +27,7 @@ import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/con
 import { runDetails } from '../src/contracts/run-details.ts';
 import { evaluationDue, isMilestone, mergeOverrides, rootFailure, stageOf } from './run-rules.ts';
 import { runJudgeBudget } from './run-judge-budget.ts';
+import { runStages } from './run-stages.ts';
 import { trainingStepWorkflow } from './training-step.ts';
 import type {
   CarriedState,
@@ -71,6 +73,8 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   let stopRequested = false;
   let retryRequested = false;
   const state = { ...carried };
+  // Stages that may end on a threshold (`advanceWhen`): their spans as they run, kept in `state`.
+  const stages = runStages({ planned: input.stages, state });
   const judgeBudget = runJudgeBudget({
     budget: carried.judgeBudget !== undefined ? carried.judgeBudget : (input.judgeBudget ?? null),
     used: carried.judgeUsed ?? NO_USAGE,
@@ -83,11 +87,11 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     // Waiting for a raise of the judge budget is a pause too (`judge.waiting` says why).
     status: judgeBudget.view().waiting ? 'paused' : status,
     modelName: input.modelName,
-    totalSteps: input.totalSteps,
+    totalSteps: stages.lastStep(),
     completedSteps: state.lastCheckpoint?.step ?? 0,
     currentStep,
     currentTask,
-    stage: currentStep === null ? (state.last?.stage ?? null) : stageOf(input.stages, currentStep).name,
+    stage: currentStep === null ? (state.last?.stage ?? null) : stageOf(stages.spans(), currentStep).name,
     lastCheckpoint: state.lastCheckpoint,
     last: state.last,
     lastEval: state.lastEval,
@@ -97,6 +101,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     overrides: state.overrides,
     continuedAsNew: state.continuedAsNew,
     judge: judgeBudget.view(),
+    ...stages.view(),
   });
   const show = () => setCurrentDetails(runDetails(progress()));
 
@@ -116,7 +121,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     show();
   });
 
-  const firstStage = stageOf(input.stages, Math.min(state.nextStep, input.totalSteps));
+  const firstStage = stageOf(stages.spans(), Math.min(state.nextStep, stages.lastStep()));
   upsertSearchAttributes([
     { key: TRAIN_RUN_ID, value: input.trainRunId },
     { key: MODEL_NAME, value: input.modelName },
@@ -126,7 +131,9 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   show();
 
   const suites = input.evaluationSuites ?? [];
-  const evaluate = async (step: number) => {
+  /** Evaluates checkpoint `step`; answers the metrics the stage's threshold watches, when it has one. */
+  const evaluate = async (step: number): Promise<Record<string, number>> => {
+    let watched: Record<string, number> = {};
     currentTask = evaluationName(step);
     show();
     try {
@@ -143,6 +150,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
               judgeShards: input.judgeShards,
               taskQueues: input.taskQueues,
               timing: input.timing,
+              ...stages.childInput(step, 'eval'),
               ...(suites.length === 0 ? {} : { suites }),
               ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
             },
@@ -150,7 +158,10 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
         }),
       );
       // Undefined: stopped while the judge budget was spent; the evaluation is left out.
-      if (evaluation !== undefined) state.lastEval = { step, meanReward: evaluation.meanReward };
+      if (evaluation !== undefined) {
+        state.lastEval = { step, meanReward: evaluation.meanReward };
+        watched = evaluation.watched ?? {};
+      }
     } catch (err) {
       // Evaluation informs; it never stops training.
       if (!(err instanceof ChildWorkflowFailure)) throw err;
@@ -158,12 +169,20 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     }
     currentTask = null;
     show();
+    return watched;
+  };
+  /** A stage ended on its threshold: the next begins after `advance.step` (or the run ends). */
+  const advanceStage = (advance: StageAdvance) => {
+    const next = stages.advance(advance);
+    log.info('stage ended on its threshold', { ...advance, next: next?.name ?? null });
+    if (next !== undefined) upsertSearchAttributes([{ key: TRAIN_STAGE, value: next.name }]);
+    show();
   };
   // The base policy's score, the baseline the later evaluations compare with.
   if (input.evaluationEvery > 0 && state.nextStep === 1 && state.lastEval === null) await evaluate(0);
 
   let stepsThisExecution = 0;
-  while (state.nextStep <= input.totalSteps && !stopRequested) {
+  while (state.nextStep <= stages.lastStep() && !stopRequested) {
     if (state.pauseRequested) {
       status = 'paused';
       show();
@@ -184,7 +203,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
       });
     }
     const step = state.nextStep;
-    const stage = stageOf(input.stages, step);
+    const stage = stageOf(stages.spans(), step);
     currentStep = step;
     show();
     try {
@@ -206,6 +225,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
                 judgeShards: input.judgeShards,
                 taskQueues: input.taskQueues,
                 timing: input.timing,
+                ...stages.childInput(step, 'select'),
                 ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
               },
             ],
@@ -229,14 +249,18 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
               configAddress: input.configAddress,
               step,
               stage: stage.name,
-              totalSteps: input.totalSteps,
+              totalSteps: stages.lastStep(),
               modelName: input.modelName,
               parent: state.lastCheckpoint?.address ?? null,
-              milestone: isMilestone(input, step),
+              milestone: isMilestone(
+                { checkpointEvery: input.checkpointEvery, totalSteps: stages.lastStep() },
+                step,
+              ),
               judgeShards: input.judgeShards,
               overrides: state.overrides,
               taskQueues: input.taskQueues,
               timing: input.timing,
+              ...stages.childInput(step, 'train'),
               ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
             },
           ],
@@ -266,6 +290,8 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
         { key: TRAIN_STAGE, value: stage.name },
         ...(result.meanReward === null ? [] : [{ key: MEAN_REWARD, value: result.meanReward }]),
       ]);
+      const trained = stages.check({ step, source: 'train', metrics: result.watched });
+      if (trained !== undefined) advanceStage(trained);
       show();
     } catch (err) {
       if (!(err instanceof ChildWorkflowFailure)) throw err;
@@ -281,10 +307,13 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
       status = 'running';
       continue;
     }
-    if (evaluationDue({ step, every: input.evaluationEvery, totalSteps: input.totalSteps }))
-      await evaluate(step);
+    if (evaluationDue({ step, every: input.evaluationEvery, totalSteps: stages.lastStep() })) {
+      const watched = await evaluate(step);
+      const evaluated = stages.check({ step, source: 'eval', metrics: watched });
+      if (evaluated !== undefined) advanceStage(evaluated);
+    }
   }
-  status = state.nextStep > input.totalSteps ? 'completed' : 'stopped';
+  status = state.nextStep > stages.lastStep() ? 'completed' : 'stopped';
   show();
   await condition(allHandlersFinished);
   return {

@@ -5,6 +5,7 @@ import {
   type JudgeBudgetSpent,
   remaining,
 } from '../src/contracts/judge-budget.ts';
+import { pickMetrics } from '../src/contracts/stage-advance.ts';
 import type { StepRef } from '../src/contracts/step-refs.ts';
 import { trainingActivities } from './activities.ts';
 import { type RefilledBatch, refillBatch } from './dynamic-sampling.ts';
@@ -38,6 +39,7 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     configAddress: input.configAddress,
     step: input.step,
     purpose: 'train',
+    ...(input.stageStarts === undefined ? {} : { stageStarts: input.stageStarts }),
   };
 
   phase('rollouts');
@@ -106,6 +108,7 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     rollouts: trained.rollouts,
     rewards: trained.rewards,
     overrides: input.overrides,
+    ...(input.stageStarts === undefined ? {} : { stageStarts: input.stageStarts }),
   });
 
   phase('commit');
@@ -125,7 +128,7 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
 
   phase('metrics');
   const wallMs = Date.now() - started;
-  await acts.fast.writeMetrics({
+  const written = await acts.fast.writeMetrics({
     trainRunId: input.trainRunId,
     step: input.step,
     purpose: 'train',
@@ -166,5 +169,7 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     },
     reused: { rollouts: rollouts.reused, rewards: rewards.reused, update: !update.created },
     judgeUsage,
+    // The run's stage threshold reads these (recorded here, so replay and retries read the same).
+    ...(input.watch === undefined ? {} : { watched: pickMetrics(written.metrics, input.watch) }),
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PreparedRun } from '../config/check.ts';
+import type { AdvanceWhenSettings } from '../config/stage-advance.ts';
+import type { AdvanceWhen } from '../contracts/stage-advance.ts';
 import type { TrainingRunInput } from '../contracts/workflow-types.ts';
 import { TrainRunId } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
@@ -63,6 +65,7 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
       firstStep: s.firstStep,
       steps: s.steps,
       selection: s.dataSelection.enabled ? s.dataSelection.when : null,
+      ...(s.advanceWhen === undefined ? {} : { advanceWhen: advanceWhenOf(s.advanceWhen) }),
     })),
     checkpointEvery: config.checkpointEvery,
     evaluationEvery: config.evaluation.every,
@@ -71,5 +74,15 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     taskQueues: { ...config.temporal.taskQueues },
     judgeShards,
     ...(config.judge?.runBudget === undefined ? {} : { judgeBudget: config.judge.runBudget }),
+  };
+}
+
+/** A stage's threshold as the workflow takes it (unset bounds left out). */
+function advanceWhenOf(settings: AdvanceWhenSettings): AdvanceWhen {
+  return {
+    metric: settings.metric,
+    minSteps: settings.minSteps,
+    ...(settings.atLeast === undefined ? {} : { atLeast: settings.atLeast }),
+    ...(settings.atMost === undefined ? {} : { atMost: settings.atMost }),
   };
 }

@@ -7,6 +7,7 @@ import { RubricId } from '../rubric/schema.ts';
 import { S3BucketName, S3Endpoint, S3KeyPrefix } from '../store/store-location.ts';
 import { JudgeRateLimit, JudgeRunBudget } from './judge-run-settings.ts';
 import { dynamicSamplingProblem, RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
+import { AdvanceWhenSettings, advanceWhenProblem } from './stage-advance.ts';
 
 /**
  * The run configuration: one YAML file, validated here. Every field has a default except what only
@@ -144,6 +145,8 @@ export const StageSettings = z.strictObject({
     .optional(),
   rl: RlOverrides.optional(),
   dataSelection: DataSelectionOverrides.optional(),
+  /** End the stage early once a recorded metric reaches a threshold; `steps` stays its longest length. */
+  advanceWhen: AdvanceWhenSettings.optional(),
 });
 export type StageSettings = z.infer<typeof StageSettings>;
 
@@ -284,6 +287,20 @@ export const RunConfigSchema = z
       stage.rubrics?.apply?.forEach((r, j) => {
         checkNames(r.prompts.sources, ['stages', i, 'rubrics', 'apply', j, 'prompts', 'sources']);
       });
+      if (stage.advanceWhen !== undefined) {
+        const problem = advanceWhenProblem({
+          advanceWhen: stage.advanceWhen,
+          stageSteps: stage.steps,
+          recorded: { evaluationEvery: c.evaluation.every, suites: c.evaluation.suites.map((s) => s.name) },
+        });
+        if (problem !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'advanceWhen', problem.field],
+            message: problem.message,
+          });
+        }
+      }
     });
     // Dynamic sampling needs its stage to drop zero-variance groups (the run's settings or the stage's).
     const runProblem = dynamicSamplingProblem(c.rl);

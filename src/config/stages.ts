@@ -1,5 +1,6 @@
 import type { StageSpan } from '../contracts/steps.ts';
 import type { RlSettings } from './rl.ts';
+import type { AdvanceWhenSettings } from './stage-advance.ts';
 import type { ParsedRunConfig, RubricRule } from './schema.ts';
 
 /** One stage with the run's settings and the stage's overrides merged: what a workflow runs. */
@@ -12,10 +13,13 @@ export interface StagePlan extends StageSpan {
   rubrics: { instanceWeight: number; apply: RubricRule[] };
   rl: RlSettings;
   dataSelection: ParsedRunConfig['dataSelection'];
+  /** End the stage before `steps` once a recorded metric reaches a threshold (absent: never). */
+  advanceWhen?: AdvanceWhenSettings;
 }
 
 /**
- * The stages of a run in order, numbered as in src/contracts/steps.ts. A run without `stages` has one stage, `main`, of `steps` steps over
+ * The stages of a run in order, numbered as in src/contracts/steps.ts (as planned: a stage with
+ * `advanceWhen` may end sooner, and the later ones begin sooner, src/contracts/stage-advance.ts). A run without `stages` has one stage, `main`, of `steps` steps over
  * every training source.
  */
 export function stagePlan(options: { config: ParsedRunConfig; steps: number }): StagePlan[] {
@@ -49,6 +53,7 @@ export function stagePlan(options: { config: ParsedRunConfig; steps: number }): 
       },
       rl: { ...config.rl, ...stripUndefined(stage.rl ?? {}) },
       dataSelection: { ...config.dataSelection, ...stripUndefined(stage.dataSelection ?? {}) },
+      ...(stage.advanceWhen === undefined ? {} : { advanceWhen: stage.advanceWhen }),
     };
     firstStep += stage.steps;
     return plan;

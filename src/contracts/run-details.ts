@@ -1,5 +1,6 @@
 import { describeSpend } from './judge-budget.ts';
-import type { RunProgress } from './workflow-types.ts';
+import { describeThreshold } from './stage-advance.ts';
+import type { RunProgress, StageView } from './workflow-types.ts';
 
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined ? 'n/a' : v.toFixed(digits);
@@ -33,6 +34,16 @@ export function runDetails(p: RunProgress): string {
       `raise it to go on: \`anchorage budget ${p.trainRunId} --add-requests N\` (or --add-tokens N), or signal \`stop\``,
     );
   } else if (spend !== undefined) lines.push(`judge budget: ${spend}`);
+  if (p.stages !== undefined) lines.push(`stages: ${p.stages.map(stageLine).join(' · ')}`);
   if (Object.keys(p.overrides).length > 0) lines.push(`overrides: ${JSON.stringify(p.overrides)}`);
   return lines.join('\n\n');
+}
+
+/** `a steps 1-3 (ended after step 3: reward/mean 0.62 >= 0.6)`, `b steps 4-9 (ends at reward/mean >= 0.8)`. */
+function stageLine(s: StageView): string {
+  const span = `${s.name} steps ${s.firstStep}-${s.firstStep + s.steps - 1}`;
+  if (s.advanced !== undefined && s.advanceWhen !== undefined) {
+    return `${span} (ended after step ${s.advanced.step}: ${describeThreshold(s.advanceWhen, s.advanced.value)})`;
+  }
+  return s.advanceWhen === undefined ? span : `${span} (ends at ${describeThreshold(s.advanceWhen)})`;
 }

@@ -33,6 +33,12 @@ export interface StepKey {
 /** A step key and the address of the run's stored configuration: every step activity's input starts with it. */
 export interface StepRef extends StepKey {
   configAddress: string;
+  /**
+   * The first step of each stage begun so far, when a stage ended early on its threshold
+   * (`stages[].advanceWhen`, src/contracts/stage-advance.ts); absent: the planned stages. Not part
+   * of the key: it says which stage the step is in, not which step it is.
+   */
+  stageStarts?: number[];
 }
 
 /** The key of a ref or an activity input: its run, step, purpose and refill round (when one), nothing else. */

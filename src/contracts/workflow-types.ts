@@ -1,5 +1,6 @@
 import type { JudgeAllowance, JudgeBudget, JudgeBudgetView, JudgeUsage } from './judge-budget.ts';
 import type { RlOverrides } from './rl-overrides.ts';
+import type { AdvanceWhen, StageAdvance } from './stage-advance.ts';
 import type { CheckpointInfo, StageSpan } from './steps.ts';
 import type { TaskQueues } from './task-queues.ts';
 
@@ -30,6 +31,24 @@ export interface StageInfo extends StageSpan {
    * before (`each-stage`), or none.
    */
   selection: 'once' | 'each-stage' | null;
+  /** End the stage before its `steps` once a recorded metric reaches a threshold (absent: never). */
+  advanceWhen?: AdvanceWhen;
+}
+
+/**
+ * What a run with thresholds on its stages (`advanceWhen`) tells its step, evaluation and selection
+ * workflows: the first step of each stage begun so far (passed on to every activity, which plans
+ * with the stages as they run), and the metrics to answer with (the stage's threshold's). Absent in
+ * runs without thresholds, whose inputs stay as they were.
+ */
+export interface StageAdvanceInput {
+  stageStarts?: number[];
+  watch?: string[];
+}
+
+/** The recorded values of the metrics a workflow was asked to watch (absent ones left out). */
+export interface WatchedMetrics {
+  watched?: Record<string, number>;
 }
 
 /** The state a run carries across continue-as-new: references and counters only. */
@@ -49,6 +68,10 @@ export interface CarriedState {
   /** The run's judge budget (raised ones included) and what judging spent; absent in older states. */
   judgeBudget?: JudgeBudget | null;
   judgeUsed?: JudgeUsage;
+  /** The first step of each stage begun, when a stage ended early (`advanceWhen`); absent: as planned. */
+  stageStarts?: number[];
+  /** The stages that ended early on their threshold, in order (absent: none). */
+  stageAdvances?: StageAdvance[];
 }
 
 export interface TrainingRunInput {
@@ -90,7 +113,7 @@ export interface StepHeadline {
   applied: boolean;
 }
 
-export interface StepInput extends JudgeAllowanceInput {
+export interface StepInput extends JudgeAllowanceInput, StageAdvanceInput {
   trainRunId: string;
   configAddress: string;
   step: number;
@@ -114,7 +137,7 @@ export interface PhaseTimes {
   update: number;
 }
 
-export interface StepResult extends StepHeadline {
+export interface StepResult extends StepHeadline, WatchedMetrics {
   /** Wall time of the step as the workflow saw it (first to last workflow task), ms. */
   wallMs: number;
   phaseMs: PhaseTimes;
@@ -124,7 +147,7 @@ export interface StepResult extends StepHeadline {
   judgeUsage?: JudgeUsage;
 }
 
-export interface EvaluationInput extends JudgeAllowanceInput {
+export interface EvaluationInput extends JudgeAllowanceInput, StageAdvanceInput {
   trainRunId: string;
   configAddress: string;
   step: number;
@@ -136,7 +159,7 @@ export interface EvaluationInput extends JudgeAllowanceInput {
   suites?: string[];
 }
 
-export interface SelectionInput extends JudgeAllowanceInput {
+export interface SelectionInput extends JudgeAllowanceInput, Pick<StageAdvanceInput, 'stageStarts'> {
   trainRunId: string;
   configAddress: string;
   /** First step of the stage. */
@@ -157,7 +180,7 @@ export interface SelectionResult {
   judgeUsage?: JudgeUsage;
 }
 
-export interface EvaluationResult {
+export interface EvaluationResult extends WatchedMetrics {
   step: number;
   meanReward: number | null;
   responses: number;
@@ -220,6 +243,19 @@ export interface RunProgress {
   continuedAsNew: number;
   /** The run's judge budget and spend, and whether the run waits for a raise (absent: older runs). */
   judge?: JudgeBudgetView;
+  /** The stages as they run, when any has a threshold (`advanceWhen`); absent otherwise. */
+  stages?: StageView[];
+}
+
+/** A stage of a run with thresholds: its span as it runs, its threshold, and why it ended early. */
+export interface StageView {
+  name: string;
+  firstStep: number;
+  /** Its steps as planned (its longest length) or, once it ended early, as it ran. */
+  steps: number;
+  advanceWhen?: AdvanceWhen;
+  /** Set when its threshold ended it. */
+  advanced?: StageAdvance;
 }
 
 export interface TrainingRunResult {

@@ -2,6 +2,7 @@ import type { PreparedRun } from '../config/check.ts';
 import type { RunConfig } from '../config/load.ts';
 import type { WeightedRubric } from '../config/rubric-rules.ts';
 import type { StagePlan } from '../config/stages.ts';
+import { stageSpans } from '../contracts/stage-advance.ts';
 import { stageOfStep } from '../contracts/steps.ts';
 import type { LocatedPrompt } from '../data/prompt-record.ts';
 import type { LoraConfig } from '../models/llama/lora.ts';
@@ -19,8 +20,13 @@ export interface RunContext {
   config: RunConfig;
   /** The run's LoRA settings as the policy takes them (validated with the configuration). */
   lora: LoraConfig;
-  /** The stage step `step` belongs to (numbering: src/contracts/steps.ts; step 0 is in the first stage). */
+  /**
+   * The stage step `step` belongs to (numbering: src/contracts/steps.ts; step 0 is in the first
+   * stage), as the stages run: planned, or as `withStageStarts` says when some ended early.
+   */
   stageForStep(step: number): StagePlan;
+  /** This run with its stages begun at `starts` (src/contracts/stage-advance.ts `stageSpans`). */
+  withStageStarts(starts: readonly number[]): RunContext;
   /** The training prompts of a stage, with their rubrics. */
   trainingPrompts(stage: StagePlan): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
   evaluationPrompts(): Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>;
@@ -55,7 +61,11 @@ export function limitJudgeConfig(options: { config: JudgeConfig; limits: JudgeLi
   };
 }
 
-export type RunLoader = (address: string) => Promise<RunContext>;
+/**
+ * Loads a run by configuration address; `stageStarts` (the first step of each stage begun, from the
+ * workflow's input) when some stage ended early on its threshold (`stages[].advanceWhen`).
+ */
+export type RunLoader = (address: string, stageStarts?: readonly number[]) => Promise<RunContext>;
 
 /** Makes the LLM judge a run's configuration names (the API key comes from the environment). */
 export type JudgeFactory = (config: JudgeConfig) => MeteredRubricJudge;
@@ -76,7 +86,7 @@ export function createRunLoader(options: {
   const { store, keep = 8 } = options;
   const judge = options.judge ?? defaultJudgeFactory(options.env);
   const cache = new Map<string, Promise<RunContext>>();
-  return (address) => {
+  const load = (address: string): Promise<RunContext> => {
     const hit = cache.get(address);
     if (hit !== undefined) {
       // Most recently used last.
@@ -94,15 +104,25 @@ export function createRunLoader(options: {
     while (cache.size > keep) cache.delete(cache.keys().next().value as string);
     return loading;
   };
+  return (address, stageStarts) =>
+    stageStarts === undefined || stageStarts.length <= 1
+      ? load(address)
+      : load(address).then((run) => run.withStageStarts(stageStarts));
 }
 
 export function runContext(options: {
   address: string;
   prepared: PreparedRun;
   judge: JudgeFactory;
+  /** The first step of each stage begun (absent: the planned stages). */
+  stageStarts?: readonly number[];
 }): RunContext {
   const { address, prepared } = options;
-  const { config, stages } = prepared.loaded;
+  const { config } = prepared.loaded;
+  const stages =
+    options.stageStarts === undefined
+      ? prepared.loaded.stages
+      : stageSpans(prepared.loaded.stages, options.stageStarts);
   return {
     address,
     prepared,
@@ -114,6 +134,9 @@ export function runContext(options: {
         throw new ValidationError(`step ${step} is outside the run's ${config.steps} steps`);
       }
       return stage;
+    },
+    withStageStarts(starts) {
+      return runContext({ ...options, stageStarts: starts });
     },
     trainingPrompts(stage) {
       const list = prepared.training.get(stage.name);
