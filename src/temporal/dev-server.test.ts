@@ -67,6 +67,43 @@ describe('temporal dev server (real server, SQLite)', () => {
     }
   });
 
+  it('writes ahead to a log, and a SIGKILLed server keeps every workflow it acknowledged', async () => {
+    const file = join(dir, 'killed', 'temporal.sqlite');
+    const port = await freePort();
+    const server = await startDevServer({ dbFile: file, port, uiPort: false, binary });
+    const ids = Array.from({ length: 20 }, (_, i) => `kill-check-${port}-${i}`);
+    try {
+      assert.ok(existsSync(`${file}-wal`), 'journal_mode=wal: the write-ahead log sits beside the file');
+      const connection = await Connection.connect({ address: server.address });
+      try {
+        const client = new WorkflowClient({ connection });
+        for (const workflowId of ids)
+          await client.start('noWorkerWorkflow', { taskQueue: 'nobody-polls-this', workflowId, args: [] });
+      } finally {
+        await connection.close();
+      }
+      process.kill(server.pid, 'SIGKILL');
+      assert.equal(await server.exited, 'SIGKILL');
+    } finally {
+      await server.stop();
+    }
+    const again = await startDevServer({ dbFile: file, port, uiPort: false, binary });
+    try {
+      const connection = await Connection.connect({ address: again.address });
+      try {
+        const client = new WorkflowClient({ connection });
+        for (const workflowId of ids) {
+          assert.equal((await client.getHandle(workflowId).describe()).status.name, 'RUNNING', workflowId);
+          await client.getHandle(workflowId).terminate('test done');
+        }
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await again.stop();
+    }
+  });
+
   it('fails with the server output when the server cannot start', async () => {
     const port = await freePort();
     // A folder in place of the database file: SQLite cannot open it.
