@@ -305,7 +305,7 @@ describe('training activities', () => {
       async ({ policy }) => {
         const [, data] = [...policy.lora!.tensors][0]!;
         data[0] = data[0]! + 1;
-        policy.loraChanged();
+        policy.trainableChanged();
       },
     );
     await assert.rejects(

@@ -72,7 +72,7 @@ for (const architecture of ['llama', 'qwen2'] as const) {
       const zero = join(fx.dir, 'zero-checkpoint');
       await saveCheckpoint({
         dir: zero,
-        lora: initLoraState({ model: fx.config, lora: fx.lora.config, seed: 0 }),
+        trainable: initLoraState({ model: fx.config, lora: fx.lora.config, seed: 0 }),
         step: 0,
       });
       const model = fx.modelPath;

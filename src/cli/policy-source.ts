@@ -63,7 +63,7 @@ export async function loadPolicyFrom(options: {
   const policy = await Policy.load({ model, threads });
   try {
     const loaded = await loadCheckpointFrom({ from: { store, trainRunId, step }, model: policy.config });
-    policy.setLora(loaded.lora);
+    policy.setTrainable(loaded.trainable);
     return { policy, model, adapters: { kind: 'run', trainRunId, step, label: loaded.label } };
   } catch (err) {
     await policy.close();

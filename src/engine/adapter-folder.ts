@@ -13,12 +13,16 @@ import {
   MANIFEST_FILE,
   type OptimizerSnapshot,
 } from './checkpoint.ts';
-import { type LoraState, loraStateFrom } from './lora-state.ts';
+import { loraStateFrom } from './lora-state.ts';
+import type { TrainableState } from './trainable.ts';
 
-/** Adapters read from a folder, with what the folder's kind adds (our checkpoints: a manifest). */
+/**
+ * What a folder trained (LoRA adapters; our checkpoints may hold fully fine-tuned weights), with
+ * what the folder's kind adds (our checkpoints: a manifest).
+ */
 export interface AdapterFolder {
   kind: string;
-  lora: LoraState;
+  trainable: TrainableState;
   optimizer?: OptimizerSnapshot;
   manifest?: CheckpointManifest;
 }
@@ -96,5 +100,5 @@ async function loadPeftFolder(options: { dir: string; model: LlamaConfig }): Pro
     tensors: adapters.tensors,
     source: weightsFile,
   });
-  return { kind: 'peft', lora };
+  return { kind: 'peft', trainable: lora };
 }

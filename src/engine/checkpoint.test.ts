@@ -8,7 +8,7 @@ import { LoraConfigSchema } from '../models/llama/lora.ts';
 import { tinyConfig } from '../models/llama/testing/tiny-llama.ts';
 import { AdamWConfigSchema, adamwStep, createAdamWState } from '../rl/optim/adamw.ts';
 import { ADAPTER_FILE, loadCheckpoint, MANIFEST_FILE, OPTIMIZER_FILE, saveCheckpoint } from './checkpoint.ts';
-import { initLoraState } from './lora-state.ts';
+import { initLoraState, type LoraState } from './lora-state.ts';
 
 const model = tinyConfig();
 const lora = LoraConfigSchema.parse({ rank: 4, alpha: 8, targets: ['q', 'v', 'down'] });
@@ -43,13 +43,19 @@ test('save then load gives back the exact adapters and optimizer state, with con
   try {
     const { state, optimizer } = trainedState();
     const dir = join(root, 'step-3');
-    const saved = await saveCheckpoint({ dir, lora: state, optimizer, step: 3, metadata: { base: 'tiny' } });
+    const saved = await saveCheckpoint({
+      dir,
+      trainable: state,
+      optimizer,
+      step: 3,
+      metadata: { base: 'tiny' },
+    });
     assert.equal(saved.existed, false);
     assert.deepEqual((await readdir(root)).sort(), ['step-3'], 'no temporary folder is left behind');
     assert.deepEqual((await readdir(dir)).sort(), [ADAPTER_FILE, MANIFEST_FILE, OPTIMIZER_FILE].sort());
     const loaded = await loadCheckpoint({ dir, model });
-    assert.deepEqual(loaded.lora.config, lora);
-    assert.deepEqual(loaded.lora.tensors, state.tensors);
+    assert.deepEqual((loaded.trainable as LoraState).config, lora);
+    assert.deepEqual(loaded.trainable.tensors, state.tensors);
     assert.deepEqual(loaded.optimizer?.state, optimizer.state);
     assert.deepEqual(loaded.optimizer?.config, optimizer.config);
     assert.equal(loaded.manifest.step, 3);
@@ -57,7 +63,7 @@ test('save then load gives back the exact adapters and optimizer state, with con
     // Deterministic bytes: the same content saved elsewhere has the same hash.
     const again = await saveCheckpoint({
       dir: join(root, 'copy'),
-      lora: state,
+      trainable: state,
       optimizer,
       step: 3,
       metadata: { base: 'tiny' },
@@ -74,9 +80,9 @@ test('an existing checkpoint is returned, not overwritten (a retried save)', asy
   try {
     const { state, optimizer } = trainedState();
     const dir = join(root, 'step-3');
-    const first = await saveCheckpoint({ dir, lora: state, optimizer, step: 3 });
+    const first = await saveCheckpoint({ dir, trainable: state, optimizer, step: 3 });
     state.tensors.values().next().value![0] = 42;
-    const second = await saveCheckpoint({ dir, lora: state, optimizer, step: 3 });
+    const second = await saveCheckpoint({ dir, trainable: state, optimizer, step: 3 });
     assert.equal(second.existed, true);
     assert.deepEqual(second.manifest, first.manifest);
   } finally {
@@ -89,7 +95,7 @@ test('corruption, a missing file and a model mismatch are reported with the file
   try {
     const { state, optimizer } = trainedState();
     const dir = join(root, 'ckpt');
-    await saveCheckpoint({ dir, lora: state, optimizer, step: 3 });
+    await saveCheckpoint({ dir, trainable: state, optimizer, step: 3 });
     const adapterPath = join(dir, ADAPTER_FILE);
     const bytes = await readFile(adapterPath);
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
@@ -100,7 +106,7 @@ test('corruption, a missing file and a model mismatch are reported with the file
       return true;
     });
     const other = join(root, 'other');
-    await saveCheckpoint({ dir: other, lora: state, step: 0 });
+    await saveCheckpoint({ dir: other, trainable: state, step: 0 });
     await assert.rejects(
       loadCheckpoint({ dir: other, model: { ...model, ffnSize: 128 } }),
       /blk\.0\.ffn_down\.lora_a.*expected \[4,128\]/,

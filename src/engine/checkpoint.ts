@@ -3,16 +3,16 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { LlamaConfig } from '../models/config.ts';
-import { LoraConfigSchema } from '../models/llama/lora.ts';
 import { sha256Hex } from '../models/safetensors/content-hash.ts';
 import { decodeSafetensors } from '../models/safetensors/safetensors-reader.ts';
 import { encodeSafetensors } from '../models/safetensors/safetensors-writer.ts';
 import { type AdamWConfig, AdamWConfigSchema, type AdamWState } from '../rl/optim/adamw.ts';
 import { ValidationError } from '../util/errors.ts';
-import { type LoraState, loraStateFrom } from './lora-state.ts';
+import { TRAINABLE_SECTIONS, type TrainableState, trainableKind, trainableKindNamed } from './trainable.ts';
 
 /**
- * A policy checkpoint: the LoRA adapters (safetensors, float32), the AdamW state beside them
+ * A policy checkpoint: the trained tensors (safetensors, float32: LoRA adapters, or every weight of
+ * a fully fine-tuned model; still named `adapter.safetensors`), the AdamW state beside them
  * (moments as safetensors, step count and hyperparameters in its metadata) and a manifest naming
  * both files with their sha256. The adapter file's sha256 is the checkpoint's content hash.
  *
@@ -33,19 +33,29 @@ const FileEntrySchema = z.object({
   bytes: z.number().int().nonnegative(),
 });
 
-export const ManifestSchema = z.object({
-  format: z.literal(FORMAT),
-  /** Optimizer steps taken when this was written. */
-  step: z.number().int().nonnegative(),
-  lora: z.object({
-    rank: z.number().int().positive(),
-    alpha: z.number().positive(),
-    targets: z.array(z.string()),
-  }),
-  files: z.object({ adapter: FileEntrySchema, optimizer: FileEntrySchema.optional() }),
-  /** Free-form strings from the caller (base model, run id, ...). */
-  metadata: z.record(z.string(), z.string()).default({}),
-});
+export const ManifestSchema = z
+  .object({
+    format: z.literal(FORMAT),
+    /** Optimizer steps taken when this was written. */
+    step: z.number().int().nonnegative(),
+    /** What was trained, under its kind's name (`lora`: rank, alpha, targets; `full`): exactly one. */
+    ...TRAINABLE_SECTIONS,
+    files: z.object({ adapter: FileEntrySchema, optimizer: FileEntrySchema.optional() }),
+    /** Free-form strings from the caller (base model, run id, ...). */
+    metadata: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((manifest, ctx) => {
+    const kinds = Object.keys(TRAINABLE_SECTIONS).filter(
+      (k) => manifest[k as keyof typeof TRAINABLE_SECTIONS],
+    );
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `expected exactly one of ${Object.keys(TRAINABLE_SECTIONS).join(', ')}, got ${kinds.length}`,
+      });
+    }
+  });
 export type CheckpointManifest = z.infer<typeof ManifestSchema>;
 
 export interface OptimizerSnapshot {
@@ -53,42 +63,47 @@ export interface OptimizerSnapshot {
   readonly config: AdamWConfig;
 }
 
-function loraMetaOf(lora: LoraState) {
-  return { rank: lora.config.rank, alpha: lora.config.alpha, targets: [...lora.config.targets] };
+/** The kind of what a manifest's checkpoint trained (its one section) and that section. */
+function manifestKind(manifest: CheckpointManifest): { name: string; meta: unknown } {
+  const name = Object.keys(TRAINABLE_SECTIONS).find(
+    (k) => manifest[k as keyof typeof TRAINABLE_SECTIONS] !== undefined,
+  ) as string;
+  return { name, meta: manifest[name as keyof typeof TRAINABLE_SECTIONS] };
 }
 
 /**
- * The adapter file's bytes: a function of the adapter weights and LoRA config only (tensors sorted
- * by name), so its sha256 identifies the weights wherever they are.
+ * The adapter file's bytes: a function of the trained tensors and their kind's settings only
+ * (tensors sorted by name), so its sha256 identifies the weights wherever they are.
  */
-export function encodeAdapter(lora: LoraState): Uint8Array {
+export function encodeAdapter(trainable: TrainableState): Uint8Array {
+  const kind = trainableKind(trainable);
   return encodeSafetensors({
-    tensors: [...lora.tensors].map(([name, data]) => ({
+    tensors: [...trainable.tensors].map(([name, data]) => ({
       name,
-      shape: lora.shapes.get(name) as number[],
+      shape: trainable.shapes.get(name) as number[],
       dtype: 'F32' as const,
       data,
     })),
-    metadata: { format: FORMAT, lora: JSON.stringify(loraMetaOf(lora)) },
+    metadata: { format: FORMAT, [kind.name]: JSON.stringify(kind.metaOf(trainable)) },
   });
 }
 
 /** Checkpoint files as bytes, by file name (for a folder or an artifact store). */
 export function encodeCheckpoint(options: {
-  lora: LoraState;
+  trainable: TrainableState;
   optimizer?: OptimizerSnapshot;
   step: number;
   metadata?: Readonly<Record<string, string>>;
 }): { files: Map<string, Uint8Array>; manifest: CheckpointManifest } {
-  const { lora, optimizer } = options;
-  const loraMeta = loraMetaOf(lora);
-  const adapter = encodeAdapter(lora);
+  const { trainable, optimizer } = options;
+  const kind = trainableKind(trainable);
+  const adapter = encodeAdapter(trainable);
   const files = new Map<string, Uint8Array>([[ADAPTER_FILE, adapter]]);
   let optimizerEntry: { sha256: string; bytes: number } | undefined;
   if (optimizer !== undefined) {
     const tensors = [];
-    for (const name of lora.tensors.keys()) {
-      const shape = lora.shapes.get(name) as number[];
+    for (const name of trainable.tensors.keys()) {
+      const shape = trainable.shapes.get(name) as number[];
       const m = optimizer.state.m[name];
       const v = optimizer.state.v[name];
       if (m === undefined || v === undefined)
@@ -106,7 +121,7 @@ export function encodeCheckpoint(options: {
   const manifest: CheckpointManifest = {
     format: FORMAT,
     step: options.step,
-    lora: loraMeta,
+    [kind.name]: kind.metaOf(trainable),
     files: {
       adapter: { sha256: sha256Hex(adapter), bytes: adapter.byteLength },
       ...(optimizerEntry === undefined ? {} : { optimizer: optimizerEntry }),
@@ -122,18 +137,19 @@ export function decodeCheckpoint(options: {
   files: ReadonlyMap<string, Uint8Array>;
   model: LlamaConfig;
   source: string;
-}): { lora: LoraState; optimizer?: OptimizerSnapshot; manifest: CheckpointManifest } {
+}): { trainable: TrainableState; optimizer?: OptimizerSnapshot; manifest: CheckpointManifest } {
   const { files, source } = options;
   const manifest = parseManifest(files.get(MANIFEST_FILE), join(source, MANIFEST_FILE));
   const adapterBytes = verified(files, ADAPTER_FILE, manifest.files.adapter, source);
   const adapter = decodeSafetensors({ bytes: adapterBytes, source: join(source, ADAPTER_FILE) });
-  const lora = loraStateFrom({
+  const { name, meta } = manifestKind(manifest);
+  const trainable = trainableKindNamed(name).fromTensors({
     model: options.model,
-    lora: LoraConfigSchema.parse(manifest.lora),
+    meta,
     tensors: new Map([...adapter.header.tensors.keys()].map((name) => [name, adapter.tensor(name)])),
     source: join(source, ADAPTER_FILE),
   });
-  if (manifest.files.optimizer === undefined) return { lora, manifest };
+  if (manifest.files.optimizer === undefined) return { trainable, manifest };
   const optPath = join(source, OPTIMIZER_FILE);
   const opt = decodeSafetensors({
     bytes: verified(files, OPTIMIZER_FILE, manifest.files.optimizer, source),
@@ -141,7 +157,7 @@ export function decodeCheckpoint(options: {
   });
   const m: Record<string, Float32Array> = {};
   const v: Record<string, Float32Array> = {};
-  for (const name of lora.tensors.keys()) {
+  for (const name of trainable.tensors.keys()) {
     m[name] = opt.tensor(`m.${name}`);
     v[name] = opt.tensor(`v.${name}`);
   }
@@ -159,7 +175,7 @@ export function decodeCheckpoint(options: {
       location: { file: optPath, field: '__metadata__.adamw' },
     });
   }
-  return { lora, optimizer: { state: { step, m, v }, config }, manifest };
+  return { trainable, optimizer: { state: { step, m, v }, config }, manifest };
 }
 
 function parseManifest(bytes: Uint8Array | undefined, file: string): CheckpointManifest {
@@ -205,7 +221,7 @@ function verified(
  */
 export async function saveCheckpoint(options: {
   dir: string;
-  lora: LoraState;
+  trainable: TrainableState;
   optimizer?: OptimizerSnapshot;
   step: number;
   metadata?: Readonly<Record<string, string>>;
@@ -270,7 +286,7 @@ async function readManifest(dir: string): Promise<CheckpointManifest | undefined
 export async function loadCheckpoint(options: {
   dir: string;
   model: LlamaConfig;
-}): Promise<{ lora: LoraState; optimizer?: OptimizerSnapshot; manifest: CheckpointManifest }> {
+}): Promise<{ trainable: TrainableState; optimizer?: OptimizerSnapshot; manifest: CheckpointManifest }> {
   const { dir } = options;
   const manifest = parseManifest(
     await readFile(join(dir, MANIFEST_FILE)).catch(() => undefined),

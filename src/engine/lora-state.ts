@@ -10,6 +10,7 @@ import { ValidationError } from '../util/errors.ts';
  * the arrays in place; sessions receive them as inputs.
  */
 export interface LoraState {
+  readonly kind: 'lora';
   readonly config: LoraConfig;
   readonly tensors: Map<string, Float32Array>;
   readonly shapes: ReadonlyMap<string, readonly number[]>;
@@ -33,7 +34,7 @@ export function initLoraState(options: { model: LlamaConfig; lora: LoraConfig; s
   const init = initLora({ config: options.model, lora: options.lora, rng: createRng(options.seed) });
   const tensors = new Map<string, Float32Array>();
   for (const [name, t] of init) tensors.set(name, t.data as Float32Array);
-  return { config: options.lora, tensors, shapes: loraShapes(options) };
+  return { kind: 'lora', config: options.lora, tensors, shapes: loraShapes(options) };
 }
 
 /**
@@ -70,7 +71,7 @@ export function loraStateFrom(options: {
       location: { file: options.source },
     });
   }
-  return { config: options.lora, tensors, shapes };
+  return { kind: 'lora', config: options.lora, tensors, shapes };
 }
 
 /** The adapters as session feeds (views on the same arrays: feed with copying, not transfer). */
@@ -87,6 +88,7 @@ export function loraFeeds(state: LoraState, scale = 1): Record<string, HostTenso
 /** A deep copy. */
 export function cloneLoraState(state: LoraState): LoraState {
   return {
+    kind: 'lora',
     config: state.config,
     tensors: new Map([...state.tensors].map(([k, v]) => [k, v.slice()])),
     shapes: state.shapes,

@@ -3,14 +3,13 @@ import { emitModel } from '../graph/onnx/model.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import { buildGenerationGraph } from '../models/llama/generation-graph.ts';
 import { buildLogprobGraph } from '../models/llama/logprob-graph.ts';
-import type { LoraConfig } from '../models/llama/lora.ts';
 import type { QuantizedProjections } from '../models/llama/quant/projection.ts';
 import type { WeightTensors } from '../models/llama/weights.ts';
 import { buildTrainingGraph, type TrainingGraph } from '../models/llama/training-graph.ts';
 import type { PolicyObjective } from '../rl/losses/objective.ts';
 import { logger } from '../util/logger.ts';
 import type { RemoteSession, SessionHost } from './host/session-host.ts';
-import { type LoraState, loraFeeds } from './lora-state.ts';
+import { type InferenceView, loraKey, type TrainableState, trainableKind } from './trainable.ts';
 
 const log = logger('policy-sessions');
 
@@ -18,32 +17,50 @@ interface Slot<T> {
   key: string;
   session: RemoteSession;
   extra: T;
-  /** Adapter version bound to the session (-1: none yet). */
-  loraVersion: number;
+  /** Version of the trainable values bound to the session (-1: none yet). */
+  boundVersion: number;
+}
+
+/** Inference with the model file's weights alone (no trainable tensors, or the reference model). */
+const BASE_VIEW: InferenceView = { rebuildOnChange: false, reference: 'base-weights' };
+
+/** The inference view of a policy's trainable tensors (the base model's without any). */
+export function inferenceView(trainable: TrainableState | undefined): InferenceView {
+  return trainable === undefined ? BASE_VIEW : trainableKind(trainable).inference(trainable);
 }
 
 /**
  * The ONNX sessions of one policy, built on first use in its session host. Each kind keeps one
- * session: a graph depends on the LoRA config (and, for training, the objective), so a change
- * there replaces the session; changed adapter values are only re-bound. Frozen base weights are
- * initializers of every graph.
+ * session (scoring two: the policy's and, where it needs another, the reference model's): a graph
+ * depends on what is trained (the LoRA config; for training, the objective too), so a change there
+ * replaces the session. Changed values are re-bound where they are inputs (LoRA adapters) and make
+ * new sessions where they are initializers (fully fine-tuned weights in generation and scoring);
+ * the training graph takes every trainable tensor as an input.
  */
 export class PolicySessions {
   private generationSlot: Slot<undefined> | undefined;
   private scoringSlot: Slot<undefined> | undefined;
+  private referenceSlot: Slot<undefined> | undefined;
   private trainingSlot: Slot<TrainingGraph> | undefined;
   private readonly host: SessionHost;
   private readonly config: LlamaConfig;
   private readonly baseWeights: () => Promise<WeightTensors>;
-  private readonly quantize: ((weights: WeightTensors) => Promise<QuantizedProjections>) | undefined;
+  private readonly quantize:
+    | ((weights: WeightTensors, options: { fromFile: boolean }) => Promise<QuantizedProjections>)
+    | undefined;
 
   constructor(options: {
     host: SessionHost;
     config: LlamaConfig;
     /** Reads the frozen base weights (float32) for a session being built; they are not kept. */
     baseWeights: () => Promise<WeightTensors>;
-    /** Packs matrices for MatMulNBits in the generation graph (rollout only; scoring and training stay float32). */
-    quantize?: ((weights: WeightTensors) => Promise<QuantizedProjections>) | undefined;
+    /**
+     * Packs matrices for MatMulNBits in the generation graph (rollout only; scoring and training
+     * stay float32); `fromFile` false: the weights are not the model file's (fine-tuned).
+     */
+    quantize?:
+      | ((weights: WeightTensors, options: { fromFile: boolean }) => Promise<QuantizedProjections>)
+      | undefined;
   }) {
     this.host = options.host;
     this.config = options.config;
@@ -51,52 +68,67 @@ export class PolicySessions {
     this.quantize = options.quantize;
   }
 
-  /** The KV-cache generation graph, adapters bound when `lora` is given. */
-  async generation(lora: LoraState | undefined, loraVersion: number): Promise<RemoteSession> {
+  /** The KV-cache generation graph of the policy (trainable values bound or built in). */
+  async generation(trainable: TrainableState | undefined, version: number): Promise<RemoteSession> {
+    const view = inferenceView(trainable);
     this.generationSlot = await this.ensure({
       slot: this.generationSlot,
       name: 'generation',
-      key: loraKey(lora?.config),
+      key: viewKey(trainable, view, version),
+      weights: view.weights,
       build: async (weights) => ({
-        graph: await this.generationGraph(weights, lora?.config),
+        graph: await this.generationGraph(weights, view),
         extra: undefined,
       }),
     });
-    await this.bindLora(this.generationSlot, lora, loraVersion);
+    await this.bind(this.generationSlot, view, version);
     return this.generationSlot.session;
   }
 
-  /** The log-prob graph; `withLora` says whether it takes `lora_scale` (and adapters). */
+  /**
+   * The log-prob graph of the policy, or with `reference` of the reference model; `withLora` says
+   * whether it takes `lora_scale` (the reference model is then the same session at scale 0).
+   */
   async scoring(
-    lora: LoraState | undefined,
-    loraVersion: number,
+    trainable: TrainableState | undefined,
+    version: number,
+    options: { reference?: boolean } = {},
   ): Promise<{ session: RemoteSession; withLora: boolean }> {
-    this.scoringSlot = await this.ensure({
-      slot: this.scoringSlot,
-      name: 'scoring',
-      key: loraKey(lora?.config),
+    const policyView = inferenceView(trainable);
+    // The reference model is another session only where the policy's weights are built in.
+    const separate =
+      options.reference === true && trainable !== undefined && policyView.reference === 'base-weights';
+    const view = separate ? BASE_VIEW : policyView;
+    const slot = await this.ensure({
+      slot: separate ? this.referenceSlot : this.scoringSlot,
+      name: separate ? 'reference scoring' : 'scoring',
+      key: separate ? viewKey(undefined, view, 0) : viewKey(trainable, view, version),
+      weights: view.weights,
       build: async (weights) => ({
         graph: buildLogprobGraph({
           config: this.config,
           weights,
-          ...(lora === undefined ? {} : { lora: lora.config }),
+          ...(view.lora === undefined ? {} : { lora: view.lora }),
         }),
         extra: undefined,
       }),
     });
-    await this.bindLora(this.scoringSlot, lora, loraVersion);
-    return { session: this.scoringSlot.session, withLora: lora !== undefined };
+    if (separate) this.referenceSlot = slot;
+    else this.scoringSlot = slot;
+    await this.bind(slot, view, version);
+    return { session: slot.session, withLora: view.lora !== undefined };
   }
 
-  /** The training graph for this objective and LoRA config (adapters are fed by the train step). */
+  /** The training graph for this objective and what is trained (fed by the train step). */
   async training(
     objective: PolicyObjective,
-    lora: LoraState,
+    trainable: TrainableState,
   ): Promise<{ session: RemoteSession; graph: TrainingGraph }> {
+    const kind = trainableKind(trainable);
     this.trainingSlot = await this.ensure({
       slot: this.trainingSlot,
       name: 'training',
-      key: JSON.stringify({ objective, lora: loraKey(lora.config) }),
+      key: JSON.stringify({ objective, [kind.name]: kind.graphKey(trainable) }),
       // Activations of a training run are large and short-lived: without the arena they go back to
       // the system after each run (resident peak of a SmolLM2 8x256 LoRA step 4.2 -> 3.4 GB, about the same speed).
       memoryArena: false,
@@ -104,8 +136,7 @@ export class PolicySessions {
         const graph = buildTrainingGraph({
           config: this.config,
           weights,
-          trainable: 'lora',
-          lora: lora.config,
+          ...kind.trainingGraph(trainable),
           objective,
           advantages: 'sequence',
           // The train step reads only the loss, gradients and metrics: the output head runs at
@@ -118,12 +149,12 @@ export class PolicySessions {
     return { session: this.trainingSlot.session, graph: this.trainingSlot.extra };
   }
 
-  private async generationGraph(weights: WeightTensors, lora: LoraConfig | undefined): Promise<GraphBuilder> {
-    const quantized = await this.quantize?.(weights);
+  private async generationGraph(weights: WeightTensors, view: InferenceView): Promise<GraphBuilder> {
+    const quantized = await this.quantize?.(weights, { fromFile: view.weights === undefined });
     return buildGenerationGraph({
       config: this.config,
       weights,
-      ...(lora === undefined ? {} : { lora }),
+      ...(view.lora === undefined ? {} : { lora: view.lora }),
       ...(quantized === undefined ? {} : { quantized }),
     });
   }
@@ -132,6 +163,8 @@ export class PolicySessions {
     slot: Slot<T> | undefined;
     name: string;
     key: string;
+    /** The graph's initializers when not the model file's weights. */
+    weights?: WeightTensors | undefined;
     build: (weights: WeightTensors) => Promise<{ graph: GraphBuilder; extra: T }>;
     /** ORT's CPU arena for this session (default on). */
     memoryArena?: boolean;
@@ -141,7 +174,7 @@ export class PolicySessions {
     // One session per kind: the old one's memory (a copy of the base weights) goes first.
     if (slot !== undefined) await slot.session.release();
     const started = performance.now();
-    const { graph, extra } = await options.build(await this.baseWeights());
+    const { graph, extra } = await options.build(options.weights ?? (await this.baseWeights()));
     const session = await this.host.createSession({
       model: emitModel({ graph }),
       transfer: true,
@@ -151,16 +184,20 @@ export class PolicySessions {
       { ms: Math.round(performance.now() - started), key: options.key },
       `${options.name} session ready`,
     );
-    return { key: options.key, session, extra, loraVersion: -1 };
+    return { key: options.key, session, extra, boundVersion: -1 };
   }
 
-  private async bindLora<T>(slot: Slot<T>, lora: LoraState | undefined, version: number): Promise<void> {
-    if (lora === undefined || slot.loraVersion === version) return;
-    await slot.session.bind({ feeds: loraFeeds(lora) });
-    slot.loraVersion = version;
+  private async bind<T>(slot: Slot<T>, view: InferenceView, version: number): Promise<void> {
+    if (view.feeds === undefined || slot.boundVersion === version) return;
+    await slot.session.bind({ feeds: view.feeds() });
+    slot.boundVersion = version;
   }
 }
 
-function loraKey(lora: LoraConfig | undefined): string {
-  return lora === undefined ? 'base' : JSON.stringify([lora.rank, lora.alpha, [...lora.targets].sort()]);
+/** A session's key: the graph's structure, and the values' version where they are built in. */
+function viewKey(trainable: TrainableState | undefined, view: InferenceView, version: number): string {
+  if (trainable === undefined) return loraKey(undefined);
+  const kind = trainableKind(trainable);
+  const graph = `${kind.name}:${kind.graphKey(trainable)}`;
+  return view.rebuildOnChange ? `${graph}@${version}` : graph;
 }

@@ -47,7 +47,7 @@ test('a policy generates from ids and text; LoRA adapters change the output and 
     for (const [name, data] of policy.lora!.tensors) {
       if (name.endsWith('lora_b')) for (let i = 0; i < data.length; i++) data[i] = rng.normal();
     }
-    policy.loraChanged();
+    policy.trainableChanged();
     const adapted = await policy.generate({ prompts, sampling });
     assert.notDeepEqual(
       adapted.results.map((r) => r.tokenIds),
@@ -110,7 +110,7 @@ test('recomputed log-probs match the sampler; the reference (LoRA off) matches t
     for (const [name, data] of policy.lora!.tensors) {
       if (name.endsWith('lora_b')) for (let i = 0; i < data.length; i++) data[i] = 0.3 * rng.normal();
     }
-    policy.loraChanged();
+    policy.trainableChanged();
     const { results } = await policy.generate({
       prompts,
       sampling: { temperature: 1, maxNewTokens: 6, seed: 1 },

@@ -15,6 +15,7 @@ import { DEFAULT_GENERATION_SLOTS, type GenerationStats, generateTokens } from '
 import type { ExecutionProvider } from './host/protocol.ts';
 import { type HostOptions, SessionHost } from './host/session-host.ts';
 import { computeLogprobs } from './logprobs.ts';
+import { fullStateOf } from './full-state.ts';
 import { initLoraState, type LoraState } from './lora-state.ts';
 import { openModel } from './model-files.ts';
 import { OpenGeneration } from './open-generation.ts';
@@ -26,6 +27,7 @@ import type { FinishedSequence, FinishReason } from './generation/generation-typ
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
 import type { PromptResponse } from './scored-batch.ts';
 import { defaultMicroBatch, type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
+import type { TrainableState } from './trainable.ts';
 
 const log = logger('policy');
 
@@ -44,25 +46,28 @@ export interface GenerationResult {
 }
 
 /**
- * A policy: frozen base weights (from a GGUF file or a Hugging Face folder) plus optional LoRA
- * adapters, with ONNX Runtime sessions in a worker thread. The entry point for rollout, scoring and
- * training activities:
+ * A policy: base weights (from a GGUF file or a Hugging Face folder) plus what it trains, if
+ * anything: LoRA adapters beside the frozen weights, or with full fine-tuning the weights
+ * themselves (see trainable.ts). ONNX Runtime sessions run in a worker thread. The entry point for
+ * rollout, scoring and training activities:
  *
  *   const policy = await Policy.load({ model: 'model.gguf', lora: { rank: 16 } });
  *   const { results } = await policy.generate({ prompts: [{ text: 'Hi' }], sampling: { seed: 1 } });
  *   await policy.close();
  *
- * Sessions are built on first use; the generation session is rebuilt only when LoRA is switched on
- * or off, and sees updated adapter values through bound inputs.
+ * Sessions are built on first use; the generation session is rebuilt when what is trained changes
+ * shape (LoRA on or off, another rank), sees updated adapter values through bound inputs, and is
+ * rebuilt with the updated weights after a full fine-tuning step.
  */
 export class Policy {
-  lora: LoraState | undefined;
+  /** What the policy trains (undefined: the base model, nothing to train). */
+  trainable: TrainableState | undefined;
   optimizer: OptimizerSnapshot | undefined;
   /** Optimizer steps taken (restored from checkpoints). */
   step = 0;
   private sessions: PolicySessions;
-  /** Bumped whenever the adapter values change, so bound copies get refreshed. */
-  private loraVersion = 0;
+  /** Bumped whenever the trainable values change, so bound copies and built-in weights get refreshed. */
+  private trainableVersion = 0;
   /** Each token's text for constrained decoding, built on first use (see constrain/token-texts.ts). */
   private texts: (string | null)[] | undefined;
   /** Open generations started here: closing stops them (the worker would wait for them forever). */
@@ -83,6 +88,11 @@ export class Policy {
     return this.source.config;
   }
 
+  /** The LoRA adapters, when that is what the policy trains. */
+  get lora(): LoraState | undefined {
+    return this.trainable?.kind === 'lora' ? this.trainable : undefined;
+  }
+
   /**
    * The frozen base weights in float32, read from the model file. Not kept: every session holds
    * them as initializers, and a second copy in JavaScript would add the whole model to the
@@ -99,7 +109,9 @@ export class Policy {
       baseWeights: () => this.loadBaseWeights(),
       quantize:
         this.quant === 'q4'
-          ? async (weights) => ({ weights: await packWeights({ source: this.source, weights }) })
+          ? async (weights, { fromFile }) => ({
+              weights: await packWeights({ source: this.source, weights, fromFile }),
+            })
           : undefined,
     });
   }
@@ -120,7 +132,8 @@ export class Policy {
 
   /**
    * Opens the model and starts the session host. `lora` creates fresh adapters (A random from
-   * `loraSeed`, B zero); `checkpoint` loads adapters and optimizer state instead.
+   * `loraSeed`, B zero); `full` trains every weight, starting from the model file's (dequantised
+   * to float32); `checkpoint` loads what a checkpoint trained, with its optimizer state, instead.
    */
   static async load(options: {
     model: string;
@@ -129,6 +142,8 @@ export class Policy {
     executionProvider?: ExecutionProvider;
     lora?: Partial<LoraConfig>;
     loraSeed?: number;
+    /** Full fine-tuning (instead of `lora`). */
+    full?: boolean;
     checkpoint?: string;
     /** Rollout matmuls: 'f32' (default) or 'q4' (4-bit MatMulNBits projections, 8-bit head). */
     quant?: QuantScheme;
@@ -142,9 +157,13 @@ export class Policy {
     const host = await SessionHost.start(hostOptions);
     const policy = new Policy(options.model, source, tokenizer, host, hostOptions, options.quant ?? 'f32');
     try {
+      if (options.lora !== undefined && options.full === true) {
+        throw new ValidationError('give `lora` or `full`, not both');
+      }
       if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
+      else if (options.full === true) policy.setTrainable(await policy.baseWeightState());
       else if (options.lora !== undefined) {
-        policy.setLora(
+        policy.setTrainable(
           initLoraState({
             model: source.config,
             lora: parseInput({ schema: LoraConfigSchema, value: options.lora, what: 'lora' }),
@@ -161,15 +180,23 @@ export class Policy {
     return policy;
   }
 
-  /** Replaces the adapters (undefined: the base model). Sessions see the change on their next run. */
-  setLora(lora: LoraState | undefined): void {
-    this.lora = lora;
-    this.loraChanged();
+  /**
+   * Replaces what the policy trains (undefined: the base model, nothing). Sessions see the change
+   * on their next run.
+   */
+  setTrainable(trainable: TrainableState | undefined): void {
+    this.trainable = trainable;
+    this.trainableChanged();
   }
 
-  /** Call after changing adapter values in place (the optimizer does). */
-  loraChanged(): void {
-    this.loraVersion++;
+  /** Call after changing trainable values in place (the optimizer does). */
+  trainableChanged(): void {
+    this.trainableVersion++;
+  }
+
+  /** Full fine-tuning's starting point: the model file's weights as trainable float32 tensors. */
+  async baseWeightState(): Promise<TrainableState> {
+    return fullStateOf({ model: this.config, weights: await this.loadBaseWeights(), source: this.modelPath });
   }
 
   encode(prompt: Prompt): number[] {
@@ -208,7 +235,7 @@ export class Policy {
         `streams: expected ${promptIds.length} stream ids, got ${options.streams.length}`,
       );
     }
-    const session = await (await this.live()).generation(this.lora, this.loraVersion);
+    const session = await (await this.live()).generation(this.trainable, this.trainableVersion);
     const toResult = (s: FinishedSequence): GenerationResult => ({
       promptIds: promptIds[s.index] as number[],
       tokenIds: s.tokenIds,
@@ -243,7 +270,7 @@ export class Policy {
    * texts that JSON-constrained sequences need. Adapters changed later are not seen by it.
    */
   async openGeneration(options: { slots?: number; constrained?: boolean } = {}): Promise<OpenGeneration> {
-    const session = await (await this.live()).generation(this.lora, this.loraVersion);
+    const session = await (await this.live()).generation(this.trainable, this.trainableVersion);
     if (options.constrained !== false) this.texts ??= tokenTexts(this.tokenizer);
     const open = OpenGeneration.start({
       session,
@@ -262,8 +289,8 @@ export class Policy {
 
   /**
    * Per-token log-probs and entropies of given responses (teacher forcing). `reference` scores
-   * with the base model (LoRA off), the reference policy of the KL term. `temperature` divides the
-   * logits first (1 = the raw model, matching the sampler's `logprobs`).
+   * with the base model (LoRA off, or the model file's weights), the reference policy of the KL
+   * term. `temperature` divides the logits first (1 = the raw model, matching the sampler's `logprobs`).
    */
   async logprobs(options: {
     sequences: readonly PromptResponse[];
@@ -271,7 +298,9 @@ export class Policy {
     temperature?: number;
     microBatchSize?: number;
   }): Promise<{ logprobs: number[][]; entropies: number[][] }> {
-    const scoring = await (await this.live()).scoring(this.lora, this.loraVersion);
+    const scoring = await (await this.live()).scoring(this.trainable, this.trainableVersion, {
+      reference: options.reference === true,
+    });
     return computeLogprobs({
       session: scoring.session,
       sequences: options.sequences,
@@ -283,7 +312,7 @@ export class Policy {
   }
 
   /**
-   * One policy-gradient step on the LoRA adapters (see `trainStep`): loss and gradients from the
+   * One policy-gradient step on what the policy trains (see `trainStep`): loss and gradients from the
    * training graph for `objective`, global-norm clipping at `maxGradNorm` (default 1), AdamW.
    * Reference log-probs are computed here when kl_coef is not 0 and the batch lacks them. On a
    * non-finite loss or gradient the step is refused (NonFiniteError) and nothing changes.
@@ -304,15 +333,15 @@ export class Policy {
     /** Called after each micro-batch's forward and backward pass. */
     onMicroBatch?: (progress: { done: number; total: number }) => void;
   }): Promise<TrainStepResult> {
-    const lora = this.lora;
-    if (lora === undefined)
-      throw new ValidationError('the policy has no LoRA adapters to train (load it with `lora`)');
+    const trainable = this.trainable;
+    if (trainable === undefined)
+      throw new ValidationError('the policy has nothing to train (load it with `lora` or `full`)');
     const objective = parseInput({
       schema: PolicyObjectiveSchema,
       value: options.objective ?? {},
       what: 'objective',
     });
-    const { session, graph } = await (await this.live()).training(objective, lora);
+    const { session, graph } = await (await this.live()).training(objective, trainable);
     const hyper: Record<string, number> = {};
     for (const h of graph.hyperparameters) hyper[h.name] = options.hyper?.[h.name] ?? h.defaultValue;
     const unknown = Object.keys(options.hyper ?? {}).filter((k) => !(k in hyper));
@@ -338,12 +367,12 @@ export class Policy {
     if (configInput === undefined)
       throw new ValidationError('optimizer: give AdamW hyperparameters (at least lr)');
     const config = parseInput({ schema: AdamWConfigSchema, value: configInput, what: 'optimizer' });
-    const state = this.optimizer?.state ?? createAdamWState(Object.fromEntries(lora.tensors));
+    const state = this.optimizer?.state ?? createAdamWState(Object.fromEntries(trainable.tensors));
     const result = await trainStep({
       session,
       aggregation: objective.aggregation,
       hyper,
-      lora,
+      trainable,
       optimizer: { state, config },
       sequences,
       padId: this.padId,
@@ -354,7 +383,7 @@ export class Policy {
     });
     this.optimizer = { state, config };
     this.step = result.step;
-    this.loraChanged();
+    this.trainableChanged();
     return result;
   }
 
@@ -362,15 +391,15 @@ export class Policy {
     return this.tokenizer.padId ?? this.tokenizer.eosId ?? 0;
   }
 
-  /** Writes adapters and optimizer state (atomic; an existing checkpoint folder is returned as is). */
+  /** Writes what is trained and the optimizer state (atomic; an existing checkpoint folder is returned as is). */
   async saveCheckpoint(options: {
     dir: string;
     metadata?: Readonly<Record<string, string>>;
   }): Promise<{ dir: string; manifest: CheckpointManifest; existed: boolean }> {
-    if (this.lora === undefined) throw new ValidationError('the policy has no LoRA adapters to save');
+    if (this.trainable === undefined) throw new ValidationError('the policy has nothing trained to save');
     return saveCheckpoint({
       dir: options.dir,
-      lora: this.lora,
+      trainable: this.trainable,
       step: this.step,
       metadata: { baseModel: this.modelPath, ...(options.metadata ?? {}) },
       ...(this.optimizer === undefined ? {} : { optimizer: this.optimizer }),
@@ -378,12 +407,13 @@ export class Policy {
   }
 
   /**
-   * Loads adapters from a checkpoint folder (with its optimizer state, if saved) or from a PEFT
-   * adapter folder (adapters only). Returns the checkpoint's manifest; a PEFT folder has none.
+   * Loads what a checkpoint folder trained (adapters or weights, with its optimizer state, if
+   * saved) or a PEFT adapter folder (adapters only). Returns the checkpoint's manifest; a PEFT
+   * folder has none.
    */
   async loadCheckpoint(options: { dir: string }): Promise<CheckpointManifest | undefined> {
     const loaded = await loadAdapterFolder({ dir: options.dir, model: this.config });
-    this.setLora(loaded.lora);
+    this.setTrainable(loaded.trainable);
     this.optimizer = loaded.optimizer;
     this.step = loaded.manifest?.step ?? 0;
     return loaded.manifest;

@@ -147,7 +147,7 @@ test('a non-finite loss refuses the step and leaves adapters and optimizer state
     const sequences = await rollout(policy, 4);
     // Diverged adapters: activations overflow to inf/NaN.
     for (const [name, data] of policy.lora!.tensors) if (name.endsWith('lora_b')) data.fill(1e30);
-    policy.loraChanged();
+    policy.trainableChanged();
     const before = snapshot(policy);
     await assert.rejects(policy.trainStep({ sequences, optimizer }), (err: Error) => {
       assert.ok(err instanceof NonFiniteError, String(err));

@@ -5,7 +5,6 @@ import { clipScale, globalGradNorm } from '../rl/optim/grad-norm.ts';
 import { NonFiniteError } from '../rl/optim/non-finite.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { RemoteSession } from './host/session-host.ts';
-import { type LoraState, loraFeeds } from './lora-state.ts';
 import {
   chunks,
   type PromptResponse,
@@ -13,6 +12,7 @@ import {
   type ScoredBatch,
   scoredBatch,
 } from './scored-batch.ts';
+import { type TrainableState, trainableKind } from './trainable.ts';
 
 /** One training sequence: prompt, response, the rollout's log-probs and the sequence's advantage. */
 export interface TrainSequence extends PromptResponse {
@@ -74,12 +74,14 @@ const LOSS_METRICS = new Set(['loss/total', 'loss/policy', 'loss/kl']);
 const scalar = (v: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(v) });
 
 /**
- * One optimizer step on LoRA adapters: the training graph's loss and gradients over the batch (in
- * micro-batches, gradients summed with the aggregation's weights), global-norm clipping, AdamW.
+ * One optimizer step on the trainable tensors (LoRA adapters, or every weight with full
+ * fine-tuning): the training graph's loss and gradients over the batch (in micro-batches,
+ * gradients summed with the aggregation's weights), global-norm clipping, AdamW.
  *
  * Nothing changes until the loss and every gradient are known to be finite: a non-finite step
- * throws NonFiniteError (not retryable) and leaves adapters and optimizer state exactly as they
- * were. `session` runs a graph from `buildTrainingGraph` with trainable = 'lora'.
+ * throws NonFiniteError (not retryable) and leaves tensors and optimizer state exactly as they
+ * were. `session` runs a graph from `buildTrainingGraph` with the options of the state's kind
+ * (`trainableKind(state).trainingGraph`).
  */
 export async function trainStep(options: {
   session: RemoteSession;
@@ -87,7 +89,7 @@ export async function trainStep(options: {
   aggregation: string;
   /** Scalar inputs of the objective (clip_low, clip_high, kl_coef, ...), all required. */
   hyper: Readonly<Record<string, number>>;
-  lora: LoraState;
+  trainable: TrainableState;
   optimizer: { state: AdamWState; config: AdamWConfig };
   sequences: readonly TrainSequence[];
   temperature?: number;
@@ -97,10 +99,10 @@ export async function trainStep(options: {
   /** Called after each micro-batch's forward and backward pass. */
   onMicroBatch?: (progress: { done: number; total: number }) => void;
 }): Promise<TrainStepResult> {
-  const { session, lora, sequences } = options;
+  const { session, trainable, sequences } = options;
   validate(options);
   const started = performance.now();
-  await session.bind({ feeds: loraFeeds(lora, 1) });
+  await session.bind({ feeds: trainableKind(trainable).trainFeeds(trainable) });
   const parts = chunks(sequences, options.microBatchSize ?? sequences.length);
   const batches = parts.map((part) => scoredBatch({ sequences: part, padId: options.padId }));
   const units = MICRO_BATCH_UNITS[options.aggregation];
@@ -112,9 +114,9 @@ export async function trainStep(options: {
   const lossUnits = batches.map((b, i) => (units === undefined ? 1 : units(b, parts[i] as PromptResponse[])));
   const totalLossUnits = lossUnits.reduce((a, b) => a + b, 0) || 1;
   const totalTokens = batches.reduce((a, b) => a + b.responseTokens, 0) || 1;
-  const gradNames = [...lora.tensors.keys()];
+  const gradNames = [...trainable.tensors.keys()];
   const grads = new Map(
-    gradNames.map((n) => [n, new Float64Array((lora.tensors.get(n) as Float32Array).length)]),
+    gradNames.map((n) => [n, new Float64Array((trainable.tensors.get(n) as Float32Array).length)]),
   );
   const metrics: Record<string, number> = {};
   for (const [i, part] of parts.entries()) {
@@ -148,7 +150,7 @@ export async function trainStep(options: {
   });
   const optStart = performance.now();
   adamwStep({
-    params: Object.fromEntries(lora.tensors),
+    params: Object.fromEntries(trainable.tensors),
     grads: grad32,
     state: options.optimizer.state,
     config: options.optimizer.config,

@@ -43,7 +43,7 @@ describe('anchorage export (tiny llama GGUF base, adapters on every projection)'
       trainRunId,
       step: 2,
       parent: null,
-      lora: fx.lora,
+      trainable: fx.lora,
       optimizer: undefined,
       optimizerSteps: 2,
       update: {
@@ -76,7 +76,7 @@ describe('anchorage export (tiny llama GGUF base, adapters on every projection)'
     assert.equal(config.lora_alpha, 8);
     const back = await loadAdapterFolder({ dir: out, model: fx.config });
     assert.equal(back.kind, 'peft');
-    for (const [name, t] of fx.lora.tensors) assert.deepEqual(back.lora.tensors.get(name), t, name);
+    for (const [name, t] of fx.lora.tensors) assert.deepEqual(back.trainable.tensors.get(name), t, name);
   });
 
   it('--format hf: our Hugging Face loader reads the merged folder with the logits of base + adapters', async (t) => {
@@ -115,7 +115,7 @@ describe('anchorage export (tiny llama GGUF base, adapters on every projection)'
     const zero = join(fx.dir, 'zero');
     await saveCheckpoint({
       dir: zero,
-      lora: initLoraState({ model: fx.config, lora: fx.lora.config, seed: 0 }),
+      trainable: initLoraState({ model: fx.config, lora: fx.lora.config, seed: 0 }),
       step: 0,
     });
     const hfBase = join(fx.dir, 'hf-base');

@@ -68,7 +68,7 @@ export async function exportCheckpoint(options: {
   const started = performance.now();
   const names = await writeFolderAtomically({
     out,
-    write: (dir) => format.write({ dir, base, lora: loaded.lora, baseModelName, dtype }),
+    write: (dir) => format.write({ dir, base, trainable: loaded.trainable, baseModelName, dtype }),
   });
   const files = await Promise.all(
     names.map(async (name) => ({ name, bytes: (await stat(join(out, name))).size })),

@@ -1,4 +1,4 @@
-import type { LoraState } from '../engine/lora-state.ts';
+import type { TrainableState } from '../engine/trainable.ts';
 import type { GgufModelSource } from '../models/gguf/gguf-source.ts';
 import type { HfModelSource } from '../models/hf-folder/hf-folder.ts';
 import { UnknownNameError, ValidationError } from '../util/errors.ts';
@@ -6,12 +6,12 @@ import { UnknownNameError, ValidationError } from '../util/errors.ts';
 /** The base model of an export, opened with its source-specific parts (GGUF header, HF folder). */
 export type BaseModel = GgufModelSource | HfModelSource;
 
-/** What a format writes from: the base model, the adapters, and where. */
+/** What a format writes from: the base model, what the checkpoint trained (adapters or weights), and where. */
 export interface ExportInput {
   /** An empty folder to write into; it is renamed into place once every file is written. */
   readonly dir: string;
   readonly base: BaseModel;
-  readonly lora: LoraState;
+  readonly trainable: TrainableState;
   /** How the exported files name the base model (PEFT's base_model_name_or_path, GGUF's name). */
   readonly baseModelName: string;
   /** One of the format's `dtypes`. */

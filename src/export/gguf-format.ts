@@ -23,7 +23,7 @@ export const ggufFormat: ExportFormat = {
   name: 'gguf',
   description: 'merged weights as one GGUF file for llama.cpp (model.gguf)',
   dtypes: Object.keys(DTYPES),
-  async write({ dir, base, lora, dtype, baseModelName }) {
+  async write({ dir, base, trainable, dtype, baseModelName }) {
     if (base.format !== 'gguf') {
       throw new ValidationError(
         'export --format gguf needs a GGUF base model; this base is a Hugging Face folder: export --format hf and convert that folder with llama.cpp',
@@ -36,7 +36,7 @@ export const ggufFormat: ExportFormat = {
     metadata.set('general.name', { type: 'string', value: `${baseModelName} (merged LoRA)` });
     // Only quantised files carry a quantisation version.
     metadata.delete('general.quantization_version');
-    const weight = mergedWeights({ source: base, lora });
+    const weight = mergedWeights({ source: base, trainable });
     const tensors: GgufWriterTensor[] = [];
     // Tensors the model does not read (rope_freqs, for one) are kept as they are.
     for (const info of base.header.tensors) {

@@ -36,10 +36,10 @@ export const hfFormat: ExportFormat = {
   name: 'hf',
   description: 'merged weights as a Hugging Face folder: config.json, model.safetensors, tokenizer files',
   dtypes: Object.keys(DTYPES),
-  async write({ dir, base, lora, dtype }) {
+  async write({ dir, base, trainable, dtype }) {
     const type = DTYPES[dtype]!;
     const config = toHfConfig({ config: base.config, dtype: type.torch });
-    const weight = mergedWeights({ source: base, lora });
+    const weight = mergedWeights({ source: base, trainable });
     const tensors: SafetensorsWriterTensor[] = [];
     for (const [name, shape] of expectedWeights(base.config)) {
       const data = hfRowOrder({

@@ -1,30 +1,17 @@
-import type { LoraState } from '../engine/lora-state.ts';
+import { type TrainableState, trainableKind } from '../engine/trainable.ts';
 import type { ModelSource } from '../models/config.ts';
-import { loraFactor, loraSlots } from '../models/llama/lora.ts';
-import { mergeLora } from '../models/llama/merge-lora.ts';
 
 /**
- * The base weights with the adapters folded in, one weight at a time by canonical name, in our
- * row order (the source's): W + (alpha/rank)·B·A for an adapted projection, W itself otherwise.
+ * The model's weights as the checkpoint trained them, one weight at a time by canonical name, in
+ * our row order (the source's): with LoRA, W + (alpha/rank)·B·A for an adapted projection and W
+ * itself otherwise; with full fine-tuning, the trained weight (see `TrainableKind.mergedWeight`).
  */
 export function mergedWeights(options: {
   source: ModelSource;
-  lora: LoraState;
+  trainable: TrainableState;
 }): (name: string) => Promise<Float32Array> {
-  const { source, lora } = options;
-  const slots = new Map(loraSlots({ config: source.config, lora: lora.config }).map((s) => [s.weight, s]));
-  const factor = loraFactor(lora.config);
-  return async (name) => {
-    const weight = await source.loadWeight(name);
-    const slot = slots.get(name);
-    if (slot === undefined) return weight;
-    return mergeLora({
-      weight,
-      a: lora.tensors.get(slot.aName) as Float32Array,
-      b: lora.tensors.get(slot.bName) as Float32Array,
-      shape: [slot.bShape[0], slot.aShape[1]],
-      rank: lora.config.rank,
-      factor,
-    });
-  };
+  const { source, trainable } = options;
+  const kind = trainableKind(trainable);
+  return (name) =>
+    kind.mergedWeight(trainable, { config: source.config, name, base: () => source.loadWeight(name) });
 }

@@ -77,7 +77,7 @@ export function createPolicyPool(
     if (entry.loaded === key) return policy;
     entry.loaded = undefined;
     if (request.checkpoint === null) {
-      policy.setLora(initLoraState({ model: policy.config, lora, seed: request.loraSeed }));
+      policy.setTrainable(initLoraState({ model: policy.config, lora, seed: request.loraSeed }));
       policy.optimizer = undefined;
       policy.step = 0;
     } else {
@@ -87,7 +87,7 @@ export function createPolicyPool(
         address: request.checkpoint,
         model: policy.config,
       });
-      policy.setLora(stored.lora);
+      policy.setTrainable(stored.trainable);
       policy.optimizer = stored.optimizer;
       policy.step = stored.manifest.step;
       log.debug(

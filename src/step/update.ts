@@ -104,7 +104,7 @@ export async function updatePolicy(
       const { policy } = lease;
       // The hash chain over the weights: the update starts from exactly the parent's adapters
       // (weights left over from an attempt that trained but did not commit would not match).
-      const trainedFrom = adapterAddress(policy.lora!);
+      const trainedFrom = adapterAddress(policy.trainable!);
       const parentAdapter = parentRecord?.files[ADAPTER_FILE];
       if (parentAdapter !== undefined && parentAdapter !== trainedFrom) {
         lease.modifying();
@@ -146,7 +146,7 @@ export async function updatePolicy(
         step,
         parent,
         trainedFrom,
-        lora: policy.lora!,
+        trainable: policy.trainable!,
         optimizer: policy.optimizer,
         optimizerSteps: policy.step,
         metadata: { trainRunId, step: String(step) },
@@ -269,7 +269,7 @@ async function train(
     if (err instanceof NonFiniteError) return await refuse(err.message);
     throw err;
   }
-  const bad = nonFiniteTensor(policy.lora!.tensors);
+  const bad = nonFiniteTensor(policy.trainable!.tensors);
   if (bad !== undefined) await refuse(`the update made adapter '${bad}' non-finite (loss ${result.loss})`);
   return result;
 }

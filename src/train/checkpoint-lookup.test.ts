@@ -54,7 +54,7 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
         trainRunId,
         step,
         parent,
-        lora: adaptersOf(step),
+        trainable: adaptersOf(step),
         optimizer: undefined,
         optimizerSteps: step,
         update,
@@ -83,7 +83,7 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
     assert.equal(loaded.run?.address, records.get(3)!.address);
     assert.match(loaded.label, /^runs\/lookup-a\/checkpoints\/step-3 \(sha256:[0-9a-f]{64}\)$/);
     assert.deepEqual(loaded.manifest?.lora, { rank: 2, alpha: 4, targets: ['q', 'v'] });
-    for (const t of loaded.lora.tensors.values()) assert.ok(t.every((x) => Math.abs(x - 0.03) < 1e-7));
+    for (const t of loaded.trainable.tensors.values()) assert.ok(t.every((x) => Math.abs(x - 0.03) < 1e-7));
   });
 
   it('an unknown run names it and lists the runs in the store', async () => {
@@ -162,7 +162,7 @@ describe('checkpoint lookup by training run and step (real local store)', () => 
 
   it('a checkpoint folder loads too; a missing folder or file is named', async () => {
     const folder = join(dir, 'folder-ckpt');
-    await saveCheckpoint({ dir: folder, lora: adaptersOf(7), step: 7 });
+    await saveCheckpoint({ dir: folder, trainable: adaptersOf(7), step: 7 });
     const loaded = await loadCheckpointFrom({ from: { dir: folder }, model });
     assert.equal(loaded.label, folder);
     assert.equal(loaded.run, undefined);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseRunConfig } from '../config/load.ts';
 import { loadAdapterFolder } from '../engine/adapter-folder.ts';
 import type { CheckpointManifest } from '../engine/checkpoint.ts';
-import type { LoraState } from '../engine/lora-state.ts';
+import type { TrainableState } from '../engine/trainable.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import type { Address } from '../store/address.ts';
 import { ArtifactNotFoundError, CorruptArtifactError } from '../store/errors.ts';
@@ -31,9 +31,12 @@ export interface RunCheckpoint {
   address: Address;
 }
 
-/** A checkpoint's adapters, read and verified against their hashes and the model's shapes. */
+/**
+ * What a checkpoint trained (adapters, or weights with full fine-tuning), read and verified
+ * against their hashes and the model's shapes.
+ */
 export interface LoadedCheckpoint {
-  lora: LoraState;
+  trainable: TrainableState;
   /** The checkpoint's manifest; a PEFT adapter folder has none. */
   manifest?: CheckpointManifest;
   /** Names the checkpoint in messages and evaluation specs: the ref and address, or the folder. */
@@ -104,7 +107,7 @@ export async function loadCheckpointFrom(options: {
     }
     const loaded = await loadAdapterFolder({ dir, model });
     return {
-      lora: loaded.lora,
+      trainable: loaded.trainable,
       ...(loaded.manifest === undefined ? {} : { manifest: loaded.manifest }),
       label: dir,
     };
@@ -118,7 +121,7 @@ export async function loadCheckpointFrom(options: {
     throw inContext(err, what);
   }
   return {
-    lora: stored.lora,
+    trainable: stored.trainable,
     manifest: stored.manifest,
     label: `${found.ref} (${found.address})`,
     run: { ...found, record: stored.record },

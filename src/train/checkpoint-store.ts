@@ -9,7 +9,7 @@ import {
   OPTIMIZER_FILE,
   type OptimizerSnapshot,
 } from '../engine/checkpoint.ts';
-import type { LoraState } from '../engine/lora-state.ts';
+import type { TrainableState } from '../engine/trainable.ts';
 import type { LlamaConfig } from '../models/config.ts';
 import { Address, addressOf } from '../store/address.ts';
 import { ArtifactNotFoundError, CorruptArtifactError } from '../store/errors.ts';
@@ -71,8 +71,8 @@ export class AdapterMismatchError extends AnchorageError {
 }
 
 /** The address the adapter file of these weights has (or would have) in the store. */
-export function adapterAddress(lora: LoraState): Address {
-  return addressOf(encodeAdapter(lora));
+export function adapterAddress(trainable: TrainableState): Address {
+  return addressOf(encodeAdapter(trainable));
 }
 
 /** Writes the checkpoint's files and record; returns the record's address (not yet committed). */
@@ -83,7 +83,7 @@ export async function putCheckpoint(options: {
   parent: string | null;
   /** `adapterAddress` of the weights before the update (the trainer always gives it). */
   trainedFrom?: Address;
-  lora: LoraState;
+  trainable: TrainableState;
   optimizer: OptimizerSnapshot | undefined;
   optimizerSteps: number;
   metadata?: Readonly<Record<string, string>>;
@@ -91,7 +91,7 @@ export async function putCheckpoint(options: {
 }): Promise<{ address: Address; record: StoredCheckpoint }> {
   const { store } = options;
   const { files } = encodeCheckpoint({
-    lora: options.lora,
+    trainable: options.trainable,
     step: options.optimizerSteps,
     ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
     ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
@@ -119,7 +119,7 @@ export async function readCheckpoint(options: {
   model: LlamaConfig;
 }): Promise<{
   record: StoredCheckpoint;
-  lora: LoraState;
+  trainable: TrainableState;
   optimizer: OptimizerSnapshot | undefined;
   manifest: CheckpointManifest;
 }> {
@@ -132,7 +132,7 @@ export async function readCheckpoint(options: {
       files.set(name, await checkpointFile({ store, checkpoint: address, name, address: a }));
   }
   const decoded = decodeCheckpoint({ files, model: options.model, source: `${store.location}#${address}` });
-  return { record, lora: decoded.lora, optimizer: decoded.optimizer, manifest: decoded.manifest };
+  return { record, trainable: decoded.trainable, optimizer: decoded.optimizer, manifest: decoded.manifest };
 }
 
 /** The bytes of one file of a stored checkpoint; a missing or corrupt object names the file. */

@@ -128,7 +128,7 @@ describe('anchorage eval', () => {
       trainRunId: 'ckpt-run',
       step: 2,
       parent: null,
-      lora,
+      trainable: lora,
       optimizer: undefined,
       optimizerSteps: 2,
       update: {

@@ -56,7 +56,7 @@ export async function writeExportFixture(
     for (let i = 0; i < t.length; i++) t[i] = Math.fround(0.1 * rng.normal());
   }
   const checkpointDir = join(dir, 'checkpoint');
-  await saveCheckpoint({ dir: checkpointDir, lora, step: 3, metadata: { baseModel: modelPath } });
+  await saveCheckpoint({ dir: checkpointDir, trainable: lora, step: 3, metadata: { baseModel: modelPath } });
   return {
     dir,
     config,

@@ -47,11 +47,13 @@ const FROM_BLOCKS: Readonly<
 
 /**
  * Packs the matrices of `quantizedWeightNames` from `source` (raw blocks where the file has them)
- * or from the float32 `weights` already loaded.
+ * or from the float32 `weights` already loaded. `fromFile: false` packs from `weights` only (they
+ * are not the file's: fully fine-tuned weights).
  */
 export async function packWeights(options: {
   source: ModelSource;
   weights: WeightTensors;
+  fromFile?: boolean;
 }): Promise<Map<string, PackedWeight>> {
   const { source, weights } = options;
   const out = new Map<string, PackedWeight>();
@@ -60,7 +62,8 @@ export async function packWeights(options: {
     const info = source.weights.get(name);
     if (tensor === undefined || info === undefined) continue;
     const [rows, cols] = tensor.dims as [number, number];
-    const fromBlocks = source.format === 'gguf' ? FROM_BLOCKS[info.storage] : undefined;
+    const fromBlocks =
+      source.format === 'gguf' && options.fromFile !== false ? FROM_BLOCKS[info.storage] : undefined;
     // A Q8_0 projection stays 8-bit (repacking is exact); 4-bit blocks never become the 8-bit head.
     const exactFits = fromBlocks !== undefined && (bits === 4 || info.storage === 'Q8_0');
     if (exactFits) {
