@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { expectedWeights } from '../models/config.ts';
+import { loadCheckpoint } from './checkpoint.ts';
+import { Policy } from './policy.ts';
+import { writeTinyModel } from './testing/tiny-model.ts';
+import type { TrainSequence } from './train-step.ts';
+
+/**
+ * Full fine-tuning on the tiny model through the same Policy.trainStep as LoRA: the trainable
+ * tensors are every weight of the model; rollouts and scoring see the updated weights; the
+ * reference model stays the model file's; a checkpoint holds every weight and its optimizer state.
+ */
+let model: { path: string; dispose: () => Promise<void> };
+before(async () => {
+  model = await writeTinyModel();
+});
+after(async () => {
+  await model.dispose();
+});
+
+const PROMPTS = [{ ids: [256, 10, 20] }, { ids: [256, 30, 40, 50, 60] }, { ids: [256, 7] }];
+const optimizer = { lr: 1e-3, weightDecay: 0 };
+
+async function open(): Promise<Policy> {
+  return Policy.load({ model: model.path, full: true });
+}
+
+/** Two samples per prompt; the first of each pair gets advantage +1, the second -1. */
+async function rollout(policy: Policy, step: number): Promise<TrainSequence[]> {
+  const prompts = PROMPTS.flatMap((p) => [p, p]);
+  const { results } = await policy.generate({
+    prompts,
+    sampling: { temperature: 1, maxNewTokens: 4, seed: 100 + step, stopIds: [] },
+    streams: prompts.map((_, i) => i),
+  });
+  return results.map((r, i) => ({
+    promptIds: r.promptIds,
+    responseIds: r.tokenIds,
+    oldLogprobs: r.logprobs,
+    advantage: i % 2 === 0 ? 1 : -1,
+  }));
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+test('one full fine-tuning step moves every weight and the log-probs the way the advantages say', async () => {
+  const policy = await open();
+  try {
+    const config = policy.config;
+    assert.equal(policy.trainable?.kind, 'full');
+    assert.deepEqual([...policy.trainable.tensors.keys()].sort(), [...expectedWeights(config).keys()].sort());
+    const before = new Map([...policy.trainable.tensors].map(([k, v]) => [k, v.slice()]));
+    const sequences = await rollout(policy, 0);
+    const scored = await policy.logprobs({ sequences });
+    // The rollout's log-probs are the scoring graph's (on-policy start).
+    sequences.forEach((s, i) => {
+      scored.logprobs[i]?.forEach((lp, t) => assert.ok(Math.abs(lp - (s.oldLogprobs[t] as number)) < 1e-4));
+    });
+
+    const result = await policy.trainStep({
+      sequences,
+      objective: { loss: 'policy-gradient', aggregation: 'token-mean' },
+      hyper: { kl_coef: 0 },
+      optimizer,
+    });
+    assert.ok(Number.isFinite(result.loss) && result.gradNorm > 0);
+    assert.equal(policy.step, 1);
+    // Every weight moved (each has a gradient: embedding rows of the batch's tokens, norms, projections).
+    for (const [name, was] of before) {
+      const now = policy.trainable.tensors.get(name) as Float32Array;
+      assert.ok(
+        now.some((v, i) => v !== was[i]),
+        `${name} did not change`,
+      );
+    }
+    const after = await policy.logprobs({ sequences });
+    const deltas = sequences.map((_, i) => sum(after.logprobs[i] ?? []) - sum(scored.logprobs[i] ?? []));
+    sequences.forEach((s, i) => {
+      const d = deltas[i] as number;
+      assert.ok(
+        s.advantage > 0 ? d > 0 : d < 0,
+        `sequence ${i} (advantage ${s.advantage}): log-prob moved by ${d}`,
+      );
+    });
+    // Rollouts see the updated weights: the sampler's log-probs of the same tokens are the new ones.
+    const again = await rollout(policy, 0);
+    const rescored = await policy.logprobs({ sequences: again });
+    again.forEach((s, i) => {
+      rescored.logprobs[i]?.forEach((lp, t) => assert.ok(Math.abs(lp - (s.oldLogprobs[t] as number)) < 1e-4));
+    });
+    // The reference model is the model file's: its log-probs are those of before the step.
+    const reference = await policy.logprobs({ sequences, reference: true });
+    reference.logprobs.forEach((row, i) => {
+      row.forEach((lp, t) => assert.ok(Math.abs(lp - (scored.logprobs[i]?.[t] as number)) < 1e-5));
+    });
+  } finally {
+    await policy.close();
+  }
+});
+
+test('a full checkpoint round-trips every weight and the optimizer state; a loaded policy resumes bit-identically', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'anchorage-full-'));
+  const straight = await open();
+  const first = await open();
+  try {
+    for (let step = 0; step < 3; step++) {
+      await straight.trainStep({
+        sequences: await rollout(straight, step),
+        optimizer,
+        hyper: { kl_coef: 0.05 },
+      });
+    }
+    for (let step = 0; step < 2; step++) {
+      await first.trainStep({ sequences: await rollout(first, step), optimizer, hyper: { kl_coef: 0.05 } });
+    }
+    const dir = join(root, 'step-2');
+    const saved = await first.saveCheckpoint({ dir });
+    assert.ok(saved.manifest.full !== undefined && saved.manifest.lora === undefined);
+    assert.equal(saved.manifest.full.tensors, expectedWeights(first.config).size);
+    const loaded = await loadCheckpoint({ dir, model: first.config });
+    assert.equal(loaded.trainable.kind, 'full');
+    assert.deepEqual(loaded.trainable.tensors, first.trainable?.tensors);
+    assert.deepEqual(loaded.optimizer?.state, first.optimizer?.state);
+    const probe = await rollout(first, 7);
+    const expected = await first.logprobs({ sequences: probe });
+    await first.close();
+
+    const resumed = await Policy.load({ model: model.path, checkpoint: dir });
+    try {
+      assert.equal(resumed.trainable?.kind, 'full');
+      assert.equal(resumed.step, 2);
+      // Generation and scoring of the loaded policy are the trained one's.
+      assert.deepEqual(await rollout(resumed, 7), probe);
+      assert.deepEqual(await resumed.logprobs({ sequences: probe }), expected);
+      await resumed.trainStep({ sequences: await rollout(resumed, 2), optimizer, hyper: { kl_coef: 0.05 } });
+      assert.equal(resumed.step, 3);
+      assert.deepEqual(resumed.trainable?.tensors, straight.trainable?.tensors);
+      assert.deepEqual(resumed.optimizer?.state, straight.optimizer?.state);
+    } finally {
+      await resumed.close();
+    }
+  } finally {
+    await straight.close();
+    await first.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
