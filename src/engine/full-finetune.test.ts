@@ -47,6 +47,22 @@ async function rollout(policy: Policy, step: number): Promise<TrainSequence[]> {
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
+function assertClose(options: {
+  actual: readonly (readonly number[])[];
+  expected: readonly (readonly number[])[];
+  tolerance: number;
+  what: string;
+}): void {
+  const { actual, expected, tolerance, what } = options;
+  assert.equal(actual.length, expected.length);
+  for (const [i, row] of actual.entries()) {
+    for (const [t, v] of row.entries()) {
+      const e = expected[i]?.[t] as number;
+      assert.ok(Math.abs(v - e) < tolerance, `${what}: sequence ${i} token ${t}: ${v} vs ${e}`);
+    }
+  }
+}
+
 test('one full fine-tuning step moves every weight and the log-probs the way the advantages say', async () => {
   const policy = await open();
   try {
@@ -57,9 +73,8 @@ test('one full fine-tuning step moves every weight and the log-probs the way the
     const sequences = await rollout(policy, 0);
     const scored = await policy.logprobs({ sequences });
     // The rollout's log-probs are the scoring graph's (on-policy start).
-    sequences.forEach((s, i) => {
-      scored.logprobs[i]?.forEach((lp, t) => assert.ok(Math.abs(lp - (s.oldLogprobs[t] as number)) < 1e-4));
-    });
+    const oldOf = (batch: readonly TrainSequence[]) => batch.map((x) => x.oldLogprobs);
+    assertClose({ actual: scored.logprobs, expected: oldOf(sequences), tolerance: 1e-4, what: 'rollout' });
 
     const result = await policy.trainStep({
       sequences,
@@ -89,13 +104,14 @@ test('one full fine-tuning step moves every weight and the log-probs the way the
     // Rollouts see the updated weights: the sampler's log-probs of the same tokens are the new ones.
     const again = await rollout(policy, 0);
     const rescored = await policy.logprobs({ sequences: again });
-    again.forEach((s, i) => {
-      rescored.logprobs[i]?.forEach((lp, t) => assert.ok(Math.abs(lp - (s.oldLogprobs[t] as number)) < 1e-4));
-    });
+    assertClose({ actual: rescored.logprobs, expected: oldOf(again), tolerance: 1e-4, what: 'new rollout' });
     // The reference model is the model file's: its log-probs are those of before the step.
     const reference = await policy.logprobs({ sequences, reference: true });
-    reference.logprobs.forEach((row, i) => {
-      row.forEach((lp, t) => assert.ok(Math.abs(lp - (scored.logprobs[i]?.[t] as number)) < 1e-5));
+    assertClose({
+      actual: reference.logprobs,
+      expected: scored.logprobs,
+      tolerance: 1e-5,
+      what: 'reference',
     });
   } finally {
     await policy.close();
