@@ -322,5 +322,6 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     completedSteps: state.lastCheckpoint?.step ?? 0,
     lastCheckpoint: state.lastCheckpoint,
     last: state.last,
+    ...stages.view(),
   };
 }

@@ -34,9 +34,14 @@ export function runDetails(p: RunProgress): string {
       `raise it to go on: \`anchorage budget ${p.trainRunId} --add-requests N\` (or --add-tokens N), or signal \`stop\``,
     );
   } else if (spend !== undefined) lines.push(`judge budget: ${spend}`);
-  if (p.stages !== undefined) lines.push(`stages: ${p.stages.map(stageLine).join(' · ')}`);
+  if (p.stages !== undefined) lines.push(describeStages(p.stages));
   if (Object.keys(p.overrides).length > 0) lines.push(`overrides: ${JSON.stringify(p.overrides)}`);
   return lines.join('\n\n');
+}
+
+/** The stages of a run with thresholds as they ran or will run: `stages: a steps 1-3 (...) · b steps 4-9`. */
+export function describeStages(stages: readonly StageView[]): string {
+  return `stages: ${stages.map(stageLine).join(' · ')}`;
 }
 
 /** `a steps 1-3 (ended after step 3: reward/mean 0.62 >= 0.6)`, `b steps 4-9 (ends at reward/mean >= 0.8)`. */

@@ -264,6 +264,8 @@ export interface TrainingRunResult {
   completedSteps: number;
   lastCheckpoint: CheckpointInfo | null;
   last: StepHeadline | null;
+  /** The stages as they ran, when any had a threshold (`advanceWhen`); absent otherwise. */
+  stages?: StageView[];
 }
 
 /** Payload of the resume signal: continue a paused run or retry a failed step, with RL changes. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatRetry, retriesInFlight } from '../../client/activity-retries.ts';
 import { queryProgress, runHandle, signalRun, webUiUrl } from '../../client/run-client.ts';
 import { storeLocationFor } from '../../config/store-env.ts';
-import { runDetails } from '../../contracts/run-details.ts';
+import { describeStages, runDetails } from '../../contracts/run-details.ts';
 import { TRAINING_WORKFLOW } from '../../contracts/workflow-types.ts';
 import { isRlOverrideKey, RL_OVERRIDE_KEYS, type RlOverrides } from '../../contracts/rl-overrides.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -105,6 +105,7 @@ export const runsCommand: CliCommand = {
             out(
               `${result.status}: ${result.completedSteps} steps, mean reward of the last ${fmt(result.last?.meanReward)}, last checkpoint ${result.lastCheckpoint?.address ?? 'none'}`,
             );
+            if (result.stages !== undefined) out(describeStages(result.stages));
           } else if (described.status.name === 'RUNNING') {
             try {
               const progress = await client.connection.withDeadline(Date.now() + 5_000, () =>

@@ -32,7 +32,7 @@ export interface TinyRunOptions {
   /** Further `rl` settings, written as given (e.g. overlong handling). */
   rl?: Record<string, unknown>;
   /** Stages (their steps must sum to `steps`) and data selection settings, written as given. */
-  stages?: Array<{ name: string; steps: number }>;
+  stages?: Array<{ name: string; steps: number } & Record<string, unknown>>;
   dataSelection?: Record<string, unknown>;
   /** A judge config file: adds a judged criterion to every prompt's rubric. */
   judgeConfig?: string;
