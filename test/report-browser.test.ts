@@ -182,6 +182,7 @@ describe('anchorage report in a real browser (real server, tiny model)', () => {
         'clip-fraction',
         'response-length',
         'truncated',
+        'zero-variance',
         'time',
         'eval-reward',
         'eval-criteria',

@@ -71,6 +71,7 @@ test('step rewards: advantages within groups, unscorable masked, means per rubri
   assert.equal(out.summary.scored, 4);
   assert.equal(out.summary.trainable, 2);
   assert.equal(out.summary.groupsDropped, 1);
+  assert.equal(out.summary.groupsZeroVariance, 1, 'counted whether or not the estimator drops them');
   assert.equal(out.summary.responses, 5);
   const scoredValues = out.samples.flatMap((s) => (s.reward === null ? [] : [s.reward]));
   assert.ok(Math.abs(out.summary.mean! - scoredValues.reduce((x, y) => x + y, 0) / 4) < 1e-12);

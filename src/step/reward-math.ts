@@ -187,6 +187,7 @@ export function computeStepRewards(options: {
       vetoed: samples.filter((s) => s.vetoedBy.length > 0).length,
       groups: groups.length,
       groupsDropped: groupSummaries.filter((g) => g.dropped).length,
+      groupsZeroVariance: groupSummaries.filter((g) => g.zeroVariance).length,
       trainable: samples.filter((s) => s.advantage !== null).length,
       ...(greedy.length === 0
         ? {}

@@ -34,6 +34,7 @@ const rewards = {
   vetoed: 1,
   groups: 2,
   groupsDropped: 0,
+  groupsZeroVariance: 1,
   trainable: 6,
   rubricMeans: { instance: 0.5, 'style/human-tone': 0.75 },
   criterionMeans: { 'detectable_format.title': 0.25 },
@@ -57,6 +58,7 @@ test('step metrics: slash-namespaced keys, missing values left out, evaluations 
     wallMs: 4000,
   });
   assert.equal(m['reward/mean'], 0.5);
+  assert.equal(m['advantage/zero_variance_fraction'], 0.5, 'one of the two groups without reward variance');
   assert.equal(m['reward/rubric/style/human-tone/mean'], 0.75);
   assert.equal(m['reward/criterion/detectable_format.title/mean'], 0.25);
   assert.equal(m['reward/scored_fraction'], 0.75);

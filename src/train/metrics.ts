@@ -62,7 +62,8 @@ export type MetricsRecord = z.infer<typeof MetricsRecord>;
  * The metrics of a step from its phases' summaries. Keys follow the `area/name` convention:
  * reward/mean, reward/rubric/<id>/mean, reward/criterion/<id>/mean, policy/clip_fraction, kl/ref,
  * loss/total, grad/norm, rollout/*, judge/*, time/*, and dynamic_sampling/* (rounds, groups_drawn,
- * groups_with_variance, groups_kept, groups_short, zero_variance_before) where it is on.
+ * groups_with_variance, groups_kept, groups_short, zero_variance_before) where it is on;
+ * advantage/zero_variance_fraction: the share of groups whose rewards are all equal.
  * Values that do not exist (no scored response, no KL reference) are left out, never written as 0.
  * Evaluations and data selections get the same keys under `eval/` and `select/`; an evaluation's
  * suites add `eval/<suite>/<key>` (eval/ifeval/promptLoose, ...).
@@ -108,6 +109,12 @@ export function stepMetrics(options: {
   for (const [id, v] of Object.entries(rewards.criterionMeans)) set(`reward/criterion/${id}/mean`, v);
   set('advantage/groups', trained.groups);
   set('advantage/groups_dropped', trained.groupsDropped);
+  set(
+    'advantage/zero_variance_fraction',
+    trained.groupsZeroVariance === undefined || trained.groups === 0
+      ? null
+      : trained.groupsZeroVariance / trained.groups,
+  );
   set('advantage/trainable', trained.trainable);
   if (dynamicSampling !== undefined) {
     const o = dynamicSampling.outcome;

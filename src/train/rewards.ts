@@ -32,6 +32,8 @@ export const RewardSummary = z.strictObject({
   vetoed: z.number().int(),
   groups: z.number().int(),
   groupsDropped: z.number().int(),
+  /** Groups whose scored rewards are all equal (no learning signal under group-relative estimators); absent in records written before it existed. */
+  groupsZeroVariance: z.number().int().optional(),
   /** Responses that carry an advantage (enter the loss). */
   trainable: z.number().int(),
   /** Mean reward of the greedy members (`rl.greedyMember`); absent when a step has none. */

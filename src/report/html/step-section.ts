@@ -64,6 +64,13 @@ const STEP_CHARTS: readonly StepChart[] = [
     yDomain: [0, 1],
   },
   {
+    id: 'zero-variance',
+    optional: true,
+    title: 'Prompt groups without reward variance (no learning signal)',
+    keys: [['advantage/zero_variance_fraction', 'share of groups']],
+    yDomain: [0, 1],
+  },
+  {
     id: 'dynamic-sampling',
     optional: true,
     title: 'Dynamic sampling (prompt groups per step)',

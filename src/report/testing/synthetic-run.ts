@@ -137,6 +137,7 @@ export function syntheticRecords(): MetricsRecord[] {
       'policy/clip_fraction': 0.1,
       'rollout/mean_length': 6,
       'rollout/truncated_fraction': 0.5,
+      'advantage/zero_variance_fraction': 0.25,
       'optim/applied': 1,
       'time/rollout_s': 1.5,
       'time/step_s': 2,
