@@ -15,8 +15,7 @@ import { DEFAULT_GENERATION_SLOTS, type GenerationStats, generateTokens } from '
 import type { ExecutionProvider } from './host/protocol.ts';
 import { type HostOptions, SessionHost } from './host/session-host.ts';
 import { computeLogprobs } from './logprobs.ts';
-import { fullStateOf } from './full-state.ts';
-import { initLoraState, type LoraState } from './lora-state.ts';
+import type { LoraState } from './lora-state.ts';
 import { openModel } from './model-files.ts';
 import { OpenGeneration } from './open-generation.ts';
 import { tokenTexts } from './constrain/token-texts.ts';
@@ -27,7 +26,7 @@ import type { FinishedSequence, FinishReason } from './generation/generation-typ
 import { type SamplingParamsInput, SamplingParamsSchema } from './sampling/sampling-params.ts';
 import type { PromptResponse } from './scored-batch.ts';
 import { defaultMicroBatch, type TrainSequence, type TrainStepResult, trainStep } from './train-step.ts';
-import type { TrainableState } from './trainable.ts';
+import { type TrainableKindName, type TrainableState, trainableKindNamed } from './trainable.ts';
 
 const log = logger('policy');
 
@@ -161,12 +160,12 @@ export class Policy {
         throw new ValidationError('give `lora` or `full`, not both');
       }
       if (options.checkpoint !== undefined) await policy.loadCheckpoint({ dir: options.checkpoint });
-      else if (options.full === true) policy.setTrainable(await policy.baseWeightState());
-      else if (options.lora !== undefined) {
+      else if (options.full === true || options.lora !== undefined) {
+        const kind = options.full === true ? 'full' : 'lora';
         policy.setTrainable(
-          initLoraState({
-            model: source.config,
-            lora: parseInput({ schema: LoraConfigSchema, value: options.lora, what: 'lora' }),
+          await policy.freshTrainable({
+            kind,
+            lora: parseInput({ schema: LoraConfigSchema, value: options.lora ?? {}, what: 'lora' }),
             seed: options.loraSeed ?? 0,
           }),
         );
@@ -194,9 +193,22 @@ export class Policy {
     this.trainableVersion++;
   }
 
-  /** Full fine-tuning's starting point: the model file's weights as trainable float32 tensors. */
-  async baseWeightState(): Promise<TrainableState> {
-    return fullStateOf({ model: this.config, weights: await this.loadBaseWeights(), source: this.modelPath });
+  /**
+   * A fresh trainable state of a kind (not set): LoRA adapters from `lora` and `seed` (A random, B
+   * zero), or for full fine-tuning the model file's weights as float32 tensors.
+   */
+  freshTrainable(options: {
+    kind: TrainableKindName;
+    lora: LoraConfig;
+    seed: number;
+  }): Promise<TrainableState> {
+    return trainableKindNamed(options.kind).init({
+      model: this.config,
+      lora: options.lora,
+      seed: options.seed,
+      baseWeights: () => this.loadBaseWeights(),
+      source: this.modelPath,
+    });
   }
 
   encode(prompt: Prompt): number[] {

@@ -5,8 +5,14 @@ import { type LoraConfig, LoraConfigSchema, loraFactor, loraSlots } from '../mod
 import { mergeLora } from '../models/llama/merge-lora.ts';
 import type { WeightTensors } from '../models/llama/weights.ts';
 import { UnknownNameError, ValidationError } from '../util/errors.ts';
-import { type FullState, fullStateFrom, fullWeightTensors, parameterCount } from './full-state.ts';
-import { cloneLoraState, type LoraState, loraFeeds, loraStateFrom } from './lora-state.ts';
+import {
+  type FullState,
+  fullStateFrom,
+  fullStateOf,
+  fullWeightTensors,
+  parameterCount,
+} from './full-state.ts';
+import { cloneLoraState, initLoraState, type LoraState, loraFeeds, loraStateFrom } from './lora-state.ts';
 
 /**
  * What a policy trains, by kind: LoRA adapters beside the frozen model, or the model's weights
@@ -35,9 +41,27 @@ export interface InferenceView {
   readonly reference: 'lora-scale-0' | 'base-weights';
 }
 
+/**
+ * What a fresh state starts from: the settings of every kind (each takes what it needs: LoRA its
+ * config and seed, full fine-tuning the model file's weights).
+ */
+export interface TrainableInit {
+  model: LlamaConfig;
+  lora: LoraConfig;
+  seed: number;
+  /** The model file's weights, float32 (read when a kind needs them). */
+  baseWeights: () => Promise<WeightTensors>;
+  /** The model file, for messages. */
+  source: string;
+}
+
 export interface TrainableKind<S extends TrainableState, M extends z.ZodType> {
   readonly name: S['kind'];
   readonly description: string;
+  /** A fresh state: what training starts from. */
+  init(options: TrainableInit): Promise<S>;
+  /** Identifies what `init` gives for these settings (equal keys: equal fresh states). */
+  initKey(options: Pick<TrainableInit, 'lora' | 'seed'>): string;
   /** What the structure of the policy's graphs depends on: another key builds new sessions. */
   graphKey(state: S): string;
   /** The training graph's options for it (`buildTrainingGraph`). */
@@ -86,6 +110,8 @@ export function loraKey(lora: LoraConfig | undefined): string {
 const LORA: TrainableKind<LoraState, typeof LoraMeta> = {
   name: 'lora',
   description: 'LoRA adapters (A, B per adapted projection) beside the frozen base weights',
+  init: async ({ model, lora, seed }) => initLoraState({ model, lora, seed }),
+  initKey: ({ lora, seed }) => `lora:${seed}:${JSON.stringify([lora.rank, lora.alpha, lora.targets])}`,
   graphKey: (state) => loraKey(state.config),
   trainingGraph: (state) => ({ trainable: 'lora', lora: state.config }),
   trainFeeds: (state) => loraFeeds(state, 1),
@@ -121,6 +147,9 @@ const LORA: TrainableKind<LoraState, typeof LoraMeta> = {
 const FULL: TrainableKind<FullState, typeof FullMeta> = {
   name: 'full',
   description: 'full fine-tuning: every weight of the model (float32, dequantised from the model file)',
+  init: async ({ model, baseWeights, source }) =>
+    fullStateOf({ model, weights: await baseWeights(), source }),
+  initKey: () => 'full',
   graphKey: () => 'full',
   trainingGraph: () => ({ trainable: 'full' }),
   trainFeeds: (state) => Object.fromEntries(fullWeightTensors(state)),

@@ -1,6 +1,6 @@
 import type { ExecutionProvider } from '../engine/host/protocol.ts';
-import { initLoraState } from '../engine/lora-state.ts';
 import { Policy } from '../engine/policy.ts';
+import { type TrainableKindName, trainableKindNamed } from '../engine/trainable.ts';
 import type { LoraConfig } from '../models/llama/lora.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { readCheckpoint } from '../train/checkpoint-store.ts';
@@ -24,6 +24,8 @@ export interface PolicyRequest {
   lora: LoraConfig;
   /** Seed of fresh adapters, used when `checkpoint` is null. */
   loraSeed: number;
+  /** What the run trains (the configuration's `finetune.mode`); default LoRA. */
+  finetune?: TrainableKindName;
   /** Stored checkpoint to load (`anchorage.checkpoint/1` address); null: fresh adapters. */
   checkpoint: string | null;
   store: ArtifactStore;
@@ -43,7 +45,7 @@ interface Entry {
   policy: Promise<Policy>;
   /** Tail of the queue of leases. */
   tail: Promise<void>;
-  /** Which adapters are in memory: a checkpoint address or `init:<seed>:<lora>`; undefined: unknown. */
+  /** What is in memory: a checkpoint address or `init:<kind's init key>`; undefined: unknown. */
   loaded: string | undefined;
 }
 
@@ -71,13 +73,13 @@ export function createPolicyPool(
   async function prepare(entry: Entry, request: PolicyRequest): Promise<Policy> {
     const policy = await entry.policy;
     const { lora } = request;
+    const kind = request.finetune ?? 'lora';
     const key =
-      request.checkpoint ??
-      `init:${request.loraSeed}:${JSON.stringify([lora.rank, lora.alpha, lora.targets])}`;
+      request.checkpoint ?? `init:${trainableKindNamed(kind).initKey({ lora, seed: request.loraSeed })}`;
     if (entry.loaded === key) return policy;
     entry.loaded = undefined;
     if (request.checkpoint === null) {
-      policy.setTrainable(initLoraState({ model: policy.config, lora, seed: request.loraSeed }));
+      policy.setTrainable(await policy.freshTrainable({ kind, lora, seed: request.loraSeed }));
       policy.optimizer = undefined;
       policy.step = 0;
     } else {
