@@ -4,8 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { loadRunConfig } from '../src/config/load.ts';
 import { storeLocationFromEnv } from '../src/config/store-env.ts';
 import { METRIC_NAMES } from '../src/telemetry/metric-names.ts';
+import { workerSettings } from '../workers/env.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
 const file = `${repo}docker-compose.yml`;
@@ -90,6 +92,58 @@ test('every worker selects the MinIO store by its environment, once minio-setup 
       new RegExp(`mc mb --ignore-existing store/${location.bucket}\n`),
     );
     assert.equal(service.depends_on?.['minio-setup']?.condition, 'service_completed_successfully');
+  }
+});
+
+/**
+ * The variables a recipe gives `anchorage train` for `run` (the `NAME=value` words of the command,
+ * its continuation lines joined), in `text` (the README, or the compose file's comment).
+ */
+function trainCommandEnv(text: string, run: string): Record<string, string> {
+  const command = text
+    .replace(/\\\n[#\s]*/g, ' ')
+    .split('\n')
+    .find((line) => line.includes(`anchorage train --config ${run}`));
+  assert.ok(command !== undefined, `a command training ${run}`);
+  return Object.fromEntries(
+    [...command.matchAll(/\b([A-Z][A-Z0-9_]*)=("[^"]*"|\S+)/g)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/^"|"$/g, ''),
+    ]),
+  );
+}
+
+test("the recipes' run, configs/example-large.yaml, uses the queues the workers poll and the store they open", () => {
+  const run = 'configs/example-large.yaml';
+  const minio = compose.services.minio!;
+  for (const [recipe, text] of [
+    ['README.md', readFileSync(`${repo}README.md`, 'utf8')],
+    ['docker-compose.yml', readFileSync(file, 'utf8')],
+  ] as const) {
+    const { config } = loadRunConfig(`${repo}${run}`, { env: trainCommandEnv(text, run) });
+    assert.equal(config.store.type, 's3', `${recipe}: the run's store is a bucket`);
+    if (config.store.type !== 's3') continue;
+    // The client reaches MinIO from outside compose, on a port the minio service publishes.
+    const port = new URL(config.store.endpoint ?? 'https://aws').port;
+    assert.ok(minio.ports?.includes(`${port}:9000`), `${recipe}: MinIO is published on ${port}`);
+    for (const name of workers) {
+      const settings = workerSettings({
+        ...compose.services[name]!.environment,
+        ANCHORAGE_DATA_DIR: '/data',
+      });
+      assert.deepEqual(
+        settings.taskQueues,
+        config.temporal.taskQueues,
+        `${recipe}: ${name} polls the run's queues`,
+      );
+      assert.equal(settings.store.type, 's3');
+      if (settings.store.type !== 's3') continue;
+      assert.deepEqual(
+        [settings.store.bucket, settings.store.prefix, settings.store.region],
+        [config.store.bucket, config.store.prefix, config.store.region],
+        `${recipe}: ${name} opens the run's bucket`,
+      );
+    }
   }
 });
 

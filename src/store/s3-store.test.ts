@@ -334,6 +334,44 @@ describe('a server that ignores conditional writes', () => {
   });
 });
 
+describe('a server that refuses create-only writes of new keys', () => {
+  it('is refused by the probe before any ref is written (MinIO RELEASE.2025-09-06T17-38-46Z)', async () => {
+    // That release answers a PutObject with If-None-Match: * of a missing key 404 NoSuchKey (the next
+    // one writes it), so no create-only ref could ever be created.
+    const proxy = await startHeaderProxy({
+      target: moto.endpoint,
+      answer: (req) =>
+        req.method === 'PUT' && req.headers['if-none-match'] === '*'
+          ? {
+              status: 404,
+              body: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>',
+            }
+          : undefined,
+    });
+    try {
+      const store = new S3ArtifactStore({
+        bucket: BUCKET,
+        prefix: 'refusing',
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        cacheDir: join(root, 'refusing-cache'),
+      });
+      const { address } = await store.putJson({ fine: 'objects need no conditions' });
+      await assert.rejects(
+        store.setRef('runs/r/checkpoints/step-1', address, { mode: 'create-only' }),
+        (err: unknown) =>
+          err instanceof StoreCapabilityError &&
+          /ignores If-None-Match: \* on PutObject \(a write of a key that did not exist was refused/.test(
+            err.message,
+          ),
+      );
+      assert.equal(await store.getRef('runs/r/checkpoints/step-1'), undefined, 'no ref was written');
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
 function cachePathIn(cacheDir: string, address: string): string {
   const hex = address.slice('sha256:'.length);
   return join(cacheDir, 'objects', hex.slice(0, 2), hex.slice(2));
