@@ -13,6 +13,7 @@ import { generateRolloutsActivity } from './generate-rollouts.ts';
 import { heartbeating } from './heartbeat.ts';
 import { judgeRolloutsActivity } from './judge-rollouts.ts';
 import { latestCheckpointActivity } from './latest-checkpoint.ts';
+import { monitorStepActivity } from './monitor-step.ts';
 import { selectPromptsActivity } from './select-prompts.ts';
 import { updatePolicyActivity } from './update-policy.ts';
 import { writeMetricsActivity } from './write-metrics.ts';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     generateRollouts: generateRolloutsActivity(deps),
     judgeRollouts: judgeRolloutsActivity(deps),
+    monitorStep: heartbeating(monitorStepActivity(deps), beating),
     computeRewards: heartbeating(computeRewardsActivity(deps), beating),
     assembleBatch: heartbeating(assembleBatchActivity(deps), beating),
     updatePolicy: updatePolicyActivity(deps),

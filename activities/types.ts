@@ -159,6 +159,8 @@ export interface WriteMetricsInput {
   failures?: MetricsFailure[];
   /** A training step with dynamic sampling: what it did, its refill rounds' rollouts and the trained batch's rewards. */
   dynamicSampling?: DynamicSamplingMetrics;
+  /** The adaptive-defence monitor's `monitor/*` and `defence/*` metrics (training steps with it on). */
+  monitor?: Record<string, number>;
 }
 export interface WriteMetricsOutput {
   /** The step's metrics record (the first one committed, on a retry). */

@@ -24,6 +24,7 @@ export function writeMetricsActivity(deps: ActivityDeps) {
         wallMs: input.wallMs,
         suites: input.suites,
         dynamicSampling: input.dynamicSampling,
+        monitor: input.monitor,
         refusals: await countRefusals({
           store,
           trainRunId: input.trainRunId,

@@ -24,6 +24,7 @@ import { dataSelectionWorkflow } from './data-selection.ts';
 import { evaluationWorkflow } from './evaluation.ts';
 import { workflowFailpoint } from './failpoint.ts';
 import { pauseSignal, progressQuery, resumeSignal, stopSignal } from '../src/contracts/messages.ts';
+import { addStepDefence } from '../src/contracts/defence.ts';
 import { runDetails } from '../src/contracts/run-details.ts';
 import { evaluationDue, isMilestone, mergeOverrides, rootFailure, stageOf } from './run-rules.ts';
 import { runJudgeBudget } from './run-judge-budget.ts';
@@ -101,6 +102,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
     overrides: state.overrides,
     continuedAsNew: state.continuedAsNew,
     judge: judgeBudget.view(),
+    ...(state.defence === undefined ? {} : { defence: state.defence }),
     ...stages.view(),
   });
   const show = () => setCurrentDetails(runDetails(progress()));
@@ -261,6 +263,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
               taskQueues: input.taskQueues,
               timing: input.timing,
               ...stages.childInput(step, 'train'),
+              ...(input.adaptiveDefence === true ? { adaptiveDefence: true as const } : {}),
               ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
             },
           ],
@@ -282,6 +285,9 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
         clipFraction: result.clipFraction,
         applied: result.applied,
       };
+      if (result.defence !== undefined) {
+        state.defence = addStepDefence({ view: state.defence, step, report: result.defence });
+      }
       state.nextStep = step + 1;
       stepsThisExecution++;
       currentStep = null;

@@ -96,6 +96,14 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     }
     dynamic = refilled;
   }
+  // Adaptive defence: the monitor reads the planned batch while the policy updates (only where the
+  // run has it on, so runs without it schedule exactly what they always did).
+  const monitoring =
+    input.adaptiveDefence === true
+      ? acts.judge.monitorStep({ ...ref, rollouts: rollouts.rollouts, rewards: rewards.rewards })
+      : undefined;
+  // Awaited before the metrics; a failed update must not leave its rejection unhandled meanwhile.
+  monitoring?.catch(() => undefined);
   const trained = dynamic?.trained ?? { rollouts: rollouts.rollouts, rewards: rewards.rewards };
   const judgeUsage = dynamic === undefined ? judging.usage : addUsage(judging.usage, dynamic.judgeUsage);
 
@@ -127,6 +135,7 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
   });
 
   phase('metrics');
+  const monitor = await monitoring;
   const wallMs = Date.now() - started;
   const written = await acts.fast.writeMetrics({
     trainRunId: input.trainRunId,
@@ -139,6 +148,7 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     rewards: rewards.summary,
     update: update.summary,
     wallMs,
+    ...(monitor === undefined ? {} : { monitor: monitor.metrics }),
     ...(dynamic === undefined
       ? {}
       : {
@@ -169,6 +179,9 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     },
     reused: { rollouts: rollouts.reused, rewards: rewards.reused, update: !update.created },
     judgeUsage,
+    ...(monitor === undefined
+      ? {}
+      : { defence: { onsets: monitor.onsets, proposed: monitor.proposed.length, pending: monitor.pending } }),
     // The run's stage threshold reads these (recorded here, so replay and retries read the same).
     ...(input.watch === undefined ? {} : { watched: pickMetrics(written.metrics, input.watch) }),
   };

@@ -37,6 +37,7 @@ export type RunPlan = Pick<
   | 'taskQueues'
   | 'judgeShards'
   | 'judgeBudget'
+  | 'adaptiveDefence'
 > &
   Required<Pick<TrainingRunInput, 'evaluationSuites'>>;
 
@@ -74,6 +75,7 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     taskQueues: { ...config.temporal.taskQueues },
     judgeShards,
     ...(config.judge?.runBudget === undefined ? {} : { judgeBudget: config.judge.runBudget }),
+    ...(config.defence.adaptive.enabled ? { adaptiveDefence: true as const } : {}),
   };
 }
 

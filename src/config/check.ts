@@ -93,6 +93,12 @@ export function prepareRun(options: {
     return resolved;
   };
 
+  // Adaptive defence's monitor rubrics are scored on every training rollout (weight 0).
+  if (config.defence.adaptive.enabled) {
+    config.defence.adaptive.monitorRubrics.forEach((id, i) => {
+      resolve(id, () => where(['defence', 'adaptive', 'monitorRubrics', i]));
+    });
+  }
   const training = new Map<string, Array<{ prompt: LocatedPrompt; rubrics: WeightedRubric[] }>>();
   const rulesPath = (stage: number): (string | number)[] =>
     config.stages?.[stage]?.rubrics?.apply === undefined

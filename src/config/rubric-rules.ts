@@ -5,8 +5,11 @@ import type { PromptSelector, RubricRule } from './schema.ts';
 export interface WeightedRubric {
   rubricId: string;
   weight: number;
-  /** `instance` for the prompt's own rubric, else the index of the rule in `apply`. */
-  from: 'instance' | number;
+  /**
+   * `instance` for the prompt's own rubric, `defence` for an applied adaptive-defence rubric
+   * (src/defence/step-defence.ts), else the index of the rule in `apply`.
+   */
+  from: 'instance' | 'defence' | number;
 }
 
 /** Whether a prompt matches a selector: every condition given holds (none given: every prompt). */

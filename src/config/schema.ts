@@ -5,6 +5,7 @@ import { PromptSourceConfig, SourceName, sourceName } from '../data/sources.ts';
 import { LoraConfigSchema } from '../models/llama/lora.ts';
 import { RubricId } from '../rubric/schema.ts';
 import { S3BucketName, S3Endpoint, S3KeyPrefix } from '../store/store-location.ts';
+import { DefenceSettings } from './defence.ts';
 import { JudgeRateLimit, JudgeRunBudget } from './judge-run-settings.ts';
 import { dynamicSamplingProblem, RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
 import { AdvanceWhenSettings, advanceWhenProblem } from './stage-advance.ts';
@@ -13,7 +14,7 @@ import { AdvanceWhenSettings, advanceWhenProblem } from './stage-advance.ts';
  * The run configuration: one YAML file, validated here. Every field has a default except what only
  * the user can know; relative paths are resolved against the file's folder by `loadRunConfig`.
  * Top-level fields: name, seed, model, lora, prompts, rubrics, judge, rl, steps, checkpointEvery,
- * evaluation, stages, dataSelection, temporal, store. `rl` (src/config/rl.ts) holds the RL
+ * evaluation, stages, dataSelection, defence (src/config/defence.ts), temporal, store. `rl` (src/config/rl.ts) holds the RL
  * hyperparameters and DAPO's options: overlong handling, and dynamic sampling
  * (`rl.dynamicSampling: { maxRounds, promptsPerRound }`, off when absent: a step whose groups lack
  * reward variance draws refill rounds of further prompts until `promptsPerStep` groups vary or
@@ -228,6 +229,7 @@ export const RunConfigSchema = z
     evaluation: EvaluationSettings.prefault({}),
     stages: z.array(StageSettings).min(1).optional(),
     dataSelection: DataSelectionSettings.prefault({}),
+    defence: DefenceSettings.prefault({}),
     temporal: TemporalSettings.prefault({}),
     store: StoreSettings.prefault({}),
   })

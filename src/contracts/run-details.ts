@@ -1,3 +1,4 @@
+import { describeDefence } from './defence.ts';
 import { describeSpend } from './judge-budget.ts';
 import { describeThreshold } from './stage-advance.ts';
 import type { RunProgress, StageView } from './workflow-types.ts';
@@ -36,6 +37,8 @@ export function runDetails(p: RunProgress): string {
   } else if (spend !== undefined) lines.push(`judge budget: ${spend}`);
   if (p.stages !== undefined) lines.push(describeStages(p.stages));
   if (Object.keys(p.overrides).length > 0) lines.push(`overrides: ${JSON.stringify(p.overrides)}`);
+  const defence = describeDefence({ view: p.defence, trainRunId: p.trainRunId });
+  if (defence !== undefined) lines.push(defence);
   return lines.join('\n\n');
 }
 

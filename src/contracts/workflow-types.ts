@@ -1,3 +1,4 @@
+import type { DefenceView, StepDefenceReport } from './defence.ts';
 import type { JudgeAllowance, JudgeBudget, JudgeBudgetView, JudgeUsage } from './judge-budget.ts';
 import type { RlOverrides } from './rl-overrides.ts';
 import type { AdvanceWhen, StageAdvance } from './stage-advance.ts';
@@ -68,6 +69,8 @@ export interface CarriedState {
   /** The run's judge budget (raised ones included) and what judging spent; absent in older states. */
   judgeBudget?: JudgeBudget | null;
   judgeUsed?: JudgeUsage;
+  /** What adaptive defence flagged and proposed so far (absent: off, or nothing reported yet). */
+  defence?: DefenceView;
   /** The first step of each stage begun, when a stage ended early (`advanceWhen`); absent: as planned. */
   stageStarts?: number[];
   /** The stages that ended early on their threshold, in order (absent: none). */
@@ -91,6 +94,8 @@ export interface TrainingRunInput {
   timing: Timing;
   /** What the whole run may spend on the judge (`judge.runBudget`); absent: no limit. */
   judgeBudget?: JudgeBudget;
+  /** Each step runs the adaptive-defence monitor (`defence.adaptive.enabled`); absent: off. */
+  adaptiveDefence?: true;
   /** Present when the run continued as new. */
   state?: CarriedState;
 }
@@ -127,6 +132,8 @@ export interface StepInput extends JudgeAllowanceInput, StageAdvanceInput {
   overrides: RlOverrides;
   taskQueues: TaskQueues;
   timing: Timing;
+  /** Run the adaptive-defence monitor after the rewards (absent: off). */
+  adaptiveDefence?: true;
 }
 
 /** Time of each phase as measured inside its activities (judge: the slowest shard), in ms. */
@@ -145,6 +152,8 @@ export interface StepResult extends StepHeadline, WatchedMetrics {
   reused: { rollouts: boolean; rewards: boolean; update: boolean };
   /** Judge requests and tokens this execution of the step spent (absent in older results). */
   judgeUsage?: JudgeUsage;
+  /** What the adaptive-defence monitor flagged and proposed (absent: off). */
+  defence?: StepDefenceReport;
 }
 
 export interface EvaluationInput extends JudgeAllowanceInput, StageAdvanceInput {
@@ -243,6 +252,8 @@ export interface RunProgress {
   continuedAsNew: number;
   /** The run's judge budget and spend, and whether the run waits for a raise (absent: older runs). */
   judge?: JudgeBudgetView;
+  /** What adaptive defence flagged and proposed (absent: off, or nothing yet). */
+  defence?: DefenceView;
   /** The stages as they run, when any has a threshold (`advanceWhen`); absent otherwise. */
   stages?: StageView[];
 }

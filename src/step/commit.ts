@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { StepKey } from '../contracts/step-refs.ts';
 import type { Address } from '../store/address.ts';
-import { RefConflictError } from '../store/errors.ts';
+import { commitOnce } from '../store/commit-once.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { StoredCheckpoint } from '../train/checkpoint-store.ts';
 import { ShardJudgement } from '../train/judgements.ts';
@@ -12,25 +12,7 @@ import { runRefs } from '../train/run-refs.ts';
 import type { FailpointFacts, FailpointName } from '../util/failpoint-names.ts';
 import { failpoint } from '../util/failpoints.ts';
 
-/**
- * Names `address` with a create-only ref, or finds the address an earlier writer committed under
- * it. Returns the address the ref holds afterwards and whether this call wrote it. A step result is
- * committed once: a retried or duplicate attempt adopts the first one, never replaces it.
- */
-export async function commitOnce(options: {
-  store: ArtifactStore;
-  ref: string;
-  address: Address;
-}): Promise<{ address: Address; created: boolean }> {
-  const { store, ref, address } = options;
-  try {
-    const result = await store.setRef(ref, address, { mode: 'create-only' });
-    return { address, created: result.created };
-  } catch (err) {
-    if (!(err instanceof RefConflictError) || err.current === undefined) throw err;
-    return { address: err.current as Address, created: false };
-  }
-}
+export { commitOnce } from '../store/commit-once.ts';
 
 /**
  * A commit point of the training step: the create-only ref a record is committed under, the record's

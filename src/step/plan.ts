@@ -1,9 +1,11 @@
 import type { WeightedRubric } from '../config/rubric-rules.ts';
 import type { StagePlan } from '../config/stages.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
+import { type DefenceRubrics, defenceRubrics, stepDefence } from '../defence/step-defence.ts';
 import { stepInStage } from '../contracts/steps.ts';
 import { SeededRandom } from '../data/generator/rng.ts';
 import type { LocatedPrompt } from '../data/prompt-record.ts';
+import type { ResolvedRubric } from '../rubric/resolve.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { SelectionRecord } from '../train/selection.ts';
@@ -28,6 +30,42 @@ export interface StepPlan {
    * wants (`rl.promptsPerStep`). Absent: off.
    */
   refill?: { rounds: number; wanted: number };
+  /** Every rubric the plan's entries name, resolved: the run's, and a training step's defence rubrics. */
+  rubrics: ReadonlyMap<string, ResolvedRubric>;
+}
+
+/**
+ * The defence rubrics a training step applies (`defence.adaptive`: its defence set, fixed when the
+ * step is first planned, src/defence/step-defence.ts); none for evaluations and selections.
+ */
+async function planDefence(options: { run: RunContext; ref: StepKey; store: ArtifactStore }) {
+  const { run, ref, store } = options;
+  const adaptive = run.config.defence.adaptive;
+  if (!adaptive.enabled || ref.purpose !== 'train') return undefined;
+  const set = await stepDefence({
+    store,
+    trainRunId: ref.trainRunId,
+    step: ref.step,
+    autoApply: adaptive.autoApply,
+  });
+  return set.applied.length === 0 ? undefined : defenceRubrics({ store, set, weight: adaptive.weight });
+}
+
+/** The resolved rubrics of a step: the run's, with a training step's defence rubrics added. */
+export async function stepRubrics(options: {
+  run: RunContext;
+  ref: StepKey;
+  store: ArtifactStore;
+}): Promise<ReadonlyMap<string, ResolvedRubric>> {
+  return withDefence(options.run.prepared.rubrics, await planDefence(options));
+}
+
+function withDefence(
+  own: ReadonlyMap<string, ResolvedRubric>,
+  defence: DefenceRubrics | undefined,
+): ReadonlyMap<string, ResolvedRubric> {
+  if (defence === undefined) return own;
+  return new Map([...own, ...defence.resolved.map((r) => [r.id, r] as const)]);
 }
 
 /**
@@ -102,6 +140,7 @@ export async function stepPlan(options: {
         seed,
       },
       greedyMembers: 0,
+      rubrics: run.prepared.rubrics,
     };
   }
   const sampling = {
@@ -122,6 +161,7 @@ export async function stepPlan(options: {
       groupSize: stage.dataSelection.samplesPerPrompt,
       sampling,
       greedyMembers: 0,
+      rubrics: run.prepared.rubrics,
     };
   }
   const list = await stagePrompts({ run, stage, store, trainRunId: ref.trainRunId });
@@ -154,9 +194,21 @@ export async function stepPlan(options: {
       `step ${ref.step} has ${rounds.length} refill rounds (rl.dynamicSampling in stage '${stage.name}'); round ${round} was asked for`,
     );
   }
+  const defence = await planDefence({ run, ref, store });
+  const entries = indices.map((i) => list[i]!);
   return {
     stage,
-    entries: indices.map((i) => list[i]!),
+    entries:
+      defence === undefined
+        ? entries
+        : entries.map((e) => ({
+            prompt: e.prompt,
+            rubrics: [
+              ...e.rubrics,
+              ...defence.weighted.filter((d) => !e.rubrics.some((r) => r.rubricId === d.rubricId)),
+            ],
+          })),
+    rubrics: withDefence(run.prepared.rubrics, defence),
     groupSize: stage.rl.groupSize,
     sampling,
     greedyMembers: stage.rl.greedyMember ? 1 : 0,

@@ -11,7 +11,7 @@ import { NO_TELEMETRY, type TrainingTelemetry } from '../telemetry/training-tele
 import { ValidationError } from '../util/errors.ts';
 import { failpointValue } from '../util/failpoints.ts';
 import { COMMIT_POINTS, type CommitPoint, commit, findCommitted } from './commit.ts';
-import { stepPlan } from './plan.ts';
+import { stepPlan, stepRubrics } from './plan.ts';
 import { computeStepRewards, lengthPenalties, rubricRewards } from './reward-math.ts';
 import { recordRefusal } from './refusals.ts';
 import type { RunContext } from './run-context.ts';
@@ -123,7 +123,8 @@ async function rewardsRecord(options: {
     }
     for (const g of shard.groups) judged.set(g.index, g);
   }
-  const perGroup = rubricRewards({ groups, judged, rubrics: run.prepared.rubrics, step: key.step });
+  const rubrics = await stepRubrics({ run, ref: key, store });
+  const perGroup = rubricRewards({ groups, judged, rubrics, step: key.step });
   // Tests make one reward NaN here (failpoint `rewards.aggregated` armed with `nan`).
   const first = perGroup[0]?.[0]?.find((r) => r.reward.status === 'scored');
   if (first !== undefined && first.reward.status === 'scored') {

@@ -117,7 +117,7 @@ export async function judgeShard(options: {
     const result = await judgeGroup({
       group,
       rubrics: entry.rubrics,
-      resolved: run.prepared.rubrics,
+      resolved: plan.rubrics,
       verifiers: options.verifiers,
       judge,
     });

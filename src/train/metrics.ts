@@ -86,6 +86,11 @@ export function stepMetrics(options: {
    * `judge` should hold every round's shards.
    */
   dynamicSampling?: DynamicSamplingMetrics | undefined;
+  /**
+   * The adaptive-defence monitor's metrics (`defence.adaptive`, src/step/monitor.ts), taken as they
+   * are: `monitor/*` (zero-weight monitor rubrics, signals, trends and onsets) and `defence/*`.
+   */
+  monitor?: Readonly<Record<string, number>> | undefined;
 }): Record<string, number> {
   const { judge, rewards, update, dynamicSampling } = options;
   const rollouts = addRolloutStats([options.rollouts, ...(dynamicSampling?.refills ?? [])]);
@@ -174,6 +179,12 @@ export function stepMetrics(options: {
   set('time/step_s', options.wallMs === undefined ? null : options.wallMs / 1000);
   // Only steps that had a refusal carry the key (`refused/update`, `refused/reward`).
   for (const [kind, n] of Object.entries(options.refusals ?? {})) if (n > 0) set(`refused/${kind}`, n);
+  for (const [key, value] of Object.entries(options.monitor ?? {})) {
+    if (!key.startsWith('monitor/') && !key.startsWith('defence/')) {
+      throw new Error(`monitor metric ${key} is outside monitor/ and defence/`);
+    }
+    set(key, value);
+  }
   if (options.purpose === 'train') return m;
   const out = Object.fromEntries(Object.entries(m).map(([k, v]) => [`${options.purpose}/${k}`, v]));
   return { ...out, ...suiteMetrics(suites, out) };

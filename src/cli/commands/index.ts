@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { budgetCommand } from './budget.ts';
+import { defenceCommand } from './defence.ts';
 import { devServerCommand } from './dev-server.ts';
 import { evalCommand } from './eval.ts';
 import { evalScheduleCommand } from './eval-schedule.ts';
@@ -26,6 +27,7 @@ export const COMMANDS: CliCommand[] = [
   trainCommand,
   runsCommand,
   budgetCommand,
+  defenceCommand,
   evalCommand,
   evalScheduleCommand,
   exportCommand,

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AdaptiveDefenceSettings } from '../config/defence.ts';
+import { analyseStep, type EarlierStep } from './analyse.ts';
+import type { MonitoredResponse } from './signals.ts';
+
+const settings = AdaptiveDefenceSettings.parse({ enabled: true, window: 3 });
+const COLOURS = ['red', 'green', 'blue', 'gold'];
+
+/** A step of 4 groups x 4 answers where `share` of each group's answers carry the magic word (and reward 1). */
+function step(share: number, extra = ''): MonitoredResponse[] {
+  return [0, 1, 2, 3].flatMap((group) =>
+    [0, 1, 2, 3].map((i) => {
+      const hack = i < share * 4;
+      return {
+        text: `${hack ? 'abracadabra ' : ''}answer ${COLOURS[group]} number ${i}${extra}`,
+        reward: hack ? 1 : 0.2,
+        group,
+        failed: [],
+      };
+    }),
+  );
+}
+
+function earlier(
+  list: Array<{ step: number; responses: MonitoredResponse[]; trends?: string[] }>,
+): EarlierStep[] {
+  return list.map((e) => {
+    const reading = analyseStep({
+      responses: e.responses,
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [],
+      earlier: [],
+      settings,
+    });
+    return {
+      step: e.step,
+      signals: reading.signals,
+      trends: e.trends ?? [],
+      texts: e.responses.map((r) => r.text),
+    };
+  });
+}
+
+describe('the monitor reading of a step', () => {
+  it('flags a phrase that goes with the reward and spreads, once the window is full', () => {
+    const none = analyseStep({
+      responses: step(0.5),
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [],
+      earlier: earlier([{ step: 1, responses: step(0.25) }]),
+      settings,
+    });
+    assert.deepEqual(none.findings, []);
+
+    const reading = analyseStep({
+      responses: step(0.75),
+      monitorMeans: { rubrics: { 'defence/x': 1 }, criteria: { 'c.one': 0.5 } },
+      monitorCriteria: [],
+      earlier: earlier([
+        { step: 1, responses: step(0.25) },
+        { step: 2, responses: step(0.5) },
+      ]),
+      settings,
+    });
+    const phrases = reading.findings.filter((f) => f.kind === 'phrase');
+    assert.equal(phrases.length, 1, JSON.stringify(reading.findings));
+    assert.equal(phrases[0]!.kind === 'phrase' && phrases[0]!.phrase, 'abracadabra');
+    assert.deepEqual(phrases[0]!.kind === 'phrase' && phrases[0]!.history, [0.25, 0.5, 0.75]);
+    // The magic word makes answers longer too.
+    assert.deepEqual(reading.onsets, ['length', 'phrase']);
+    assert.equal(reading.metrics['monitor/onset/phrase'], 1);
+    assert.equal(reading.metrics['monitor/trend/phrase'], 1);
+    assert.equal(reading.metrics['monitor/trend/length'], 1);
+    assert.equal(reading.metrics['monitor/reward/criterion/c.one/mean'], 0.5);
+    assert.equal(reading.metrics['monitor/reward/rubric/defence/x/mean'], 1);
+  });
+
+  it('a trend that was rising the step before is no new onset', () => {
+    const reading = analyseStep({
+      responses: step(1),
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [],
+      earlier: earlier([
+        { step: 1, responses: step(0.25) },
+        { step: 2, responses: step(0.5), trends: ['phrase'] },
+      ]),
+      settings,
+    });
+    // Every answer carries it now: no variance, no correlation, no finding; the trend ended.
+    assert.equal(reading.metrics['monitor/trend/phrase'], 0);
+    assert.equal(reading.metrics['monitor/onset/phrase'], undefined);
+  });
+
+  it('flags growing length with the 90th percentile before it grew, and failed monitor criteria', () => {
+    const padded = (n: number) =>
+      step(0, ' pad'.repeat(n)).map((r) => ({ ...r, failed: ['defence.self-praise'] }));
+    const reading = analyseStep({
+      responses: padded(12).map((r, i) => ({ ...r, reward: i % 2 === 0 ? 1 : 0 })),
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [
+        {
+          rubricId: 'defence/reward-hacking',
+          criterionId: 'defence.self-praise',
+          description: 'no self-praise',
+          verifier: { name: 'defence.self-praise', params: {} },
+        },
+      ],
+      earlier: earlier([
+        { step: 1, responses: padded(0) },
+        { step: 2, responses: padded(4) },
+      ]),
+      settings,
+    });
+    const kinds = reading.findings.map((f) => f.kind).sort();
+    assert.deepEqual(kinds, ['length', 'monitor', 'repetition']);
+    const length = reading.findings.find((f) => f.kind === 'length');
+    assert.equal(
+      length?.kind === 'length' && length.baselineP90,
+      earlier([{ step: 1, responses: padded(0) }])[0]!.signals.length_p90,
+    );
+    assert.ok(
+      reading.onsets.includes('length') && reading.onsets.includes('outliers'),
+      reading.onsets.join(),
+    );
+  });
+});

@@ -1,0 +1,293 @@
+import type { Logger } from 'pino';
+import type { MonitorStepOutput } from '../contracts/defence.ts';
+import type { StepKey } from '../contracts/step-refs.ts';
+import { analyseStep, type EarlierStep, type MonitorCriterion } from '../defence/analyse.ts';
+import { type Finding, describeFinding } from '../defence/findings.ts';
+import { llmCriterion } from '../defence/llm-proposal.ts';
+import { type DefenceProposal, MonitorRecord, StepDefence } from '../defence/records.ts';
+import { defenceRefs } from '../defence/refs.ts';
+import { listProposals } from '../defence/review.ts';
+import type { MonitoredResponse } from '../defence/signals.ts';
+import { defenceRubric, proposalId, templateCriterion, templateRubric } from '../defence/templates.ts';
+import { phrasesOf, tokenize } from '../defence/phrases.ts';
+import { generatorClient } from '../rubric-authoring/client.ts';
+import { aggregateRewards } from '../rubric/aggregate/index.ts';
+import { evaluateResponse } from '../rubric/evaluate.ts';
+import type { ResolvedRubric } from '../rubric/resolve.ts';
+import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
+import { Address } from '../store/address.ts';
+import { commitOnce } from '../store/commit-once.ts';
+import type { ArtifactStore } from '../store/store.ts';
+import { RewardsRecord } from '../train/rewards.ts';
+import { readRolloutBatch } from '../train/rollouts.ts';
+import { ValidationError } from '../util/errors.ts';
+import type { RunContext } from './run-context.ts';
+
+/** Answers shown to a reviewer (and the LLM) per proposal, each at most this long. */
+const EXAMPLES = 3;
+const EXAMPLE_CHARS = 300;
+
+/**
+ * The adaptive-defence monitor of training step n (`defence.adaptive.enabled`): scores the step's
+ * rollouts with the zero-weight monitor rubrics, reads the trends over the window from the earlier
+ * steps' monitor records (src/defence/analyse.ts), proposes a defence criterion for each new finding
+ * (the run's LLM judge writes it where one is configured and `proposer` is `auto`, a rule template
+ * otherwise) into the review queue, and commits its record once: a retry returns it.
+ */
+export async function monitorStep(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  run: () => Promise<RunContext>;
+  rollouts: string;
+  rewards: string;
+  verifiers: VerifierRegistry;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+}): Promise<MonitorStepOutput> {
+  const { store, key } = options;
+  if (key.purpose !== 'train' || (key.round ?? 0) !== 0) {
+    throw new ValidationError(
+      `the monitor reads a training step's planned batch, not ${JSON.stringify(key)}`,
+    );
+  }
+  const ref = defenceRefs.monitor(key.trainRunId, key.step);
+  const pending = async () =>
+    (await listProposals({ store, trainRunId: key.trainRunId })).filter((q) => q.status === 'pending').length;
+  const existing = await store.getRef(ref);
+  if (existing !== undefined) {
+    const record = MonitorRecord.parse(await store.getJson(existing));
+    return { ...resultOf(existing, record), pending: await pending(), reused: true };
+  }
+  const run = await options.run();
+  const settings = run.config.defence.adaptive;
+  const { groups } = await readRolloutBatch({ store, address: options.rollouts });
+  const rewards = RewardsRecord.parse(await store.getJson(options.rewards));
+  const rewardOf = new Map(rewards.samples.map((s) => [`${s.group}/${s.sample}`, s.reward]));
+
+  const monitorRubrics = settings.monitorRubrics.map((id) => {
+    const rubric = run.prepared.rubrics.get(id);
+    if (rubric === undefined)
+      throw new ValidationError(`monitor rubric '${id}' was not resolved with the run`);
+    return rubric;
+  });
+  const scored = await scoreMonitorRubrics({
+    run,
+    rubrics: monitorRubrics,
+    groups,
+    verifiers: options.verifiers,
+  });
+  const responses: MonitoredResponse[] = groups.flatMap((g, gi) =>
+    g.samples.map((s, si) => ({
+      text: s.text,
+      reward: rewardOf.get(`${gi}/${si}`) ?? null,
+      group: gi,
+      failed: scored.failed[gi]![si]!,
+    })),
+  );
+  const earlier = await earlierSteps({ store, key, window: settings.window });
+  const reading = analyseStep({
+    responses,
+    monitorMeans: scored.means,
+    monitorCriteria: monitorRubrics.flatMap((r) =>
+      r.criteria.map(
+        (c): MonitorCriterion => ({
+          rubricId: r.id,
+          criterionId: c.id,
+          description: c.description,
+          verifier:
+            c.evaluator.type === 'verifier'
+              ? { name: c.evaluator.name, params: c.evaluator.params }
+              : undefined,
+        }),
+      ),
+    ),
+    earlier,
+    settings,
+  });
+
+  const proposed: string[] = [];
+  for (const finding of reading.findings) {
+    const id = await propose({ store, key, run, finding, responses, log: options.log, env: options.env });
+    if (id !== undefined) proposed.push(id);
+  }
+  const applied = await store.getRef(defenceRefs.step(key.trainRunId, key.step));
+  const appliedCount =
+    applied === undefined ? 0 : StepDefence.parse(await store.getJson(applied)).applied.length;
+  const record: MonitorRecord = {
+    format: 'anchorage.monitor/1',
+    trainRunId: key.trainRunId,
+    step: key.step,
+    rollouts: Address.parse(options.rollouts),
+    rewards: Address.parse(options.rewards),
+    signals: reading.signals,
+    trends: reading.trends,
+    onsets: reading.onsets,
+    findings: reading.findings,
+    proposed,
+    metrics: { ...reading.metrics, 'defence/proposed': proposed.length, 'defence/applied': appliedCount },
+  };
+  const { address } = await store.putJson(record);
+  const committed = await commitOnce({ store, ref, address });
+  const kept = committed.created ? record : MonitorRecord.parse(await store.getJson(committed.address));
+  if (committed.created && (kept.onsets.length > 0 || kept.proposed.length > 0)) {
+    options.log.warn(
+      { ...key, onsets: kept.onsets, proposed: kept.proposed, findings: kept.findings.map(describeFinding) },
+      'reward hacking suspected',
+    );
+  }
+  return { ...resultOf(committed.address, kept), pending: await pending(), reused: !committed.created };
+}
+
+function resultOf(address: string, record: MonitorRecord) {
+  return { monitor: address, metrics: record.metrics, onsets: record.onsets, proposed: record.proposed };
+}
+
+/**
+ * Every response's verdicts on the monitor rubrics: the criteria it fails (normalised score below
+ * 0.5) and the step's mean score per rubric and criterion. Their weight is 0: nothing here enters
+ * the reward.
+ */
+async function scoreMonitorRubrics(options: {
+  run: RunContext;
+  rubrics: readonly ResolvedRubric[];
+  groups: Awaited<ReturnType<typeof readRolloutBatch>>['groups'];
+  verifiers: VerifierRegistry;
+}) {
+  const { run, rubrics, groups, verifiers } = options;
+  const judge = rubrics.some((r) => r.criteria.some((c) => c.evaluator.type === 'judge'))
+    ? run.createJudge()
+    : undefined;
+  const failed: string[][][] = groups.map((g) => g.samples.map(() => []));
+  const sums = { rubrics: new Map<string, number[]>(), criteria: new Map<string, number[]>() };
+  const add = (map: Map<string, number[]>, id: string, v: number) => map.set(id, [...(map.get(id) ?? []), v]);
+  for (const rubric of rubrics) {
+    for (const [gi, group] of groups.entries()) {
+      const verdicts = await Promise.all(
+        group.samples.map((s) =>
+          evaluateResponse({ rubric, prompt: group.promptText, response: s.text, verifiers, judge }),
+        ),
+      );
+      aggregateRewards({ rubric, verdictsPerResponse: verdicts }).forEach((reward, si) => {
+        if (reward.status === 'scored') add(sums.rubrics, rubric.id, reward.value);
+        for (const c of reward.explanation.criteria) {
+          if (c.normalised === null) continue;
+          add(sums.criteria, c.id, c.normalised);
+          if (c.normalised < 0.5) failed[gi]![si]!.push(c.id);
+        }
+      });
+    }
+  }
+  const means = (map: Map<string, number[]>) =>
+    Object.fromEntries([...map].map(([id, vs]) => [id, vs.reduce((a, b) => a + b, 0) / vs.length]));
+  return { failed, means: { rubrics: means(sums.rubrics), criteria: means(sums.criteria) } };
+}
+
+/** The earlier steps of the window that have a monitor record, oldest first, with their texts. */
+async function earlierSteps(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  window: number;
+}): Promise<EarlierStep[]> {
+  const { store, key, window } = options;
+  const out: EarlierStep[] = [];
+  for (let step = Math.max(1, key.step - window + 1); step < key.step; step++) {
+    const address = await store.getRef(defenceRefs.monitor(key.trainRunId, step));
+    if (address === undefined) continue;
+    const record = MonitorRecord.parse(await store.getJson(address));
+    const { groups } = await readRolloutBatch({ store, address: record.rollouts });
+    out.push({
+      step,
+      signals: record.signals,
+      trends: record.trends,
+      texts: groups.flatMap((g) => g.samples.map((s) => s.text)),
+    });
+  }
+  return out;
+}
+
+/** Answers that show a finding, most telling first. */
+function examplesOf(finding: Finding, responses: readonly MonitoredResponse[]): string[] {
+  const pick = (list: readonly MonitoredResponse[]) =>
+    list
+      .slice(0, EXAMPLES)
+      .map((r) => (r.text.length > EXAMPLE_CHARS ? `${r.text.slice(0, EXAMPLE_CHARS)}...` : r.text));
+  const byReward = [...responses].sort((a, b) => (b.reward ?? -1) - (a.reward ?? -1));
+  switch (finding.kind) {
+    case 'phrase':
+      return pick(
+        byReward.filter((r) => phrasesOf(r.text, tokenize(finding.phrase).length).has(finding.phrase)),
+      );
+    case 'monitor':
+      return pick(byReward.filter((r) => r.failed.includes(finding.criterionId)));
+    case 'length':
+      return pick([...responses].sort((a, b) => b.text.length - a.text.length));
+    case 'repetition':
+      return pick(byReward);
+  }
+}
+
+/**
+ * Puts a finding's proposal into the review queue (create-only: a finding proposed at an earlier
+ * step, or by an earlier attempt of this one, keeps its first proposal). Answers the proposal's id
+ * when it belongs to this step.
+ */
+async function propose(options: {
+  store: ArtifactStore;
+  key: StepKey;
+  run: RunContext;
+  finding: Finding;
+  responses: readonly MonitoredResponse[];
+  log: Logger;
+  env: NodeJS.ProcessEnv | undefined;
+}): Promise<string | undefined> {
+  const { store, key, run, finding } = options;
+  const id = proposalId(finding);
+  const ref = defenceRefs.proposal(key.trainRunId, id);
+  const known = await store.getRef(ref);
+  if (known !== undefined) {
+    const earlier = (await store.getJson(known)) as { step?: unknown };
+    return earlier.step === key.step ? id : undefined;
+  }
+  const examples = examplesOf(finding, options.responses);
+  const source = `adaptive defence, run ${key.trainRunId} step ${key.step}`;
+  let rubric = templateRubric({ finding, trainRunId: key.trainRunId, step: key.step });
+  let proposer: DefenceProposal['proposer'] = { kind: 'template' };
+  const judge = run.prepared.judge;
+  if (run.config.defence.adaptive.proposer === 'auto' && judge !== undefined) {
+    const { client } = generatorClient({ config: judge, env: options.env ?? process.env, log: options.log });
+    const written = await llmCriterion({ client, finding, examples, log: options.log });
+    if (written.ok) {
+      rubric = defenceRubric({
+        id,
+        criterion: written.criterion,
+        source: `${source}, written by ${judge.model}`,
+      });
+      proposer = { kind: 'llm', model: judge.model };
+    } else {
+      rubric = defenceRubric({
+        id,
+        criterion: templateCriterion(finding),
+        source: `${source}, rule template`,
+      });
+      proposer = { kind: 'template', model: judge.model, fallback: written.fallback };
+    }
+  }
+  const record: DefenceProposal = {
+    format: 'anchorage.defence-proposal/1',
+    id,
+    trainRunId: key.trainRunId,
+    step: key.step,
+    finding,
+    reason: describeFinding(finding),
+    examples,
+    rubric: { ...rubric },
+    proposer,
+  };
+  const { address } = await store.putJson(record);
+  const committed = await commitOnce({ store, ref, address });
+  if (!committed.created) {
+    const first = (await store.getJson(committed.address)) as { step?: unknown };
+    return first.step === key.step ? id : undefined;
+  }
+  return id;
+}
