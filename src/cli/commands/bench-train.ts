@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatSpread, spread } from '../../engine/bench/bench-stats.ts';
 import { benchTrain } from '../../engine/bench/train-bench.ts';
+import { TRAINABLE_KINDS, type TrainableKindName } from '../../engine/trainable.ts';
 import { modelArgument } from '../../models/default-model.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { numberFlag, out } from '../io.ts';
@@ -17,18 +18,35 @@ const TrainOptions = z.object({
   peer: z.string().optional(),
   peerThreads: z.string().optional(),
   microBatch: z.string().optional(),
+  finetune: z.string().default('lora'),
   force: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
 const int = (value: string, flag: string, min = 1) => numberFlag(value, flag, { min, integer: true });
 
+/** `--finetune lora,full`: known modes, each once, in the order given. */
+function finetuneModes(value: string): TrainableKindName[] {
+  const modes = value.split(',').map((m) => m.trim());
+  const known = Object.keys(TRAINABLE_KINDS);
+  for (const m of modes) {
+    if (!known.includes(m)) {
+      throw new ValidationError(`--finetune: unknown mode '${m}'; known: ${known.join(', ')}`);
+    }
+  }
+  if (new Set(modes).size !== modes.length)
+    throw new ValidationError(`--finetune: a mode twice in '${value}'`);
+  return modes as TrainableKindName[];
+}
+
 export const trainBench: BenchSubcommand = {
   name: 'train',
   register(bench: Command) {
     bench
       .command('train')
-      .description('training-step tokens/s (forward, backward, AdamW) with LoRA; optionally vs PyTorch CPU')
+      .description(
+        'training-step tokens/s and memory (forward, backward, AdamW) with LoRA and/or full fine-tuning; optionally vs PyTorch CPU',
+      )
       .option(
         '--model <path>',
         'GGUF file or model folder (absent or "default": the SmolLM2 model from setup)',
@@ -41,6 +59,11 @@ export const trainBench: BenchSubcommand = {
       .option('--peer <name>', "also run the same step in 'torch' (needs .tools/torch-venv)")
       .option('--peer-threads <n>', 'threads for the peer (default: --threads)')
       .option('--micro-batch <n>', 'sequences per training-graph run (default: 512 tokens worth)')
+      .option(
+        '--finetune <modes>',
+        "fine-tuning modes to measure one after the other, comma-separated: 'lora', 'full' (every weight)",
+        'lora',
+      )
       .option('--force', 'print the ratio even when the machine was not quiet (marked)')
       .option('--json', 'print one JSON object')
       .action(async (raw: unknown) => {
@@ -54,6 +77,7 @@ export const trainBench: BenchSubcommand = {
           seqLen: int(options.seqLen, '--seq-len', 2),
           loraRank: int(options.loraRank, '--lora-rank'),
           steps: int(options.steps, '--steps'),
+          finetune: finetuneModes(options.finetune),
           force: options.force,
           threads: int(options.threads, '--threads'),
           ...(options.peer === undefined ? {} : { peer: 'torch' as const }),
@@ -70,9 +94,19 @@ export const trainBench: BenchSubcommand = {
         }
         const ms = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0);
         out(
-          `train: ${r.batch} x ${r.seqLen} tokens (micro-batches of ${r.microBatchSize}), LoRA rank ${r.loraRank}, ` +
+          `train: ${r.batch} x ${r.seqLen} tokens (micro-batches of ${r.microBatchSize}), ` +
+            `${r.modes.map((m) => (m.mode === 'lora' ? `LoRA rank ${r.loraRank}` : m.mode)).join(' then ')}, ` +
             `${r.steps} timed steps, ${r.model}`,
         );
+        if (r.modes.length > 1 || r.modes[0]?.mode !== 'lora') {
+          for (const m of r.modes) {
+            out(
+              `  ${m.mode}: ${(m.trainableParameters / 1e6).toFixed(2)}M trainable values, ${m.tokensPerSecond.toFixed(1)} tok/s, ` +
+                `${ms(m.stepMs)} ms/step (graph ${m.forwardBackwardMs.toFixed(0)}, AdamW ${m.optimizerMs.toFixed(0)}), ` +
+                `RSS ${m.rssBeforeMb.toFixed(0)} -> peak ${m.peakRssMb.toFixed(0)} MB, ${m.achievedGflops.toFixed(1)} GFLOP/s`,
+            );
+          }
+        }
         out(
           `  ${r.ours.engine}, ${r.ours.threads} thread(s): ${r.ours.tokensPerSecond.toFixed(1)} tok/s, ` +
             `${ms(r.ours.stepMs)} ms/step (graph ${r.ours.forwardBackwardMs.toFixed(0)}, AdamW ${r.ours.optimizerMs.toFixed(0)}), ` +

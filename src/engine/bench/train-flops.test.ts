@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tinyConfig } from '../../models/llama/testing/tiny-llama.ts';
-import { loraStepFlops } from './train-flops.ts';
+import { fullStepFlops, loraStepFlops } from './train-flops.ts';
 
 test('LoRA step FLOPs: 2 x (2 N tokens + attention), by hand for the tiny model', () => {
   const config = tinyConfig(); // hidden 64, 2 layers, 4 heads, 2 KV heads, head 16, FFN 96, vocab 260
@@ -10,4 +10,5 @@ test('LoRA step FLOPs: 2 x (2 N tokens + attention), by hand for the tiny model'
   const tokens = 3 * 10;
   const attention = 4 * 3 * 10 * 10 * 64 * 2;
   assert.equal(loraStepFlops({ config, batch: 3, seqLen: 10 }), 2 * (2 * n * tokens + attention));
+  assert.equal(fullStepFlops({ config, batch: 3, seqLen: 10 }), 3 * (2 * n * tokens + attention));
 });

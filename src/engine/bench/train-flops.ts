@@ -19,6 +19,15 @@ export function loraStepFlops(options: { config: LlamaConfig; batch: number; seq
   return 2 * forward;
 }
 
+/**
+ * Floating-point operations of one full fine-tuning step: as `loraStepFlops`, plus the weight
+ * gradients of every projection and the head (another 2·N·tokens, the other half of the usual
+ * 4N backward) and attention's backward once more: 3 × forward in all.
+ */
+export function fullStepFlops(options: { config: LlamaConfig; batch: number; seqLen: number }): number {
+  return (3 / 2) * loraStepFlops(options);
+}
+
 /** Weights that multiply every token: the projections of every layer and the output head. */
 export function matmulWeights(c: LlamaConfig): number {
   const qo = 2 * c.hiddenSize * c.numHeads * c.headDim;
