@@ -6,6 +6,8 @@ import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
 import type { VerifierRegistry } from '../src/rubric/verifiers/registry.ts';
 import type { ArtifactStore } from '../src/store/store.ts';
 import { logger } from '../src/util/logger.ts';
+import { generatorClient } from '../src/rubric-authoring/client.ts';
+import type { GeneratorClientFactory } from '../src/rubric-authoring/generate-shard.ts';
 import { DEFAULT_HEARTBEAT_EVERY_MS } from './heartbeat.ts';
 import { createPolicyPool, type PolicyProvider } from '../src/step/policy-pool.ts';
 import {
@@ -40,6 +42,8 @@ export interface ActivityDeps {
   dataDir: string;
   /** Where the step's phases report their timings and counts (the worker's metrics endpoint). */
   telemetry: TrainingTelemetry;
+  /** The rubric generator's HTTP client for a judge config (its key from this worker's environment). */
+  generatorClient: GeneratorClientFactory;
 }
 
 /** Defaults for everything but the store. */
@@ -88,5 +92,7 @@ export function createActivityDeps(options: {
     workerName: options.workerName ?? `pid-${process.pid}`,
     dataDir: options.dataDir ?? dataDir(options.env === undefined ? {} : { env: options.env }),
     telemetry,
+    generatorClient: ({ config, log }) =>
+      generatorClient({ config, env: options.env ?? process.env, log }),
   };
 }

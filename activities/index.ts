@@ -10,6 +10,7 @@ import { computeRewardsActivity } from './compute-rewards.ts';
 import type { ActivityDeps } from './deps.ts';
 import { evaluateSuiteActivity } from './evaluate-suite.ts';
 import { generateRolloutsActivity } from './generate-rollouts.ts';
+import { generateRubricShardActivity } from './generate-rubric-shard.ts';
 import { heartbeating } from './heartbeat.ts';
 import { judgeRolloutsActivity } from './judge-rollouts.ts';
 import { latestCheckpointActivity } from './latest-checkpoint.ts';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     writeMetrics: heartbeating(writeMetricsActivity(deps), beating),
     latestCheckpoint: heartbeating(latestCheckpointActivity(deps), beating),
     evaluateSuite: evaluateSuiteActivity(deps),
+    generateRubricShard: generateRubricShardActivity(deps),
   } satisfies Record<ActivityName, unknown>;
 }
 

@@ -4,6 +4,7 @@
  */
 export { dataSelectionWorkflow } from './data-selection.ts';
 export { evaluationWorkflow } from './evaluation.ts';
+export { rubricGenerationWorkflow } from './rubric-generation.ts';
 export { scheduledEvaluationWorkflow } from './scheduled-evaluation.ts';
 export { trainingRunWorkflow } from './training-run.ts';
 export { trainingStepWorkflow } from './training-step.ts';

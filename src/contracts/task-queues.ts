@@ -37,7 +37,7 @@ export const ACTIVITIES_BY_QUEUE = {
     'latestCheckpoint',
   ],
   rollout: ['generateRollouts', 'evaluateSuite'],
-  judge: ['judgeRollouts', 'monitorStep'],
+  judge: ['judgeRollouts', 'monitorStep', 'generateRubricShard'],
   trainer: ['updatePolicy'],
 } as const satisfies { [Q in Queue]: readonly string[] };
 

@@ -1,6 +1,7 @@
 import type { DefenceView, StepDefenceReport } from './defence.ts';
 import type { JudgeAllowance, JudgeBudget, JudgeBudgetView, JudgeUsage } from './judge-budget.ts';
 import type { RlOverrides } from './rl-overrides.ts';
+import type { RubricGenerationInput, RubricGenerationResult } from './rubric-generation.ts';
 import type { AdvanceWhen, StageAdvance } from './stage-advance.ts';
 import type { CheckpointInfo, StageSpan } from './steps.ts';
 import type { TaskQueues } from './task-queues.ts';
@@ -319,3 +320,6 @@ export const SCHEDULED_EVALUATION_WORKFLOW = 'scheduledEvaluationWorkflow';
 export type ScheduledEvaluationWorkflow = (
   input: ScheduledEvaluationInput,
 ) => Promise<ScheduledEvaluationResult>;
+/** Durable rubric generation (src/contracts/rubric-generation.ts). */
+export const RUBRIC_GENERATION_WORKFLOW = 'rubricGenerationWorkflow';
+export type RubricGenerationWorkflow = (input: RubricGenerationInput) => Promise<RubricGenerationResult>;

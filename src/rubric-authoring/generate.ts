@@ -43,6 +43,11 @@ export interface GenerateOptions {
   concurrency: number;
   log: Logger;
   now?: () => Date;
+  /**
+   * Called after each prompt's outcome (a skipped one too), before the next prompt of that lane is
+   * taken: a durable shard heartbeats its progress here (activities/generate-rubric-shard.ts).
+   */
+  onOutcome?: (outcome: PromptOutcome) => void | Promise<void>;
 }
 
 export type PromptOutcome =
@@ -70,9 +75,10 @@ export async function generateRubrics(options: GenerateOptions): Promise<Generat
       const record = options.prompts[i]!;
       if (done.has(record.id) || existsSync(generatedPath(options.outDir, record.id))) {
         outcomes[i] = { promptId: record.id, status: 'skipped' };
-        continue;
+      } else {
+        outcomes[i] = await generateOne({ ...options, record, catalogue, schema });
       }
-      outcomes[i] = await generateOne({ ...options, record, catalogue, schema });
+      await options.onOutcome?.(outcomes[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));

@@ -31,6 +31,8 @@ export const FAILPOINTS = {
     'src/step/update.ts (commit point update): the ref checkpoints/step-<n> is committed, the activity has not returned (facts: step)',
   'checkpoint.latest-moved':
     'activities/commit-checkpoint.ts: runs/<id>/latest names the new checkpoint, the run manifest is not yet written (facts: step)',
+  'rubrics.prompt-written':
+    'src/rubric-authoring/generate-shard.ts: one prompt\'s rubric file is written, the shard activity has not returned (facts: shard, written = rubric files written by this attempt)',
   'run.continue-as-new':
     'training-run workflow: the workflow task that continues the run as new, before the server has it (facts: nextStep, continuedAsNew)',
 } as const;

@@ -9,6 +9,7 @@ import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { logger } from '../../util/logger.ts';
 import { numberFlag, out } from '../io.ts';
+import { generateDurable } from './rubrics-generate-durable.ts';
 
 interface GenerateFlags {
   prompts: string;
@@ -20,6 +21,10 @@ interface GenerateFlags {
   maxChars?: string;
   maxCriteria: string;
   responseFormat: JudgeConfig['responseFormat'];
+  durable?: boolean;
+  runId?: string;
+  shardSize: string;
+  parallelShards?: string;
 }
 
 /**
@@ -50,6 +55,16 @@ export function addRubricsGenerate(rubrics: Command): void {
         .choices(JudgeConfig.shape.responseFormat.unwrap().options)
         .default('json_schema'),
     )
+    .option(
+      '--durable',
+      'run as a workflow on Temporal (TEMPORAL_ADDRESS, or a local dev server started for it): shards on the judge queue, retried on lost workers, the rate limit shared; rerunning follows or continues it',
+    )
+    .option('--run-id <id>', 'with --durable: the workflow id (default: from the --out folder)')
+    .option('--shard-size <n>', 'with --durable: prompts per shard activity', '16')
+    .option(
+      '--parallel-shards <n>',
+      "with --durable: shards at once, each asking one prompt at a time (default: the judge config's concurrency)",
+    )
     .action((flags: GenerateFlags) => generate(flags));
 }
 
@@ -57,6 +72,9 @@ async function generate(flags: GenerateFlags): Promise<void> {
   const threshold = numberFlag(flags.similarity, '--similarity', { min: 0 });
   if (threshold > 1)
     throw new ValidationError(`--similarity: expected a number in [0, 1], got '${flags.similarity}'`);
+  if (flags.durable !== true && (flags.runId !== undefined || flags.parallelShards !== undefined)) {
+    throw new ValidationError('--run-id and --parallel-shards: only with --durable');
+  }
   const loaded = loadJudgeConfig(flags.judge, { env: process.env });
   const config = { ...loaded, responseFormat: flags.responseFormat };
   const verifiers = defaultVerifiers();
@@ -74,6 +92,30 @@ async function generate(flags: GenerateFlags): Promise<void> {
       r.value.criteria.map((c) => ({ ref: `${r.value.id}#${c.id}`, description: c.description })),
     );
   const prompts = readPromptFile({ file: flags.prompts }).map((p) => p.record);
+  if (flags.durable === true) {
+    const result = await generateDurable({
+      prompts,
+      reference,
+      judge: config,
+      outDir: flags.out,
+      verifierNames,
+      threshold,
+      bounds,
+      shardSize: numberFlag(flags.shardSize, '--shard-size', { min: 1, integer: true }),
+      parallelShards:
+        flags.parallelShards === undefined
+          ? undefined
+          : numberFlag(flags.parallelShards, '--parallel-shards', { min: 1, integer: true }),
+      generationId: flags.runId,
+    });
+    if (result === undefined) return;
+    for (const f of result.failedPrompts) out(`failed ${f.promptId}: ${f.error}`);
+    out(
+      `${result.generated} generated, ${result.skipped} skipped (done before), ${result.rejected} rejected (see rejects.jsonl), ${result.failed} failed; ${result.shards} shards -> ${result.outDir}`,
+    );
+    if (result.failed > 0) process.exitCode = 1;
+    return;
+  }
   const log = logger('rubric-generate');
   const { client, stats } = generatorClient({ config, env: process.env, log });
   const summary = await generateRubrics({

@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import proto from '@temporalio/proto';
+import { runHistories } from '../src/client/run-histories.ts';
+import { startRubricGeneration } from '../src/client/rubric-generation-client.ts';
+import { PromptRecord } from '../src/data/prompt-record.ts';
+import { JudgeConfig } from '../src/rubric/judge/config.ts';
+import { type ChatServer, startChatServer } from '../src/rubric/judge/test-server.ts';
+import { defaultVerifiers } from '../src/rubric/verifiers/index.ts';
+import { GENERATED_SUFFIX, readGenerated } from '../src/rubric-authoring/generated-file.ts';
+import { LocalFolderStore } from '../src/store/local-store.ts';
+import { FAILPOINTS_ENV, failpointSpec } from '../src/util/failpoints.ts';
+import { startLocalDeployment, type LocalDeployment } from '../workers/local-deployment.ts';
+import { started } from '../workers/worker-process.ts';
+import { tinyTaskQueues } from './temporal-harness.ts';
+
+/**
+ * `anchorage rubrics generate --durable` end to end: the workflow on a real dev server, its shard
+ * activities in worker processes that hold the generator's key in their environment, the model a
+ * scripted chat server that wants that key. The first worker dies (SIGKILL from its own failpoint)
+ * right after shard 0 wrote its second rubric; a second worker finishes. Every prompt ends with one
+ * rubric file, none written before the crash is asked again, each shard's client is paced at its
+ * share of the rate, the history holds the key's variable name but never the key, and a rerun of
+ * the finished generation asks nothing.
+ */
+
+const SECRET = 'sk-durable-generation-7f3a9c1e55d2';
+const KEY_ENV = 'ANCHORAGE_TEST_GENERATOR_KEY';
+const PROMPTS = 8;
+const SHARD_SIZE = 3;
+const PARALLEL = 2;
+const RATE = 8;
+
+const tiers = [
+  { label: 'missing', description: 'not done' },
+  { label: 'done', description: 'fully done' },
+];
+
+describe('durable rubric generation (real server, worker processes, scripted model)', () => {
+  let deployment: LocalDeployment;
+  let model: ChatServer;
+  /** Each request: the prompt it asked for. */
+  const asked: Array<{ prompt: number }> = [];
+
+  before(async () => {
+    deployment = await startLocalDeployment({ dirPrefix: 'anchorage-rubric-gen-' });
+    model = await startChatServer({
+      apiKey: SECRET,
+      handler: (request) => {
+        const prompt = Number(/\[prompt-(\d+)\]/.exec(request.rawBody)?.[1] ?? -1);
+        asked.push({ prompt });
+        return {
+          type: 'completion',
+          content: JSON.stringify({
+            title: `Colours ${prompt}`,
+            criteria: [
+              {
+                description: `Names exactly ${prompt + 2} colours.`,
+                importance: 'essential',
+                tiers,
+                evaluator: 'judge',
+                params: '{}',
+              },
+            ],
+          }),
+        };
+      },
+    });
+  });
+  after(async () => {
+    await deployment?.stop();
+    await model?.close();
+  });
+
+  it('survives a killed worker: each prompt written once, the rate shared, no key in the history; a rerun asks nothing', async () => {
+    const dir = join(deployment.dir, 'gen');
+    const storeDir = join(dir, 'store');
+    const outDir = join(dir, 'rubrics');
+    const store = new LocalFolderStore({ root: storeDir });
+    const queues = tinyTaskQueues('rubric-gen');
+    const env = { ...deployment.workerEnv({ storeDir, queues }), [KEY_ENV]: SECRET };
+    const prompts = Array.from({ length: PROMPTS }, (_, i) =>
+      PromptRecord.parse({ id: `p${i}`, prompt: `[prompt-${i}] Name ${i + 2} colours.` }),
+    );
+    const judge = JudgeConfig.parse({
+      baseUrl: model.baseUrl,
+      model: 'scripted-model',
+      apiKeyEnv: KEY_ENV,
+      cacheDir: join(dir, 'cache'),
+      maxRetries: 0,
+      responseFormat: 'json_schema',
+      maxRequestsPerSecond: RATE,
+      concurrency: PARALLEL,
+    });
+    const start = () =>
+      startRubricGeneration({
+        client: deployment.client,
+        store,
+        prompts,
+        reference: [],
+        judge,
+        outDir,
+        verifierNames: defaultVerifiers().names(),
+        threshold: 0.5,
+        shardSize: SHARD_SIZE,
+        taskQueues: queues,
+        timing: { heartbeatTimeoutSeconds: 2 },
+        // 3 shards, 2 per execution: the generation continues as new once.
+        shardsPerRun: 2,
+      });
+    const written = () =>
+      readdirSync(outDir)
+        .filter((f) => f.endsWith(GENERATED_SUFFIX))
+        .map((f) => readGenerated(join(outDir, f)).promptId)
+        .sort();
+
+    const first = deployment.spawn('all-in-one.ts', {
+      ...env,
+      [FAILPOINTS_ENV]: failpointSpec('rubrics.prompt-written', 'kill', { shard: 0, written: 2 }),
+    });
+    await started(first);
+    const generation = await start();
+    assert.equal(generation.attached, false);
+    assert.equal(await first.exited, 'SIGKILL', 'the armed worker killed itself');
+    const killed = first.lines.at(-1)!;
+    assert.equal(killed.msg, 'failpoint reached');
+    assert.equal(killed.failpoint, 'rubrics.prompt-written');
+    const atKill = written();
+    assert.ok(atKill.includes('p0') && atKill.includes('p1'), `shard 0 wrote p0 and p1: ${atKill}`);
+    const askedAtKill = asked.length;
+    // The dead worker held the workflow on its sticky queue: tell the server it is gone.
+    await deployment.client.workflowService.resetStickyTaskQueue({
+      namespace: deployment.client.options.namespace,
+      execution: { workflowId: generation.generationId },
+    });
+
+    // Running the command again attaches to the generation in progress.
+    const again = await start();
+    assert.equal(again.attached, true);
+    assert.equal(again.otherPrompts, false);
+    assert.equal(again.generationId, generation.generationId);
+    assert.equal(again.handle.firstExecutionRunId, generation.handle.firstExecutionRunId);
+
+    const second = deployment.spawn('all-in-one.ts', env);
+    await started(second);
+    const result = await generation.handle.result();
+    assert.deepEqual(
+      { ...result, generated: undefined, skipped: undefined },
+      {
+        prompts: PROMPTS,
+        shards: 3,
+        outDir,
+        generated: undefined,
+        skipped: undefined,
+        rejected: 0,
+        failed: 0,
+        failedPrompts: [],
+        continuedAsNew: 1,
+      },
+    );
+    assert.equal(result.generated + result.skipped, PROMPTS);
+    assert.ok(result.skipped >= 2, 'the retried shard 0 found p0 and p1 written');
+
+    // Every prompt has one rubric; each written before the crash was asked exactly once, and no
+    // prompt more than twice (once more only if its request was in flight when the worker died).
+    assert.deepEqual(
+      written(),
+      prompts.map((p) => p.id),
+    );
+    const requestsFor = (i: number) => asked.filter((a) => a.prompt === i).length;
+    for (const id of atKill) assert.equal(requestsFor(Number(id.slice(1))), 1, `${id} asked once`);
+    for (let i = 0; i < PROMPTS; i++) assert.ok(requestsFor(i) >= 1 && requestsFor(i) <= 2, `p${i}`);
+    assert.ok(
+      asked.length - PROMPTS <= PARALLEL - 1,
+      `at most one request lost per other shard in flight: ${asked.length} requests`,
+    );
+    assert.ok(askedAtKill <= asked.length);
+
+    // The rate: every shard activity was scheduled with its share (rate / shards at once), never
+    // more than PARALLEL of them were open at a time, and each client was built with that share.
+    const histories = await runHistories({
+      client: deployment.client,
+      trainRunId: generation.generationId,
+      firstRunId: generation.handle.firstExecutionRunId,
+    });
+    assert.equal(histories.length, 2, 'two executions (continued as new once)');
+    let shardsScheduled = 0;
+    for (const { history } of histories) {
+      const open = new Set<string>();
+      let most = 0;
+      for (const event of history.events ?? []) {
+        const scheduled = event.activityTaskScheduledEventAttributes;
+        if (scheduled?.activityType?.name === 'generateRubricShard') {
+          const [payload] = scheduled.input?.payloads ?? [];
+          const shardInput = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as {
+            requestsPerSecond: number;
+          };
+          assert.equal(shardInput.requestsPerSecond, RATE / PARALLEL);
+          shardsScheduled++;
+          open.add(String(event.eventId));
+          most = Math.max(most, open.size);
+        }
+        const closed =
+          event.activityTaskCompletedEventAttributes ??
+          event.activityTaskFailedEventAttributes ??
+          event.activityTaskTimedOutEventAttributes ??
+          event.activityTaskCanceledEventAttributes;
+        if (closed?.scheduledEventId != null) open.delete(String(closed.scheduledEventId));
+      }
+      assert.ok(most <= PARALLEL, `at most ${PARALLEL} shards at once, saw ${most}`);
+    }
+    assert.equal(shardsScheduled, 3, 'one activity per shard (retries are attempts of the same one)');
+    const shardStarts = [first, second].flatMap((w) =>
+      w.lines.filter((l) => l.msg === 'rubric shard started'),
+    );
+    assert.ok(shardStarts.length >= 3);
+    for (const line of shardStarts) assert.equal(line.maxRequestsPerSecond, RATE / PARALLEL);
+
+    // No secret in the history: the key's variable name is there (so payloads are searched), its value never.
+    for (const { history } of histories) {
+      const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
+      assert.ok(bytes.includes(KEY_ENV), 'the history names the key variable');
+      assert.equal(bytes.includes(SECRET), false, 'the key itself is not in the history');
+    }
+
+    // A rerun of the finished generation: a new execution of the same id that asks nothing.
+    const before = asked.length;
+    const rerun = await start();
+    assert.equal(rerun.attached, false);
+    assert.notEqual(rerun.handle.firstExecutionRunId, generation.handle.firstExecutionRunId);
+    const skipped = await rerun.handle.result();
+    assert.equal(skipped.generated, 0);
+    assert.equal(skipped.skipped, PROMPTS);
+    assert.equal(asked.length, before, 'no request');
+  });
+});
