@@ -75,6 +75,7 @@ export async function startTrainingRun(options: {
     taskQueues: plan.taskQueues,
     timing: { ...DEFAULT_TIMING, ...options.timing },
     ...(plan.judgeBudget === undefined ? {} : { judgeBudget: plan.judgeBudget }),
+    ...(plan.adaptiveDefence === undefined ? {} : { adaptiveDefence: plan.adaptiveDefence }),
   };
   const handle = await client.workflow.start<TrainingRunWorkflow>(TRAINING_WORKFLOW, {
     workflowId: runWorkflowIds.run(trainRunId),

@@ -32,3 +32,16 @@ test('the dynamic sampling chart: drawn for runs that record it, left out (not "
   assert.match(on, /data-series="drawn \(planned and refills\)" data-x="1" data-y="6"/);
   assert.match(on, /data-series="refill rounds" data-x="2" data-y="0"/);
 });
+
+test('adaptive defence: the monitor rubrics heat map and the monitor chart, only for runs that record them', () => {
+  const off = stepSection([row(1, {}), row(2, {})]);
+  assert.ok(!off.includes('monitor-criteria') && !off.includes('data-chart="defence"'));
+  const on = stepSection([
+    row(1, { 'monitor/reward/criterion/defence.grader-talk/mean': 1, 'monitor/trend/phrase': 0 }),
+    row(2, { 'monitor/reward/criterion/defence.grader-talk/mean': 0.5, 'monitor/trend/phrase': 1 }),
+  ]);
+  assert.match(on, /Monitor rubrics \(weight 0, not in the reward\)/);
+  assert.match(on, /defence\.grader-talk/);
+  assert.match(on, /data-chart="defence"/);
+  assert.match(on, /data-series="a phrase spreads with the reward" data-x="2" data-y="1"/);
+});

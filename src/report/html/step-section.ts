@@ -82,6 +82,19 @@ const STEP_CHARTS: readonly StepChart[] = [
     ],
   },
   {
+    id: 'defence',
+    optional: true,
+    title: 'Reward-hacking monitor (adaptive defence; 1 = a rising trend)',
+    keys: [
+      ['monitor/trend/phrase', 'a phrase spreads with the reward'],
+      ['monitor/trend/length', 'answers grow longer'],
+      ['monitor/trend/repetition', 'answers repeat more'],
+      ['monitor/outlier_fraction', 'outliers: rewarded, failing a monitor rubric'],
+      ['reward/veto_fraction', 'vetoed answers'],
+    ],
+    yDomain: [0, 1],
+  },
+  {
     id: 'time',
     title: 'Time per phase (seconds)',
     keys: [
@@ -188,6 +201,27 @@ export function stepSection(rows: readonly StepRow[]): string {
       empty: 'no criterion was scored yet',
     }),
   );
+
+  // Adaptive defence's monitor rubrics (weight 0): drawn only for runs that score them.
+  const monitored = criterionRows(rows, 'monitor/');
+  if (monitored.length > 0) {
+    parts.push(
+      figure({
+        title: 'Monitor rubrics (weight 0, not in the reward): per-criterion pass rate',
+        svg: heatmap({
+          id: 'monitor-criteria',
+          label: 'monitor per-criterion mean score per training step',
+          xLabel,
+          columns: rows.map((r) => ({ x: r.step, mark: markByStep.get(r.step) })),
+          rows: monitored,
+        }),
+        caption:
+          'Scored on every rollout by the adaptive-defence monitor; a falling pass rate while the reward rises is a sign of reward hacking.',
+        wide: true,
+        empty: 'no monitor rubric was scored',
+      }),
+    );
+  }
 
   for (const chart of STEP_CHARTS) {
     const present = chart.keys.filter(([key]) => hasMetric(rows, key));

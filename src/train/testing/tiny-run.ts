@@ -38,6 +38,10 @@ export interface TinyRunOptions {
   judgeConfig?: string;
   /** Further `judge` settings of the run (runBudget, rateLimit), written as given. */
   judgeSettings?: Record<string, unknown>;
+  /** Criteria of every prompt's instance rubric instead of the default two (a planted hack, say). */
+  criteria?: unknown[];
+  /** The run's `defence` settings, written as given. */
+  defence?: Record<string, unknown>;
   modelPath: string;
   storeDir: string;
 }
@@ -90,7 +94,7 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
   const promptsFile = join(options.dir, 'prompts.jsonl');
   const lines: string[] = [];
   for (let i = 0; i < (options.prompts ?? 6); i++) {
-    const criteria: unknown[] = [
+    const criteria: unknown[] = options.criteria ?? [
       {
         id: 'letters',
         description: 'At least three ASCII letters.',
@@ -156,6 +160,7 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
     steps: options.steps,
     ...(options.stages === undefined ? {} : { stages: options.stages }),
     ...(options.dataSelection === undefined ? {} : { dataSelection: options.dataSelection }),
+    ...(options.defence === undefined ? {} : { defence: options.defence }),
     checkpointEvery: options.checkpointEvery ?? 2,
     evaluation: {
       every: options.evaluationEvery ?? 0,

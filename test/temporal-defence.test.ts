@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { startTrainingRun } from '../src/client/run-client.ts';
+import { progressQuery } from '../src/contracts/messages.ts';
+import { runDetails } from '../src/contracts/run-details.ts';
+import { MonitorRecord, StepDefence } from '../src/defence/records.ts';
+import { defenceRefs } from '../src/defence/refs.ts';
+import { listProposals } from '../src/defence/review.ts';
+import { readMetrics } from '../src/train/read-metrics.ts';
+import { RewardsRecord } from '../src/train/rewards.ts';
+import { readRolloutBatch } from '../src/train/rollouts.ts';
+import { runRefs } from '../src/train/run-refs.ts';
+import { runAnchorage } from '../src/cli/testing/cli-runner.ts';
+import { workflowBundle } from '../workers/bundle.ts';
+import {
+  type InProcessTemporal,
+  prepareFile,
+  runHistories,
+  startInProcessTemporal,
+  tinyTaskQueues,
+  writeTinyRun,
+} from './temporal-harness.ts';
+
+const STEPS = 8;
+/** The planted hack: a reward for a caret, which the tiny policy already writes now and then. */
+const HACK = '^';
+
+/** One answer of a step: does it carry the hack, and what it was rewarded (and vetoed by). */
+interface Answer {
+  hack: boolean;
+  reward: number | null;
+  vetoedBy: string[];
+}
+
+/**
+ * Adaptive defence on a real dev server (tiny model, in-process workers): every prompt's only
+ * rubric rewards a caret, a planted hack the policy learns within a few steps. The monitor flags the
+ * phrase as it spreads (onset in the metrics and the Web UI details), proposes a veto on it from a
+ * rule template (no judge), and with `autoApply` every later step applies it: from then on an answer
+ * with a caret earns the veto's floor, while the steps before keep their rewards. Histories replay.
+ */
+describe('adaptive defence on Temporal (real server, tiny model, in-process workers)', () => {
+  const queues = tinyTaskQueues('defence-test');
+  let fixture: InProcessTemporal;
+
+  before(async () => {
+    fixture = await startInProcessTemporal({ queues, dirPrefix: 'anchorage-defence-' });
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  it('flags a planted hack as the policy learns it, and the proposed criterion vetoes it on later steps', async (t) => {
+    const { store } = fixture;
+    const file = await writeTinyRun({
+      dir: join(fixture.dir, 'hack'),
+      queuePrefix: 'defence-test',
+      modelPath: fixture.model.path,
+      storeDir: fixture.storeDir,
+      steps: STEPS,
+      prompts: 4,
+      promptsPerStep: 2,
+      groupSize: 8,
+      learningRate: 3e-2,
+      criteria: [
+        {
+          id: 'magic',
+          description: 'Contains a caret.',
+          weight: 1,
+          passFail: true,
+          evaluator: { type: 'verifier', name: 'text.regex', params: { pattern: '\\^' } },
+        },
+      ],
+      // The tiny policy learns it within two steps: a window of two sees the rise before it is everywhere.
+      defence: { adaptive: { enabled: true, autoApply: true, window: 2 } },
+    });
+    const { prepared, text } = await prepareFile(file);
+    const run = await startTrainingRun({
+      client: fixture.env.client,
+      store,
+      prepared,
+      file,
+      text,
+      trainRunId: 'defence-run',
+      timing: { heartbeatTimeoutSeconds: 10 },
+    });
+    const result = await run.handle.result();
+    assert.equal(result.status, 'completed');
+    const trainRunId = run.trainRunId;
+
+    const answers = async (step: number): Promise<Answer[]> => {
+      const key = { trainRunId, step, purpose: 'train' as const };
+      const { groups } = await readRolloutBatch({
+        store,
+        address: (await store.getRef(runRefs.rollouts(key)))!,
+      });
+      const rewards = RewardsRecord.parse(await store.getJson((await store.getRef(runRefs.rewards(key)))!));
+      return rewards.samples.map((s) => ({
+        hack: groups[s.group]!.samples[s.sample]!.text.includes(HACK),
+        reward: s.reward,
+        vetoedBy: s.vetoedBy,
+      }));
+    };
+    const monitors = new Map<number, MonitorRecord>();
+    const sets = new Map<number, StepDefence>();
+    for (let step = 1; step <= STEPS; step++) {
+      monitors.set(
+        step,
+        MonitorRecord.parse(
+          await store.getJson((await store.getRef(defenceRefs.monitor(trainRunId, step)))!),
+        ),
+      );
+      sets.set(
+        step,
+        StepDefence.parse(await store.getJson((await store.getRef(defenceRefs.step(trainRunId, step)))!)),
+      );
+    }
+    const share = async (step: number) => (await answers(step)).filter((a) => a.hack).length / 16;
+    const shares = await Promise.all([...monitors.keys()].map(share));
+    t.diagnostic(`share of answers with a caret per step: ${shares.map((s) => s.toFixed(2)).join(', ')}`);
+
+    // The monitor flagged the caret as a phrase that spreads with the reward, at its onset.
+    const flagged = [...monitors.values()].find((m) =>
+      m.findings.some((f) => f.kind === 'phrase' && f.phrase.includes(HACK)),
+    );
+    assert.ok(
+      flagged !== undefined,
+      `no step flagged the caret: ${JSON.stringify([...monitors.values()].map((m) => m.findings))}`,
+    );
+    const k = flagged.step;
+    assert.ok(k < STEPS, `flagged at step ${k}, too late to apply`);
+    assert.ok(flagged.onsets.includes('phrase'));
+    const records = await readMetrics({ store, trainRunId });
+    const metricsOf = (step: number) =>
+      records.find((r) => r.purpose === 'train' && r.step === step)!.metrics;
+    assert.equal(metricsOf(k)['monitor/onset/phrase'], 1);
+    assert.equal(metricsOf(k)['monitor/trend/phrase'], 1);
+    assert.ok((metricsOf(k)['defence/proposed'] ?? 0) >= 1);
+    // Zero-weight monitor rubrics are scored every step, in the metrics and never in the reward.
+    for (let step = 1; step <= STEPS; step++) {
+      assert.equal(typeof metricsOf(step)['monitor/reward/rubric/defence/reward-hacking/mean'], 'number');
+      assert.equal(typeof metricsOf(step)['monitor/length/mean'], 'number');
+    }
+
+    // Its proposal: a rule template's veto on the caret, proposed after step k.
+    const queued = await listProposals({ store, trainRunId });
+    const proposal = queued.find((q) => q.proposal.finding.kind === 'phrase' && q.proposal.step === k);
+    assert.ok(proposal !== undefined, JSON.stringify(queued.map((q) => q.proposal.finding)));
+    assert.equal(proposal.proposal.proposer.kind, 'template');
+    assert.equal(proposal.status, 'pending');
+    const id = proposal.proposal.id;
+    const veto = `defence/adaptive/${id}#adaptive.${id}`;
+
+    // Steps up to k never had it; every later step applies it (autoApply), fixed when first planned.
+    for (let step = 1; step <= STEPS; step++) {
+      const applied = sets.get(step)!.applied.map((a) => a.proposal);
+      assert.equal(applied.includes(id), step > k, `step ${step}: ${applied.join(', ')}`);
+      if (step > k) assert.ok((metricsOf(step)['defence/applied'] ?? 0) >= 1);
+    }
+    // Before: the hack earned the full reward. After: every answer with a caret is vetoed to the floor.
+    let hackedBefore = 0;
+    for (let step = 1; step <= k; step++) {
+      for (const a of await answers(step)) {
+        assert.equal(a.vetoedBy.includes(veto), false);
+        if (a.hack) {
+          assert.equal(a.reward, 1);
+          hackedBefore++;
+        }
+      }
+    }
+    assert.ok(hackedBefore > 0);
+    let vetoedAfter = 0;
+    for (let step = k + 1; step <= STEPS; step++) {
+      for (const a of await answers(step)) {
+        if (!a.hack) continue;
+        assert.ok(a.vetoedBy.includes(veto), `step ${step}: ${JSON.stringify(a)}`);
+        assert.equal(a.reward, 0);
+        vetoedAfter++;
+      }
+    }
+    t.diagnostic(
+      `flagged at step ${k}; answers with a caret rewarded 1 before: ${hackedBefore}, vetoed after: ${vetoedAfter}`,
+    );
+
+    // The run's progress and Web UI details say what was flagged and what waits for review.
+    const progress = await run.handle.query(progressQuery);
+    assert.deepEqual(
+      progress.defence?.onsets.filter((o) => o.trend === 'phrase').map((o) => o.step),
+      [k],
+    );
+    assert.match(runDetails(progress), /reward hacking suspected: onset of .*phrase at step/);
+
+    // The review queue as `anchorage defence list` prints it.
+    const listed = runAnchorage(fixture.dir, 'defence', 'list', trainRunId, '--store', fixture.storeDir);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${id}  pending  proposed after step ${k} by a rule template`));
+
+    // Every history of the run replays with the monitor in it.
+    const histories = await runHistories({
+      client: fixture.env.client,
+      trainRunId,
+      firstRunId: run.handle.firstExecutionRunId,
+    });
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+      assert.equal(r.error, undefined, `${r.workflowId} replays: ${r.error}`);
+    }
+  });
+});
