@@ -51,7 +51,14 @@ export function evaluateSuiteActivity(deps: ActivityDeps) {
       let ran: SuiteResult;
       try {
         ran = await deps.policies.withPolicy(
-          { model: run.config.model.path, lora: run.lora, loraSeed: run.config.seed, checkpoint, store },
+          {
+            model: run.config.model.path,
+            lora: run.lora,
+            loraSeed: run.config.seed,
+            finetune: run.finetune,
+            checkpoint,
+            store,
+          },
           async ({ policy }) => {
             throwIfCancelled();
             return runSuite({

@@ -6,6 +6,7 @@ import { LoraConfigSchema } from '../models/llama/lora.ts';
 import { RubricId } from '../rubric/schema.ts';
 import { S3BucketName, S3Endpoint, S3KeyPrefix } from '../store/store-location.ts';
 import { DefenceSettings } from './defence.ts';
+import { FinetuneSettings } from './finetune.ts';
 import { JudgeRateLimit, JudgeRunBudget } from './judge-run-settings.ts';
 import { dynamicSamplingProblem, RlOverrides, RlSettings, withoutDefaults } from './rl.ts';
 import { AdvanceWhenSettings, advanceWhenProblem } from './stage-advance.ts';
@@ -13,7 +14,7 @@ import { AdvanceWhenSettings, advanceWhenProblem } from './stage-advance.ts';
 /**
  * The run configuration: one YAML file, validated here. Every field has a default except what only
  * the user can know; relative paths are resolved against the file's folder by `loadRunConfig`.
- * Top-level fields: name, seed, model, lora, prompts, rubrics, judge, rl, steps, checkpointEvery,
+ * Top-level fields: name, seed, model, lora, prompts, rubrics, judge, rl, steps, checkpointEvery, finetune,
  * evaluation, stages, dataSelection, defence (src/config/defence.ts), temporal, store. `rl` (src/config/rl.ts) holds the RL
  * hyperparameters and DAPO's options: overlong handling, and dynamic sampling
  * (`rl.dynamicSampling: { maxRounds, promptsPerRound }`, off when absent: a step whose groups lack
@@ -226,6 +227,8 @@ export const RunConfigSchema = z
     /** Training steps; with stages, the sum of their steps (leave it out, or make it equal). */
     steps: z.number().int().positive().max(MAX_STEPS).optional(),
     checkpointEvery: z.number().int().positive().default(10),
+    /** What is trained: `mode: lora` (default, with `lora`) or `full` (src/config/finetune.ts). */
+    finetune: FinetuneSettings.prefault({}),
     evaluation: EvaluationSettings.prefault({}),
     stages: z.array(StageSettings).min(1).optional(),
     dataSelection: DataSelectionSettings.prefault({}),

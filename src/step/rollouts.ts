@@ -118,6 +118,7 @@ export async function generateRollouts(options: {
       model: run.config.model.path,
       lora: run.lora,
       loraSeed: run.config.seed,
+      finetune: run.finetune,
       checkpoint: options.checkpoint,
       store,
     },

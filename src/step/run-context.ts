@@ -1,5 +1,6 @@
 import type { PreparedRun } from '../config/check.ts';
 import type { RunConfig } from '../config/load.ts';
+import type { FinetuneSettings } from '../config/finetune.ts';
 import type { WeightedRubric } from '../config/rubric-rules.ts';
 import type { StagePlan } from '../config/stages.ts';
 import { stageSpans } from '../contracts/stage-advance.ts';
@@ -20,6 +21,8 @@ export interface RunContext {
   config: RunConfig;
   /** The run's LoRA settings as the policy takes them (validated with the configuration). */
   lora: LoraConfig;
+  /** What the run trains: LoRA adapters or every weight (`finetune.mode`). */
+  finetune: FinetuneSettings['mode'];
   /**
    * The stage step `step` belongs to (numbering: src/contracts/steps.ts; step 0 is in the first
    * stage), as the stages run: planned, or as `withStageStarts` says when some ended early.
@@ -128,6 +131,7 @@ export function runContext(options: {
     prepared,
     config,
     lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets },
+    finetune: config.finetune.mode,
     stageForStep(step) {
       const stage = stageOfStep(stages, step);
       if (stage === undefined) {

@@ -99,7 +99,14 @@ export async function updatePolicy(
     rl,
   });
   return await options.policies.withPolicy(
-    { model: run.config.model.path, lora: run.lora, loraSeed: run.config.seed, checkpoint: parent, store },
+    {
+      model: run.config.model.path,
+      lora: run.lora,
+      loraSeed: run.config.seed,
+      finetune: run.finetune,
+      checkpoint: parent,
+      store,
+    },
     async (lease) => {
       const { policy } = lease;
       // The hash chain over the weights: the update starts from exactly the parent's adapters
