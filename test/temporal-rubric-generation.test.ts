@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { runHistories } from '../src/client/run-histories.ts';
 import { startRubricGeneration } from '../src/client/rubric-generation-client.ts';
 import { PromptRecord } from '../src/data/prompt-record.ts';
@@ -13,6 +16,7 @@ import { GENERATED_SUFFIX, readGenerated } from '../src/rubric-authoring/generat
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { FAILPOINTS_ENV, failpointSpec } from '../src/util/failpoints.ts';
 import { startLocalDeployment, type LocalDeployment } from '../workers/local-deployment.ts';
+import { installTemporalLogging } from '../workers/logging.ts';
 import { started } from '../workers/worker-process.ts';
 import { tinyTaskQueues } from './temporal-harness.ts';
 
@@ -45,6 +49,8 @@ describe('durable rubric generation (real server, worker processes, scripted mod
   const asked: Array<{ prompt: number }> = [];
 
   before(async () => {
+    // The runtime's log lines (the replay worker's) go through pino, as in the workers.
+    installTemporalLogging();
     deployment = await startLocalDeployment({ dirPrefix: 'anchorage-rubric-gen-' });
     model = await startChatServer({
       apiKey: SECRET,
@@ -225,6 +231,14 @@ describe('durable rubric generation (real server, worker processes, scripted mod
       assert.equal(bytes.includes(SECRET), false, 'the key itself is not in the history');
     }
 
+    // The histories replay on the workflow code (deterministic).
+    for await (const replay of Worker.runReplayHistories(
+      { workflowBundle: { codePath: deployment.bundleFile } },
+      histories.map(({ workflowId, history }) => ({ workflowId, history })),
+    )) {
+      assert.equal(replay.error, undefined, `${replay.workflowId}: ${replay.error}`);
+    }
+
     // A rerun of the finished generation: a new execution of the same id that asks nothing.
     const before = asked.length;
     const rerun = await start();
@@ -235,4 +249,67 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     assert.equal(skipped.skipped, PROMPTS);
     assert.equal(asked.length, before, 'no request');
   });
+
+  it('the command: `rubrics generate --durable` runs it with in-process workers and prints the counts; a rerun skips all', async () => {
+    const dir = join(deployment.dir, 'cli');
+    const outDir = join(dir, 'rubrics');
+    mkdirSync(dir, { recursive: true });
+    const promptsFile = join(dir, 'prompts.jsonl');
+    writeFileSync(
+      promptsFile,
+      Array.from({ length: 5 }, (_, i) =>
+        JSON.stringify({ id: `c${i}`, prompt: `[prompt-${10 + i}] Name ${i + 12} colours.` }),
+      ).join('\n'),
+    );
+    const judgeFile = join(dir, 'judge.json');
+    writeFileSync(
+      judgeFile,
+      JSON.stringify({
+        baseUrl: model.baseUrl,
+        model: 'scripted-model',
+        apiKeyEnv: KEY_ENV,
+        cacheDir: 'cache',
+        maxRetries: 0,
+        maxRequestsPerSecond: 20,
+      }),
+    );
+    const env = {
+      ...deployment.workerEnv({ storeDir: join(dir, 'store'), queues: tinyTaskQueues('rubric-gen-cli') }),
+      ANCHORAGE_DATA_DIR: join(dir, 'data'),
+      [KEY_ENV]: SECRET,
+    };
+    const args = ['rubrics', 'generate', '--durable', '--prompts', promptsFile, '--judge', judgeFile];
+    const run = () => cli([...args, '--out', outDir, '--shard-size', '2'], env);
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /5 prompts in 3 shards of 2, 4 at once, 20 requests\/s in all/);
+    assert.match(first.stdout, /5 generated, 0 skipped \(done before\), 0 rejected .* 0 failed; 3 shards/);
+    assert.equal(readdirSync(outDir).filter((f) => f.endsWith(GENERATED_SUFFIX)).length, 5);
+    const again = await run();
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /0 generated, 5 skipped/);
+  });
 });
+
+/** Runs `anchorage` (from the sources) with `env` added; resolves with its exit code and output. */
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/anchorage.mjs', ...args], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -4,12 +4,15 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ACTIVITIES_BY_QUEUE } from '../src/contracts/task-queues.ts';
 import {
+  RUBRIC_GENERATION_WORKFLOW,
+  type RubricGenerationWorkflow,
   SCHEDULED_EVALUATION_WORKFLOW,
   type ScheduledEvaluationWorkflow,
   TRAINING_WORKFLOW,
   type TrainingRunWorkflow,
 } from '../src/contracts/workflow-types.ts';
 import type { ActivityProxies } from './activities.ts';
+import type { rubricGenerationWorkflow } from './rubric-generation.ts';
 import type { scheduledEvaluationWorkflow } from './scheduled-evaluation.ts';
 import type { trainingRunWorkflow } from './training-run.ts';
 
@@ -51,10 +54,11 @@ test('the workflows clients start by name have the names and signatures the cont
   type Checked = [
     Holds<typeof trainingRunWorkflow, TrainingRunWorkflow>,
     Holds<typeof scheduledEvaluationWorkflow, ScheduledEvaluationWorkflow>,
+    Holds<typeof rubricGenerationWorkflow, RubricGenerationWorkflow>,
   ];
   void (undefined as unknown as Checked);
   const entry = readFileSync(`${DIR}/index.ts`, 'utf8');
-  for (const name of [TRAINING_WORKFLOW, SCHEDULED_EVALUATION_WORKFLOW]) {
+  for (const name of [TRAINING_WORKFLOW, SCHEDULED_EVALUATION_WORKFLOW, RUBRIC_GENERATION_WORKFLOW]) {
     assert.match(entry, new RegExp(`export \\{ ${name} \\}`));
   }
 });
