@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { startTrainingRun } from '../src/client/run-client.ts';
+import { runProgress } from '../src/client/history-waits.ts';
+import { signalRun, startTrainingRun } from '../src/client/run-client.ts';
 import { progressQuery } from '../src/contracts/messages.ts';
 import { runDetails } from '../src/contracts/run-details.ts';
 import { MonitorRecord, StepDefence } from '../src/defence/records.ts';
@@ -52,14 +53,14 @@ describe('adaptive defence on Temporal (real server, tiny model, in-process work
     await fixture?.stop();
   });
 
-  it('flags a planted hack as the policy learns it, and the proposed criterion vetoes it on later steps', async (t) => {
-    const { store } = fixture;
-    const file = await writeTinyRun({
-      dir: join(fixture.dir, 'hack'),
+  /** The planted hack: every prompt's only rubric rewards a caret. */
+  const hackRun = async (options: { name: string; steps: number; defence: Record<string, unknown> }) =>
+    writeTinyRun({
+      dir: join(fixture.dir, options.name),
       queuePrefix: 'defence-test',
       modelPath: fixture.model.path,
       storeDir: fixture.storeDir,
-      steps: STEPS,
+      steps: options.steps,
       prompts: 4,
       promptsPerStep: 2,
       groupSize: 8,
@@ -73,19 +74,54 @@ describe('adaptive defence on Temporal (real server, tiny model, in-process work
           evaluator: { type: 'verifier', name: 'text.regex', params: { pattern: '\\^' } },
         },
       ],
+      defence: options.defence,
+    });
+
+  const startHackRun = async (options: { name: string; steps: number; autoApply: boolean }) => {
+    const file = await hackRun({
+      ...options,
       // The tiny policy learns it within two steps: a window of two sees the rise before it is everywhere.
-      defence: { adaptive: { enabled: true, autoApply: true, window: 2 } },
+      defence: { adaptive: { enabled: true, autoApply: options.autoApply, window: 2 } },
     });
     const { prepared, text } = await prepareFile(file);
-    const run = await startTrainingRun({
+    return startTrainingRun({
       client: fixture.env.client,
-      store,
+      store: fixture.store,
       prepared,
       file,
       text,
-      trainRunId: 'defence-run',
+      trainRunId: `${options.name}-run`,
       timing: { heartbeatTimeoutSeconds: 10 },
     });
+  };
+
+  /** The proposals each step applied, read back from the store. */
+  const appliedSets = async (trainRunId: string, steps: number) => {
+    const out: StepDefence[] = [];
+    for (let step = 1; step <= steps; step++) {
+      const address = await fixture.store.getRef(defenceRefs.step(trainRunId, step));
+      assert.ok(address !== undefined, `step ${step} has no defence set`);
+      out.push(StepDefence.parse(await fixture.store.getJson(address)));
+    }
+    return out;
+  };
+
+  it('refuses, before anything starts, a monitor rubric the corpus lacks', async () => {
+    const file = await hackRun({
+      name: 'bad',
+      steps: 1,
+      defence: { adaptive: { enabled: true, monitorRubrics: ['defence/no-such-rubric'] } },
+    });
+    await assert.rejects(prepareFile(file), (err: Error) => {
+      assert.match(err.message, /unknown rubric 'defence\/no-such-rubric'/);
+      assert.match(err.message, /defence\.adaptive\.monitorRubrics\[0\]|monitorRubrics/);
+      return true;
+    });
+  });
+
+  it('flags a planted hack as the policy learns it, and the proposed criterion vetoes it on later steps', async (t) => {
+    const { store } = fixture;
+    const run = await startHackRun({ name: 'hack', steps: STEPS, autoApply: true });
     const result = await run.handle.result();
     assert.equal(result.status, 'completed');
     const trainRunId = run.trainRunId;
@@ -206,5 +242,67 @@ describe('adaptive defence on Temporal (real server, tiny model, in-process work
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
       assert.equal(r.error, undefined, `${r.workflowId} replays: ${r.error}`);
     }
+  });
+
+  it('without autoApply a proposal waits for review, and applies from the first step planned after it is accepted', async () => {
+    const steps = 6;
+    const run = await startHackRun({ name: 'review', steps, autoApply: false });
+    const trainRunId = run.trainRunId;
+    const flagged = await runProgress({
+      client: fixture.env.client,
+      trainRunId,
+      what: 'a proposal waiting for review',
+      until: (p) => (p.defence?.pending ?? 0) > 0,
+    });
+    // Pause after the step in flight, review while paused, resume: the acceptance falls between steps.
+    await signalRun.pause(fixture.env.client, trainRunId);
+    const paused = await runProgress({
+      client: fixture.env.client,
+      trainRunId,
+      what: 'the run paused',
+      until: (p) => p.status === 'paused',
+    });
+    const first = paused.completedSteps + 1;
+    assert.ok(first <= steps, `paused after step ${paused.completedSteps}`);
+    const [pending] = (await listProposals({ store: fixture.store, trainRunId })).filter(
+      (q) => q.proposal.finding.kind === 'phrase',
+    );
+    assert.ok(pending !== undefined && pending.status === 'pending');
+    const id = pending.proposal.id;
+    // Unreviewed, it applied nowhere.
+    for (const set of await appliedSets(trainRunId, paused.completedSteps)) assert.deepEqual(set.applied, []);
+    const accepted = runAnchorage(
+      fixture.dir,
+      'defence',
+      'accept',
+      trainRunId,
+      id,
+      '--store',
+      fixture.storeDir,
+    );
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.match(accepted.stdout, new RegExp(`${id}: accepted`));
+    const unknown = runAnchorage(
+      fixture.dir,
+      'defence',
+      'reject',
+      trainRunId,
+      'phrase-00000000',
+      '--store',
+      fixture.storeDir,
+    );
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /has no defence proposal 'phrase-00000000'/);
+    await signalRun.resume(fixture.env.client, trainRunId);
+    assert.equal((await run.handle.result()).status, 'completed');
+    const sets = await appliedSets(trainRunId, steps);
+    sets.forEach((set, i) => {
+      const step = i + 1;
+      assert.deepEqual(
+        set.applied.filter((a) => a.proposal === id).map((a) => a.how),
+        step >= first ? ['accepted'] : [],
+        `step ${step} (accepted before step ${first}; flagged by step ${flagged.completedSteps})`,
+      );
+    });
   });
 });
