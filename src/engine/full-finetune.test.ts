@@ -165,3 +165,29 @@ test('a full checkpoint round-trips every weight and the optimizer state; a load
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('micro-batches (gradients summed in float32) give the step of one batch', async () => {
+  const whole = await open();
+  const split = await open();
+  try {
+    const sequences = await rollout(whole, 3);
+    const a = await whole.trainStep({ sequences, optimizer });
+    const b = await split.trainStep({ sequences, optimizer, microBatchSize: 2 });
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-6, `loss ${a.loss} vs ${b.loss}`);
+    assert.ok(
+      Math.abs(a.gradNorm - b.gradNorm) / a.gradNorm < 1e-5,
+      `grad norm ${a.gradNorm} vs ${b.gradNorm}`,
+    );
+    let worst = 0;
+    for (const [name, t] of whole.trainable?.tensors ?? []) {
+      const u = split.trainable?.tensors.get(name) as Float32Array;
+      for (let i = 0; i < t.length; i++)
+        worst = Math.max(worst, Math.abs((t[i] as number) - (u[i] as number)));
+    }
+    // AdamW moves each weight by about lr; float32 sums of the micro-batches differ far below that.
+    assert.ok(worst < 1e-5, `weights differ by ${worst}`);
+  } finally {
+    await whole.close();
+    await split.close();
+  }
+});

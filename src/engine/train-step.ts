@@ -71,6 +71,9 @@ export function defaultMicroBatch(sequences: readonly PromptResponse[]): number 
 /** Metrics that are token means whatever the aggregation (weighted by tokens across micro-batches). */
 const LOSS_METRICS = new Set(['loss/total', 'loss/policy', 'loss/kl']);
 
+/** Arrays that sum micro-batch gradients, by the trainable kind's `gradientAccumulator`. */
+const ACCUMULATORS = { float64: Float64Array, float32: Float32Array } as const;
+
 const scalar = (v: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(v) });
 
 /**
@@ -115,8 +118,9 @@ export async function trainStep(options: {
   const totalLossUnits = lossUnits.reduce((a, b) => a + b, 0) || 1;
   const totalTokens = batches.reduce((a, b) => a + b.responseTokens, 0) || 1;
   const gradNames = [...trainable.tensors.keys()];
+  const Accumulator = ACCUMULATORS[trainableKind(trainable).gradientAccumulator];
   const grads = new Map(
-    gradNames.map((n) => [n, new Float64Array((trainable.tensors.get(n) as Float32Array).length)]),
+    gradNames.map((n) => [n, new Accumulator((trainable.tensors.get(n) as Float32Array).length)]),
   );
   const metrics: Record<string, number> = {};
   for (const [i, part] of parts.entries()) {
@@ -128,7 +132,7 @@ export async function trainStep(options: {
       const g = outputs[TRAINING_IO.grad(name)]?.data as Float32Array | undefined;
       if (g === undefined)
         throw new ValidationError(`the training graph has no output ${TRAINING_IO.grad(name)}`);
-      const acc = grads.get(name) as Float64Array;
+      const acc = grads.get(name) as Float64Array | Float32Array;
       for (let j = 0; j < g.length; j++) acc[j] = (acc[j] as number) + lossWeight * (g[j] as number);
     }
     for (const [name, t] of Object.entries(outputs)) {
@@ -142,7 +146,7 @@ export async function trainStep(options: {
   const loss = metrics[TRAINING_IO.loss] ?? Number.NaN;
   if (!Number.isFinite(loss)) throw new NonFiniteError(`loss is ${loss}; the step is refused`);
   const grad32: Record<string, Float32Array> = {};
-  for (const [name, acc] of grads) grad32[name] = Float32Array.from(acc);
+  for (const [name, acc] of grads) grad32[name] = acc instanceof Float32Array ? acc : Float32Array.from(acc);
   const gradNorm = globalGradNorm(grad32);
   const scale = clipScale({
     norm: gradNorm,

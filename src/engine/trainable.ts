@@ -66,6 +66,12 @@ export interface TrainableKind<S extends TrainableState, M extends z.ZodType> {
   graphKey(state: S): string;
   /** The training graph's options for it (`buildTrainingGraph`). */
   trainingGraph(state: S): { trainable: 'lora' | 'full'; lora?: LoraConfig };
+  /**
+   * What micro-batch gradients are summed in: float64 (then rounded once; LoRA) or float32 (each
+   * sum rounded, as PyTorch accumulates; full fine-tuning, where a float64 copy of every weight's
+   * gradient would cost 8 bytes per parameter). One micro-batch gives the same bits either way.
+   */
+  readonly gradientAccumulator: 'float64' | 'float32';
   /** The training session's inputs besides the batch (bound once per step). */
   trainFeeds(state: S): Record<string, HostTensor>;
   inference(state: S): InferenceView;
@@ -114,6 +120,7 @@ const LORA: TrainableKind<LoraState, typeof LoraMeta> = {
   initKey: ({ lora, seed }) => `lora:${seed}:${JSON.stringify([lora.rank, lora.alpha, lora.targets])}`,
   graphKey: (state) => loraKey(state.config),
   trainingGraph: (state) => ({ trainable: 'lora', lora: state.config }),
+  gradientAccumulator: 'float64',
   trainFeeds: (state) => loraFeeds(state, 1),
   inference: (state) => ({
     lora: state.config,
@@ -152,6 +159,7 @@ const FULL: TrainableKind<FullState, typeof FullMeta> = {
   initKey: () => 'full',
   graphKey: () => 'full',
   trainingGraph: () => ({ trainable: 'full' }),
+  gradientAccumulator: 'float32',
   trainFeeds: (state) => Object.fromEntries(fullWeightTensors(state)),
   inference: (state) => ({
     weights: fullWeightTensors(state),
