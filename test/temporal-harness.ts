@@ -1,7 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { runProgress } from '../src/client/history-waits.ts';
+import type { TrainingRunResult, TrainingRunWorkflow } from '../src/contracts/workflow-types.ts';
 import { prepareRun } from '../src/config/check.ts';
 import { WORKER_ROLES } from '../src/contracts/task-queues.ts';
 import { parseRunConfig } from '../src/config/load.ts';
@@ -109,4 +112,28 @@ export async function startInProcessTemporal(options: {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A run's result, or a failure as soon as one of its steps fails for good (the run would wait for
+ * `resume` forever): a test that goes wrong ends with the step's error instead of its timeout.
+ */
+export async function runResult(options: {
+  client: Client;
+  handle: WorkflowHandle<TrainingRunWorkflow>;
+  trainRunId: string;
+}): Promise<TrainingRunResult> {
+  const failed = runProgress({
+    client: options.client,
+    trainRunId: options.trainRunId,
+    what: 'a failed step',
+    until: (p) => p.failure !== null,
+  }).then(
+    (p) => {
+      throw new Error(`step ${p.failure?.step} failed (${p.failure?.type}): ${p.failure?.message}`);
+    },
+    // The run closed without a failure: its result says how it ended.
+    () => new Promise<never>(() => {}),
+  );
+  return Promise.race([options.handle.result(), failed]);
 }

@@ -16,6 +16,7 @@ import {
   type InProcessTemporal,
   prepareFile,
   runHistories,
+  runResult,
   startInProcessTemporal,
   tinyTaskQueues,
   writeTinyRun,
@@ -79,7 +80,7 @@ describe('stages that end on a metric threshold (real server, tiny model, in-pro
       trainRunId: 'stages-run',
       timing: { heartbeatTimeoutSeconds: 10 },
     });
-    const result = await run.handle.result();
+    const result = await runResult({ client: env.client, handle: run.handle, trainRunId: run.trainRunId });
     assert.equal(result.status, 'completed');
     assert.equal(result.completedSteps, 5, 'the stages that ended early shortened the run');
 
