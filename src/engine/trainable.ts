@@ -12,7 +12,7 @@ import {
   fullWeightTensors,
   parameterCount,
 } from './full-state.ts';
-import { cloneLoraState, initLoraState, type LoraState, loraFeeds, loraStateFrom } from './lora-state.ts';
+import { initLoraState, type LoraState, loraFeeds, loraStateFrom } from './lora-state.ts';
 
 /**
  * What a policy trains, by kind: LoRA adapters beside the frozen model, or the model's weights
@@ -85,7 +85,6 @@ export interface TrainableKind<S extends TrainableState, M extends z.ZodType> {
     tensors: ReadonlyMap<string, Float32Array>;
     source: string;
   }): S;
-  clone(state: S): S;
   /**
    * The model's weight `name` as the trained policy has it (export: a merged model), from the model
    * file's weight `base` where the kind leaves it (LoRA adds (alpha/rank)·B·A to what it adapts).
@@ -136,7 +135,6 @@ const LORA: TrainableKind<LoraState, typeof LoraMeta> = {
   }),
   fromTensors: ({ model, meta, tensors, source }) =>
     loraStateFrom({ model, lora: LoraConfigSchema.parse(meta), tensors, source }),
-  clone: cloneLoraState,
   mergedWeight: async (state, { config, name, base }) => {
     const slot = loraSlots({ config, lora: state.config }).find((s) => s.weight === name);
     if (slot === undefined) return base();
@@ -180,11 +178,6 @@ const FULL: TrainableKind<FullState, typeof FullMeta> = {
     }
     return state;
   },
-  clone: (state) => ({
-    kind: 'full',
-    tensors: new Map([...state.tensors].map(([k, v]) => [k, v.slice()])),
-    shapes: state.shapes,
-  }),
   mergedWeight: async (state, { name, base }) => state.tensors.get(name) ?? base(),
 };
 
