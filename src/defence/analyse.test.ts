@@ -124,4 +124,30 @@ describe('the monitor reading of a step', () => {
       reading.onsets.join(),
     );
   });
+
+  it('follows the gap between training and held-out reward where the run evaluates', () => {
+    const base = earlier([{ step: 1, responses: step(0) }]).map((e) => ({
+      ...e,
+      signals: { ...e.signals, heldout_gap: 0.05 },
+    }));
+    const wider = analyseStep({
+      responses: step(0),
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [],
+      earlier: base,
+      settings: { ...settings, window: 2 },
+      measured: { heldout_gap: 0.3 },
+    });
+    assert.equal(wider.metrics['monitor/heldout_gap'], 0.3);
+    assert.deepEqual(wider.onsets, ['heldout']);
+    const without = analyseStep({
+      responses: step(0),
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [],
+      earlier: base,
+      settings: { ...settings, window: 2 },
+    });
+    assert.equal(without.metrics['monitor/heldout_gap'], undefined);
+    assert.equal(without.metrics['monitor/trend/heldout'], 0);
+  });
 });

@@ -27,13 +27,17 @@ export interface MonitorCriterion {
   verifier: { name: string; params: unknown } | undefined;
 }
 
-/** Trends by name: `length`, `repetition`, `outliers`, and `phrase` (a phrase growing with reward). */
+/**
+ * Trends by name: `length`, `repetition`, `outliers`, `heldout` (the training reward pulls away from
+ * the held-out reward), and `phrase` (a phrase growing with reward).
+ */
 const TREND_NAME: Record<(typeof TRENDED_SIGNALS)[number]['signal'], string> = {
   length_mean: 'length',
   repetition: 'repetition',
   outlier_fraction: 'outliers',
+  heldout_gap: 'heldout',
 };
-export const TRENDS = ['length', 'repetition', 'outliers', 'phrase'] as const;
+export const TRENDS = ['length', 'repetition', 'outliers', 'heldout', 'phrase'] as const;
 
 /** Phrases looked at for a trend per step, at most (the most correlated). */
 const MAX_PHRASE_CANDIDATES = 20;
@@ -65,9 +69,11 @@ export function analyseStep(options: {
   /** The earlier steps of the window, oldest first (the step before last). */
   earlier: readonly EarlierStep[];
   settings: AdaptiveDefenceSettings;
+  /** Signals measured outside the rollouts (`heldout_gap`), where they exist. */
+  measured?: Readonly<Record<string, number>>;
 }): StepReading {
   const { responses, earlier, settings } = options;
-  const signals: Record<string, number> = { ...stepSignals(responses) };
+  const signals: Record<string, number> = { ...stepSignals(responses), ...options.measured };
   const previous = earlier.at(-1);
   const trends: string[] = [];
   const findings: Finding[] = [];
@@ -76,6 +82,7 @@ export function analyseStep(options: {
     signals[signal]!,
   ];
   for (const { signal, relative } of TRENDED_SIGNALS) {
+    if (signals[signal] === undefined) continue;
     const series = windowOf(signal).filter(Number.isFinite);
     const trend = trendOf({
       series,
@@ -162,6 +169,7 @@ export function analyseStep(options: {
     'monitor/length/p90': signals.length_p90!,
     'monitor/repetition/mean': signals.repetition!,
     'monitor/outlier_fraction': signals.outlier_fraction!,
+    ...(signals.heldout_gap === undefined ? {} : { 'monitor/heldout_gap': signals.heldout_gap }),
     'monitor/phrases_flagged': phrases.length,
     'monitor/findings': findings.length,
   };

@@ -30,6 +30,8 @@ export const TRENDED_SIGNALS = [
   { signal: 'length_mean', relative: true },
   { signal: 'repetition', relative: false },
   { signal: 'outlier_fraction', relative: false },
+  /** Training reward less held-out reward at the latest evaluation, where the run evaluates (src/step/monitor.ts). */
+  { signal: 'heldout_gap', relative: false },
 ] as const;
 
 /** Share of a text's word trigrams that repeat an earlier one (0 for fewer than 3 words). */

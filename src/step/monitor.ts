@@ -18,8 +18,10 @@ import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { Address } from '../store/address.ts';
 import { commitOnce } from '../store/commit-once.ts';
 import type { ArtifactStore } from '../store/store.ts';
+import { MetricsRecord } from '../train/metrics.ts';
 import { RewardsRecord } from '../train/rewards.ts';
 import { readRolloutBatch } from '../train/rollouts.ts';
+import { runRefs } from '../train/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -85,7 +87,9 @@ export async function monitorStep(options: {
     })),
   );
   const earlier = await earlierSteps({ store, key, window: settings.window });
+  const gap = await heldOutGap({ store, run, key });
   const reading = analyseStep({
+    ...(gap === undefined ? {} : { measured: { heldout_gap: gap } }),
     responses,
     monitorMeans: scored.means,
     monitorCriteria: monitorRubrics.flatMap((r) =>
@@ -180,6 +184,30 @@ async function scoreMonitorRubrics(options: {
   const means = (map: Map<string, number[]>) =>
     Object.fromEntries([...map].map(([id, vs]) => [id, vs.reduce((a, b) => a + b, 0) / vs.length]));
   return { failed, means: { rubrics: means(sums.rubrics), criteria: means(sums.criteria) } };
+}
+
+/**
+ * How far the training reward ran ahead of the held-out reward at the run's latest evaluation before
+ * step n (`evaluation.every` > 0): the training batch's mean reward at step m less the mean reward
+ * of the evaluation after step m, m = floor((n-1) / every) * every >= 1 (the run finishes both before
+ * step n starts). It changes at each evaluation; a gap that grows from one to the next is a sign of
+ * reward hacking. Undefined before the first evaluation after a step, or without evaluations.
+ */
+async function heldOutGap(options: { store: ArtifactStore; run: RunContext; key: StepKey }) {
+  const { store, run, key } = options;
+  const every = run.config.evaluation.every;
+  if (every <= 0) return undefined;
+  const step = Math.floor((key.step - 1) / every) * every;
+  if (step < 1) return undefined;
+  const reward = async (purpose: 'train' | 'eval', name: string) => {
+    const address = await store.getRef(runRefs.metrics({ trainRunId: key.trainRunId, step, purpose }));
+    if (address === undefined) return undefined;
+    const value = MetricsRecord.parse(await store.getJson(address)).metrics[name];
+    return value === undefined || !Number.isFinite(value) ? undefined : value;
+  };
+  const trained = await reward('train', 'reward/mean');
+  const heldOut = await reward('eval', 'eval/reward/mean');
+  return trained === undefined || heldOut === undefined ? undefined : trained - heldOut;
 }
 
 /** The earlier steps of the window that have a monitor record, oldest first, with their texts. */

@@ -89,6 +89,7 @@ const STEP_CHARTS: readonly StepChart[] = [
       ['monitor/trend/phrase', 'a phrase spreads with the reward'],
       ['monitor/trend/length', 'answers grow longer'],
       ['monitor/trend/repetition', 'answers repeat more'],
+      ['monitor/trend/heldout', 'training reward pulls away from held-out'],
       ['monitor/outlier_fraction', 'outliers: rewarded, failing a monitor rubric'],
       ['reward/veto_fraction', 'vetoed answers'],
     ],
