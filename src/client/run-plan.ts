@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PreparedRun } from '../config/check.ts';
-import type { AdvanceWhenSettings } from '../config/stage-advance.ts';
+import { type AdvanceWhenSettings, checkStageThresholds } from '../config/stage-advance.ts';
 import type { AdvanceWhen } from '../contracts/stage-advance.ts';
 import type { TrainingRunInput } from '../contracts/workflow-types.ts';
 import { TrainRunId } from '../store/run-refs.ts';
@@ -53,6 +53,7 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
       },
     );
   }
+  checkStageThresholds(options.prepared);
   const minPrompts = Math.min(...stages.map((s) => s.rl.promptsPerStep));
   const judgeShards = options.judgeShards ?? Math.min(4, minPrompts);
   if (!Number.isInteger(judgeShards) || judgeShards < 1) {

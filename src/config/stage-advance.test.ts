@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { planRun } from '../client/run-plan.ts';
 import { prepareRun } from './check.ts';
 import { parseRunConfig } from './load.ts';
 
@@ -87,6 +88,29 @@ describe('stages[].advanceWhen: a stage that ends on a metric threshold', () => 
           env,
         }),
       /test\.yaml:8, field stages\[1\]\.rubrics\.apply\[0\]\.rubric: unknown rubric 'style\/no-such-rubric'/,
+    );
+  });
+
+  it('a rubric or criterion mean the stage is not scored on, or a dynamic-sampling metric without it, fails when the run is planned', () => {
+    const plan = (advanceWhen: string, extra = '') =>
+      planRun({ prepared: prepareRun({ loaded: parse(`${extra}${twoStages(advanceWhen, '')}`), env }) });
+    plan('{ metric: reward/rubric/instance/mean, atLeast: 0.5 }');
+    plan('{ metric: reward/criterion/defence.repetition/mean, atLeast: 0.5 }');
+    plan(
+      '{ metric: reward/rubric/style/human-tone/mean, atLeast: 0.5 }',
+      'rubrics:\n  apply:\n    - rubric: style/human-tone\n',
+    );
+    assert.throws(
+      () => plan('{ metric: reward/rubric/style/human-tone/mean, atLeast: 0.5 }'),
+      /test\.yaml:4, field stages\[0\]\.advanceWhen\.metric: a rubric stage 'a's prompts are scored on: one of instance \(got 'style\/human-tone'\)/,
+    );
+    assert.throws(
+      () => plan('{ metric: reward/criterion/no-such/mean, atLeast: 0.5 }'),
+      /field stages\[0\]\.advanceWhen\.metric: a criterion of the rubrics stage 'a's prompts are scored on \(got 'no-such'\)/,
+    );
+    assert.throws(
+      () => plan('{ metric: dynamic_sampling/rounds, atMost: 1 }'),
+      /field stages\[0\]\.advanceWhen\.metric: a metric stage 'a' records: 'dynamic_sampling\/rounds' needs rl\.dynamicSampling/,
     );
   });
 });
