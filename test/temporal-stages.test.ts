@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -21,6 +22,25 @@ import {
   tinyTaskQueues,
   writeTinyRun,
 } from './temporal-harness.ts';
+
+/** `anchorage <args>` as a child process (asynchronous: this process's workers keep running). */
+function anchorage(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/anchorage.mjs', ...args], {
+      cwd: join(import.meta.dirname, '..'),
+      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.on('exit', (code) => resolve({ code, stdout }));
+  });
+}
 
 /** The Web UI's "current details" of a workflow (the SDK's built-in metadata query). */
 async function currentDetails(client: Client, workflowId: string): Promise<string> {
@@ -49,7 +69,7 @@ describe('stages that end on a metric threshold (real server, tiny model, in-pro
     await fixture?.stop();
   });
 
-  it('a training metric and an evaluation metric end stages early; steps, selection, metrics, search attribute and details follow; histories replay', async () => {
+  it('a training metric and an evaluation metric end stages early; steps, selection, metrics, search attribute, details and anchorage status follow; histories replay', async () => {
     const { env, model, dir, storeDir, store } = fixture!;
     const file = await writeTinyRun({
       dir: join(dir, 'run'),
@@ -154,6 +174,11 @@ describe('stages that end on a metric threshold (real server, tiny model, in-pro
     const details = await currentDetails(env.client, run.trainRunId);
     assert.ok(details.includes(line), details);
     assert.match(details, /step 5\/5/);
+    const status = await anchorage(['status', run.trainRunId, '--store', storeDir], {
+      TEMPORAL_ADDRESS: env.address,
+    });
+    assert.equal(status.code, 0);
+    assert.ok(status.stdout.includes(line), status.stdout);
     const description = await run.handle.describe();
     assert.equal(description.typedSearchAttributes.get(TRAIN_STAGE), 'third');
     assert.equal(description.typedSearchAttributes.get(TRAIN_STEP), 5);
