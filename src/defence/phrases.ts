@@ -99,7 +99,7 @@ export function phraseStats(options: {
   minSupport: number;
   maxCandidates?: number;
 }): PhraseStat[] {
-  const { responses, maxWords, minSupport, maxCandidates = 500 } = options;
+  const { responses, maxWords, minSupport, maxCandidates = 20_000 } = options;
   const sets = responses.map((r) => phrasesOf(r.text, maxWords));
   const counts = new Map<string, number>();
   for (const set of sets) for (const p of set) counts.set(p, (counts.get(p) ?? 0) + 1);

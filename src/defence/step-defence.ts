@@ -45,6 +45,28 @@ export async function stepDefence(options: {
   return committed.created ? record : StepDefence.parse(await store.getJson(committed.address));
 }
 
+/**
+ * A proposal's rubric checked by the rubric schema and resolved (verifier parameters validated);
+ * throws a ValidationError naming the field otherwise. The monitor checks each proposal so before it
+ * enters the queue.
+ */
+export function resolveDefenceRubric(options: {
+  rubric: Record<string, unknown>;
+  name: string;
+  verifiers?: VerifierRegistry;
+}): ResolvedRubric {
+  const [located] = parseRubrics({
+    text: JSON.stringify(options.rubric),
+    file: `defence proposal ${options.name}`,
+  });
+  const id = located!.value.id;
+  return resolveRubric({
+    corpus: { get: (x) => (x === id ? located : undefined), size: 1 },
+    id,
+    verifiers: options.verifiers ?? defaultRegistry(),
+  });
+}
+
 /** A step's defence rubrics, resolved, and how each prompt names them (`weight` each). */
 export interface DefenceRubrics {
   resolved: ResolvedRubric[];
@@ -75,16 +97,7 @@ export async function defenceRubrics(options: {
     let rubric = resolvedCache.get(applied.address);
     if (rubric === undefined) {
       const proposal = DefenceProposal.parse(await options.store.getJson(applied.address));
-      const [located] = parseRubrics({
-        text: JSON.stringify(proposal.rubric),
-        file: `defence proposal ${proposal.id}`,
-      });
-      const id = located!.value.id;
-      rubric = resolveRubric({
-        corpus: { get: (x) => (x === id ? located : undefined), size: 1 },
-        id,
-        verifiers,
-      });
+      rubric = resolveDefenceRubric({ rubric: proposal.rubric, name: proposal.id, verifiers });
       resolvedCache.set(applied.address, rubric);
     }
     resolved.push(rubric);

@@ -2,15 +2,11 @@ import type { Logger } from 'pino';
 import type { MonitorStepOutput } from '../contracts/defence.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
 import { analyseStep, type EarlierStep, type MonitorCriterion } from '../defence/analyse.ts';
-import { type Finding, describeFinding } from '../defence/findings.ts';
-import { llmCriterion } from '../defence/llm-proposal.ts';
-import { type DefenceProposal, MonitorRecord, StepDefence } from '../defence/records.ts';
+import { describeFinding } from '../defence/findings.ts';
+import { MonitorRecord, StepDefence } from '../defence/records.ts';
 import { defenceRefs } from '../defence/refs.ts';
 import { listProposals } from '../defence/review.ts';
 import type { MonitoredResponse } from '../defence/signals.ts';
-import { defenceRubric, proposalId, templateCriterion, templateRubric } from '../defence/templates.ts';
-import { phrasesOf, tokenize } from '../defence/phrases.ts';
-import { generatorClient } from '../rubric-authoring/client.ts';
 import { aggregateRewards } from '../rubric/aggregate/index.ts';
 import { evaluateResponse } from '../rubric/evaluate.ts';
 import type { ResolvedRubric } from '../rubric/resolve.ts';
@@ -23,11 +19,8 @@ import { RewardsRecord } from '../train/rewards.ts';
 import { readRolloutBatch } from '../train/rollouts.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
+import { propose } from './defence-proposal.ts';
 import type { RunContext } from './run-context.ts';
-
-/** Answers shown to a reviewer (and the LLM) per proposal, each at most this long. */
-const EXAMPLES = 3;
-const EXAMPLE_CHARS = 300;
 
 /**
  * The adaptive-defence monitor of training step n (`defence.adaptive.enabled`): scores the step's
@@ -111,7 +104,16 @@ export async function monitorStep(options: {
 
   const proposed: string[] = [];
   for (const finding of reading.findings) {
-    const id = await propose({ store, key, run, finding, responses, log: options.log, env: options.env });
+    const id = await propose({
+      store,
+      key,
+      run,
+      finding,
+      responses,
+      log: options.log,
+      env: options.env,
+      verifiers: options.verifiers,
+    });
     if (id !== undefined) proposed.push(id);
   }
   const applied = await store.getRef(defenceRefs.step(key.trainRunId, key.step));
@@ -231,91 +233,4 @@ async function earlierSteps(options: {
     });
   }
   return out;
-}
-
-/** Answers that show a finding, most telling first. */
-function examplesOf(finding: Finding, responses: readonly MonitoredResponse[]): string[] {
-  const pick = (list: readonly MonitoredResponse[]) =>
-    list
-      .slice(0, EXAMPLES)
-      .map((r) => (r.text.length > EXAMPLE_CHARS ? `${r.text.slice(0, EXAMPLE_CHARS)}...` : r.text));
-  const byReward = [...responses].sort((a, b) => (b.reward ?? -1) - (a.reward ?? -1));
-  switch (finding.kind) {
-    case 'phrase':
-      return pick(
-        byReward.filter((r) => phrasesOf(r.text, tokenize(finding.phrase).length).has(finding.phrase)),
-      );
-    case 'monitor':
-      return pick(byReward.filter((r) => r.failed.includes(finding.criterionId)));
-    case 'length':
-      return pick([...responses].sort((a, b) => b.text.length - a.text.length));
-    case 'repetition':
-      return pick(byReward);
-  }
-}
-
-/**
- * Puts a finding's proposal into the review queue (create-only: a finding proposed at an earlier
- * step, or by an earlier attempt of this one, keeps its first proposal). Answers the proposal's id
- * when it belongs to this step.
- */
-async function propose(options: {
-  store: ArtifactStore;
-  key: StepKey;
-  run: RunContext;
-  finding: Finding;
-  responses: readonly MonitoredResponse[];
-  log: Logger;
-  env: NodeJS.ProcessEnv | undefined;
-}): Promise<string | undefined> {
-  const { store, key, run, finding } = options;
-  const id = proposalId(finding);
-  const ref = defenceRefs.proposal(key.trainRunId, id);
-  const known = await store.getRef(ref);
-  if (known !== undefined) {
-    const earlier = (await store.getJson(known)) as { step?: unknown };
-    return earlier.step === key.step ? id : undefined;
-  }
-  const examples = examplesOf(finding, options.responses);
-  const source = `adaptive defence, run ${key.trainRunId} step ${key.step}`;
-  let rubric = templateRubric({ finding, trainRunId: key.trainRunId, step: key.step });
-  let proposer: DefenceProposal['proposer'] = { kind: 'template' };
-  const judge = run.prepared.judge;
-  if (run.config.defence.adaptive.proposer === 'auto' && judge !== undefined) {
-    const { client } = generatorClient({ config: judge, env: options.env ?? process.env, log: options.log });
-    const written = await llmCriterion({ client, finding, examples, log: options.log });
-    if (written.ok) {
-      rubric = defenceRubric({
-        id,
-        criterion: written.criterion,
-        source: `${source}, written by ${judge.model}`,
-      });
-      proposer = { kind: 'llm', model: judge.model };
-    } else {
-      rubric = defenceRubric({
-        id,
-        criterion: templateCriterion(finding),
-        source: `${source}, rule template`,
-      });
-      proposer = { kind: 'template', model: judge.model, fallback: written.fallback };
-    }
-  }
-  const record: DefenceProposal = {
-    format: 'anchorage.defence-proposal/1',
-    id,
-    trainRunId: key.trainRunId,
-    step: key.step,
-    finding,
-    reason: describeFinding(finding),
-    examples,
-    rubric: { ...rubric },
-    proposer,
-  };
-  const { address } = await store.putJson(record);
-  const committed = await commitOnce({ store, ref, address });
-  if (!committed.created) {
-    const first = (await store.getJson(committed.address)) as { step?: unknown };
-    return first.step === key.step ? id : undefined;
-  }
-  return id;
 }
