@@ -14,7 +14,7 @@ export function monitorStepActivity(deps: ActivityDeps) {
       monitorStep({
         store: deps.store,
         key: stepKeyOf(input),
-        run: () => deps.loadRun(input.configAddress),
+        run: () => deps.loadRun(input.configAddress, input.stageStarts),
         rollouts: input.rollouts,
         rewards: input.rewards,
         verifiers: deps.verifiers,
