@@ -42,6 +42,8 @@ export interface TinyRunOptions {
   criteria?: unknown[];
   /** The run's `defence` settings, written as given. */
   defence?: Record<string, unknown>;
+  /** The run's `finetune` settings (`{ mode: 'full' }`), written as given. */
+  finetune?: Record<string, unknown>;
   modelPath: string;
   storeDir: string;
 }
@@ -143,6 +145,7 @@ export async function writeTinyRun(options: TinyRunOptions): Promise<string> {
     seed: 3,
     model: { path: options.modelPath, name: 'tiny-llama' },
     lora: { rank: 4, alpha: 8 },
+    ...(options.finetune === undefined ? {} : { finetune: options.finetune }),
     prompts: { sources: [{ type: 'jsonl', name: 'tiny', file: promptsFile, role: 'both' }] },
     ...(options.judgeConfig === undefined
       ? {}
