@@ -78,9 +78,10 @@ describe('full fine-tuning on Temporal (real server, tiny model, in-process work
       });
       assert.equal(stored.trainable.kind, 'full');
       assert.equal(stored.manifest.full?.tensors, base.size);
-      const moved = [...stored.trainable.tensors].filter(([name, t]) =>
-        t.some((v, i) => v !== (base.get(name)?.data as Float32Array)[i]),
-      );
+      const moved = [...stored.trainable.tensors].filter(([name, t]) => {
+        const was = base.get(name)?.data as Float32Array;
+        return t.some((v, i) => v !== was[i]);
+      });
       assert.equal(moved.length, base.size, `step ${link.step}: every weight moved`);
     }
     // Step n's rollouts were sampled from checkpoint n-1 (fresh weights for step 1).
