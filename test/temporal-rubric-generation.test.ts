@@ -282,7 +282,7 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     const run = () => cli([...args, '--out', outDir, '--shard-size', '2'], env);
     const first = await run();
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /5 prompts in 3 shards of 2, 4 at once, 20 requests\/s in all/);
+    assert.match(first.stdout, /5 prompts in 3 shards of 2, 3 at once, 20 requests\/s in all/);
     assert.match(first.stdout, /5 generated, 0 skipped \(done before\), 0 rejected .* 0 failed; 3 shards/);
     assert.equal(readdirSync(outDir).filter((f) => f.endsWith(GENERATED_SUFFIX)).length, 5);
     const again = await run();

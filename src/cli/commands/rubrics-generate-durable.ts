@@ -86,7 +86,7 @@ export async function generateDurable(options: {
     } else {
       const shards = Math.ceil(input.job.prompts.count / input.shardSize);
       out(
-        `generation ${generationId}: ${input.job.prompts.count} prompts in ${shards} shards of ${input.shardSize}, ${input.parallelShards} at once` +
+        `generation ${generationId}: ${input.job.prompts.count} prompts in ${shards} shards of ${input.shardSize}, ${Math.min(input.parallelShards, shards)} at once` +
           (input.requestsPerSecond === null ? '' : `, ${input.requestsPerSecond} requests/s in all`),
       );
     }
