@@ -1,8 +1,9 @@
 /**
  * The policy engine: ONNX Runtime sessions in a worker thread, sampling, generation with a KV
- * cache, log-prob recomputation, LoRA train steps and checkpoints. Activities use `Policy`:
+ * cache, log-prob recomputation, train steps (LoRA or full fine-tuning) and checkpoints.
+ * Activities use `Policy`:
  *
- *   const policy = await Policy.load({ model, checkpoint });                  // or lora: { rank }
+ *   const policy = await Policy.load({ model, checkpoint });  // or lora: { rank }, or full: true
  *   const { results } = await policy.generate({ prompts, sampling, streams }); // rollout
  *   const ref = await policy.logprobs({ sequences, reference: true });         // scoring
  *   const step = await policy.trainStep({ sequences, optimizer: { lr } });     // trainer
@@ -34,3 +35,4 @@ export {
 } from './sampling/sampling-params.ts';
 export type { PromptResponse } from './scored-batch.ts';
 export type { TrainSequence, TrainStepResult } from './train-step.ts';
+export { TRAINABLE_KINDS, type TrainableKindName, type TrainableState } from './trainable.ts';
