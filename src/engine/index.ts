@@ -3,7 +3,7 @@
  * cache, log-prob recomputation, train steps (LoRA or full fine-tuning) and checkpoints.
  * Activities use `Policy`:
  *
- *   const policy = await Policy.load({ model, checkpoint });  // or lora: { rank }, or full: true
+ *   const policy = await Policy.load({ model, checkpoint });                  // or lora: { rank }, or full: true
  *   const { results } = await policy.generate({ prompts, sampling, streams }); // rollout
  *   const ref = await policy.logprobs({ sequences, reference: true });         // scoring
  *   const step = await policy.trainStep({ sequences, optimizer: { lr } });     // trainer
