@@ -27,10 +27,10 @@ describe('phrases', () => {
   it('centres rewards on their group, leaving unscorable ones out', () => {
     assert.deepEqual(
       groupCentred([
-        { text: '', reward: 1, group: 0 },
-        { text: '', reward: 0, group: 0 },
-        { text: '', reward: null, group: 0 },
-        { text: '', reward: 0.5, group: 1 },
+        { reward: 1, group: 0 },
+        { reward: 0, group: 0 },
+        { reward: null, group: 0 },
+        { reward: 0.5, group: 1 },
       ]),
       [0.5, -0.5, null, 0],
     );

@@ -73,7 +73,9 @@ export function correlation(x: readonly number[], y: readonly number[]): number 
 }
 
 /** Each scored response's reward less the mean of its group's scored responses (null: unscorable). */
-export function groupCentred(responses: readonly ScoredText[]): Array<number | null> {
+export function groupCentred(
+  responses: readonly Pick<ScoredText, 'reward' | 'group'>[],
+): Array<number | null> {
   const sums = new Map<number, { sum: number; n: number }>();
   for (const r of responses) {
     if (r.reward === null) continue;

@@ -1,4 +1,4 @@
-import { tokenize } from './phrases.ts';
+import { groupCentred, tokenize } from './phrases.ts';
 
 /**
  * The numbers the monitor follows from step to step, pure: response length, repetition, and the
@@ -57,19 +57,7 @@ export function quantile(values: readonly number[], q: number): number {
 
 /** Which scored responses are rewarded above their group's mean. */
 export function aboveGroupMean(responses: readonly Pick<MonitoredResponse, 'reward' | 'group'>[]): boolean[] {
-  const sums = new Map<number, { sum: number; n: number }>();
-  for (const r of responses) {
-    if (r.reward === null) continue;
-    const s = sums.get(r.group) ?? { sum: 0, n: 0 };
-    s.sum += r.reward;
-    s.n += 1;
-    sums.set(r.group, s);
-  }
-  return responses.map((r) => {
-    if (r.reward === null) return false;
-    const s = sums.get(r.group)!;
-    return r.reward > s.sum / s.n + 1e-9;
-  });
+  return groupCentred(responses).map((centred) => centred !== null && centred > 1e-9);
 }
 
 export function stepSignals(responses: readonly MonitoredResponse[]): StepSignals {
