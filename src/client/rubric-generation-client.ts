@@ -55,9 +55,8 @@ export interface StartedGeneration {
   otherPrompts: boolean;
 }
 
-export async function startRubricGeneration(options: {
-  client: Client;
-  store: ArtifactStore;
+/** What a rubric generation is asked to do: the prompts, the judge, and how to shard them. */
+export interface RubricGenerationRequest {
   prompts: readonly PromptRecord[];
   /** Criteria of dataset rubrics a generated one must not repeat. */
   reference: readonly { ref: string; description: string }[];
@@ -68,13 +67,17 @@ export async function startRubricGeneration(options: {
   bounds?: { chars: number; criteria: number } | undefined;
   shardSize: number;
   /** Default: the judge config's `concurrency`. */
-  parallelShards?: number;
+  parallelShards?: number | undefined;
   taskQueues: TaskQueues;
   timing?: Timing;
   /** Default: `rubricGenerationId(outDir)`. */
-  generationId?: string;
+  generationId?: string | undefined;
   shardsPerRun?: number;
-}): Promise<StartedGeneration> {
+}
+
+export async function startRubricGeneration(
+  options: RubricGenerationRequest & { client: Client; store: ArtifactStore },
+): Promise<StartedGeneration> {
   const { client, store, judge } = options;
   const outDir = resolve(options.outDir);
   const generationId = options.generationId ?? rubricGenerationId(outDir);

@@ -2,7 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { workerSettings } from '../../../workers/env.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
-import { queryGenerationProgress, startRubricGeneration } from '../../client/rubric-generation-client.ts';
+import {
+  queryGenerationProgress,
+  type RubricGenerationRequest,
+  startRubricGeneration,
+} from '../../client/rubric-generation-client.ts';
 import { webUiUrl } from '../../client/run-client.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import type { RubricGenerationResult } from '../../contracts/rubric-generation.ts';
@@ -24,18 +28,9 @@ import { bar, LiveLine } from '../progress-line.ts';
  * command again for the same --out (or --run-id) follows the generation already running, or runs a
  * finished one again, which skips what is written.
  */
-export async function generateDurable(options: {
-  prompts: readonly PromptRecord[];
-  reference: readonly { ref: string; description: string }[];
-  judge: JudgeConfig;
-  outDir: string;
-  verifierNames: readonly string[];
-  threshold: number;
-  bounds: { chars: number; criteria: number } | undefined;
-  shardSize: number;
-  parallelShards: number | undefined;
-  generationId: string | undefined;
-}): Promise<RubricGenerationResult | undefined> {
+export async function generateDurable(
+  options: Omit<RubricGenerationRequest, 'taskQueues' | 'timing' | 'shardsPerRun'>,
+): Promise<RubricGenerationResult | undefined> {
   const env = process.env;
   const settings = workerSettings(env);
   mkdirSync(options.outDir, { recursive: true });
@@ -64,19 +59,10 @@ export async function generateDurable(options: {
       });
     }
     const started = await startRubricGeneration({
+      ...options,
       client: temporal.client,
       store,
-      prompts: options.prompts,
-      reference: options.reference,
-      judge: options.judge,
-      outDir: options.outDir,
-      verifierNames: options.verifierNames,
-      threshold: options.threshold,
-      bounds: options.bounds,
-      shardSize: options.shardSize,
-      ...(options.parallelShards === undefined ? {} : { parallelShards: options.parallelShards }),
       taskQueues: settings.taskQueues,
-      ...(options.generationId === undefined ? {} : { generationId: options.generationId }),
     });
     const { generationId, input } = started;
     if (started.attached) {
