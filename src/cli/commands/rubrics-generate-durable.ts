@@ -10,8 +10,6 @@ import {
 import { webUiUrl } from '../../client/run-client.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import type { RubricGenerationResult } from '../../contracts/rubric-generation.ts';
-import type { PromptRecord } from '../../data/prompt-record.ts';
-import type { JudgeConfig } from '../../rubric/judge/config.ts';
 import { openStore } from '../../store/open-store.ts';
 import { connectClient } from '../../temporal/connection.ts';
 import { ensureServer } from '../../temporal/ensure-server.ts';
