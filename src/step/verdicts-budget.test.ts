@@ -211,6 +211,7 @@ describe('shardJudgeLimits', () => {
       model: 'm',
       mode: 'per-criterion' as const,
       temperature: 0,
+      samples: 1,
       maxReplyBytes: 1 << 20,
       timeoutMs: 1000,
       maxRetries: 0,

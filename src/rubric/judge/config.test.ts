@@ -156,6 +156,39 @@ describe('loadJudgeConfig', () => {
     );
   });
 
+  test('samples: default 1; k > 1 with temperature > 0; 0, a fraction, or k > 1 at temperature 0 are named', () => {
+    const base = 'baseUrl: http://127.0.0.1:8000/v1\nmodel: m\ncacheDir: c\n';
+    assert.equal(parseJudgeConfig({ text: base, file: 'd.yaml', env: {} }).samples, 1);
+    const config = parseJudgeConfig({
+      text: `${base}samples: 3\ntemperature: 0.7\n`,
+      file: 's.yaml',
+      env: {},
+    });
+    assert.equal(config.samples, 3);
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}samples: 0\n`, file: 'z.yaml', env: {} }),
+      validationError(
+        /z\.yaml:4, field samples: expected a whole number of samples \(judge answers per criterion\), at least 1/,
+      ),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}samples: 2.5\ntemperature: 1\n`, file: 'f.yaml', env: {} }),
+      validationError(/f\.yaml:4, field samples: expected a whole number of samples/),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}samples: three\n`, file: 't.yaml', env: {} }),
+      validationError(/t\.yaml:4, field samples: expected a whole number of samples/),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}samples: 2\n`, file: 'zero.yaml', env: {} }),
+      validationError(/zero\.yaml:\d+, field samples: expected samples > 1 only with temperature > 0/),
+    );
+    assert.throws(
+      () => parseJudgeConfig({ text: `${base}samples: 2\ntemperature: 0\n`, file: 'zero.yaml', env: {} }),
+      validationError(/field samples: expected samples > 1 only with temperature > 0/),
+    );
+  });
+
   test('an empty file, several documents and an unreadable file name the file', () => {
     assert.throws(
       () => parseJudgeConfig({ text: '', file: 'e.yaml' }),

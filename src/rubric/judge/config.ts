@@ -38,6 +38,8 @@ export const Backoff = z.strictObject({
 });
 export type Backoff = z.infer<typeof Backoff>;
 
+const SAMPLES_EXPECTED = 'a whole number of samples (judge answers per criterion), at least 1';
+
 export const JudgeConfig = z
   .strictObject({
     /** Base of the OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`; `/chat/completions` is appended. */
@@ -48,6 +50,16 @@ export const JudgeConfig = z
     /** `per-criterion`: one call per criterion. `rubric`: one call grades every criterion at once. */
     mode: z.enum(['per-criterion', 'rubric']).default('per-criterion'),
     temperature: z.number().min(0).max(2).default(0),
+    /**
+     * Times the judge is asked for each criterion (per-criterion mode) or each rubric (rubric mode);
+     * a criterion's verdict is the mean of its scored samples' tier scores (`combine-samples.ts`).
+     * Each sample is cached and budgeted as its own request. More than 1 needs temperature > 0.
+     */
+    samples: z
+      .number({ error: SAMPLES_EXPECTED })
+      .int({ error: SAMPLES_EXPECTED })
+      .min(1, { error: SAMPLES_EXPECTED })
+      .default(1),
     /** `max_tokens` sent with each request; omitted when unset (the server's default applies). */
     maxTokens: z.number().int().positive().optional(),
     /** Largest reply body read from the server; a larger one is cut off and its criteria unscorable (not cached). */
@@ -109,6 +121,10 @@ export const JudgeConfig = z
     path: ['reasonMaxChars'],
     error:
       'reasonMaxChars only with responseFormat json_schema or json_object_schema (it bounds the schema sent)',
+  })
+  .refine((c) => c.samples === 1 || c.temperature > 0, {
+    path: ['samples'],
+    error: 'samples > 1 only with temperature > 0 (at temperature 0 every sample would be the same answer)',
   });
 export type JudgeConfig = z.infer<typeof JudgeConfig>;
 export type JudgeConfigInput = z.input<typeof JudgeConfig>;
