@@ -1,6 +1,21 @@
 import { z } from 'zod';
 
 /**
+ * One of the answers a judge asked several times (`samples` > 1 in its config) gave for a criterion:
+ * the tier it chose, or why it could not grade. Kept in the criterion's verdict so a user sees them.
+ */
+export const VerdictSample = z.discriminatedUnion('status', [
+  z.strictObject({
+    status: z.literal('scored'),
+    tierScore: z.number().finite(),
+    tierLabel: z.string(),
+    reason: z.string(),
+  }),
+  z.strictObject({ status: z.literal('unscorable'), reason: z.string() }),
+]);
+export type VerdictSample = z.infer<typeof VerdictSample>;
+
+/**
  * The verdict on one criterion for one response. `unscorable` means the evaluator could not judge
  * (malformed judge reply, verifier not applicable); it is left out of the aggregate, never 0.
  */
@@ -14,6 +29,8 @@ export const ScoredVerdict = z.strictObject({
   reason: z.string(),
   /** Which evaluator produced it: a verifier name or `judge:<model>`. */
   evaluator: z.string(),
+  /** A judge asked several times: every sample, in order (the score is their scored mean). */
+  samples: z.array(VerdictSample).optional(),
 });
 export type ScoredVerdict = z.infer<typeof ScoredVerdict>;
 
@@ -22,6 +39,8 @@ export const UnscorableVerdict = z.strictObject({
   status: z.literal('unscorable'),
   reason: z.string(),
   evaluator: z.string(),
+  /** A judge asked several times: every sample, in order (none of them scored). */
+  samples: z.array(VerdictSample).optional(),
 });
 export type UnscorableVerdict = z.infer<typeof UnscorableVerdict>;
 
