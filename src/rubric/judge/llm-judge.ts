@@ -6,6 +6,7 @@ import { logger } from '../../util/logger.ts';
 import type { ResolvedCriterion } from '../resolve.ts';
 import type { Verdict } from '../verdict.ts';
 import { ChatClient } from './chat-client.ts';
+import { combineSamples } from './combine-samples.ts';
 import { JudgeConfig, type JudgeConfigInput, loadJudgeConfig } from './config.ts';
 import type { GradeContext, GradeMode } from './grading.ts';
 import { emptyJudgeStats, judgeApiKey } from './judge-credentials.ts';
@@ -55,7 +56,9 @@ export interface JudgeDeps {
 /**
  * An LLM judge over an OpenAI-compatible endpoint. Verdicts come from the on-disk cache when they
  * can, or from a concurrent call grading the same (prompt, response, criterion) (counted as cache
- * hits); the rest are graded in the configured mode. A request the model's context cannot hold
+ * hits); the rest are graded in the configured mode. With `samples` k > 1 each criterion (or rubric)
+ * is asked k times, each sample cached, shared and budgeted on its own, and the criterion's verdict
+ * combines them (`combine-samples.ts`: the mean of the scored ones). A request the model's context cannot hold
  * ends as an `unscorable` verdict (not cached). Malformed replies end as `unscorable` verdicts
  * (cached: they were paid for), a spent request budget as `unscorable` "request budget exhausted"
  * (not cached), and a transport failure as a thrown `TransportError` for the caller to retry.
@@ -105,90 +108,110 @@ export function createJudge(
         );
       }
     }
-    const keyOf = new Map(
+    // One cache key per sample of each criterion: each sample is looked up, shared, graded and
+    // cached on its own, so a retry pays only for the samples not yet answered.
+    const keysOf = new Map(
       request.criteria.map((criterion) => [
         criterion.id,
-        verdictCacheKey({
-          prompt: request.prompt,
-          response: request.response,
-          criterion,
-          model: cfg.model,
-          promptVersion: JUDGE_PROMPT_VERSION,
-          mode: cfg.mode,
-        }),
+        Array.from({ length: cfg.samples }, (_, sample) =>
+          verdictCacheKey({
+            prompt: request.prompt,
+            response: request.response,
+            criterion,
+            model: cfg.model,
+            promptVersion: JUDGE_PROMPT_VERSION,
+            mode: cfg.mode,
+            sample,
+          }),
+        ),
       ]),
     );
-    // A verdict another call is grading right now (an identical response elsewhere in the batch) is
+    const keyOf = (criterionId: string, sample: number) => keysOf.get(criterionId)![sample]!;
+    // A sample another call is grading right now (an identical response elsewhere in the batch) is
     // awaited, not paid for twice. This call owns the rest until it has looked them up or graded them.
-    const verdicts = new Map<string, Verdict>();
-    const shared: Array<{ criterion: ResolvedCriterion; verdict: Promise<Verdict> }> = [];
-    const owned = new Map<string, Deferred<Verdict>>();
+    const verdicts = new Map<string, Verdict>(); // by cache key: one verdict per sample
+    const shared = new Map<string, Promise<Verdict>>();
+    const owned = new Map<string, { criterion: ResolvedCriterion; sample: number; d: Deferred<Verdict> }>();
     for (const criterion of request.criteria) {
-      const key = keyOf.get(criterion.id)!;
-      const running = inflight.get(key);
-      if (running !== undefined) shared.push({ criterion, verdict: running });
-      else if (!owned.has(key)) {
-        const d = deferred<Verdict>();
-        inflight.set(key, d.promise);
-        owned.set(key, d);
-      }
+      keysOf.get(criterion.id)!.forEach((key, sample) => {
+        if (owned.has(key) || shared.has(key)) return;
+        const running = inflight.get(key);
+        if (running !== undefined) shared.set(key, running);
+        else {
+          const d = deferred<Verdict>();
+          inflight.set(key, d.promise);
+          owned.set(key, { criterion, sample, d });
+        }
+      });
     }
     const release = (key: string, outcome: { verdict: Verdict } | { error: unknown }) => {
-      const d = owned.get(key);
+      const d = owned.get(key)?.d;
       if (d === undefined || inflight.get(key) !== d.promise) return;
       inflight.delete(key);
       if ('verdict' in outcome) d.resolve(outcome.verdict);
       else d.reject(outcome.error);
     };
     try {
-      const misses: ResolvedCriterion[] = [];
-      for (const criterion of request.criteria) {
-        const key = keyOf.get(criterion.id)!;
-        if (!owned.has(key)) continue;
+      // The criteria each sample still needs graded: one grading round per sample index.
+      const misses = new Map<number, ResolvedCriterion[]>();
+      let missed = 0;
+      for (const [key, { criterion, sample }] of owned) {
         const hit = await cache.get(key);
-        if (hit === undefined) misses.push(criterion);
-        else {
-          verdicts.set(criterion.id, hit);
+        if (hit === undefined) {
+          misses.set(sample, [...(misses.get(sample) ?? []), criterion]);
+          missed++;
+        } else {
+          verdicts.set(key, hit);
           release(key, { verdict: hit });
         }
       }
-      stats.cacheHits += verdicts.size + shared.length;
-      stats.cacheMisses += misses.length;
-      if (misses.length > 0) {
-        const ctx: GradeContext = {
-          client,
-          stats,
-          log,
-          evaluator: `judge:${cfg.model}`,
-          reasonMaxChars: cfg.reasonMaxChars,
-          drawNonce: deps.nonce ?? randomNonce,
-          settle: async ({ criterion, outcome }) => {
-            const key = keyOf.get(criterion.id)!;
-            if (outcome.cacheable) {
-              await cache.put({
-                key,
-                verdict: outcome.verdict,
-                model: cfg.model,
-                promptVersion: JUDGE_PROMPT_VERSION,
-              });
-            }
+      stats.cacheHits += owned.size - missed + shared.size;
+      stats.cacheMisses += missed;
+      const contextOf = (sample: number): GradeContext => ({
+        client,
+        stats,
+        log,
+        evaluator: `judge:${cfg.model}`,
+        reasonMaxChars: cfg.reasonMaxChars,
+        drawNonce: deps.nonce ?? randomNonce,
+        settle: async ({ criterion, outcome }) => {
+          const key = keyOf(criterion.id, sample);
+          if (outcome.cacheable) {
+            await cache.put({
+              key,
+              verdict: outcome.verdict,
+              model: cfg.model,
+              promptVersion: JUDGE_PROMPT_VERSION,
+            });
+          }
+          release(key, { verdict: outcome.verdict });
+        },
+      });
+      // The samples are graded at once (the client's semaphore bounds the requests), and each runs
+      // to the end even when another fails, so whatever was paid for is cached before the error
+      // reaches the caller.
+      const rounds = await Promise.allSettled(
+        [...misses].map(async ([sample, criteria]) => {
+          const graded = await grade({ ctx: contextOf(sample), request, criteria });
+          for (const [id, outcome] of graded) {
+            const key = keyOf(id, sample);
+            verdicts.set(key, outcome.verdict);
             release(key, { verdict: outcome.verdict });
-          },
-        };
-        const graded = await grade({ ctx, request, criteria: misses });
-        for (const [id, outcome] of graded) {
-          verdicts.set(id, outcome.verdict);
-          release(keyOf.get(id)!, { verdict: outcome.verdict });
-        }
-      }
+          }
+        }),
+      );
+      const failed = rounds.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
       // Only now, with every verdict this call owns released, wait for the ones others own.
-      for (const { criterion, verdict } of shared) verdicts.set(criterion.id, await verdict);
+      for (const [key, verdict] of shared) verdicts.set(key, await verdict);
     } catch (error) {
       // Whoever waits on a verdict this call owned fails with it (and retries, as this caller will).
       for (const key of owned.keys()) release(key, { error });
       throw error;
     }
-    const result = request.criteria.map((c) => verdicts.get(c.id)!);
+    const result = request.criteria.map((c) =>
+      combineSamples({ samples: keysOf.get(c.id)!.map((key) => verdicts.get(key)!) }),
+    );
     stats.unscorable += result.filter((v) => v.status === 'unscorable').length;
     return result;
   }

@@ -25,11 +25,11 @@ export interface JudgeStats {
   retries: number;
   /** Repair attempts after a malformed reply. */
   repairs: number;
-  /** Criteria answered from the verdict cache without a request. */
+  /** Criteria answered from the verdict cache without a request (with `samples` k > 1: each sample counts). */
   cacheHits: number;
-  /** Criteria that had to be graded by the model. */
+  /** Criteria that had to be graded by the model (with `samples` k > 1: each sample counts). */
   cacheMisses: number;
-  /** Unscorable verdicts returned (malformed replies, budget exhausted). */
+  /** Unscorable verdicts returned (malformed replies, budget exhausted; k > 1: no sample scored). */
   unscorable: number;
   /** Requests not sent because the request or token budget was spent (their criteria unscorable). */
   budgetRefusals: number;

@@ -67,6 +67,20 @@ describe('verdictCacheKey', () => {
       verdictCacheKey({ ...base, prompt: 'p', response: 'r' }),
     );
   });
+
+  test('each sample has its own key; sample 0 keeps the key of a judge asked once', () => {
+    const key = verdictCacheKey(base);
+    assert.equal(verdictCacheKey({ ...base, sample: 0 }), key);
+    const keys = [0, 1, 2, 3].map((sample) => verdictCacheKey({ ...base, sample }));
+    assert.equal(new Set(keys).size, 4);
+    assert.notEqual(
+      verdictCacheKey({ ...base, sample: 1 }),
+      verdictCacheKey({ ...base, mode: 'rubric', sample: 1 }),
+      'the mode still counts',
+    );
+    assert.throws(() => verdictCacheKey({ ...base, sample: -1 }), /sample is a whole number >= 0/);
+    assert.throws(() => verdictCacheKey({ ...base, sample: 1.5 }), /sample is a whole number >= 0/);
+  });
 });
 
 describe('VerdictCache', () => {

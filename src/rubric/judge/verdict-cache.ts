@@ -9,7 +9,7 @@ import { Verdict } from '../verdict.ts';
 /**
  * Verdicts on disk, one small JSON file per verdict, keyed by a sha256 of everything that decides the
  * verdict: prompt, response, the criterion's content (id, description, tiers, guidance), the judge
- * model, the prompt version and the grading mode. A retried activity or a resumed run finds what an
+ * model, the prompt version, the grading mode and the sample index. A retried activity or a resumed run finds what an
  * earlier attempt paid for. Files are written to a temporary name, flushed (fsync) and renamed into
  * place, so a reader never sees half a file, concurrent writers of the same key both leave a whole
  * one, and a verdict found after a crash is whole; a damaged file anyway counts as a miss.
@@ -22,8 +22,17 @@ export function verdictCacheKey(options: {
   model: string;
   promptVersion: string;
   mode: string;
+  /**
+   * Which of a criterion's samples (`samples` in the judge config), from 0. Sample 0 has the key a
+   * judge asked once uses, so raising `samples` keeps the verdicts already paid for as sample 0.
+   */
+  sample?: number;
 }): string {
   const { prompt, response, criterion, model, promptVersion, mode } = options;
+  const sample = options.sample ?? 0;
+  if (!Number.isInteger(sample) || sample < 0) {
+    throw new RangeError(`verdictCacheKey: sample is a whole number >= 0, got ${sample}`);
+  }
   const guidance = criterion.evaluator.type === 'judge' ? (criterion.evaluator.guidance ?? null) : null;
   // An array fixes the order of the parts, so the key never depends on object key order.
   const material = [
@@ -37,6 +46,8 @@ export function verdictCacheKey(options: {
     criterion.description,
     criterion.tiers.map((t) => [t.score, t.label, t.description]),
     guidance,
+    // Only later samples add their index, so sample 0 keeps the single-sample key.
+    ...(sample === 0 ? [] : [`sample ${sample}`]),
   ];
   return createHash('sha256').update(JSON.stringify(material)).digest('hex');
 }
