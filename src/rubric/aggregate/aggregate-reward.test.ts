@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValidationError } from '../../util/errors.ts';
 import { aggregateReward } from './aggregate-reward.ts';
+import { aggregateRewards } from './aggregate-rewards.ts';
 import { NonFiniteRewardError } from './finite.ts';
 import { makeCriterion, makeRubric, scored, unscorable } from './fixtures.ts';
 import { Reward } from './reward-schema.ts';
@@ -305,4 +306,28 @@ test('an overflow is reported as a non-finite step, never returned as NaN', () =
       return true;
     },
   );
+});
+
+test("a judge's samples: the averaged score counts as any fractional score, and the samples are explained", () => {
+  const samples = [
+    { status: 'scored' as const, tierScore: 4, tierLabel: 'great', reason: 'clear' },
+    { status: 'scored' as const, tierScore: 2, tierLabel: 'ok', reason: 'a bit muddled' },
+    { status: 'unscorable' as const, reason: 'malformed judge reply after one repair attempt: not JSON' },
+  ];
+  const verdicts = [
+    { ...scored('clarity', 3, 'averaged'), samples },
+    scored('accuracy', 1),
+    scored('self-praise', 0),
+    scored('hacking', 1),
+  ];
+  const single = aggregateReward({ rubric, verdicts });
+  const [batch] = aggregateRewards({ rubric, verdictsPerResponse: [verdicts] });
+  for (const reward of [single, batch!]) {
+    const clarity = reward.explanation.criteria[0]!;
+    assert.equal(clarity.tierLabel, 'averaged');
+    assert.equal(clarity.normalised, 0.75);
+    assert.deepEqual(clarity.samples, samples);
+    assert.equal('samples' in reward.explanation.criteria[1]!, false, 'a verdict without samples adds none');
+    assert.deepEqual(Reward.parse(reward), reward);
+  }
 });

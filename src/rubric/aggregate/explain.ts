@@ -32,6 +32,7 @@ export function explainCriterion(options: {
     vetoFired: options.vetoFired,
     reason: v.reason,
     evaluator: v.evaluator,
+    ...(v.samples === undefined ? {} : { samples: v.samples }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Interaction, Shaping } from '../schema.ts';
+import { VerdictSample } from '../verdict.ts';
 
 /**
  * The reward of one response and its explanation. These cross activity boundaries (judge ->
@@ -38,6 +39,8 @@ export const CriterionExplanation = z.strictObject({
   vetoFired: z.boolean(),
   reason: z.string(),
   evaluator: z.string(),
+  /** A judge asked several times (`samples` > 1): each sample's tier and reason; tierScore is their mean. */
+  samples: z.array(VerdictSample).optional(),
 });
 export type CriterionExplanation = z.infer<typeof CriterionExplanation>;
 
