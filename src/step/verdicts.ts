@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { addUsage, type JudgeAllowance, type JudgeUsage, NO_USAGE } from '../contracts/judge-budget.ts';
 import { type StepRef, stepKeyOf } from '../contracts/step-refs.ts';
+import { type DisagreementTally, mergeDisagreement } from '../rubric/judge/disagreement.ts';
 import type { JudgeStats as MeteredStats } from '../rubric/judge/types.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { Address } from '../store/address.ts';
@@ -104,6 +105,7 @@ export async function judgeShard(options: {
   const spent = (): JudgeUsage => addUsage(usedBefore, judgeUsage(judge?.stats()));
   const counts = { verifierVerdicts: 0, judgeVerdicts: 0, unscorable: 0, responses: 0 };
   const judged: JudgedGroup[] = [];
+  const disagreements: DisagreementTally[] = [];
   options.progress({ shard, groupsDone: 0, groups: mine.length, spent });
   for (const i of mine) {
     options.checkCancelled();
@@ -130,6 +132,7 @@ export async function judgeShard(options: {
     counts.verifierVerdicts += result.verifierVerdicts;
     counts.judgeVerdicts += result.judgeVerdicts;
     counts.unscorable += result.unscorable;
+    disagreements.push(result.disagreement);
     counts.responses += group.samples.length;
     options.progress({ shard, groupsDone: judged.length, groups: mine.length, spent });
     await failpoint('judge.verdicts-cached', {
@@ -140,6 +143,7 @@ export async function judgeShard(options: {
     });
   }
   const judgeStats = judge?.stats();
+  const disagreement = mergeDisagreement(disagreements);
   const stats: JudgeStats = {
     responses: counts.responses,
     verifierVerdicts: counts.verifierVerdicts,
@@ -148,6 +152,7 @@ export async function judgeShard(options: {
     judgeCacheHits: judgeStats?.cacheHits ?? 0,
     judgeCacheMisses: judgeStats?.cacheMisses ?? 0,
     judgeRequests: judgeStats?.requests ?? 0,
+    ...(disagreement.compared === 0 ? {} : { disagreement }),
     ms: performance.now() - started,
   };
   const record: ShardJudgement = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WeightedRubric } from '../config/rubric-rules.ts';
 import { evaluateResponse } from '../rubric/evaluate.ts';
+import { DisagreementTally, tallyDisagreement } from '../rubric/judge/disagreement.ts';
 import type { RubricJudge } from '../rubric/judge/types.ts';
 import type { ResolvedRubric } from '../rubric/resolve.ts';
 import { Verdict } from '../rubric/verdict.ts';
@@ -52,6 +53,11 @@ export const JudgeStats = z.strictObject({
   judgeCacheHits: z.number().int(),
   judgeCacheMisses: z.number().int(),
   judgeRequests: z.number().int(),
+  /**
+   * How a judge asked several times per criterion (judge config `samples` > 1) disagreed with itself
+   * (`src/rubric/judge/disagreement.ts`); absent when no criterion had two scored samples.
+   */
+  disagreement: DisagreementTally.optional(),
   ms: z.number(),
 });
 export type JudgeStats = z.infer<typeof JudgeStats>;
@@ -76,11 +82,19 @@ export async function judgeGroup(options: {
   resolved: ReadonlyMap<string, ResolvedRubric>;
   verifiers: VerifierRegistry;
   judge: RubricJudge | undefined;
-}): Promise<{ judged: JudgedGroup; verifierVerdicts: number; judgeVerdicts: number; unscorable: number }> {
+}): Promise<{
+  judged: JudgedGroup;
+  verifierVerdicts: number;
+  judgeVerdicts: number;
+  unscorable: number;
+  /** The judge's disagreement with itself over the group's sampled criteria. */
+  disagreement: DisagreementTally;
+}> {
   const { group, rubrics, resolved, verifiers, judge } = options;
   let verifierVerdicts = 0;
   let judgeVerdicts = 0;
   let unscorable = 0;
+  const compared: { verdict: Verdict; topScore: number }[] = [];
   for (const weighted of rubrics) {
     if (!resolved.has(weighted.rubricId)) {
       throw new ValidationError(
@@ -107,6 +121,11 @@ export async function judgeGroup(options: {
           else judgeVerdicts++;
         }
         unscorable += verdicts.filter((v) => v.status === 'unscorable').length;
+        // evaluateResponse answers in the rubric's criterion order.
+        verdicts.forEach((verdict, k) => {
+          if (verdict.samples !== undefined)
+            compared.push({ verdict, topScore: rubric.criteria[k]!.topScore });
+        });
         perRubric.push({ rubricId: rubric.id, weight: weighted.weight, verdicts });
       }
       return perRubric;
@@ -117,5 +136,6 @@ export async function judgeGroup(options: {
     verifierVerdicts,
     judgeVerdicts,
     unscorable,
+    disagreement: tallyDisagreement(compared),
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shardGroups } from './judgements.ts';
 import { suiteNames } from '../eval/suites.ts';
-import { stepMetrics, suiteMetrics } from './metrics.ts';
+import { JUDGE_DISAGREEMENT_METRICS, stepMetrics, suiteMetrics } from './metrics.ts';
 import { runRefs } from './run-refs.ts';
 
 const rollouts = {
@@ -162,4 +162,72 @@ test('step metrics with dynamic sampling: dynamic_sampling/*, every round in rol
   assert.equal(m['rollout/new_tokens'], 100);
   assert.equal(m['advantage/trainable'], 8, 'the trained batch');
   assert.equal(m['reward/mean'], 0.5, 'the planned batch: comparable with runs without refills');
+});
+
+test('a judge sampled more than once: disagreement summed over shards into rates, by criterion too; absent otherwise', () => {
+  const plain = stepMetrics({ purpose: 'train', rollouts, judge: [judge(100)], rewards });
+  assert.ok(
+    !Object.keys(plain).some((k) => k.includes('disagreement') || k.includes('spread')),
+    'k = 1: no keys',
+  );
+  const shard = (tally: {
+    compared: number;
+    disagreeing: number;
+    spreadSum: number;
+    stdSum: number;
+    byCriterion: Record<string, { compared: number; disagreeing: number }>;
+  }) => ({ ...judge(100), disagreement: tally });
+  const m = stepMetrics({
+    purpose: 'train',
+    rollouts,
+    judge: [
+      shard({
+        compared: 3,
+        disagreeing: 1,
+        spreadSum: 0.5,
+        stdSum: 0.25,
+        byCriterion: { accuracy: { compared: 2, disagreeing: 1 }, brevity: { compared: 1, disagreeing: 0 } },
+      }),
+      judge(50),
+      shard({
+        compared: 1,
+        disagreeing: 1,
+        spreadSum: 1,
+        stdSum: 0.5,
+        byCriterion: { brevity: { compared: 1, disagreeing: 1 } },
+      }),
+    ],
+    rewards,
+  });
+  const D = JUDGE_DISAGREEMENT_METRICS;
+  assert.equal(D.criterionDisagreementRate('accuracy'), 'judge/criterion/accuracy/disagreement_rate');
+  assert.deepEqual(
+    Object.fromEntries(
+      Object.entries(m).filter(([k]) => /^judge\/(multi_sampled|disagreement|mean_|criterion\/)/.test(k)),
+    ),
+    {
+      'judge/multi_sampled_criteria': 4,
+      'judge/disagreement_rate': 0.5,
+      'judge/mean_spread': 0.375,
+      'judge/mean_sample_std': 0.1875,
+      'judge/criterion/accuracy/disagreement_rate': 0.5,
+      'judge/criterion/brevity/disagreement_rate': 0.5,
+    },
+  );
+  const evaluation = stepMetrics({
+    purpose: 'eval',
+    rollouts,
+    judge: [
+      shard({
+        compared: 1,
+        disagreeing: 0,
+        spreadSum: 0,
+        stdSum: 0,
+        byCriterion: { a: { compared: 1, disagreeing: 0 } },
+      }),
+    ],
+    rewards,
+  });
+  assert.equal(evaluation['eval/judge/disagreement_rate'], 0);
+  assert.equal(evaluation['eval/judge/criterion/a/disagreement_rate'], 0);
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DynamicSamplingOutcome } from '../contracts/dynamic-sampling.ts';
 import { PURPOSES, type Purpose } from '../contracts/step-refs.ts';
+import { disagreementRates, mergeDisagreement } from '../rubric/judge/disagreement.ts';
 import type { JudgeStats } from './judgements.ts';
 import type { RewardSummary } from './rewards.ts';
 import type { RolloutStats } from './rollouts.ts';
@@ -43,6 +44,23 @@ export interface DynamicSamplingMetrics {
   trained?: RewardSummary;
 }
 
+/**
+ * The keys of a judge that disagrees with itself (judge config `samples` > 1), over the criteria
+ * with at least two scored samples; absent when there were none.
+ */
+export const JUDGE_DISAGREEMENT_METRICS = {
+  /** Criterion verdicts with two or more scored samples: the denominator of the others. */
+  multiSampled: 'judge/multi_sampled_criteria',
+  /** Share of them whose samples are not all equal. */
+  disagreementRate: 'judge/disagreement_rate',
+  /** Mean of (max - min) / top score. */
+  meanSpread: 'judge/mean_spread',
+  /** Mean standard deviation of the samples' normalised scores. */
+  meanStd: 'judge/mean_sample_std',
+  /** The disagreement rate of one criterion id: which criteria the judge is unsure about. */
+  criterionDisagreementRate: (id: string) => `judge/criterion/${id}/disagreement_rate`,
+} as const;
+
 /** One step's (or evaluation's) metrics, slash-namespaced, as stored and listed. */
 export const MetricsRecord = z.strictObject({
   format: z.literal('anchorage.metrics/1'),
@@ -61,7 +79,8 @@ export type MetricsRecord = z.infer<typeof MetricsRecord>;
 /**
  * The metrics of a step from its phases' summaries. Keys follow the `area/name` convention:
  * reward/mean, reward/rubric/<id>/mean, reward/criterion/<id>/mean, policy/clip_fraction, kl/ref,
- * loss/total, grad/norm, rollout/*, judge/*, time/*, and dynamic_sampling/* (rounds, groups_drawn,
+ * loss/total, grad/norm, rollout/*, judge/* (with JUDGE_DISAGREEMENT_METRICS where the judge samples
+ * each criterion more than once), time/*, and dynamic_sampling/* (rounds, groups_drawn,
  * groups_with_variance, groups_kept, groups_short, zero_variance_before) where it is on;
  * advantage/zero_variance_fraction: the share of groups whose rewards are all equal.
  * Values that do not exist (no scored response, no KL reference) are left out, never written as 0.
@@ -164,6 +183,16 @@ export function stepMetrics(options: {
     'judge/requests',
     sum((s) => s.judgeRequests),
   );
+  const disagreement = disagreementRates(mergeDisagreement(judge.flatMap((s) => s.disagreement ?? [])));
+  if (disagreement !== undefined) {
+    const D = JUDGE_DISAGREEMENT_METRICS;
+    set(D.multiSampled, disagreement.compared);
+    set(D.disagreementRate, disagreement.disagreementRate);
+    set(D.meanSpread, disagreement.meanSpread);
+    set(D.meanStd, disagreement.meanStd);
+    for (const [id, rate] of Object.entries(disagreement.byCriterion))
+      set(D.criterionDisagreementRate(id), rate);
+  }
 
   if (update !== undefined) {
     for (const [k, v] of Object.entries(update.metrics)) set(k, v);
