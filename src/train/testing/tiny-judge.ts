@@ -23,11 +23,15 @@ export function startTinyJudge(): Promise<ChatServer> {
   });
 }
 
-/** Writes a judge configuration (JSON) for the judge at `baseUrl`, its verdict cache at `cacheDir`. */
+/**
+ * Writes a judge configuration (JSON) for the judge at `baseUrl`, its verdict cache at `cacheDir`;
+ * `settings` adds further fields of the judge config (e.g. `samples`, `temperature`).
+ */
 export async function writeTinyJudgeConfig(options: {
   file: string;
   baseUrl: string;
   cacheDir: string;
+  settings?: Record<string, unknown>;
 }): Promise<string> {
   await mkdir(dirname(options.file), { recursive: true });
   await writeFile(
@@ -37,6 +41,7 @@ export async function writeTinyJudgeConfig(options: {
       model: 'test-judge',
       cacheDir: options.cacheDir,
       timeoutMs: 5000,
+      ...options.settings,
     }),
   );
   return options.file;
