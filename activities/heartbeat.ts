@@ -32,7 +32,10 @@ export function keepHeartbeating(
   stop(): void;
 } {
   const ctx = Context.current();
-  const send = () => ctx.heartbeat(options.details?.());
+  // A local activity has no heartbeat of its own: its workflow task stands for it.
+  const send = () => {
+    if (!ctx.info.isLocal) ctx.heartbeat(options.details?.());
+  };
   if (options.sendFirst !== false) send();
   const period = heartbeatPeriodMs({
     everyMs: options.everyMs ?? DEFAULT_HEARTBEAT_EVERY_MS,

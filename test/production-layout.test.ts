@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import YAML from 'yaml';
+import { historyActivities } from '../src/client/history-activities.ts';
 import { runHistories } from '../src/client/run-histories.ts';
 import { storeLocationFromEnv } from '../src/config/store-env.ts';
 import {
@@ -258,20 +259,13 @@ for (const { name, title, deploy } of STORES) {
     const ranBy = new Map<string, Set<string>>();
     const first = await client.workflow.getHandle(trainRunId).describe();
     for (const { history } of await runHistories({ client, trainRunId, firstRunId: first.runId })) {
-      const scheduled = new Map<string, string>();
+      for (const a of historyActivities(history)) {
+        if (a.worker === null) continue;
+        const role = identity.get(a.worker);
+        assert.ok(role !== undefined, `${a.name} ran in ${a.worker}, not one of the workers`);
+        ranBy.set(a.name, (ranBy.get(a.name) ?? new Set()).add(role));
+      }
       for (const e of history.events ?? []) {
-        const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
-        if (type) scheduled.set(String(e.eventId), type);
-        const startedEvent = e.activityTaskStartedEventAttributes;
-        if (startedEvent) {
-          const activity = scheduled.get(String(startedEvent.scheduledEventId))!;
-          const role = identity.get(startedEvent.identity ?? '');
-          assert.ok(
-            role !== undefined,
-            `${activity} ran in ${startedEvent.identity}, not one of the workers`,
-          );
-          ranBy.set(activity, (ranBy.get(activity) ?? new Set()).add(role));
-        }
         const workflowTask = e.workflowTaskStartedEventAttributes?.identity;
         if (workflowTask) assert.equal(identity.get(workflowTask), 'orchestrator', 'workflow tasks');
       }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
+import { historyActivities } from '../src/client/history-activities.ts';
 import { runProgress } from '../src/client/history-waits.ts';
 import { raiseJudgeBudget, signalRun, startTrainingRun } from '../src/client/run-client.ts';
 import { progressQuery } from '../src/contracts/messages.ts';
@@ -32,31 +33,16 @@ const STEPS = 4;
 const MAX_ROUNDS = 2;
 const WANTED = 2;
 
-/** The activities a workflow history scheduled, in order. */
+/** The activities a workflow history ran (ordinary or local), in order. */
 function activityNames(history: History): string[] {
-  return (history.events ?? []).flatMap((e) => {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    return name === undefined || name === null ? [] : [name];
-  });
+  return historyActivities(history).map((a) => a.name);
 }
 
-/** The activities a workflow history completed, with their results (JSON payloads). */
+/** The activities a workflow history completed, with their results. */
 function activityResults(history: History): Array<{ name: string; result: unknown }> {
-  const scheduled = new Map<string, string>();
-  const out: Array<{ name: string; result: unknown }> = [];
-  for (const e of history.events ?? []) {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (name != null) scheduled.set(String(e.eventId), name);
-    const completed = e.activityTaskCompletedEventAttributes;
-    if (completed != null) {
-      const data = completed.result?.payloads?.[0]?.data;
-      out.push({
-        name: scheduled.get(String(completed.scheduledEventId)) ?? '?',
-        result: data == null ? undefined : JSON.parse(Buffer.from(data).toString('utf8')),
-      });
-    }
-  }
-  return out;
+  return historyActivities(history)
+    .filter((a) => a.outcome === 'completed')
+    .map(({ name, result }) => ({ name, result }));
 }
 
 /** What one step of a run drew and trained on, read back from the store. */

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { defaultPayloadConverter, tsToMs } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import YAML from 'yaml';
 import { prepareRun } from '../src/config/check.ts';
@@ -16,6 +15,7 @@ import { startDevServer } from '../src/temporal/dev-server.ts';
 import { freePort } from '../src/temporal/free-port.ts';
 import { tinyTaskQueues, writeTinyRun } from '../src/train/testing/tiny-run.ts';
 import { workerSettings } from './env.ts';
+import { eventMs, historyActivities } from '../src/client/history-activities.ts';
 import { startTrainingRun } from '../src/client/run-client.ts';
 import { startWorkers } from './start-workers.ts';
 
@@ -28,7 +28,11 @@ export interface StepTiming {
   insideMs: number;
   /** wall - inside: scheduling, workflow tasks, child workflow start, payload round trips. */
   overheadMs: number;
-  /** Per activity type (judge: the slowest shard), ms between its start and completion events. */
+  /**
+   * Per activity type (judge: the slowest shard), ms between its start and completion events; for a
+   * local activity (no start event), the time it measured itself, if it reports one; the
+   * bookkeeping activities report none, so their time counts as overhead.
+   */
   activityMs: Record<string, number>;
   /** The same as the activities measured themselves (where they report it). */
   selfReportedMs: Record<string, number>;
@@ -49,9 +53,6 @@ export interface OrchestrationFigures {
   /** Mean tiny-model overhead as a share of the last (warm) SmolLM2 step's wall time. */
   overheadShareOfSmollm2Step: number | undefined;
 }
-
-const eventMs = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
-  tsToMs(e.eventTime as Parameters<typeof tsToMs>[0]);
 
 /** Step timings of a finished run from its histories. */
 export async function stepTimings(options: {
@@ -81,29 +82,15 @@ export async function stepTimings(options: {
   for (const [i, step] of steps.entries()) {
     const wallMs = (starts.get(steps[i + 1]!) ?? end) - starts.get(step)!;
     const history = await client.workflow.getHandle(runWorkflowIds.step(trainRunId, step)).fetchHistory();
-    const scheduled = new Map<string, string>();
-    const startedAt = new Map<string, number>();
     const activityMs: Record<string, number> = {};
     const selfReportedMs: Record<string, number> = {};
-    for (const e of history.events ?? []) {
-      const id = String(e.eventId);
-      const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
-      if (type) scheduled.set(id, type);
-      const startedOf = e.activityTaskStartedEventAttributes?.scheduledEventId;
-      if (startedOf !== undefined && startedOf !== null) startedAt.set(String(startedOf), eventMs(e));
-      const done = e.activityTaskCompletedEventAttributes;
-      if (done === undefined || done === null) continue;
-      const sid = String(done.scheduledEventId);
-      const name = scheduled.get(sid) ?? '?';
-      const span = eventMs(e) - (startedAt.get(sid) ?? eventMs(e));
-      activityMs[name] = Math.max(activityMs[name] ?? 0, span);
-      const payload = done.result?.payloads?.[0];
-      const result =
-        payload === undefined
-          ? undefined
-          : (defaultPayloadConverter.fromPayload(payload) as Record<string, { ms?: number }>);
+    for (const a of historyActivities(history)) {
+      if (a.outcome !== 'completed') continue;
+      const result = a.result as Record<string, { ms?: number }> | undefined;
       const own = result?.stats?.ms ?? result?.summary?.ms;
-      if (typeof own === 'number') selfReportedMs[name] = Math.max(selfReportedMs[name] ?? 0, own);
+      if (typeof own === 'number') selfReportedMs[a.name] = Math.max(selfReportedMs[a.name] ?? 0, own);
+      const span = a.startedMs === null ? (own ?? 0) : a.closedMs! - a.startedMs;
+      activityMs[a.name] = Math.max(activityMs[a.name] ?? 0, span);
     }
     const insideMs = Object.values(activityMs).reduce((a, b) => a + b, 0);
     out.push({ step, wallMs, insideMs, overheadMs: wallMs - insideMs, activityMs, selfReportedMs });

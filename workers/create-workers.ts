@@ -12,18 +12,6 @@ import {
 /** The longest the SDK may hold back an activity heartbeat. */
 export const HEARTBEAT_THROTTLE_MS = 3_000;
 
-/**
- * Activity slots of the orchestrator's worker beyond its configured concurrency. The bookkeeping
- * activities (rewards, commits, metrics) run on the workflow queue so that the server can hand each
- * one straight back with the workflow task that scheduled it (eager dispatch), skipping a trip through
- * matching that took ~40 ms per activity on the dev server once warm. The SDK asks for that only
- * while slots are free beyond the ones its open polls and eager reservations may hold: with the
- * configured 8 slots it never was (measured: 10 slots still never, 12 always), so the worker gets
- * room for its polls and reservations on top of the concurrency its activities may use.
- */
-export const BOOKKEEPING_ACTIVITY_POLLS = 2;
-export const EAGER_ACTIVITY_RESERVATIONS = 3;
-
 /** Tasks run at once per queue. */
 export type WorkerConcurrency = { [Q in Queue]: number };
 
@@ -55,9 +43,7 @@ export async function createWorkers(options: {
     if (runsWorkflows && options.workflowBundle === undefined) {
       throw new Error('the orchestrator role needs the workflow bundle');
     }
-    const activitySlots =
-      roles.reduce((n, r) => n + options.concurrency[QUEUE_OF_ROLE[r]], 0) +
-      (runsWorkflows ? BOOKKEEPING_ACTIVITY_POLLS + EAGER_ACTIVITY_RESERVATIONS : 0);
+    const activitySlots = roles.reduce((n, r) => n + options.concurrency[QUEUE_OF_ROLE[r]], 0);
     workers.push(
       await Worker.create({
         connection: options.connection,
@@ -69,8 +55,8 @@ export async function createWorkers(options: {
         ...(runsWorkflows
           ? {
               maxConcurrentWorkflowTaskExecutions: options.concurrency.workflow,
-              maxConcurrentActivityTaskPolls: BOOKKEEPING_ACTIVITY_POLLS,
-              maxEagerActivityReservationsPerWorkflowTask: EAGER_ACTIVITY_RESERVATIONS,
+              // Bookkeeping runs here as local activities (workflows/activities.ts).
+              maxConcurrentLocalActivityExecutions: options.concurrency.workflow,
             }
           : {}),
         // Workflow code reaches failpoints through this sink (src/util/failpoints.ts; armed in tests only).

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import YAML from 'yaml';
+import { historyActivities } from '../../src/client/history-activities.ts';
 import { historyEvent, runProgress } from '../../src/client/history-waits.ts';
 import { runHistories } from '../../src/client/run-histories.ts';
 import { startTrainingRun } from '../../src/client/run-client.ts';
@@ -386,15 +387,10 @@ async function observe(options: {
     trainRunId,
     firstRunId: options.firstRunId,
   })) {
-    const scheduled = new Map<string, string>();
+    for (const a of historyActivities(history)) {
+      if (a.attempt > 1) activityRetries[a.name] = (activityRetries[a.name] ?? 0) + a.attempt - 1;
+    }
     for (const e of history.events ?? []) {
-      const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
-      if (type) scheduled.set(String(e.eventId), type);
-      const startedAttempt = e.activityTaskStartedEventAttributes?.attempt;
-      if (startedAttempt != null && startedAttempt > 1) {
-        const name = scheduled.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '?';
-        activityRetries[name] = (activityRetries[name] ?? 0) + startedAttempt - 1;
-      }
       if (e.workflowTaskTimedOutEventAttributes != null || e.workflowTaskFailedEventAttributes != null) {
         workflowTaskTimeouts++;
       }
