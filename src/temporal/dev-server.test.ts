@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { findTemporalBinary } from './binary.ts';
 import { probeServer } from './connection.ts';
-import { startDevServer } from './dev-server.ts';
+import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from './dev-server.ts';
 import { freePort } from './free-port.ts';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
 import { listCustomSearchAttributes } from './search-attributes.ts';
@@ -74,6 +74,10 @@ describe('temporal dev server (real server, SQLite)', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `kill-check-${port}-${i}`);
     try {
       assert.ok(existsSync(`${file}-wal`), 'journal_mode=wal: the write-ahead log sits beside the file');
+      // The server runs with the project's dynamic configuration (no API reads it back: its command line).
+      const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+      for (const value of DEV_SERVER_DYNAMIC_CONFIG)
+        assert.equal(argv[argv.indexOf(value) - 1], '--dynamic-config-value', value);
       const connection = await Connection.connect({ address: server.address });
       try {
         const client = new WorkflowClient({ connection });
