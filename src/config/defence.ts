@@ -5,10 +5,10 @@ import { RubricId } from '../rubric/schema.ts';
  * Adaptive defence (`defence.adaptive`, off by default): after each training step a monitor scores
  * the step's rollouts with zero-weight monitor rubrics (in the metrics, never in the reward), looks
  * for signs of reward hacking (phrases whose frequency grows with reward, rising length or
- * repetition, high-reward answers the monitor rubrics fail, text addressed to the grader), flags the
- * onset of each trend, and proposes defence criteria into the run's review queue
- * (`anchorage defence list|accept|reject`). A proposal applies from the first step planned after it
- * is accepted, or after it was proposed with `autoApply` (src/defence/).
+ * repetition, high-reward answers the monitor rubrics fail or the judge's samples disagree on, text
+ * addressed to the grader), flags the onset of each trend, and proposes defence criteria into the
+ * run's review queue (`anchorage defence list|accept|reject`). A proposal applies from the first
+ * step planned after it is accepted, or after it was proposed with `autoApply` (src/defence/).
  */
 export const AdaptiveDefenceSettings = z.strictObject({
   enabled: z.boolean().default(false),

@@ -17,7 +17,7 @@ export interface MonitorStepOutput {
   monitor: string;
   /** `monitor/*` and `defence/*` metrics of the step. */
   metrics: Record<string, number>;
-  /** Trends (length, repetition, outliers, phrase) whose rise began at this step. */
+  /** Trends (length, repetition, outliers, disagreement, heldout, phrase) whose rise began at this step. */
   onsets: string[];
   /** Proposals this step added to the review queue, and those waiting for review now. */
   proposed: string[];

@@ -150,4 +150,56 @@ describe('the monitor reading of a step', () => {
     assert.equal(without.metrics['monitor/heldout_gap'], undefined);
     assert.equal(without.metrics['monitor/trend/heldout'], 0);
   });
+
+  it('flags the onset of more high-reward answers whose judge samples disagree, only where the judge sampled', () => {
+    /** step(0.5) with `unsure` of its 8 high-reward answers carrying disagreeing judge samples. */
+    const sampled = (unsure: number, samples = true) =>
+      step(0.5).map((r, i) => ({
+        ...r,
+        // The high-reward answers are the first two of each group of four: 2 * group + (0 or 1).
+        ...(samples ? { judgeDisagrees: r.reward === 1 && 2 * r.group + (i % 4) < unsure } : {}),
+      }));
+    const read = (unsure: number[], samples = true) =>
+      analyseStep({
+        responses: sampled(unsure.at(-1)!, samples),
+        monitorMeans: { rubrics: {}, criteria: {} },
+        monitorCriteria: [],
+        earlier: earlier(
+          unsure.slice(0, -1).map((u, i) => ({ step: i + 1, responses: sampled(u, samples) })),
+        ),
+        settings,
+      });
+    const rising = read([1, 2, 4]);
+    assert.equal(rising.signals.judge_disagreement_fraction, 4 / 16);
+    assert.equal(rising.metrics['monitor/judge_disagreement_fraction'], 4 / 16);
+    assert.deepEqual(rising.onsets, ['disagreement']);
+    assert.equal(rising.metrics['monitor/trend/disagreement'], 1);
+    assert.equal(rising.metrics['monitor/onset/disagreement'], 1);
+
+    const flat = read([2, 2, 2]);
+    assert.equal(flat.metrics['monitor/judge_disagreement_fraction'], 2 / 16);
+    assert.deepEqual(flat.onsets, []);
+    assert.equal(flat.metrics['monitor/trend/disagreement'], 0);
+
+    // Without judge samples there is no signal (not 0), no metric and no trend.
+    const without = read([1, 2, 4], false);
+    assert.equal(without.signals.judge_disagreement_fraction, undefined);
+    assert.equal(without.metrics['monitor/judge_disagreement_fraction'], undefined);
+    assert.deepEqual(without.onsets, []);
+    assert.equal(without.metrics['monitor/trend/disagreement'], 0);
+    assert.equal(without.metrics['monitor/onset/disagreement'], undefined);
+
+    // A run that starts sampling the judge mid-window has no trend until the window is full of it.
+    const started = analyseStep({
+      responses: sampled(4),
+      monitorMeans: { rubrics: {}, criteria: {} },
+      monitorCriteria: [],
+      earlier: earlier([
+        { step: 1, responses: sampled(0, false) },
+        { step: 2, responses: sampled(0) },
+      ]),
+      settings,
+    });
+    assert.equal(started.metrics['monitor/trend/disagreement'], 0);
+  });
 });

@@ -28,16 +28,18 @@ export interface MonitorCriterion {
 }
 
 /**
- * Trends by name: `length`, `repetition`, `outliers`, `heldout` (the training reward pulls away from
- * the held-out reward), and `phrase` (a phrase growing with reward).
+ * Trends by name: `length`, `repetition`, `outliers`, `disagreement` (more high-reward answers whose
+ * judge samples disagree), `heldout` (the training reward pulls away from the held-out reward), and
+ * `phrase` (a phrase growing with reward).
  */
 const TREND_NAME: Record<(typeof TRENDED_SIGNALS)[number]['signal'], string> = {
   length_mean: 'length',
   repetition: 'repetition',
   outlier_fraction: 'outliers',
+  judge_disagreement_fraction: 'disagreement',
   heldout_gap: 'heldout',
 };
-export const TRENDS = ['length', 'repetition', 'outliers', 'heldout', 'phrase'] as const;
+export const TRENDS = ['length', 'repetition', 'outliers', 'disagreement', 'heldout', 'phrase'] as const;
 
 /** Phrases looked at for a trend per step, at most (the most correlated). */
 const MAX_PHRASE_CANDIDATES = 20;
@@ -69,7 +71,7 @@ export function analyseStep(options: {
   /** The earlier steps of the window, oldest first (the step before last). */
   earlier: readonly EarlierStep[];
   settings: AdaptiveDefenceSettings;
-  /** Signals measured outside the rollouts (`heldout_gap`), where they exist. */
+  /** Signals measured outside the rollouts and their rewards (`heldout_gap`), where they exist. */
   measured?: Readonly<Record<string, number>>;
 }): StepReading {
   const { responses, earlier, settings } = options;
@@ -169,6 +171,9 @@ export function analyseStep(options: {
     'monitor/length/p90': signals.length_p90!,
     'monitor/repetition/mean': signals.repetition!,
     'monitor/outlier_fraction': signals.outlier_fraction!,
+    ...(signals.judge_disagreement_fraction === undefined
+      ? {}
+      : { 'monitor/judge_disagreement_fraction': signals.judge_disagreement_fraction }),
     ...(signals.heldout_gap === undefined ? {} : { 'monitor/heldout_gap': signals.heldout_gap }),
     'monitor/phrases_flagged': phrases.length,
     'monitor/findings': findings.length,

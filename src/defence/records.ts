@@ -16,7 +16,10 @@ export const MonitorRecord = z.strictObject({
   step: z.number().int().positive(),
   rollouts: Address,
   rewards: Address,
-  /** Signal values of the step (length_mean, length_p90, repetition, outlier_fraction, ...). */
+  /**
+   * Signal values of the step (length_mean, length_p90, repetition, outlier_fraction, ...); one that
+   * could not be measured (judge_disagreement_fraction without judge samples) is absent.
+   */
   signals: z.record(z.string(), z.number()),
   /** Signals rising at this step, and those whose rise began here. */
   trends: z.array(z.string()),

@@ -1,9 +1,11 @@
 import { groupCentred, tokenize } from './phrases.ts';
 
 /**
- * The numbers the monitor follows from step to step, pure: response length, repetition, and the
- * share of outliers (answers rewarded above their group's mean that a monitor rubric fails: a high
- * reward the independent checks do not agree with).
+ * The numbers the monitor follows from step to step, pure: response length, repetition, the share
+ * of outliers (answers rewarded above their group's mean that a monitor rubric fails: a high reward
+ * the independent checks do not agree with), and, where the judge was asked several times per
+ * criterion, the share of such answers whose judge samples disagree (a high reward the judge itself
+ * is unsure of).
  */
 
 /** One response as the monitor sees it. */
@@ -13,6 +15,11 @@ export interface MonitoredResponse {
   group: number;
   /** Monitor criteria (ids) the response fails. */
   failed: readonly string[];
+  /**
+   * Whether the judge's samples (judge `samples` > 1) disagree on at least one criterion of the
+   * response's reward (judge-samples.ts); absent where no criterion had two scored samples.
+   */
+  judgeDisagrees?: boolean;
 }
 
 export interface StepSignals {
@@ -23,6 +30,12 @@ export interface StepSignals {
   repetition: number;
   /** Share of scored responses rewarded above their group's mean that fail a monitor criterion. */
   outlier_fraction: number;
+  /**
+   * Share of the scored responses with judge samples to compare (`judgeDisagrees` present) that are
+   * rewarded above their group's mean and whose samples disagree on a criterion. Absent, not 0, when
+   * no response has them (the judge asked once, or no criterion is judged).
+   */
+  judge_disagreement_fraction?: number;
 }
 
 /** The signals whose rise the monitor watches, and whether a rise is measured relative to the start. */
@@ -30,6 +43,8 @@ export const TRENDED_SIGNALS = [
   { signal: 'length_mean', relative: true },
   { signal: 'repetition', relative: false },
   { signal: 'outlier_fraction', relative: false },
+  /** Where the judge was asked several times per criterion (absent otherwise: no trend). */
+  { signal: 'judge_disagreement_fraction', relative: false },
   /** Training reward less held-out reward at the latest evaluation, where the run evaluates (src/step/monitor.ts). */
   { signal: 'heldout_gap', relative: false },
 ] as const;
@@ -66,10 +81,13 @@ export function stepSignals(responses: readonly MonitoredResponse[]): StepSignal
   const above = aboveGroupMean(responses);
   const scored = responses.filter((r) => r.reward !== null).length;
   const outliers = responses.filter((r, i) => above[i] && r.failed.length > 0).length;
+  const sampled = responses.filter((r) => r.reward !== null && r.judgeDisagrees !== undefined).length;
+  const unsure = responses.filter((r, i) => above[i] && r.judgeDisagrees === true).length;
   return {
     length_mean: n === 0 ? 0 : lengths.reduce((a, b) => a + b, 0) / n,
     length_p90: quantile(lengths, 0.9),
     repetition: n === 0 ? 0 : responses.reduce((a, r) => a + repeatedTrigramShare(r.text), 0) / n,
     outlier_fraction: scored === 0 ? 0 : outliers / scored,
+    ...(sampled === 0 ? {} : { judge_disagreement_fraction: unsure / sampled }),
   };
 }

@@ -3,6 +3,7 @@ import type { MonitorStepOutput } from '../contracts/defence.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
 import { analyseStep, type EarlierStep, type MonitorCriterion } from '../defence/analyse.ts';
 import { describeFinding } from '../defence/findings.ts';
+import { judgeSamplesDisagree } from '../defence/judge-samples.ts';
 import { MonitorRecord, StepDefence } from '../defence/records.ts';
 import { defenceRefs } from '../defence/refs.ts';
 import { listProposals } from '../defence/review.ts';
@@ -57,7 +58,7 @@ export async function monitorStep(options: {
   const settings = run.config.defence.adaptive;
   const { groups } = await readRolloutBatch({ store, address: options.rollouts });
   const rewards = RewardsRecord.parse(await store.getJson(options.rewards));
-  const rewardOf = new Map(rewards.samples.map((s) => [`${s.group}/${s.sample}`, s.reward]));
+  const rewardOf = new Map(rewards.samples.map((s) => [`${s.group}/${s.sample}`, s]));
 
   const monitorRubrics = settings.monitorRubrics.map((id) => {
     const rubric = run.prepared.rubrics.get(id);
@@ -72,12 +73,18 @@ export async function monitorStep(options: {
     verifiers: options.verifiers,
   });
   const responses: MonitoredResponse[] = groups.flatMap((g, gi) =>
-    g.samples.map((s, si) => ({
-      text: s.text,
-      reward: rewardOf.get(`${gi}/${si}`) ?? null,
-      group: gi,
-      failed: scored.failed[gi]![si]!,
-    })),
+    g.samples.map((s, si) => {
+      const reward = rewardOf.get(`${gi}/${si}`);
+      // Judge samples (judge `samples` > 1) kept in the reward explanations; absent: nothing to compare.
+      const disagrees = judgeSamplesDisagree(reward?.rubrics.map((r) => r.reward) ?? []);
+      return {
+        text: s.text,
+        reward: reward?.reward ?? null,
+        group: gi,
+        failed: scored.failed[gi]![si]!,
+        ...(disagrees === undefined ? {} : { judgeDisagrees: disagrees }),
+      };
+    }),
   );
   const earlier = await earlierSteps({ store, key, window: settings.window });
   const gap = await heldOutGap({ store, run, key });

@@ -44,4 +44,11 @@ test('adaptive defence: the monitor rubrics heat map and the monitor chart, only
   assert.match(on, /defence\.grader-talk/);
   assert.match(on, /data-chart="defence"/);
   assert.match(on, /data-series="a phrase spreads with the reward" data-x="2" data-y="1"/);
+  assert.ok(!on.includes('judge samples disagree'), 'no judge disagreement series without judge samples');
+  const sampled = stepSection([
+    row(1, { 'monitor/trend/disagreement': 0, 'monitor/judge_disagreement_fraction': 0.125 }),
+    row(2, { 'monitor/trend/disagreement': 1, 'monitor/judge_disagreement_fraction': 0.375 }),
+  ]);
+  assert.match(sampled, /data-series="rewarded, judge samples disagree" data-x="2" data-y="0.375"/);
+  assert.match(sampled, /data-series="more rewarded answers the judge disagrees on" data-x="2" data-y="1"/);
 });
