@@ -59,6 +59,7 @@ test('every chart has points; the recorded values, the suite metric and the conf
     'criteria',
     'loss',
     'entropy',
+    'judge-disagreement',
     'eval-reward',
     'eval-criteria',
     'eval-suite-x',

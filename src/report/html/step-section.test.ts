@@ -52,3 +52,23 @@ test('adaptive defence: the monitor rubrics heat map and the monitor chart, only
   assert.match(sampled, /data-series="rewarded, judge samples disagree" data-x="2" data-y="0.375"/);
   assert.match(sampled, /data-series="more rewarded answers the judge disagrees on" data-x="2" data-y="1"/);
 });
+
+test('judge disagreement: drawn per step for runs whose judge was sampled, left out for the rest', () => {
+  const off = stepSection([row(1, {}), row(2, {})]);
+  assert.ok(!off.includes('judge-disagreement') && !off.includes('judge/disagreement_rate'));
+  const on = stepSection([
+    row(1, { 'judge/disagreement_rate': 0.5, 'judge/mean_spread': 0.25, 'judge/multi_sampled_criteria': 8 }),
+    // A step whose judge compared nothing (every sample unscorable) has no rate: a gap, not a 0.
+    row(2, {}),
+    row(3, {
+      'judge/disagreement_rate': 0.125,
+      'judge/mean_spread': 0.0625,
+      'judge/multi_sampled_criteria': 8,
+    }),
+  ]);
+  assert.match(on, /data-chart="judge-disagreement"/);
+  assert.match(on, /data-series="criteria whose samples disagree" data-x="1" data-y="0.5"/);
+  assert.match(on, /data-series="criteria whose samples disagree" data-x="3" data-y="0.125"/);
+  assert.match(on, /data-series="mean spread \(max - min\) \/ top score" data-x="3" data-y="0.0625"/);
+  assert.ok(!/data-series="criteria whose samples disagree" data-x="2"/.test(on), 'no point at step 2');
+});

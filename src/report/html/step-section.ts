@@ -1,3 +1,4 @@
+import { JUDGE_DISAGREEMENT_METRICS } from '../../train/metrics.ts';
 import type { StepRow } from '../data/report-data.ts';
 import { escapeMarkup } from '../svg/escape.ts';
 import { heatmap } from '../svg/heatmap.ts';
@@ -68,6 +69,16 @@ const STEP_CHARTS: readonly StepChart[] = [
     optional: true,
     title: 'Prompt groups without reward variance (no learning signal)',
     keys: [['advantage/zero_variance_fraction', 'share of groups']],
+    yDomain: [0, 1],
+  },
+  {
+    id: 'judge-disagreement',
+    optional: true,
+    title: 'Judge disagreement (judge samples > 1: each criterion asked several times)',
+    keys: [
+      [JUDGE_DISAGREEMENT_METRICS.disagreementRate, 'criteria whose samples disagree'],
+      [JUDGE_DISAGREEMENT_METRICS.meanSpread, 'mean spread (max - min) / top score'],
+    ],
     yDomain: [0, 1],
   },
   {
