@@ -149,9 +149,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   let stopping = false;
   const recent: string[] = [];
+  let firstError: string | undefined;
   if (child.stderr !== null) {
     const lines = createInterface({ input: child.stderr });
     lines.on('line', (line) => {
+      if (firstError === undefined && ERROR_LINE.test(line)) firstError = line;
       recent.push(line);
       if (recent.length > 20) recent.shift();
       // The server logs errors about cancelled polls while it shuts down; they mean nothing.
@@ -173,7 +175,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
 
   const tail = (): string => {
-    const text = output.type === 'file' ? readTail(output.path) : recent.join('\n');
+    const text =
+      output.type === 'file'
+        ? readTail(output.path)
+        : whyItExited([...(firstError === undefined ? [] : [firstError]), ...recent]);
     return text === '' ? '' : `\n${text}`;
   };
   try {
@@ -222,8 +227,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
 function readTail(path: string): string {
   try {
-    return readFileSync(path, 'utf8').split('\n').slice(-20).join('\n').trim();
+    return whyItExited(readFileSync(path, 'utf8').split('\n'));
   } catch {
     return '';
   }
+}
+
+const ERROR_LINE = /^panic:|level=ERROR|\berror\b/i;
+
+/**
+ * What a server's output says about its exit: the first panic or error line (a Go panic prints its
+ * reason above a goroutine dump that fills the last lines), then the last 20 lines.
+ */
+export function whyItExited(lines: readonly string[]): string {
+  const last = lines.slice(-20);
+  const reason = lines.find((line) => ERROR_LINE.test(line));
+  return [...(reason === undefined || last.includes(reason) ? [] : [reason, '...']), ...last]
+    .join('\n')
+    .trim();
 }

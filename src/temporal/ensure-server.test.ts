@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { probeServer } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { ensureServer } from './ensure-server.ts';
-import { freePort } from './free-port.ts';
+import { freePort, isPortFree } from './free-port.ts';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
 import { listCustomSearchAttributes } from './search-attributes.ts';
 
@@ -43,6 +44,71 @@ describe('ensureServer', () => {
     }
     assert.equal(await probeServer({ address: handle.address, timeoutMs: 500 }), false);
     assert.equal(readFileSync(join(dir, 'temporal-server.log'), 'utf8').includes('Temporal Server'), true);
+  });
+
+  it('starts the Web UI on port + 1000, or on another free port when that one is taken', async () => {
+    // A port whose +1000 neighbour this test can hold (a free port above 64535 would have none).
+    let port = await freePort();
+    while (port + 1000 > 65_535 || !(await isPortFree(port + 1000))) port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((ok) => holder.listen(port + 1000, '127.0.0.1', ok));
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: `localhost:${port}`,
+      ANCHORAGE_DATA_DIR: join(dir, 'ui-taken'),
+    };
+    try {
+      const handle = await ensureServer({ env, notify: () => {} });
+      try {
+        assert.equal(handle.started, true);
+        assert.ok(handle.uiUrl !== undefined);
+        assert.notEqual(new URL(handle.uiUrl).port, String(port + 1000));
+      } finally {
+        await handle.stop();
+      }
+    } finally {
+      await new Promise((ok) => holder.close(ok));
+    }
+  });
+
+  it('starts the server once more when it exits while starting, and fails on a second exit', async () => {
+    const port = await freePort();
+    const uiPort = await freePort();
+    const holder = createServer();
+    await new Promise<void>((ok) => holder.listen(uiPort, '127.0.0.1', ok));
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: `localhost:${port}`,
+      ANCHORAGE_DATA_DIR: join(dir, 'retry'),
+    };
+    // The UI port is held: the server exits while starting; it is released when the retry is announced.
+    const lines: string[] = [];
+    const handle = await ensureServer({
+      env,
+      uiPort,
+      notify: (line) => {
+        lines.push(line);
+        if (line.includes('starting it once more')) holder.close();
+      },
+    });
+    try {
+      assert.equal(handle.started, true);
+      assert.match(lines[0]!, /exited while starting; starting it once more \(.*exited/);
+      assert.equal(handle.uiUrl, `http://localhost:${uiPort}`);
+    } finally {
+      await handle.stop();
+    }
+    // Held through both tries: the second exit is the error.
+    const again = createServer();
+    await new Promise<void>((ok) => again.listen(uiPort, '127.0.0.1', ok));
+    try {
+      await assert.rejects(
+        ensureServer({ env, uiPort, notify: () => {} }),
+        /did not start: the server process exited/,
+      );
+    } finally {
+      await new Promise((ok) => again.close(ok));
+    }
   });
 
   it('adds missing search attributes to a server that was started without them', async () => {

@@ -5,6 +5,7 @@ import { TransportError } from '../util/errors.ts';
 import { isLoopbackHost, parseAddress, temporalAddress, temporalNamespace } from './address.ts';
 import { probeServer } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
+import { freePort, isPortFree } from './free-port.ts';
 import { ensureSearchAttributes } from './search-attributes.ts';
 
 /** A server that answers at `address`; `stop` stops it only when this call started it. */
@@ -30,7 +31,10 @@ export interface EnsureServerOptions {
   dbFile?: string;
   /** Log file for a server started here (default `<data dir>/temporal-server.log`). */
   logFile?: string;
-  /** Web UI port for a server started here (default port + 1000); `false` for none. */
+  /**
+   * Web UI port for a server started here (default port + 1000, or a free port when another process
+   * holds that one: the dev server cannot start when its UI port is taken); `false` for none.
+   */
   uiPort?: number | false;
   /** Where the "started a server" notice goes (default: stderr). */
   notify?: (line: string) => void;
@@ -69,15 +73,29 @@ export async function ensureServer(options: EnsureServerOptions = {}): Promise<S
   const folder = dataDir({ env });
   const dbFile = options.dbFile ?? join(folder, 'temporal.sqlite');
   const logFile = options.logFile ?? join(folder, 'temporal-server.log');
-  const server = await startDevServer({
-    dbFile,
-    ip: host.replace(/^\[|\]$/g, ''),
-    port,
-    uiPort: options.uiPort ?? port + 1000,
-    namespaces: namespace === 'default' ? [] : [namespace],
-    output: { type: 'file', path: logFile },
-    detached: true,
-  });
+  const ip = host.replace(/^\[|\]$/g, '');
+  const start = async () =>
+    startDevServer({
+      dbFile,
+      ip,
+      port,
+      uiPort: options.uiPort ?? (await defaultUiPort({ ip, port })),
+      namespaces: namespace === 'default' ? [] : [namespace],
+      output: { type: 'file', path: logFile },
+      detached: true,
+    });
+  let server: Awaited<ReturnType<typeof startDevServer>>;
+  try {
+    server = await start();
+  } catch (err) {
+    // A port the server picks for itself (its UI, its internal services) can be taken by another
+    // process between its check and its bind, and it then exits while starting: once, it is tried
+    // again; a second exit is the error.
+    if (!(err instanceof TransportError) || !err.message.includes('the server process exited')) throw err;
+    const why = err.message.split('\n').slice(0, 2).join(': ');
+    notify(`anchorage: the Temporal server exited while starting; starting it once more (${why})`);
+    server = await start();
+  }
   notify(
     `anchorage: no Temporal server answered at ${address}; started one (pid ${server.pid}, db ${dbFile}, log ${logFile}` +
       `${server.uiUrl === undefined ? '' : `, Web UI ${server.uiUrl}`})`,
@@ -90,4 +108,11 @@ export async function ensureServer(options: EnsureServerOptions = {}): Promise<S
     pid: server.pid,
     stop: () => server.stop(),
   };
+}
+
+/** The Web UI port of a server started at `port`: port + 1000 (8233 for 7233) if free, else any free one. */
+async function defaultUiPort(options: { ip: string; port: number }): Promise<number> {
+  const usual = options.port + 1000;
+  if (usual <= 65_535 && (await isPortFree(usual, options.ip))) return usual;
+  return freePort(options.ip);
 }
