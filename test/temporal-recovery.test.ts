@@ -8,16 +8,20 @@ import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { heartbeating } from '../activities/heartbeat.ts';
-import type { LatestCheckpointInput, LatestCheckpointOutput } from '../activities/types.ts';
+import type {
+  RubricGenerationInput,
+  RubricShardInput,
+  RubricShardResult,
+} from '../src/contracts/rubric-generation.ts';
 import { LocalFolderStore } from '../src/store/local-store.ts';
 import { createTestEnv } from '../src/temporal/test-env.ts';
 import { formatRetry, retriesInFlight } from '../src/client/activity-retries.ts';
 import { workflowBundle } from '../workers/bundle.ts';
 import { STALE_TEMP_MS } from '../workers/clean-store-temp.ts';
 import { installTemporalLogging } from '../workers/logging.ts';
-import { SCHEDULED_EVALUATION_WORKFLOW } from '../src/contracts/workflow-types.ts';
+import { RUBRIC_GENERATION_WORKFLOW } from '../src/contracts/workflow-types.ts';
 import { startWorkers } from '../workers/start-workers.ts';
-import type { scheduledEvaluationWorkflow } from '../workflows/scheduled-evaluation.ts';
+import type { rubricGenerationWorkflow } from '../workflows/rubric-generation.ts';
 import { testWorkerSettings, tinyTaskQueues } from './temporal-harness.ts';
 
 const { EventType, TimeoutType } = proto.temporal.api.enums.v1;
@@ -44,32 +48,35 @@ describe('recovery from a lost worker', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a bookkeeping activity whose worker falls silent goes to another attempt after the heartbeat timeout, and status shows the retry', async () => {
-    const queues = tinyTaskQueues('recovery');
-    const workflowId = 'recovery-run/eval-schedule-tick';
+  it('an activity whose worker falls silent goes to another attempt after the heartbeat timeout, and status shows the retry', async () => {
+    // Rollouts, judge shards, policy updates and rubric-generation shards are ordinary activities on
+    // their queues, heartbeating (bookkeeping runs as local activities in the workflow's worker, whose
+    // loss the failpoint tests cover). Here the real rubric-generation workflow's one shard on the
+    // judge queue: attempt 1 plays a lost worker, holding the task and saying nothing (no heartbeat,
+    // no answer) until the worker shuts down; attempt 2 heartbeats as the production activities do,
+    // and answers once the test has looked at it.
+    const queue = tinyTaskQueues('recovery').judge;
+    const workflowId = 'recovery-generation';
     const silent = deferred();
     const retried = deferred<{ attempt: number }>();
     const release = deferred();
-    // The real scheduled-evaluation workflow, whose first activity is the bookkeeping lookup
-    // `latestCheckpoint` (the `fast` preset). Attempt 1 plays a lost worker: it holds the task and
-    // says nothing (no heartbeat, no answer) until the worker shuts down. Attempt 2 heartbeats as
-    // the production bookkeeping activities do, and answers once the test has looked at it.
     const answer = heartbeating(
-      async (_: LatestCheckpointInput): Promise<LatestCheckpointOutput> => {
+      async (input: RubricShardInput): Promise<RubricShardResult> => {
         retried.resolve({ attempt: Context.current().info.attempt });
         await release.promise;
         return {
-          checkpoint: null,
-          evaluated: false,
-          configAddress: `sha256:${'0'.repeat(64)}`,
-          judgeShards: 1,
-          taskQueues: queues,
-          suites: [],
+          shard: input.shard,
+          generated: 0,
+          skipped: 1,
+          rejected: 0,
+          failed: 0,
+          failedPrompts: [],
+          requests: 0,
         };
       },
       { everyMs: 200 },
     );
-    const latestCheckpoint = async (input: LatestCheckpointInput): Promise<LatestCheckpointOutput> => {
+    const generateRubricShard = async (input: RubricShardInput): Promise<RubricShardResult> => {
       if (Context.current().info.attempt > 1) return answer(input);
       silent.resolve();
       await Context.current().cancelled;
@@ -78,20 +85,33 @@ describe('recovery from a lost worker', () => {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
-      taskQueue: queues.workflow,
+      taskQueue: queue,
       workflowBundle: await workflowBundle(),
-      activities: { latestCheckpoint },
+      activities: { generateRubricShard },
       shutdownGraceTime: 100,
     });
     const heartbeatTimeoutSeconds = 2;
+    const input: RubricGenerationInput = {
+      job: {
+        prompts: { address: `sha256:${'0'.repeat(64)}`, count: 1 },
+        judgeConfig: {},
+        outDir: join(dir, 'rubrics'),
+        verifierNames: [],
+        reference: null,
+        threshold: 0.8,
+        bounds: null,
+      },
+      shardSize: 1,
+      parallelShards: 1,
+      requestsPerSecond: null,
+      taskQueues: { workflow: queue, rollout: queue, judge: queue, trainer: queue },
+      timing: { heartbeatTimeoutSeconds },
+      shardsPerRun: 10,
+    };
     const result = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start<typeof scheduledEvaluationWorkflow>(
-        SCHEDULED_EVALUATION_WORKFLOW,
-        {
-          workflowId,
-          taskQueue: queues.workflow,
-          args: [{ trainRunId: 'recovery-run', timing: { heartbeatTimeoutSeconds } }],
-        },
+      const handle = await env.client.workflow.start<typeof rubricGenerationWorkflow>(
+        RUBRIC_GENERATION_WORKFLOW,
+        { workflowId, taskQueue: queue, args: [input] },
       );
       await silent.promise;
       // Nothing but the heartbeat timeout can end attempt 1: it neither answers nor fails.
@@ -99,18 +119,18 @@ describe('recovery from a lost worker', () => {
       const retries = await retriesInFlight({ client: env.client, workflowId });
       assert.equal(retries.length, 1, JSON.stringify(retries));
       const retry = retries[0]!;
-      assert.equal(retry.activity, 'latestCheckpoint');
+      assert.equal(retry.activity, 'generateRubricShard');
       assert.equal(retry.attempt, 2);
       assert.equal(retry.state, 'started');
       assert.match(retry.lastFailure ?? '', /heartbeat/i);
       assert.match(
         formatRetry(retry),
-        /^retry in flight: latestCheckpoint of recovery-run\/eval-schedule-tick, attempt 2 started; last failure: .*heartbeat/i,
+        /^retry in flight: generateRubricShard of recovery-generation, attempt 2 started; last failure: .*heartbeat/i,
       );
       release.resolve();
       return handle.result();
     });
-    assert.equal(result.outcome, 'no-checkpoint');
+    assert.deepEqual([result.shards, result.skipped], [1, 1]);
     // The history names the cause: attempt 2 started after a heartbeat timeout, not a start-to-close one.
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const started = (history.events ?? []).filter(
