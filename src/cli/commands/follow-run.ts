@@ -46,6 +46,23 @@ export async function followRun(options: {
   const failureShown = new Set<string>();
   let lastDone = 0;
   let lastEval: number | undefined;
+  // A permanent line for each step and evaluation finished since the last look.
+  const printFinished = (progress: RunProgress) => {
+    for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
+      const started = stepStart.get(s);
+      const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const last = progress.last?.step === s ? progress.last : undefined;
+      live.print(
+        `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${formatMetric(last?.meanReward)}, loss ${formatMetric(last?.loss, 4)}, ` +
+          `KL ${formatMetric(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
+      );
+    }
+    lastDone = Math.max(lastDone, progress.completedSteps);
+    if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
+      lastEval = progress.lastEval.step;
+      live.print(`${evaluationName(lastEval)}: mean reward ${formatMetric(progress.lastEval.meanReward)}`);
+    }
+  };
   try {
     while (settled === undefined && !interrupted()) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -55,20 +72,7 @@ export async function followRun(options: {
       } catch {
         continue;
       }
-      for (let s = lastDone + 1; s <= progress.completedSteps; s++) {
-        const started = stepStart.get(s);
-        const seconds = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-        const last = progress.last?.step === s ? progress.last : undefined;
-        live.print(
-          `step ${s}/${progress.totalSteps} done${seconds}: mean reward ${formatMetric(last?.meanReward)}, loss ${formatMetric(last?.loss, 4)}, ` +
-            `KL ${formatMetric(last?.kl, 4)}, checkpoint ${last?.checkpoint.slice(0, 19) ?? '?'}`,
-        );
-      }
-      lastDone = Math.max(lastDone, progress.completedSteps);
-      if (progress.lastEval !== null && progress.lastEval.step !== lastEval) {
-        lastEval = progress.lastEval.step;
-        live.print(`${evaluationName(lastEval)}: mean reward ${formatMetric(progress.lastEval.meanReward)}`);
-      }
+      printFinished(progress);
       const line: RunLineInput = {
         completedSteps: progress.completedSteps,
         totalSteps: progress.totalSteps,
@@ -121,6 +125,12 @@ export async function followRun(options: {
         line.task = plain;
       }
       live.show(runLine(line), plain);
+    }
+    // The run ended between two looks: the steps and evaluation it finished since the last one still
+    // get their lines (a closed run answers the query while a worker replays it).
+    if (settled !== undefined && !(settled instanceof Error) && !interrupted()) {
+      const final = await ask(() => queryProgress(client, run.trainRunId)).catch(() => undefined);
+      if (final !== undefined) printFinished(final);
     }
   } finally {
     live.end();
