@@ -33,6 +33,16 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test file that hangs fails after this long instead of stalling the whole run (Node applies the
+// limit to each file's process as well as to each test in it). Twenty minutes is about four times the
+// slowest file: the production-layout test, a build and two SmolLM2 runs, about 5 minutes on two cores.
+const timeoutMs = process.env.ANCHORAGE_TEST_TIMEOUT_MS ?? '1200000';
+if (!/^[1-9][0-9]*$/.test(timeoutMs)) {
+  console.error(
+    `ANCHORAGE_TEST_TIMEOUT_MS must be a positive whole number of milliseconds, got "${timeoutMs}"`,
+  );
+  process.exit(2);
+}
 const result = spawnSync(
   process.execPath,
   [
@@ -42,6 +52,7 @@ const result = spawnSync(
     './scripts/property-seed.mjs',
     '--test',
     `--test-concurrency=${concurrency}`,
+    `--test-timeout=${timeoutMs}`,
     '--test-reporter=spec',
     ...files,
   ],
