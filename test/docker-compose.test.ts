@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { loadRunConfig } from '../src/config/load.ts';
 import { storeLocationFromEnv } from '../src/config/store-env.ts';
 import { METRIC_NAMES } from '../src/telemetry/metric-names.ts';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server.ts';
 import { workerSettings } from '../workers/env.ts';
 
 const repo = new URL('..', import.meta.url).pathname;
@@ -262,5 +263,28 @@ test('Grafana provisions the Prometheus data source and the dashboard, whose que
     [...declared].filter((n) => !named.has(n)),
     [],
     'and the dashboard shows each of them',
+  );
+});
+
+test("the compose server loads the dev servers' dynamic configuration, with the same values", () => {
+  const temporal = compose.services.temporal!;
+  const relative = temporal.environment?.DYNAMIC_CONFIG_FILE_PATH;
+  assert.ok(relative !== undefined, 'the temporal service names its dynamic configuration file');
+  // The server image resolves a relative path against its working folder, /etc/temporal.
+  const host = mountedFile(temporal, posix.join('/etc/temporal', relative));
+  assert.equal(host, 'deploy/temporal/dynamicconfig.yaml', 'the file comes from the repository');
+  const file = readYaml(host!) as Record<string, Array<{ value: unknown }>>;
+  for (const entry of DEV_SERVER_DYNAMIC_CONFIG) {
+    const [key, value] = entry.split('=') as [string, string];
+    assert.deepEqual(
+      file[key]?.map((v) => String(v.value)),
+      [value],
+      `${key} is ${value} in ${host}, as DEV_SERVER_DYNAMIC_CONFIG sets it`,
+    );
+  }
+  assert.deepEqual(
+    Object.keys(file).sort(),
+    DEV_SERVER_DYNAMIC_CONFIG.map((e) => e.split('=')[0]).sort(),
+    'no key that the dev servers do not also set',
   );
 });

@@ -77,7 +77,8 @@ export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=norma
  * times a second (20 by default, with a small burst): once a run's tasks came back to back, every
  * one waited 35-50 ms for its turn, about 8 waits per training step. At 10,000 the wait is the
  * server's own 2-6 ms (`anchorage bench orchestration`: a tiny-model step went from 0.51 s to
- * 0.25 s). A self-hosted cluster can set the same key in its dynamic configuration file.
+ * 0.25 s). docker-compose.yml's server loads the same keys from deploy/temporal/dynamicconfig.yaml
+ * (test/docker-compose.test.ts checks they agree); a self-hosted cluster can set them in its own.
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = ['history.transferProcessorMaxPollRPS=10000'] as const;
 
