@@ -152,13 +152,19 @@ describe('the monitor reading of a step', () => {
   });
 
   it('flags the onset of more high-reward answers whose judge samples disagree, only where the judge sampled', () => {
-    /** step(0.5) with `unsure` of its 8 high-reward answers carrying disagreeing judge samples. */
+    const clarity = { rubricId: 'writing', criterionId: 'clarity', description: 'The answer is clear.' };
+    const tone = { rubricId: 'writing', criterionId: 'tone', description: 'The tone is warm.' };
+    /**
+     * step(0.5) with `unsure` of its 8 high-reward answers carrying judge samples that disagree on
+     * clarity (the first of them also on tone); the low-reward answers disagree on tone.
+     */
     const sampled = (unsure: number, samples = true) =>
-      step(0.5).map((r, i) => ({
-        ...r,
+      step(0.5).map((r, i) => {
         // The high-reward answers are the first two of each group of four: 2 * group + (0 or 1).
-        ...(samples ? { judgeDisagrees: r.reward === 1 && 2 * r.group + (i % 4) < unsure } : {}),
-      }));
+        const rank = 2 * r.group + (i % 4);
+        const on = r.reward !== 1 ? [tone] : rank === 0 ? [clarity, tone] : rank < unsure ? [clarity] : [];
+        return { ...r, ...(samples ? { judgeDisagreesOn: on } : {}) };
+      });
     const read = (unsure: number[], samples = true) =>
       analyseStep({
         responses: sampled(unsure.at(-1)!, samples),
@@ -175,11 +181,18 @@ describe('the monitor reading of a step', () => {
     assert.deepEqual(rising.onsets, ['disagreement']);
     assert.equal(rising.metrics['monitor/trend/disagreement'], 1);
     assert.equal(rising.metrics['monitor/onset/disagreement'], 1);
+    // The finding names the criterion disagreed on by at least minSupport (3) high-reward answers:
+    // clarity (4), not tone (1 high-reward answer; the low-reward ones do not count).
+    assert.deepEqual(
+      rising.findings.filter((f) => f.kind === 'disagreement'),
+      [{ kind: 'disagreement', ...clarity, count: 4 }],
+    );
 
     const flat = read([2, 2, 2]);
     assert.equal(flat.metrics['monitor/judge_disagreement_fraction'], 2 / 16);
     assert.deepEqual(flat.onsets, []);
     assert.equal(flat.metrics['monitor/trend/disagreement'], 0);
+    assert.deepEqual(flat.findings, [], 'no finding while the share does not rise');
 
     // Without judge samples there is no signal (not 0), no metric and no trend.
     const without = read([1, 2, 4], false);

@@ -2,7 +2,13 @@ import type { AdaptiveDefenceSettings } from '../config/defence.ts';
 import type { Finding } from './findings.ts';
 import { isOnset, trendOf } from './onset.ts';
 import { groupPhrases, phraseFrequency, phraseStats } from './phrases.ts';
-import { aboveGroupMean, type MonitoredResponse, stepSignals, TRENDED_SIGNALS } from './signals.ts';
+import {
+  aboveGroupMean,
+  type DisagreedCriterion,
+  type MonitoredResponse,
+  stepSignals,
+  TRENDED_SIGNALS,
+} from './signals.ts';
 
 /**
  * The monitor's reading of one training step, pure: the step's signals and monitor scores, which
@@ -161,6 +167,25 @@ export function analyseStep(options: {
       verifier: c.verifier,
       count,
     });
+  }
+
+  // Judged criteria whose samples disagree on answers rewarded above their group's mean, while that
+  // share rises: the answers may win on the judge's ambiguity (most disagreed first).
+  if (trends.includes('disagreement')) {
+    const counts = new Map<string, { criterion: DisagreedCriterion; count: number }>();
+    responses.forEach((r, i) => {
+      if (!above[i]) return;
+      for (const c of r.judgeDisagreesOn ?? []) {
+        const id = `${c.rubricId}\u0000${c.criterionId}`;
+        const entry = counts.get(id) ?? { criterion: c, count: 0 };
+        entry.count++;
+        counts.set(id, entry);
+      }
+    });
+    const flagged = [...counts.values()]
+      .filter((e) => e.count >= settings.minSupport)
+      .sort((a, b) => b.count - a.count);
+    for (const { criterion, count } of flagged) findings.push({ kind: 'disagreement', ...criterion, count });
   }
 
   const onsets = trends.filter((t) =>

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * What the monitor flags in a step (src/step/monitor.ts), each kind with its evidence: a phrase that
  * grows with the reward, a rising response length or repetition, a monitor criterion that
- * high-reward answers fail (text addressed to the grader, self-praise, ...). A finding's `key` names
+ * high-reward answers fail (text addressed to the grader, self-praise, ...), a judged criterion the
+ * judge grows unsure of on high-reward answers (its samples disagree). A finding's `key` names
  * it across steps: one proposal per key, however often it is flagged.
  */
 export const Finding = z.discriminatedUnion('kind', [
@@ -35,6 +36,15 @@ export const Finding = z.discriminatedUnion('kind', [
     /** Answers with a reward above their group's mean that fail the criterion. */
     count: z.number().int(),
   }),
+  z.strictObject({
+    kind: z.literal('disagreement'),
+    /** The judged criterion whose samples disagree, and its rubric. */
+    rubricId: z.string(),
+    criterionId: z.string(),
+    description: z.string(),
+    /** Answers with a reward above their group's mean whose judge samples disagree on it. */
+    count: z.number().int(),
+  }),
 ]);
 export type Finding = z.infer<typeof Finding>;
 
@@ -49,6 +59,8 @@ export function findingKey(f: Finding): string {
       return 'repetition';
     case 'monitor':
       return `monitor:${f.criterionId}`;
+    case 'disagreement':
+      return `disagreement:${f.rubricId}/${f.criterionId}`;
   }
 }
 
@@ -64,5 +76,7 @@ export function describeFinding(f: Finding): string {
       return `answers repeat themselves more: repeated-trigram share ${f.history.map(pct).join(' -> ')}`;
     case 'monitor':
       return `${f.count} answers rewarded above their group's mean fail monitor criterion ${f.criterionId} (${f.description})`;
+    case 'disagreement':
+      return `the judge's samples disagree on criterion ${f.criterionId} of ${f.rubricId} for ${f.count} answers rewarded above their group's mean (${f.description})`;
   }
 }

@@ -4,7 +4,7 @@ import { aggregateReward } from '../rubric/aggregate/aggregate-reward.ts';
 import { makeCriterion, makeRubric, scored } from '../rubric/aggregate/fixtures.ts';
 import { combineSamples } from '../rubric/judge/combine-samples.ts';
 import type { Verdict } from '../rubric/verdict.ts';
-import { judgeSamplesDisagree } from './judge-samples.ts';
+import { criteriaJudgeDisagreesOn } from './judge-samples.ts';
 
 // clarity: tiers 0/2/4; accuracy: pass/fail.
 const rubric = makeRubric({
@@ -24,13 +24,19 @@ const rewardOf = (samples: { clarity: Verdict[]; accuracy: Verdict[] }) =>
     verdicts: [combineSamples({ samples: samples.clarity }), combineSamples({ samples: samples.accuracy })],
   });
 
+/** The criteria disagreed on, as `rubric/criterion` ids, for rewards of rubrics r0, r1, ... */
+const disagreedOn = (rewards: ReturnType<typeof rewardOf>[]) =>
+  criteriaJudgeDisagreesOn(rewards.map((reward, i) => ({ rubricId: `r${i}`, reward })))?.map(
+    (c) => `${c.rubricId}/${c.criterionId}`,
+  );
+
 describe("a response's judge samples", () => {
-  it('disagree when one criterion has unequal scored samples', () => {
+  it('disagree on the criterion whose scored samples are unequal', () => {
     const reward = rewardOf({
       clarity: [scored('clarity', 4), scored('clarity', 4)],
       accuracy: [scored('accuracy', 1), scored('accuracy', 0)],
     });
-    assert.equal(judgeSamplesDisagree([reward]), true);
+    assert.deepEqual(disagreedOn([reward]), ['r0/accuracy']);
   });
 
   it('agree when every compared criterion has equal samples (an unscorable sample is no disagreement)', () => {
@@ -38,21 +44,21 @@ describe("a response's judge samples", () => {
       clarity: [scored('clarity', 2), scored('clarity', 2), fail('clarity')],
       accuracy: [scored('accuracy', 1), scored('accuracy', 1)],
     });
-    assert.equal(judgeSamplesDisagree([reward]), false);
+    assert.deepEqual(disagreedOn([reward]), []);
   });
 
   it('say nothing (undefined, not agreement) without two scored samples of any criterion', () => {
     const once = rewardOf({ clarity: [scored('clarity', 4)], accuracy: [scored('accuracy', 0)] });
-    assert.equal(judgeSamplesDisagree([once]), undefined);
+    assert.equal(disagreedOn([once]), undefined);
     const oneScored = rewardOf({
       clarity: [scored('clarity', 4), fail('clarity')],
       accuracy: [fail('accuracy'), fail('accuracy')],
     });
-    assert.equal(judgeSamplesDisagree([oneScored]), undefined);
-    assert.equal(judgeSamplesDisagree([]), undefined);
+    assert.equal(disagreedOn([oneScored]), undefined);
+    assert.equal(disagreedOn([]), undefined);
   });
 
-  it("count every rubric of the response: one rubric's disagreement is enough", () => {
+  it('are read from every rubric of the response, each criterion named with its rubric', () => {
     const agreeing = rewardOf({
       clarity: [scored('clarity', 4), scored('clarity', 4)],
       accuracy: [scored('accuracy', 1)],
@@ -61,7 +67,7 @@ describe("a response's judge samples", () => {
       clarity: [scored('clarity', 0), scored('clarity', 2)],
       accuracy: [scored('accuracy', 1)],
     });
-    assert.equal(judgeSamplesDisagree([agreeing, disagreeing]), true);
-    assert.equal(judgeSamplesDisagree([agreeing]), false);
+    assert.deepEqual(disagreedOn([agreeing, disagreeing]), ['r1/clarity']);
+    assert.deepEqual(disagreedOn([agreeing]), []);
   });
 });

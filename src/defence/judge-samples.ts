@@ -2,27 +2,37 @@ import type { Reward } from '../rubric/aggregate/reward-schema.ts';
 import { criterionDisagreement } from '../rubric/judge/disagreement.ts';
 
 /**
- * Whether the judge disagreed with itself on a response, pure: read from its rewards' explanations,
+ * Where the judge disagreed with itself on a response, pure: read from its rewards' explanations,
  * which keep each criterion's judge samples (judge config `samples` > 1). A criterion disagrees when
  * its scored samples are not all equal, as in the step's `judge/disagreement_rate`
- * (src/rubric/judge/disagreement.ts). The monitor sets `judgeDisagrees` of a response from it.
+ * (src/rubric/judge/disagreement.ts). The monitor sets `judgeDisagreesOn` of a response from it.
  */
 
+/** A criterion of one of the response's rubrics. */
+export interface RubricCriterion {
+  rubricId: string;
+  criterionId: string;
+}
+
 /**
- * True when the samples of at least one criterion disagree, false when every criterion with two or
- * more scored samples agrees, undefined when no criterion has two scored samples (the judge asked
- * once, only verifiers, or nothing scored): then there is nothing to compare, which is not agreement.
+ * The criteria whose scored samples disagree (in the order of the rubrics and their criteria), empty
+ * when every criterion with two or more scored samples agrees, undefined when no criterion has two
+ * scored samples (the judge asked once, only verifiers, or nothing scored): then there is nothing to
+ * compare, which is not agreement.
  */
-export function judgeSamplesDisagree(rewards: readonly Reward[]): boolean | undefined {
+export function criteriaJudgeDisagreesOn(
+  rubrics: readonly { rubricId: string; reward: Reward }[],
+): RubricCriterion[] | undefined {
   let compared = false;
-  for (const reward of rewards) {
+  const disagreed: RubricCriterion[] = [];
+  for (const { rubricId, reward } of rubrics) {
     for (const c of reward.explanation.criteria) {
       const scores = (c.samples ?? []).flatMap((s) => (s.status === 'scored' ? [s.tierScore] : []));
       const d = criterionDisagreement({ scores, topScore: c.topScore });
       if (d === undefined) continue;
-      if (d.disagree) return true;
       compared = true;
+      if (d.disagree) disagreed.push({ rubricId, criterionId: c.id });
     }
   }
-  return compared ? false : undefined;
+  return compared ? disagreed : undefined;
 }

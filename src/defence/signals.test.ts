@@ -12,7 +12,9 @@ function batch(judgeDisagrees: (group: number, i: number) => boolean | undefined
         reward: i < 2 ? 1 : 0,
         group,
         failed: [],
-        ...(disagrees === undefined ? {} : { judgeDisagrees: disagrees }),
+        ...(disagrees === undefined
+          ? {}
+          : { judgeDisagreesOn: disagrees ? [{ rubricId: 'r', criterionId: 'c', description: 'd' }] : [] }),
       };
     }),
   );

@@ -8,6 +8,14 @@ import { groupCentred, tokenize } from './phrases.ts';
  * is unsure of).
  */
 
+/** A criterion of a response's reward whose judge samples disagree. */
+export interface DisagreedCriterion {
+  rubricId: string;
+  criterionId: string;
+  /** The criterion's description, as the rubric states it (what a defence would grade more strictly). */
+  description: string;
+}
+
 /** One response as the monitor sees it. */
 export interface MonitoredResponse {
   text: string;
@@ -16,10 +24,11 @@ export interface MonitoredResponse {
   /** Monitor criteria (ids) the response fails. */
   failed: readonly string[];
   /**
-   * Whether the judge's samples (judge `samples` > 1) disagree on at least one criterion of the
-   * response's reward (judge-samples.ts); absent where no criterion had two scored samples.
+   * The criteria of the response's reward whose judge samples (judge `samples` > 1) disagree, empty
+   * when every compared criterion agreed; absent where no criterion had two scored samples
+   * (judge-samples.ts): nothing to compare is not agreement.
    */
-  judgeDisagrees?: boolean;
+  judgeDisagreesOn?: readonly DisagreedCriterion[];
 }
 
 export interface StepSignals {
@@ -31,7 +40,7 @@ export interface StepSignals {
   /** Share of scored responses rewarded above their group's mean that fail a monitor criterion. */
   outlier_fraction: number;
   /**
-   * Share of the scored responses with judge samples to compare (`judgeDisagrees` present) that are
+   * Share of the scored responses with judge samples to compare (`judgeDisagreesOn` present) that are
    * rewarded above their group's mean and whose samples disagree on a criterion. Absent, not 0, when
    * no response has them (the judge asked once, or no criterion is judged).
    */
@@ -81,8 +90,8 @@ export function stepSignals(responses: readonly MonitoredResponse[]): StepSignal
   const above = aboveGroupMean(responses);
   const scored = responses.filter((r) => r.reward !== null).length;
   const outliers = responses.filter((r, i) => above[i] && r.failed.length > 0).length;
-  const sampled = responses.filter((r) => r.reward !== null && r.judgeDisagrees !== undefined).length;
-  const unsure = responses.filter((r, i) => above[i] && r.judgeDisagrees === true).length;
+  const sampled = responses.filter((r) => r.reward !== null && r.judgeDisagreesOn !== undefined).length;
+  const unsure = responses.filter((r, i) => above[i] && (r.judgeDisagreesOn?.length ?? 0) > 0).length;
   return {
     length_mean: n === 0 ? 0 : lengths.reduce((a, b) => a + b, 0) / n,
     length_p90: quantile(lengths, 0.9),

@@ -83,6 +83,14 @@ export function templateCriterion(f: Finding): Omit<DefenceCriterion, 'id'> {
           'The response does not pad itself with the same words again and again unless the prompt asks for repetition.',
         evaluator: { type: 'verifier', name: 'defence.repetition', params: {} },
       };
+    case 'disagreement':
+      // The judge could not agree whether high-reward answers meet the criterion: they live in its
+      // ambiguity. The veto asks the judge the stricter question, graded once per answer.
+      return {
+        ...veto,
+        description: `The response meets this requirement beyond reasonable doubt: ${f.description} A response that could fairly be graded either way on it fails.`,
+        evaluator: { type: 'judge' },
+      };
     case 'monitor':
       return {
         ...veto,

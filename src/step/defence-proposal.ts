@@ -45,6 +45,14 @@ function examplesOf(finding: Finding, responses: readonly MonitoredResponse[]): 
       );
     case 'monitor':
       return pick(byReward.filter((r) => r.failed.includes(finding.criterionId)));
+    case 'disagreement':
+      return pick(
+        byReward.filter((r) =>
+          r.judgeDisagreesOn?.some(
+            (c) => c.rubricId === finding.rubricId && c.criterionId === finding.criterionId,
+          ),
+        ),
+      );
     case 'length':
       return pick([...responses].sort((a, b) => b.text.length - a.text.length));
     case 'repetition':

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { AdaptiveDefenceSettings } from '../config/defence.ts';
 import { MonitorRecord } from '../defence/records.ts';
+import { listProposals } from '../defence/review.ts';
 import { aggregateReward } from '../rubric/aggregate/aggregate-reward.ts';
 import { makeCriterion, makeRubric, scored } from '../rubric/aggregate/fixtures.ts';
 import { combineSamples } from '../rubric/judge/combine-samples.ts';
@@ -19,7 +20,8 @@ import type { RunContext } from './run-context.ts';
 /**
  * The monitor of one step on a real store, reading the judge's samples from the step's rewards
  * record: two groups of four answers, the first two of each rewarded 1 and the rest 0. No monitor
- * rubric and no earlier step, so nothing is proposed; only the signals are looked at.
+ * rubric; a run of one step proposes nothing, a run whose disagreement rises over three steps
+ * proposes a defence for the criterion disagreed on.
  */
 
 const ANSWERS = ['a fine answer', 'another fine answer', 'a weak answer', 'another weak answer'];
@@ -144,6 +146,42 @@ describe('the monitor of a step reads the judge samples kept in its rewards (rea
     assert.equal(out.metrics['monitor/judge_disagreement_fraction'], 3 / 8);
     assert.equal(out.metrics['monitor/trend/disagreement'], 0, 'one step is no trend');
     assert.deepEqual(out.onsets, []);
+  });
+
+  it('a rising share proposes a defence for the criterion the judge disagrees on, described as its rubric says', async () => {
+    const withRubric = { ...run, prepared: { rubrics: new Map([[rubric.id, rubric]]) } } as RunContext;
+    // Steps 1-3 of one run: 1, 2, then all 4 high-reward answers disagree (the window is 3 steps).
+    const unsure = [1, 2, 4];
+    let last: Awaited<ReturnType<typeof monitorStep>> | undefined;
+    for (const [i, n] of unsure.entries()) {
+      const rewards = await putRewards({
+        disagrees: (group, sample) => sample < 2 && 2 * group + sample < n,
+      });
+      last = await monitorStep({
+        store,
+        key: { trainRunId: 'rising', step: i + 1, purpose: 'train' },
+        run: async () => withRubric,
+        rollouts,
+        rewards,
+        verifiers: defaultVerifiers(),
+        log: pino({ level: 'silent' }),
+      });
+    }
+    assert.deepEqual(last?.onsets, ['disagreement']);
+    const record = MonitorRecord.parse(await store.getJson(last!.monitor));
+    assert.deepEqual(record.findings, [
+      {
+        kind: 'disagreement',
+        rubricId: rubric.id,
+        criterionId: 'accuracy',
+        description: 'criterion accuracy',
+        count: 4,
+      },
+    ]);
+    assert.equal(record.proposed.length, 1);
+    const [proposal] = await listProposals({ store, trainRunId: 'rising' });
+    assert.equal(proposal?.status, 'pending');
+    assert.match(JSON.stringify(proposal), /beyond reasonable doubt: criterion accuracy/);
   });
 
   it('a judge asked once leaves the signal and its metric out (not 0)', async () => {

@@ -3,7 +3,7 @@ import type { MonitorStepOutput } from '../contracts/defence.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
 import { analyseStep, type EarlierStep, type MonitorCriterion } from '../defence/analyse.ts';
 import { describeFinding } from '../defence/findings.ts';
-import { judgeSamplesDisagree } from '../defence/judge-samples.ts';
+import { criteriaJudgeDisagreesOn, type RubricCriterion } from '../defence/judge-samples.ts';
 import { MonitorRecord, StepDefence } from '../defence/records.ts';
 import { defenceRefs } from '../defence/refs.ts';
 import { listProposals } from '../defence/review.ts';
@@ -21,6 +21,7 @@ import { readRolloutBatch } from '../train/rollouts.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
 import { propose } from './defence-proposal.ts';
+import { stepRubrics } from './plan.ts';
 import type { RunContext } from './run-context.ts';
 
 /**
@@ -72,17 +73,23 @@ export async function monitorStep(options: {
     groups,
     verifiers: options.verifiers,
   });
+  // The step's rubrics (the run's and its defence set) give a disagreed criterion its description.
+  const rubrics = await stepRubrics({ run, ref: key, store });
+  const criterionDescription = (c: RubricCriterion) =>
+    rubrics.get(c.rubricId)?.criteria.find((k) => k.id === c.criterionId)?.description ?? c.criterionId;
   const responses: MonitoredResponse[] = groups.flatMap((g, gi) =>
     g.samples.map((s, si) => {
       const reward = rewardOf.get(`${gi}/${si}`);
       // Judge samples (judge `samples` > 1) kept in the reward explanations; absent: nothing to compare.
-      const disagrees = judgeSamplesDisagree(reward?.rubrics.map((r) => r.reward) ?? []);
+      const disagreed = criteriaJudgeDisagreesOn(reward?.rubrics ?? []);
       return {
         text: s.text,
         reward: reward?.reward ?? null,
         group: gi,
         failed: scored.failed[gi]![si]!,
-        ...(disagrees === undefined ? {} : { judgeDisagrees: disagrees }),
+        ...(disagreed === undefined
+          ? {}
+          : { judgeDisagreesOn: disagreed.map((c) => ({ ...c, description: criterionDescription(c) })) }),
       };
     }),
   );
