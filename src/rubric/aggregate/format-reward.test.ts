@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { combineSamples } from '../judge/combine-samples.ts';
 import { aggregateReward } from './aggregate-reward.ts';
 import { makeCriterion, makeRubric, scored, unscorable } from './fixtures.ts';
 import { formatReward } from './format-reward.ts';
@@ -84,4 +85,22 @@ test('formatReward refuses a rubric other than the one the reward was computed w
     () => formatReward({ reward, rubric: { ...rubric, id: 'other' } }),
     /cannot be formatted with rubric 'other'/,
   );
+});
+
+test("formatReward shows a sampled judge's tiers: each sample's where they differ, the count where they agree", () => {
+  const sampled = makeRubric({
+    criteria: [makeCriterion({ id: 'clarity', tiers: [0, 2, 4] }), makeCriterion({ id: 'accuracy' })],
+  });
+  const reward = aggregateReward({
+    rubric: sampled,
+    verdicts: [
+      combineSamples({
+        samples: [scored('clarity', 4, 'clear'), scored('clarity', 2, 'ok'), unscorable('clarity')],
+      }),
+      combineSamples({ samples: [scored('accuracy', 1, 'pass'), scored('accuracy', 1, 'pass')] }),
+    ],
+  });
+  const rows = formatReward({ reward, rubric: sampled }).split('\n').slice(3, 5);
+  assert.match(rows[0]!, /^clarity\s+clear\/ok\/-\s+3\/4\s/);
+  assert.match(rows[1]!, /^accuracy\s+pass x2\s+1\/1\s/);
 });

@@ -41,6 +41,18 @@ function table(rows: string[][]): string[] {
 }
 
 /**
+ * The tier a criterion got: its label; for a judge asked several times, each sample's label
+ * (`pass/pass/fail`, `-` for an unscorable sample) where they differ, `pass x3` where they agree.
+ */
+function tierCell(c: CriterionExplanation): string {
+  if (c.status !== 'scored') return 'UNSCORABLE';
+  const samples = c.samples ?? [];
+  if (samples.length < 2) return c.tierLabel ?? '';
+  const labels = samples.map((s) => (s.status === 'scored' ? s.tierLabel : '-'));
+  return labels.every((l) => l === labels[0]) ? `${labels[0]} x${labels.length}` : labels.join('/');
+}
+
+/**
  * A reward as text for the CLI: one row per criterion (id, tier, raw/top, normalised x, transformed
  * t, weight, signed contribution to the mean, veto, reason), then the chain of steps down to the
  * reward. `rubric` must be the rubric the reward was computed with; it supplies the title.
@@ -58,7 +70,7 @@ export function formatReward(options: { reward: Reward; rubric: ResolvedRubric }
   for (const c of e.criteria) {
     rows.push([
       c.id,
-      c.status === 'scored' ? (c.tierLabel ?? '') : 'UNSCORABLE',
+      tierCell(c),
       c.tierScore === null ? `-/${compact(c.topScore)}` : `${compact(c.tierScore)}/${compact(c.topScore)}`,
       fixed(c.normalised),
       fixed(c.transformed),
