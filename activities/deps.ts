@@ -92,7 +92,6 @@ export function createActivityDeps(options: {
     workerName: options.workerName ?? `pid-${process.pid}`,
     dataDir: options.dataDir ?? dataDir(options.env === undefined ? {} : { env: options.env }),
     telemetry,
-    generatorClient: ({ config, log }) =>
-      generatorClient({ config, env: options.env ?? process.env, log }),
+    generatorClient: ({ config, log }) => generatorClient({ config, env: options.env ?? process.env, log }),
   };
 }

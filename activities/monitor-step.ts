@@ -17,6 +17,7 @@ export function monitorStepActivity(deps: ActivityDeps) {
         run: () => deps.loadRun(input.configAddress, input.stageStarts),
         rollouts: input.rollouts,
         rewards: input.rewards,
+        ...(input.allowance === undefined ? {} : { allowance: input.allowance }),
         verifiers: deps.verifiers,
         log: deps.log,
       }),

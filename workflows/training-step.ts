@@ -96,16 +96,24 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
     }
     dynamic = refilled;
   }
+  const trained = dynamic?.trained ?? { rollouts: rollouts.rollouts, rewards: rewards.rewards };
+  const judgedUsage = dynamic === undefined ? judging.usage : addUsage(judging.usage, dynamic.judgeUsage);
   // Adaptive defence: the monitor reads the planned batch while the policy updates (only where the
-  // run has it on, so runs without it schedule exactly what they always did).
+  // run has it on, so runs without it schedule exactly what they always did). Its judge requests
+  // (judged monitor criteria, LLM-written proposals) get what the step's allowance has left.
   const monitoring =
     input.adaptiveDefence === true
-      ? acts.judge.monitorStep({ ...ref, rollouts: rollouts.rollouts, rewards: rewards.rewards })
+      ? acts.judge.monitorStep({
+          ...ref,
+          rollouts: rollouts.rollouts,
+          rewards: rewards.rewards,
+          ...(input.judgeAllowance === undefined
+            ? {}
+            : { allowance: remaining({ budget: input.judgeAllowance, used: judgedUsage }) }),
+        })
       : undefined;
   // Awaited before the metrics; a failed update must not leave its rejection unhandled meanwhile.
   monitoring?.catch(() => undefined);
-  const trained = dynamic?.trained ?? { rollouts: rollouts.rollouts, rewards: rewards.rewards };
-  const judgeUsage = dynamic === undefined ? judging.usage : addUsage(judging.usage, dynamic.judgeUsage);
 
   phase('update');
   const update = await acts.trainer.updatePolicy({
@@ -136,6 +144,8 @@ export async function trainingStepWorkflow(input: StepInput): Promise<StepResult
 
   phase('metrics');
   const monitor = await monitoring;
+  // A monitor record written before it counted its judge requests reports none.
+  const judgeUsage = addUsage(judgedUsage, monitor?.judgeUsage);
   const wallMs = Date.now() - started;
   const written = await acts.fast.writeMetrics({
     trainRunId: input.trainRunId,

@@ -1,3 +1,4 @@
+import type { JudgeAllowance, JudgeUsage } from './judge-budget.ts';
 import type { StepRef } from './step-refs.ts';
 
 /**
@@ -10,6 +11,11 @@ import type { StepRef } from './step-refs.ts';
 export interface MonitorStepInput extends StepRef {
   rollouts: string;
   rewards: string;
+  /**
+   * What the monitor's judge requests may spend (what the step's allowance has left after its
+   * judging): judged monitor criteria and LLM-written proposals. Absent: the run has no budget.
+   */
+  allowance?: JudgeAllowance;
 }
 
 export interface MonitorStepOutput {
@@ -23,6 +29,8 @@ export interface MonitorStepOutput {
   proposed: string[];
   pending: number;
   reused: boolean;
+  /** What its judge requests spent (the run's judge budget counts it); a reused record's first spend. */
+  judgeUsage: JudgeUsage;
 }
 
 /** What a step with the monitor reports to the run. */

@@ -29,6 +29,13 @@ export const MonitorRecord = z.strictObject({
   proposed: z.array(z.string()),
   /** `monitor/*` and `defence/*` keys for the step's metrics. */
   metrics: z.record(z.string(), z.number()),
+  /**
+   * What the monitor's judge requests spent (judged monitor criteria, LLM-written proposals); absent
+   * in records written before the run's judge budget counted them.
+   */
+  judgeUsage: z
+    .strictObject({ requests: z.number().int().nonnegative(), tokens: z.number().nonnegative() })
+    .optional(),
 });
 export type MonitorRecord = z.infer<typeof MonitorRecord>;
 

@@ -15,8 +15,8 @@ import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
 import { writeTinyJudgeConfig } from '../train/testing/tiny-judge.ts';
 import { writeTinyRun } from '../train/testing/tiny-run.ts';
-import { propose } from './defence-proposal.ts';
-import { defaultJudgeFactory, type RunContext, runContext } from './run-context.ts';
+import { propose, proposalWriter } from './defence-proposal.ts';
+import { defaultJudgeFactory, type JudgeLimits, type RunContext, runContext } from './run-context.ts';
 
 const DESCRIPTION = 'The response does not sprinkle carets into its text to win credit, whatever the task.';
 const finding: Finding = { kind: 'phrase', phrase: '^', correlation: 1, frequency: 0.6, history: [0.3, 0.6] };
@@ -68,15 +68,14 @@ describe('defence proposals of a run (real run configuration, scripted judge ser
     return runContext({ address: name, prepared, judge: defaultJudgeFactory({}) });
   };
 
-  const proposeFor = async (trainRunId: string, context: RunContext) => {
+  const proposeFor = async (trainRunId: string, context: RunContext, limits: JudgeLimits = {}) => {
     const id = await propose({
       store,
       key: { trainRunId, step: 2, purpose: 'train' },
-      run: context,
       finding,
       responses: [{ text: 'x^^^', reward: 1, group: 0, failed: [] }],
+      writer: proposalWriter({ run: context, limits, env: {}, log: captureLogs().log }).writer,
       log: captureLogs().log,
-      env: {},
       verifiers: defaultVerifiers(),
     });
     assert.ok(id !== undefined);
@@ -108,6 +107,39 @@ describe('defence proposals of a run (real run configuration, scripted judge ser
     assert.equal((criterion?.evaluator as { name?: string } | undefined)?.name, 'text.regex');
   });
 
+  it("a writer past its share of the run's judge budget sends nothing and falls back to the template, saying why", async () => {
+    replies = [JSON.stringify({ description: DESCRIPTION })];
+    const before = server.requests.length;
+    const proposal = await proposeFor('spent', await run('spent', true), { requests: 0 });
+    assert.equal(server.requests.length, before, 'no request past the allowance');
+    assert.equal(proposal.proposer.kind, 'template');
+    assert.match(proposal.proposer.fallback ?? '', /budget/);
+    replies = [];
+  });
+
+  it("the writer counts what its requests spent, for the run's judge budget", async () => {
+    replies = [JSON.stringify({ description: DESCRIPTION })];
+    const context = await run('counted', true);
+    const writing = proposalWriter({
+      run: context,
+      limits: { requests: 5 },
+      env: {},
+      log: captureLogs().log,
+    });
+    assert.deepEqual(writing.usage(), { requests: 0, tokens: 0 });
+    const id = await propose({
+      store,
+      key: { trainRunId: 'counted', step: 2, purpose: 'train' },
+      finding,
+      responses: [{ text: 'x^^^', reward: 1, group: 0, failed: [] }],
+      writer: writing.writer,
+      log: captureLogs().log,
+      verifiers: defaultVerifiers(),
+    });
+    assert.ok(id !== undefined);
+    assert.equal(writing.usage().requests, 1);
+  });
+
   it('without a judge the rule template writes it, and a finding is proposed once', async () => {
     const context = await run('no-judge', false);
     const before = server.requests.length;
@@ -118,11 +150,10 @@ describe('defence proposals of a run (real run configuration, scripted judge ser
     const again = await propose({
       store,
       key: { trainRunId: 'no-judge', step: 3, purpose: 'train' },
-      run: context,
       finding,
       responses: [],
+      writer: proposalWriter({ run: context, limits: {}, env: {}, log: captureLogs().log }).writer,
       log: captureLogs().log,
-      env: {},
       verifiers: defaultVerifiers(),
     });
     assert.equal(again, undefined);

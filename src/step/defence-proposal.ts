@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type JudgeUsage, NO_USAGE } from '../contracts/judge-budget.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
 import { describeFinding, type Finding } from '../defence/findings.ts';
 import { llmCriterion } from '../defence/llm-proposal.ts';
@@ -15,17 +16,50 @@ import {
   templateRubric,
 } from '../defence/templates.ts';
 import { generatorClient } from '../rubric-authoring/client.ts';
+import type { ChatClient } from '../rubric/judge/chat-client.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { commitOnce } from '../store/commit-once.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { ValidationError } from '../util/errors.ts';
-import type { RunContext } from './run-context.ts';
+import { type JudgeLimits, limitJudgeConfig, type RunContext } from './run-context.ts';
 
 /**
  * A finding of the adaptive-defence monitor (src/step/monitor.ts) as a proposal in the run's review
  * queue: the defence criterion (a rule template's, or the LLM judge's where the run has one), the
  * answers that showed it, and why.
  */
+
+/** The LLM that writes a step's proposals: the run's judge model, under the monitor's limits. */
+export interface ProposalWriter {
+  client: ChatClient;
+  model: string;
+}
+
+/**
+ * The step's proposal writer where the run has a judge and `proposer` is `auto` (one client for all
+ * the step's proposals, so `limits`, the monitor's share of the run's judge budget, bound them
+ * together), and what its requests spent. A request past the limits is refused before it is sent,
+ * and the proposal falls back to the rule template, saying why.
+ */
+export function proposalWriter(options: {
+  run: RunContext;
+  limits: JudgeLimits;
+  env: NodeJS.ProcessEnv | undefined;
+  log: Logger;
+}): { writer: ProposalWriter | undefined; usage: () => JudgeUsage } {
+  const judge = options.run.prepared.judge;
+  if (options.run.config.defence.adaptive.proposer !== 'auto' || judge === undefined)
+    return { writer: undefined, usage: () => NO_USAGE };
+  const { client, stats } = generatorClient({
+    config: limitJudgeConfig({ config: judge, limits: options.limits }),
+    env: options.env ?? process.env,
+    log: options.log,
+  });
+  return {
+    writer: { client, model: judge.model },
+    usage: () => ({ requests: stats.requests, tokens: stats.promptTokens + stats.completionTokens }),
+  };
+}
 
 /** Answers shown to a reviewer (and the LLM) per proposal, each at most this long. */
 const EXAMPLES = 3;
@@ -79,14 +113,14 @@ function rubricProblem(rubric: DefenceRubric, verifiers: VerifierRegistry): stri
 export async function propose(options: {
   store: ArtifactStore;
   key: StepKey;
-  run: RunContext;
   finding: Finding;
   responses: readonly MonitoredResponse[];
+  /** The LLM that writes it (proposalWriter); undefined: the rule template does. */
+  writer: ProposalWriter | undefined;
   log: Logger;
-  env: NodeJS.ProcessEnv | undefined;
   verifiers: VerifierRegistry;
 }): Promise<string | undefined> {
-  const { store, key, run, finding } = options;
+  const { store, key, finding, writer } = options;
   const id = proposalId(finding);
   const ref = defenceRefs.proposal(key.trainRunId, id);
   const known = await store.getRef(ref);
@@ -98,17 +132,15 @@ export async function propose(options: {
   const source = `adaptive defence, run ${key.trainRunId} step ${key.step}`;
   let rubric = templateRubric({ finding, trainRunId: key.trainRunId, step: key.step });
   let proposer: DefenceProposal['proposer'] = { kind: 'template' };
-  const judge = run.prepared.judge;
-  if (run.config.defence.adaptive.proposer === 'auto' && judge !== undefined) {
-    const { client } = generatorClient({ config: judge, env: options.env ?? process.env, log: options.log });
-    const written = await llmCriterion({ client, finding, examples, log: options.log });
+  if (writer !== undefined) {
+    const written = await llmCriterion({ client: writer.client, finding, examples, log: options.log });
     const llmRubric = written.ok
-      ? defenceRubric({ id, criterion: written.criterion, source: `${source}, written by ${judge.model}` })
+      ? defenceRubric({ id, criterion: written.criterion, source: `${source}, written by ${writer.model}` })
       : undefined;
     const problem = llmRubric === undefined ? undefined : rubricProblem(llmRubric, options.verifiers);
     if (llmRubric !== undefined && problem === undefined) {
       rubric = llmRubric;
-      proposer = { kind: 'llm', model: judge.model };
+      proposer = { kind: 'llm', model: writer.model };
     } else {
       rubric = defenceRubric({
         id,
@@ -116,7 +148,7 @@ export async function propose(options: {
         source: `${source}, rule template`,
       });
       const fallback = written.ok ? `not a valid rubric: ${problem}` : written.fallback;
-      proposer = { kind: 'template', model: judge.model, fallback };
+      proposer = { kind: 'template', model: writer.model, fallback };
     }
   }
   const record: DefenceProposal = {

@@ -10,12 +10,15 @@ import { listProposals } from '../defence/review.ts';
 import { aggregateReward } from '../rubric/aggregate/aggregate-reward.ts';
 import { makeCriterion, makeRubric, scored } from '../rubric/aggregate/fixtures.ts';
 import { combineSamples } from '../rubric/judge/combine-samples.ts';
+import { JudgeConfig } from '../rubric/judge/config.ts';
+import { createJudge } from '../rubric/judge/llm-judge.ts';
 import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
 import type { RewardsRecord } from '../train/rewards.ts';
 import { putFixedRollouts } from '../train/testing/fixed-rollouts.ts';
+import { startTinyJudge } from '../train/testing/tiny-judge.ts';
 import { monitorStep } from './monitor.ts';
-import type { RunContext } from './run-context.ts';
+import { type JudgeLimits, limitJudgeConfig, type RunContext } from './run-context.ts';
 
 /**
  * The monitor of one step on a real store, reading the judge's samples from the step's rewards
@@ -190,5 +193,59 @@ describe('the monitor of a step reads the judge samples kept in its rewards (rea
     assert.equal('judge_disagreement_fraction' in record.signals, false);
     assert.equal(out.metrics['monitor/judge_disagreement_fraction'], undefined);
     assert.equal(out.metrics['monitor/outlier_fraction'], 0);
+  });
+
+  it("judged monitor criteria spend only the monitor's allowance, and the step reports what they spent", async (t) => {
+    const judgeServer = await startTinyJudge();
+    t.after(() => judgeServer.close());
+    const judgeConfig = (name: string) =>
+      JudgeConfig.parse({
+        baseUrl: judgeServer.baseUrl,
+        model: 'test-judge',
+        cacheDir: join(dir, name, 'verdicts'),
+        timeoutMs: 5000,
+      });
+    // The monitor rubric is the test rubric itself: one judged criterion, so one request per answer.
+    const judged = (name: string) =>
+      ({
+        ...run,
+        config: {
+          ...run.config,
+          defence: {
+            adaptive: AdaptiveDefenceSettings.parse({ enabled: true, monitorRubrics: [rubric.id] }),
+          },
+        },
+        prepared: { rubrics: new Map([[rubric.id, rubric]]) },
+        createJudge: (limits?: JudgeLimits) =>
+          createJudge(limitJudgeConfig({ config: judgeConfig(name), limits: limits ?? {} })),
+      }) as unknown as RunContext;
+    const rewards = await putRewards({ disagrees: () => false, samples: false });
+    const monitorWith = (trainRunId: string, allowance?: { requests: number }) =>
+      monitorStep({
+        store,
+        key: { trainRunId, step: 1, purpose: 'train' },
+        run: async () => judged(trainRunId),
+        rollouts,
+        rewards,
+        ...(allowance === undefined ? {} : { allowance }),
+        verifiers: defaultVerifiers(),
+        log: pino({ level: 'silent' }),
+      });
+
+    let before = judgeServer.requests.length;
+    const free = await monitorWith('unlimited');
+    assert.equal(judgeServer.requests.length - before, 8, 'one request per answer');
+    assert.equal(free.judgeUsage.requests, 8);
+
+    before = judgeServer.requests.length;
+    const limited = await monitorWith('limited', { requests: 3 });
+    assert.equal(judgeServer.requests.length - before, 3, 'no request past the allowance');
+    assert.equal(limited.judgeUsage.requests, 3);
+    // A retry reads the committed record back: the same spend, and nothing asked again.
+    before = judgeServer.requests.length;
+    const again = await monitorWith('limited', { requests: 3 });
+    assert.equal(again.reused, true);
+    assert.deepEqual(again.judgeUsage, limited.judgeUsage);
+    assert.equal(judgeServer.requests.length, before);
   });
 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MonitorStepOutput } from '../contracts/defence.ts';
+import { addUsage, type JudgeAllowance, NO_USAGE } from '../contracts/judge-budget.ts';
 import type { StepKey } from '../contracts/step-refs.ts';
 import { analyseStep, type EarlierStep, type MonitorCriterion } from '../defence/analyse.ts';
 import { describeFinding } from '../defence/findings.ts';
@@ -20,9 +21,10 @@ import { RewardsRecord } from '../train/rewards.ts';
 import { readRolloutBatch } from '../train/rollouts.ts';
 import { runRefs } from '../train/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
-import { propose } from './defence-proposal.ts';
+import { propose, proposalWriter } from './defence-proposal.ts';
 import { stepRubrics } from './plan.ts';
-import type { RunContext } from './run-context.ts';
+import type { JudgeLimits, RunContext } from './run-context.ts';
+import { judgeUsage, shardJudgeLimits } from './verdicts.ts';
 
 /**
  * The adaptive-defence monitor of training step n (`defence.adaptive.enabled`): scores the step's
@@ -37,6 +39,8 @@ export async function monitorStep(options: {
   run: () => Promise<RunContext>;
   rollouts: string;
   rewards: string;
+  /** What its judge requests may spend (the step's share of the run's judge budget); absent: no limit. */
+  allowance?: JudgeAllowance;
   verifiers: VerifierRegistry;
   log: Logger;
   env?: NodeJS.ProcessEnv;
@@ -67,11 +71,19 @@ export async function monitorStep(options: {
       throw new ValidationError(`monitor rubric '${id}' was not resolved with the run`);
     return rubric;
   });
+  // The monitor's judge requests (judged monitor criteria, then LLM-written proposals) share the
+  // allowance, so the run's judge budget counts them like the step's own.
   const scored = await scoreMonitorRubrics({
     run,
     rubrics: monitorRubrics,
     groups,
     verifiers: options.verifiers,
+    limits: shardJudgeLimits({
+      allowance: options.allowance,
+      usedBefore: NO_USAGE,
+      requestsPerSecond: undefined,
+      shards: 1,
+    }),
   });
   // The step's rubrics (the run's and its defence set) give a disagreed criterion its description.
   const rubrics = await stepRubrics({ run, ref: key, store });
@@ -116,20 +128,32 @@ export async function monitorStep(options: {
     settings,
   });
 
+  const writing = proposalWriter({
+    run,
+    // What the allowance has left after the monitor rubrics' requests (at least 0).
+    limits: shardJudgeLimits({
+      allowance: options.allowance,
+      usedBefore: scored.usage,
+      requestsPerSecond: undefined,
+      shards: 1,
+    }),
+    env: options.env,
+    log: options.log,
+  });
   const proposed: string[] = [];
   for (const finding of reading.findings) {
     const id = await propose({
       store,
       key,
-      run,
       finding,
       responses,
+      writer: writing.writer,
       log: options.log,
-      env: options.env,
       verifiers: options.verifiers,
     });
     if (id !== undefined) proposed.push(id);
   }
+  const judgeUsage = addUsage(scored.usage, writing.usage());
   const applied = await store.getRef(defenceRefs.step(key.trainRunId, key.step));
   const appliedCount =
     applied === undefined ? 0 : StepDefence.parse(await store.getJson(applied)).applied.length;
@@ -145,6 +169,7 @@ export async function monitorStep(options: {
     findings: reading.findings,
     proposed,
     metrics: { ...reading.metrics, 'defence/proposed': proposed.length, 'defence/applied': appliedCount },
+    judgeUsage,
   };
   const { address } = await store.putJson(record);
   const committed = await commitOnce({ store, ref, address });
@@ -159,7 +184,13 @@ export async function monitorStep(options: {
 }
 
 function resultOf(address: string, record: MonitorRecord) {
-  return { monitor: address, metrics: record.metrics, onsets: record.onsets, proposed: record.proposed };
+  return {
+    monitor: address,
+    metrics: record.metrics,
+    onsets: record.onsets,
+    proposed: record.proposed,
+    judgeUsage: record.judgeUsage ?? NO_USAGE,
+  };
 }
 
 /**
@@ -172,10 +203,12 @@ async function scoreMonitorRubrics(options: {
   rubrics: readonly ResolvedRubric[];
   groups: Awaited<ReturnType<typeof readRolloutBatch>>['groups'];
   verifiers: VerifierRegistry;
+  /** The monitor's share of the run's judge budget: a judged criterion past it is unscorable. */
+  limits: JudgeLimits;
 }) {
   const { run, rubrics, groups, verifiers } = options;
   const judge = rubrics.some((r) => r.criteria.some((c) => c.evaluator.type === 'judge'))
-    ? run.createJudge()
+    ? run.createJudge(options.limits)
     : undefined;
   const failed: string[][][] = groups.map((g) => g.samples.map(() => []));
   const sums = { rubrics: new Map<string, number[]>(), criteria: new Map<string, number[]>() };
@@ -199,7 +232,11 @@ async function scoreMonitorRubrics(options: {
   }
   const means = (map: Map<string, number[]>) =>
     Object.fromEntries([...map].map(([id, vs]) => [id, vs.reduce((a, b) => a + b, 0) / vs.length]));
-  return { failed, means: { rubrics: means(sums.rubrics), criteria: means(sums.criteria) } };
+  return {
+    failed,
+    means: { rubrics: means(sums.rubrics), criteria: means(sums.criteria) },
+    usage: judgeUsage(judge?.stats()),
+  };
 }
 
 /**

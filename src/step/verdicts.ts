@@ -182,7 +182,8 @@ export async function judgeShard(options: {
 }
 
 /** What a judge has spent: its requests, and the tokens its server reported. */
-function judgeUsage(stats: MeteredStats | undefined): JudgeUsage {
+/** What a judge's requests spent, from its counters (none without a judge). */
+export function judgeUsage(stats: MeteredStats | undefined): JudgeUsage {
   return stats === undefined
     ? NO_USAGE
     : { requests: stats.requests, tokens: stats.promptTokens + stats.completionTokens };
