@@ -9,15 +9,20 @@ import { phrasePattern, proposalId, templateRubric } from './templates.ts';
 
 const verifiers = defaultVerifiers();
 
-/** A template's rubric as a run applies it: schema-checked, resolved, then graded. */
-async function grade(finding: Finding, response: string) {
+/** A template's rubric as a run applies it: schema-checked and resolved. */
+function resolveTemplate(finding: Finding) {
   const rubric = templateRubric({ finding, trainRunId: 'r', step: 3 });
   const [located] = parseRubrics({ text: JSON.stringify(rubric), file: 'proposal' });
-  const resolved = resolveRubric({
+  return resolveRubric({
     corpus: { get: (id) => (id === rubric.id ? located : undefined), size: 1 },
     id: rubric.id,
     verifiers,
   });
+}
+
+/** A template's rubric as a run applies it, graded on one response. */
+async function grade(finding: Finding, response: string) {
+  const resolved = resolveTemplate(finding);
   const [verdict] = await evaluateResponse({ rubric: resolved, prompt: 'Say hi.', response, verifiers });
   return verdict!.status === 'scored' ? verdict!.tierLabel : 'unscorable';
 }
@@ -76,14 +81,7 @@ describe('defence rule templates', () => {
       description: 'The answer is clear to a newcomer.',
       count: 5,
     };
-    const rubric = templateRubric({ finding, trainRunId: 'r', step: 3 });
-    const [located] = parseRubrics({ text: JSON.stringify(rubric), file: 'proposal' });
-    const resolved = resolveRubric({
-      corpus: { get: (id) => (id === rubric.id ? located : undefined), size: 1 },
-      id: rubric.id,
-      verifiers,
-    });
-    const [criterion] = resolved.criteria;
+    const [criterion] = resolveTemplate(finding).criteria;
     assert.equal(criterion?.evaluator.type, 'judge');
     assert.equal(criterion?.kind, 'veto');
     assert.match(
