@@ -70,8 +70,10 @@ describe('recovery from a lost worker', () => {
           skipped: 1,
           rejected: 0,
           failed: 0,
+          unasked: 0,
           failedPrompts: [],
           requests: 0,
+          used: { requests: 0, tokens: 0 },
         };
       },
       { everyMs: 200 },

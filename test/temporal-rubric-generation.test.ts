@@ -27,7 +27,9 @@ import { tinyTaskQueues } from './temporal-harness.ts';
  * right after shard 0 wrote its second rubric; a second worker finishes. Every prompt ends with one
  * rubric file, none written before the crash is asked again, each shard's client is paced at its
  * share of the rate, the history holds the key's variable name but never the key, and a rerun of
- * the finished generation asks nothing.
+ * the finished generation asks nothing. A generation whose judge config's `requestBudget` is smaller
+ * than the prompts need sends at most that many requests over all its shards, counts the rest
+ * `unasked`, and a rerun with a larger budget asks exactly those.
  */
 
 const SECRET = 'sk-durable-generation-7f3a9c1e55d2';
@@ -153,7 +155,7 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     await started(second);
     const result = await generation.handle.result();
     assert.deepEqual(
-      { ...result, generated: undefined, skipped: undefined },
+      { ...result, generated: undefined, skipped: undefined, used: undefined },
       {
         prompts: PROMPTS,
         shards: 3,
@@ -162,9 +164,19 @@ describe('durable rubric generation (real server, worker processes, scripted mod
         skipped: undefined,
         rejected: 0,
         failed: 0,
+        unasked: 0,
         failedPrompts: [],
         continuedAsNew: 1,
+        budgetSpent: false,
+        used: undefined,
+        budget: { requests: judge.requestBudget },
       },
+    );
+    // The spend, carried over continue-as-new: at least the finished attempts' requests (one per
+    // prompt generated); those a killed attempt sent after its last heartbeat are not counted.
+    assert.ok(
+      result.used.requests >= result.generated && result.used.requests <= asked.length,
+      `${result.used.requests} requests counted, ${asked.length} received`,
     );
     assert.equal(result.generated + result.skipped, PROMPTS);
     assert.ok(result.skipped >= 2, 'the retried shard 0 found p0 and p1 written');
@@ -250,6 +262,111 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     assert.equal(asked.length, before, 'no request');
   });
 
+  it("holds the judge config's requestBudget over the whole generation: shards in parallel stop at it, the rest unasked; a rerun with more asks exactly those", async () => {
+    // 5 shards of 2 prompts, 3 at once and 3 per execution; one request per prompt. The first
+    // execution's shards get 3, 2 and 2 requests and spend 6; the second, continued with that
+    // spend, has 1 left.
+    const BUDGET = 7;
+    const COUNT = 10;
+    const dir = join(deployment.dir, 'budget');
+    const storeDir = join(dir, 'store');
+    const outDir = join(dir, 'rubrics');
+    const queues = tinyTaskQueues('rubric-gen-budget');
+    const worker = deployment.spawn('all-in-one.ts', {
+      ...deployment.workerEnv({ storeDir, queues }),
+      [KEY_ENV]: SECRET,
+    });
+    await started(worker);
+    const prompts = Array.from({ length: COUNT }, (_, i) =>
+      PromptRecord.parse({ id: `b${i}`, prompt: `[prompt-${100 + i}] Name ${i + 2} colours.` }),
+    );
+    const generate = async (requestBudget: number) => {
+      const from = asked.length;
+      const generation = await startRubricGeneration({
+        client: deployment.client,
+        store: new LocalFolderStore({ root: storeDir }),
+        prompts,
+        reference: [],
+        judge: JudgeConfig.parse({
+          baseUrl: model.baseUrl,
+          model: 'scripted-model',
+          apiKeyEnv: KEY_ENV,
+          cacheDir: join(dir, 'cache'),
+          maxRetries: 0,
+          responseFormat: 'json_schema',
+          requestBudget,
+        }),
+        outDir,
+        verifierNames: [],
+        threshold: 0.5,
+        shardSize: 2,
+        parallelShards: 3,
+        taskQueues: queues,
+        timing: { heartbeatTimeoutSeconds: 2 },
+        shardsPerRun: 3,
+      });
+      const result = await generation.handle.result();
+      return { generation, result, asked: asked.slice(from).map((a) => a.prompt - 100) };
+    };
+
+    const first = await generate(BUDGET);
+    assert.ok(first.asked.length <= BUDGET, `at most the budget reached the server: ${first.asked}`);
+    assert.equal(first.asked.length, BUDGET, 'the shares were used to the last request');
+    assert.equal(first.result.budgetSpent, true);
+    assert.deepEqual(first.result.used, { requests: first.asked.length, tokens: first.result.used.tokens });
+    assert.equal(first.result.generated, first.asked.length, 'one request per prompt');
+    assert.equal(first.result.unasked, COUNT - first.asked.length);
+    assert.deepEqual([first.result.failed, first.result.rejected, first.result.skipped], [0, 0, 0]);
+    assert.equal(first.result.continuedAsNew, 1, 'the spend was carried into the second execution');
+    assert.equal(new Set(first.asked).size, first.asked.length, 'no prompt asked twice');
+
+    // The allowances of the shards open at once never added up to more than the budget.
+    const histories = await runHistories({
+      client: deployment.client,
+      trainRunId: first.generation.generationId,
+      firstRunId: first.generation.handle.firstExecutionRunId,
+    });
+    const open = new Map<string, number>();
+    let shardsOpenAtOnce = 0;
+    for (const { history } of histories) {
+      for (const event of history.events ?? []) {
+        const scheduled = event.activityTaskScheduledEventAttributes;
+        if (scheduled?.activityType?.name === 'generateRubricShard') {
+          const [payload] = scheduled.input?.payloads ?? [];
+          const shardInput = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as {
+            allowance: { requests: number };
+          };
+          assert.ok(shardInput.allowance.requests >= 1);
+          open.set(String(event.eventId), shardInput.allowance.requests);
+          shardsOpenAtOnce = Math.max(shardsOpenAtOnce, open.size);
+          const held = [...open.values()].reduce((a, b) => a + b, 0);
+          assert.ok(held <= BUDGET, `allowances open at once: ${[...open.values()]}`);
+        }
+        const closed =
+          event.activityTaskCompletedEventAttributes ??
+          event.activityTaskFailedEventAttributes ??
+          event.activityTaskTimedOutEventAttributes;
+        if (closed?.scheduledEventId != null) open.delete(String(closed.scheduledEventId));
+      }
+    }
+    assert.ok(shardsOpenAtOnce > 1, 'shards ran in parallel');
+
+    // A rerun with a larger budget asks the unasked prompts, each once, and nothing asked before.
+    const second = await generate(100);
+    assert.equal(second.result.budgetSpent, false);
+    assert.deepEqual(
+      [second.result.generated, second.result.skipped, second.result.unasked],
+      [first.result.unasked, first.asked.length, 0],
+    );
+    assert.deepEqual(
+      [...first.asked, ...second.asked].sort((a, b) => a - b),
+      prompts.map((_, i) => i),
+      'every prompt asked once over the two runs',
+    );
+    assert.equal(second.result.used.requests, first.result.unasked);
+    assert.equal(second.result.continuedAsNew, 1);
+  });
+
   it('the command: `rubrics generate --durable` runs it with in-process workers and prints the counts; a rerun skips all', async () => {
     const dir = join(deployment.dir, 'cli');
     const outDir = join(dir, 'rubrics');
@@ -262,17 +379,15 @@ describe('durable rubric generation (real server, worker processes, scripted mod
       ).join('\n'),
     );
     const judgeFile = join(dir, 'judge.json');
-    writeFileSync(
-      judgeFile,
-      JSON.stringify({
-        baseUrl: model.baseUrl,
-        model: 'scripted-model',
-        apiKeyEnv: KEY_ENV,
-        cacheDir: 'cache',
-        maxRetries: 0,
-        maxRequestsPerSecond: 20,
-      }),
-    );
+    const judgeConfig = {
+      baseUrl: model.baseUrl,
+      model: 'scripted-model',
+      apiKeyEnv: KEY_ENV,
+      cacheDir: 'cache',
+      maxRetries: 0,
+      maxRequestsPerSecond: 20,
+    };
+    writeFileSync(judgeFile, JSON.stringify(judgeConfig));
     const env = {
       ...deployment.workerEnv({ storeDir: join(dir, 'store'), queues: tinyTaskQueues('rubric-gen-cli') }),
       ANCHORAGE_DATA_DIR: join(dir, 'data'),
@@ -288,6 +403,18 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     const again = await run();
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /0 generated, 5 skipped/);
+
+    // A budget smaller than the prompts need: one line says what was not asked and how to go on.
+    const budgetFile = join(dir, 'judge-budget.json');
+    writeFileSync(budgetFile, JSON.stringify({ ...judgeConfig, requestBudget: 1 }));
+    const budgetArgs = ['rubrics', 'generate', '--durable', '--prompts', promptsFile, '--judge', budgetFile];
+    const spent = await cli([...budgetArgs, '--out', join(dir, 'budget'), '--shard-size', '2'], env);
+    assert.equal(spent.code, 0, spent.stderr);
+    assert.match(spent.stdout, /^1 generated, 0 skipped/m);
+    assert.match(
+      spent.stdout,
+      /^judge budget spent \(1 of 1 requests\): 4 prompts not asked; rerun with a larger requestBudget or tokenBudget in the judge config to continue where it stopped$/m,
+    );
   });
 });
 

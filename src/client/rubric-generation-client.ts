@@ -98,6 +98,11 @@ export async function startRubricGeneration(
     shardSize: options.shardSize,
     parallelShards: options.parallelShards ?? judge.concurrency,
     requestsPerSecond: judge.maxRequestsPerSecond ?? null,
+    // The config's budgets hold for the whole generation (each shard gets a share of what is left).
+    budget: {
+      requests: judge.requestBudget,
+      ...(judge.tokenBudget === undefined ? {} : { tokens: judge.tokenBudget }),
+    },
     taskQueues: options.taskQueues,
     timing: options.timing ?? DEFAULT_TIMING,
     shardsPerRun: options.shardsPerRun ?? DEFAULT_RUBRIC_SHARDS_PER_RUN,

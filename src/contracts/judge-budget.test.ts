@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   addUsage,
+  allowanceLeft,
   allowanceSpent,
   budgetSpent,
   describeSpend,
@@ -10,6 +11,7 @@ import {
   raiseBudget,
   raiseProblem,
   remaining,
+  shareOfBudget,
   splitAllowance,
 } from './judge-budget.ts';
 
@@ -107,4 +109,82 @@ test('a budget-spent answer is told apart from an ordinary result', () => {
   assert.ok(isJudgeBudgetSpent({ judgeBudgetSpent: true, judgeUsage: { requests: 1, tokens: 0 } }));
   assert.ok(!isJudgeBudgetSpent({ step: 1, meanReward: 0.5 }));
   assert.ok(!isJudgeBudgetSpent(null));
+});
+
+test("an allowance's rest after an earlier attempt's spend is never negative", () => {
+  assert.deepEqual(
+    allowanceLeft({ allowance: { requests: 5, tokens: 100 }, used: { requests: 2, tokens: 130 } }),
+    {
+      requests: 3,
+      tokens: 0,
+    },
+  );
+  assert.deepEqual(allowanceLeft({ allowance: {}, used: { requests: 2, tokens: 130 } }), {});
+});
+
+test('a share of the budget: what is unreserved, over the free lanes, rounded up; never negative', () => {
+  const budget = { requests: 10 };
+  const none = { requests: 0, tokens: 0 };
+  assert.deepEqual(shareOfBudget({ budget, used: none, reserved: none, free: 3 }), { requests: 4 });
+  assert.deepEqual(shareOfBudget({ budget, used: none, reserved: { requests: 4, tokens: 0 }, free: 2 }), {
+    requests: 3,
+  });
+  assert.deepEqual(shareOfBudget({ budget, used: { requests: 8, tokens: 0 }, reserved: none, free: 3 }), {
+    requests: 1,
+  });
+  assert.deepEqual(
+    shareOfBudget({
+      budget: { requests: 10, tokens: 50 },
+      used: { requests: 3, tokens: 70 },
+      reserved: none,
+      free: 2,
+    }),
+    { requests: 4, tokens: 0 },
+    'tokens overspent: 0, not negative',
+  );
+  assert.deepEqual(shareOfBudget({ budget: {}, used: none, reserved: none, free: 2 }), {}, 'no limits');
+});
+
+test('shares of the shards running at once never add up to more than the budget has left', () => {
+  // Lanes start shards with their share and finish them having spent at most it (requests; tokens
+  // may overshoot by a request's worth), in any order: the allowances held plus what was spent stay
+  // within the budget, and every share is a whole number >= 0.
+  fc.assert(
+    fc.property(
+      fc.record({
+        requests: fc.integer({ min: 0, max: 60 }),
+        tokens: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: undefined }),
+        lanes: fc.integer({ min: 1, max: 6 }),
+        steps: fc.array(fc.tuple(fc.boolean(), fc.nat(), fc.double({ min: 0, max: 1, noNaN: true })), {
+          maxLength: 80,
+        }),
+      }),
+      ({ requests, tokens, lanes, steps }) => {
+        const budget = { requests, ...(tokens === undefined ? {} : { tokens }) };
+        let used = { requests: 0, tokens: 0 };
+        const running: Array<{ requests: number; tokens: number }> = [];
+        const reserved = () =>
+          running.reduce((a, b) => ({ requests: a.requests + b.requests, tokens: a.tokens + b.tokens }), {
+            requests: 0,
+            tokens: 0,
+          });
+        for (const [start, pick, fraction] of steps) {
+          if (start && running.length < lanes) {
+            const held = reserved();
+            const share = shareOfBudget({ budget, used, reserved: held, free: lanes - running.length });
+            for (const v of [share.requests, share.tokens]) {
+              if (v !== undefined) assert.ok(Number.isInteger(v) && v >= 0, `share ${v}`);
+            }
+            assert.ok(share.requests! <= Math.max(0, requests - used.requests - held.requests));
+            running.push({ requests: share.requests!, tokens: share.tokens ?? 0 });
+          } else if (running.length > 0) {
+            const [shard] = running.splice(pick % running.length, 1);
+            const spentTokens = Math.floor(fraction * (shard!.tokens + 300));
+            used = addUsage(used, { requests: Math.floor(fraction * shard!.requests), tokens: spentTokens });
+          }
+          assert.ok(used.requests + reserved().requests <= requests, 'held + spent within the budget');
+        }
+      },
+    ),
+  );
 });

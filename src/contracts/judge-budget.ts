@@ -112,6 +112,45 @@ export function splitAllowance(options: { allowance: JudgeAllowance; parts: numb
 }
 
 /**
+ * What an allowance has left after `used` (an earlier attempt's spend), each limit at least 0; a
+ * dimension without a limit stays unset.
+ */
+export function allowanceLeft(options: { allowance: JudgeAllowance; used: JudgeUsage }): JudgeAllowance {
+  const left = remaining({ budget: options.allowance, used: options.used });
+  return {
+    ...(left.requests === undefined ? {} : { requests: Math.max(0, left.requests) }),
+    ...(left.tokens === undefined ? {} : { tokens: Math.max(0, left.tokens) }),
+  };
+}
+
+/**
+ * The allowance of an activity started while others run on their allowances (`reserved`, their
+ * sum): per limit, what the budget has left after `used` and `reserved`, at least 0, shared among
+ * the `free` lanes not running an activity (this one's included), rounded up. A share is never more
+ * than what is unreserved, so the allowances of the activities running at once add up to at most
+ * what the budget had left when each started: together they cannot spend more requests than it.
+ * (An activity may overshoot its token share by the tokens of its requests in flight; a later share
+ * is then smaller, and 0 while nothing is left.)
+ */
+export function shareOfBudget(options: {
+  budget: JudgeBudget;
+  used: JudgeUsage;
+  reserved: JudgeUsage;
+  free: number;
+}): JudgeAllowance {
+  const { budget, used, reserved } = options;
+  const free = Math.max(1, Math.floor(options.free));
+  const share = (limit: number | undefined, spent: number, held: number) =>
+    limit === undefined ? undefined : Math.ceil(Math.max(0, Math.floor(limit - spent - held)) / free);
+  const requests = share(budget.requests, used.requests, reserved.requests);
+  const tokens = share(budget.tokens, used.tokens, reserved.tokens);
+  return {
+    ...(requests === undefined ? {} : { requests }),
+    ...(tokens === undefined ? {} : { tokens }),
+  };
+}
+
+/**
  * A raise's problem, or undefined when it is usable: positive integers, at least one, and only for
  * limits the run has (a run without a token limit cannot be given more tokens).
  */

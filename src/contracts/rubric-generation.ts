@@ -1,4 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
+import type { JudgeAllowance, JudgeBudget, JudgeUsage } from './judge-budget.ts';
 import type { TaskQueues } from './task-queues.ts';
 import type { Timing } from './workflow-types.ts';
 
@@ -47,6 +48,12 @@ export interface RubricGenerationInput {
    * null for none: each of the shards running at once paces its client at this rate / their number.
    */
   requestsPerSecond: number | null;
+  /**
+   * Judge requests and tokens the whole generation may spend (the judge config's `requestBudget` and
+   * `tokenBudget`): each shard gets a share of what is left as its allowance. Absent in inputs
+   * written before the budget held for the generation: each shard attempt then has the config's.
+   */
+  budget?: JudgeBudget;
   taskQueues: TaskQueues;
   timing: Timing;
   /** Shards finished before the workflow continues as new (keeps each history short). */
@@ -57,6 +64,8 @@ export interface RubricGenerationInput {
     totals: RubricGenerationCounts;
     failedPrompts: FailedPrompt[];
     continuedAsNew: number;
+    /** What the finished shards spent (absent in inputs written before it was kept). */
+    used?: JudgeUsage;
   };
 }
 
@@ -65,6 +74,8 @@ export interface RubricGenerationCounts {
   skipped: number;
   rejected: number;
   failed: number;
+  /** Prompts not asked because the judge budget was spent: nothing written, a rerun asks them. */
+  unasked: number;
 }
 
 /** Prompts whose request failed (transport, server error): not recorded, so a rerun asks again. */
@@ -86,6 +97,12 @@ export interface RubricGenerationResult extends RubricGenerationCounts {
   /** The first failed prompts (MAX_FAILED_LISTED at most). */
   failedPrompts: FailedPrompt[];
   continuedAsNew: number;
+  /** True when the judge budget ran out and `unasked` prompts were left for a rerun. */
+  budgetSpent: boolean;
+  /** Requests and tokens every shard spent (retries and repairs included). */
+  used: JudgeUsage;
+  /** The generation's budget (null when its input had none). */
+  budget: JudgeBudget | null;
 }
 
 /** One shard: prompts [start, end) of the stored file, paced at `requestsPerSecond` (null: no limit). */
@@ -96,6 +113,11 @@ export interface RubricShardInput {
   start: number;
   end: number;
   requestsPerSecond: number | null;
+  /**
+   * The shard's share of the generation's budget, for all its attempts together (absent: the judge
+   * config's limits, per attempt).
+   */
+  allowance?: JudgeAllowance;
 }
 
 export interface RubricShardResult extends RubricGenerationCounts {
@@ -103,13 +125,26 @@ export interface RubricShardResult extends RubricGenerationCounts {
   failedPrompts: FailedPrompt[];
   /** HTTP requests this attempt sent (retries and repairs included). */
   requests: number;
+  /** What the shard spent, earlier attempts included (from their heartbeats). */
+  used: JudgeUsage;
+  /**
+   * Where the shard stopped when its allowance ran out: the prompts [unaskedFrom, end) are its
+   * `unasked` ones. Absent when it went through its slice.
+   */
+  unaskedFrom?: number;
 }
 
-/** A shard activity's heartbeat details: the prompts of its slice done by this attempt. */
+/**
+ * A shard activity's heartbeat details: the prompts of its slice done by this attempt, and the
+ * requests and tokens the shard spent so far (earlier attempts included), which a retry counts as
+ * spent.
+ */
 export interface RubricShardProgress extends RubricGenerationCounts {
   shard: number;
   done: number;
   prompts: number;
+  requests: number;
+  tokens: number;
 }
 
 /** The generation's progress, for `anchorage rubrics generate --durable` to show. */
@@ -119,6 +154,9 @@ export interface RubricGenerationProgress extends RubricGenerationCounts {
   shardsDone: number;
   shardsRunning: number;
   continuedAsNew: number;
+  /** What the finished shards spent so far, and the budget (null: none). */
+  used: JudgeUsage;
+  budget: JudgeBudget | null;
 }
 
 export const rubricGenerationProgressQuery =

@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
+  addUsage,
+  allowanceLeft,
+  type JudgeAllowance,
+  type JudgeUsage,
+  NO_USAGE,
+} from '../contracts/judge-budget.ts';
+import {
   type FailedPrompt,
   MAX_FAILED_LISTED,
   type RubricGenerationCounts,
@@ -10,6 +17,7 @@ import {
 import { PromptRecord } from '../data/prompt-record.ts';
 import type { ChatClient } from '../rubric/judge/chat-client.ts';
 import { JudgeConfig } from '../rubric/judge/config.ts';
+import { judgeUsage, limitJudgeConfig } from '../rubric/judge/limits.ts';
 import type { JudgeStats } from '../rubric/judge/types.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import type { ArtifactStore } from '../store/store.ts';
@@ -23,6 +31,11 @@ import { generateRubrics, type PromptOutcome } from './generate.ts';
  * stored prompts file, through `generateRubrics` one prompt at a time, with the client paced at the
  * shard's share of the generation's rate. Idempotent: a retried shard skips the prompts that have a
  * rubric file or a reject line (generateRubrics' resume), so no prompt written is asked again.
+ *
+ * With an `allowance` (the shard's share of the generation's budget), the client may spend that
+ * less what earlier attempts spent (`usedBefore`, from their heartbeats); once it refuses a request
+ * the shard stops, and the prompts from there to the slice's end are `unasked` (`unaskedFrom`). The
+ * result's `used` is the shard's whole spend: earlier attempts' and this one's.
  */
 
 /** Makes the generator's HTTP client for a judge config (the key from the worker's environment). */
@@ -52,10 +65,16 @@ async function storedPrompts(store: ArtifactStore, address: string): Promise<Pro
   return records;
 }
 
-/** The judge config with the shard's rate: the lower of the config's and `requestsPerSecond`. */
+/**
+ * The judge config of a shard's client: the lower of the config's rate and `requestsPerSecond`, and
+ * with an allowance, the lower of the config's budgets and what the allowance has left after
+ * `usedBefore`.
+ */
 export function shardJudgeConfig(options: {
   judgeConfig: Record<string, unknown>;
   requestsPerSecond: number | null;
+  allowance?: JudgeAllowance | undefined;
+  usedBefore?: JudgeUsage;
 }): JudgeConfig {
   const parsed = JudgeConfig.safeParse(options.judgeConfig);
   if (!parsed.success) {
@@ -64,10 +83,24 @@ export function shardJudgeConfig(options: {
       location: { field: issue.path.join('.') || '(config)' },
     });
   }
-  const config = parsed.data;
-  const rate = options.requestsPerSecond;
-  if (rate === null) return config;
-  return { ...config, maxRequestsPerSecond: Math.min(config.maxRequestsPerSecond ?? rate, rate) };
+  const { allowance, requestsPerSecond } = options;
+  const left =
+    allowance === undefined ? {} : allowanceLeft({ allowance, used: options.usedBefore ?? NO_USAGE });
+  return limitJudgeConfig({
+    config: parsed.data,
+    limits: {
+      ...(left.requests === undefined ? {} : { requests: left.requests }),
+      ...(left.tokens === undefined ? {} : { tokens: left.tokens }),
+      ...(requestsPerSecond === null ? {} : { requestsPerSecond }),
+    },
+  });
+}
+
+/** Where a shard stands, for its heartbeat: prompts done so far and what it has spent. */
+export interface ShardGenerationProgress extends RubricGenerationCounts {
+  done: number;
+  /** Requests and tokens spent by the shard so far (earlier attempts included), read when asked. */
+  spent: () => JudgeUsage;
 }
 
 export async function generateShard(options: {
@@ -76,10 +109,16 @@ export async function generateShard(options: {
   verifiers: VerifierRegistry;
   client: GeneratorClientFactory;
   log: Logger;
-  /** After each prompt of the slice, with the counts so far; throws to stop (cancellation). */
-  progress: (counts: RubricGenerationCounts & { done: number }) => void;
+  /** What earlier attempts of this shard spent (from their heartbeats); counts against the allowance. */
+  usedBefore?: JudgeUsage;
+  /**
+   * Before the first prompt and after each prompt of the slice, with the counts so far; throws to
+   * stop (cancellation).
+   */
+  progress: (progress: ShardGenerationProgress) => void;
 }): Promise<RubricShardResult> {
   const { input, store } = options;
+  const usedBefore = options.usedBefore ?? NO_USAGE;
   const { job, shard } = input;
   const log = options.log.child({ generationId: input.generationId, shard });
   const all = await storedPrompts(store, job.prompts.address);
@@ -93,13 +132,24 @@ export async function generateShard(options: {
   const config = shardJudgeConfig({
     judgeConfig: job.judgeConfig,
     requestsPerSecond: input.requestsPerSecond,
+    allowance: input.allowance,
+    usedBefore,
   });
   const { client, stats } = options.client({ config, log });
-  const counts = { generated: 0, skipped: 0, rejected: 0, failed: 0, done: 0 };
+  const spent = (): JudgeUsage => addUsage(usedBefore, judgeUsage(stats));
+  const counts = { generated: 0, skipped: 0, rejected: 0, failed: 0, unasked: 0, done: 0 };
   log.info(
-    { prompts: prompts.length, start: input.start, maxRequestsPerSecond: config.maxRequestsPerSecond },
+    {
+      prompts: prompts.length,
+      start: input.start,
+      maxRequestsPerSecond: config.maxRequestsPerSecond,
+      ...(input.allowance === undefined
+        ? {}
+        : { requestBudget: config.requestBudget, tokenBudget: config.tokenBudget, usedBefore }),
+    },
     'rubric shard started',
   );
+  options.progress({ ...counts, spent });
   const summary = await generateRubrics({
     prompts,
     client,
@@ -116,7 +166,7 @@ export async function generateShard(options: {
     onOutcome: async (outcome: PromptOutcome) => {
       counts[outcome.status]++;
       counts.done++;
-      options.progress({ ...counts });
+      options.progress({ ...counts, spent });
       if (outcome.status === 'generated') {
         await failpoint('rubrics.prompt-written', { shard, written: counts.generated });
       }
@@ -125,14 +175,19 @@ export async function generateShard(options: {
   const failedPrompts: FailedPrompt[] = summary.outcomes
     .flatMap((o) => (o.status === 'failed' ? [{ promptId: o.promptId, error: o.error }] : []))
     .slice(0, MAX_FAILED_LISTED);
-  const result = {
+  // One prompt at a time: once one is unasked, so is every later one of the slice.
+  const firstUnasked = summary.outcomes.findIndex((o) => o.status === 'unasked');
+  const result: RubricShardResult = {
     shard,
     generated: summary.generated,
     skipped: summary.skipped,
     rejected: summary.rejected,
     failed: summary.failed,
+    unasked: summary.unasked,
     failedPrompts,
     requests: stats.requests,
+    used: spent(),
+    ...(firstUnasked < 0 ? {} : { unaskedFrom: input.start + firstUnasked }),
   };
   log.info({ ...result, failedPrompts: undefined }, 'rubric shard done');
   return result;

@@ -196,4 +196,58 @@ describe('rubrics generate against a scripted server', () => {
     assert.equal(server.requests.length - before, 1, 'only the new prompt was asked');
     assert.equal(readFileSync(generatedPath(out, prompt.id), 'utf8'), written);
   });
+
+  /** A client whose judge config allows `requestBudget` requests. */
+  const budgeted = (outDir: string, requestBudget: number) =>
+    generatorClient({
+      config: JudgeConfig.parse({
+        baseUrl: server.baseUrl,
+        model: 'scripted-model',
+        cacheDir: join(outDir, '.cache'),
+        maxRetries: 0,
+        responseFormat: 'json_schema',
+        requestBudget,
+      }),
+      env: {},
+      log,
+    });
+
+  it("stops at the client's budget: the rest is unasked, nothing written for it; a rerun with more asks only those", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gen-budget-'));
+    const prompts = ['a', 'b', 'c', 'd', 'e'].map((id) => PromptRecord.parse({ id, prompt: `Say ${id}.` }));
+    const reply = answer([judged('Says the letter.')]);
+    replies.push(reply, reply, reply);
+    const before = server.requests.length;
+    const { client, stats } = budgeted(out, 3);
+    const first = await generateRubrics(options(out, { prompts, client, concurrency: 2 }));
+    assert.equal(server.requests.length - before, 3, 'exactly the budget reached the server');
+    assert.equal(stats.budgetRefusals, 1, 'one refusal stops the asking');
+    assert.deepEqual(
+      first.outcomes.map((o) => `${o.promptId}:${o.status}`),
+      ['a:generated', 'b:generated', 'c:generated', 'd:unasked', 'e:unasked'],
+    );
+    assert.deepEqual([first.generated, first.failed, first.unasked], [3, 0, 2]);
+    for (const id of ['d', 'e']) assert.equal(existsSync(generatedPath(out, id)), false);
+    assert.deepEqual(readRejects(out), [], 'no reject line for an unasked prompt');
+
+    replies.push(reply, reply);
+    const again = await generateRubrics(options(out, { prompts, client: budgeted(out, 10).client }));
+    assert.deepEqual(
+      again.outcomes.map((o) => `${o.promptId}:${o.status}`),
+      ['a:skipped', 'b:skipped', 'c:skipped', 'd:generated', 'e:generated'],
+    );
+    assert.equal(server.requests.length - before, 5, 'the rerun asked only the two unasked');
+  });
+
+  it('a prompt whose repair request is refused for the budget is unasked, not rejected', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gen-budget-repair-'));
+    replies.push({ type: 'completion', content: '{"title": "cut' });
+    const summary = await generateRubrics(options(out, { client: budgeted(out, 1).client }));
+    assert.deepEqual(
+      summary.outcomes.map((o) => o.status),
+      ['unasked'],
+    );
+    assert.deepEqual(readRejects(out), []);
+    assert.equal(existsSync(generatedPath(out, prompt.id)), false);
+  });
 });

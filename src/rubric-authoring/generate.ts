@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type PromptRecord, promptMessages, promptText } from '../data/prompt-record.ts';
 import { AnchorageError } from '../util/errors.ts';
-import type { ChatClient } from '../rubric/judge/chat-client.ts';
+import { type ChatClient, RequestBudgetExhausted } from '../rubric/judge/chat-client.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { type AnswerBounds, answerJsonSchema, answerToRubric } from './answer-schema.ts';
 import {
@@ -25,6 +25,9 @@ import { existsSync } from 'node:fs';
  * reject with the reason (never a rubric file). Near-duplicate criteria are removed (similarity.ts)
  * within the rubric and against the criteria of the dataset rubrics given. A prompt that already has
  * a rubric file or a reject line is skipped, so a rerun continues where the last one stopped.
+ * Once the client refuses a request because its request or token budget is spent, no further prompt
+ * is asked: that prompt and every one not yet taken are `unasked` (nothing written for them), so a
+ * rerun with a larger budget asks them.
  */
 
 export interface GenerateOptions {
@@ -54,13 +57,16 @@ export type PromptOutcome =
   | { promptId: string; status: 'generated'; path: string; removed: number; attempts: number }
   | { promptId: string; status: 'skipped' }
   | { promptId: string; status: 'rejected'; reason: string }
-  | { promptId: string; status: 'failed'; error: string };
+  | { promptId: string; status: 'failed'; error: string }
+  /** Not asked (or its answer not finished) because the client's budget is spent: nothing written. */
+  | { promptId: string; status: 'unasked' };
 
 export interface GenerateSummary {
   generated: number;
   skipped: number;
   rejected: number;
   failed: number;
+  unasked: number;
   outcomes: PromptOutcome[];
 }
 
@@ -70,13 +76,17 @@ export async function generateRubrics(options: GenerateOptions): Promise<Generat
   const catalogue = verifierCatalogue({ verifiers: options.verifiers, names: options.verifierNames });
   const schema = answerJsonSchema({ verifierNames: options.verifierNames, bounds: options.bounds });
   let next = 0;
+  let budgetSpent = false;
   const worker = async () => {
     for (let i = next++; i < options.prompts.length; i = next++) {
       const record = options.prompts[i]!;
-      if (done.has(record.id) || existsSync(generatedPath(options.outDir, record.id))) {
+      if (budgetSpent) {
+        outcomes[i] = { promptId: record.id, status: 'unasked' };
+      } else if (done.has(record.id) || existsSync(generatedPath(options.outDir, record.id))) {
         outcomes[i] = { promptId: record.id, status: 'skipped' };
       } else {
         outcomes[i] = await generateOne({ ...options, record, catalogue, schema });
+        if (outcomes[i]!.status === 'unasked') budgetSpent = true;
       }
       await options.onOutcome?.(outcomes[i]!);
     }
@@ -88,6 +98,7 @@ export async function generateRubrics(options: GenerateOptions): Promise<Generat
     skipped: count('skipped'),
     rejected: count('rejected'),
     failed: count('failed'),
+    unasked: count('unasked'),
     outcomes,
   };
 }
@@ -125,6 +136,10 @@ async function generateOne(
       reply = answer.content;
       cutOff = answer.finishReason === 'length';
     } catch (err) {
+      if (err instanceof RequestBudgetExhausted) {
+        log.info({ promptId: record.id, reason: err.message }, 'rubric not asked: judge budget spent');
+        return { promptId: record.id, status: 'unasked' };
+      }
       if (!(err instanceof AnchorageError)) throw err;
       log.error({ promptId: record.id, err }, 'rubric request failed');
       return { promptId: record.id, status: 'failed', error: err.message };

@@ -9,6 +9,7 @@ import type { Finding } from '../defence/findings.ts';
 import { DefenceProposal } from '../defence/records.ts';
 import { defenceRefs } from '../defence/refs.ts';
 import { writeTinyModel } from '../engine/testing/tiny-model.ts';
+import type { JudgeLimits } from '../rubric/judge/limits.ts';
 import { captureLogs } from '../rubric/judge/test-fixtures.ts';
 import { type ChatServer, startChatServer } from '../rubric/judge/test-server.ts';
 import { defaultVerifiers } from '../rubric/verifiers/index.ts';
@@ -16,7 +17,7 @@ import { LocalFolderStore } from '../store/local-store.ts';
 import { writeTinyJudgeConfig } from '../train/testing/tiny-judge.ts';
 import { writeTinyRun } from '../train/testing/tiny-run.ts';
 import { propose, proposalWriter } from './defence-proposal.ts';
-import { defaultJudgeFactory, type JudgeLimits, type RunContext, runContext } from './run-context.ts';
+import { defaultJudgeFactory, type RunContext, runContext } from './run-context.ts';
 
 const DESCRIPTION = 'The response does not sprinkle carets into its text to win credit, whatever the task.';
 const finding: Finding = { kind: 'phrase', phrase: '^', correlation: 1, frequency: 0.6, history: [0.3, 0.6] };

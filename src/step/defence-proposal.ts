@@ -17,11 +17,12 @@ import {
 } from '../defence/templates.ts';
 import { generatorClient } from '../rubric-authoring/client.ts';
 import type { ChatClient } from '../rubric/judge/chat-client.ts';
+import { type JudgeLimits, limitJudgeConfig } from '../rubric/judge/limits.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { commitOnce } from '../store/commit-once.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { ValidationError } from '../util/errors.ts';
-import { type JudgeLimits, limitJudgeConfig, type RunContext } from './run-context.ts';
+import type { RunContext } from './run-context.ts';
 
 /**
  * A finding of the adaptive-defence monitor (src/step/monitor.ts) as a proposal in the run's review

@@ -11,6 +11,7 @@ import { aggregateReward } from '../rubric/aggregate/aggregate-reward.ts';
 import { makeCriterion, makeRubric, scored } from '../rubric/aggregate/fixtures.ts';
 import { combineSamples } from '../rubric/judge/combine-samples.ts';
 import { JudgeConfig } from '../rubric/judge/config.ts';
+import { type JudgeLimits, limitJudgeConfig } from '../rubric/judge/limits.ts';
 import { createJudge } from '../rubric/judge/llm-judge.ts';
 import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
@@ -18,7 +19,7 @@ import type { RewardsRecord } from '../train/rewards.ts';
 import { putFixedRollouts } from '../train/testing/fixed-rollouts.ts';
 import { startTinyJudge } from '../train/testing/tiny-judge.ts';
 import { monitorStep } from './monitor.ts';
-import { type JudgeLimits, limitJudgeConfig, type RunContext } from './run-context.ts';
+import type { RunContext } from './run-context.ts';
 
 /**
  * The monitor of one step on a real store, reading the judge's samples from the step's rewards

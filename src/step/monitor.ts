@@ -11,6 +11,7 @@ import { listProposals } from '../defence/review.ts';
 import type { MonitoredResponse } from '../defence/signals.ts';
 import { aggregateRewards } from '../rubric/aggregate/index.ts';
 import { evaluateResponse } from '../rubric/evaluate.ts';
+import { type JudgeLimits, judgeUsage } from '../rubric/judge/limits.ts';
 import type { ResolvedRubric } from '../rubric/resolve.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { Address } from '../store/address.ts';
@@ -23,8 +24,8 @@ import { runRefs } from '../train/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
 import { propose, proposalWriter } from './defence-proposal.ts';
 import { stepRubrics } from './plan.ts';
-import type { JudgeLimits, RunContext } from './run-context.ts';
-import { judgeUsage, shardJudgeLimits } from './verdicts.ts';
+import type { RunContext } from './run-context.ts';
+import { shardJudgeLimits } from './verdicts.ts';
 
 /**
  * The adaptive-defence monitor of training step n (`defence.adaptive.enabled`): scores the step's

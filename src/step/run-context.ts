@@ -8,6 +8,7 @@ import { stageOfStep } from '../contracts/steps.ts';
 import type { LocatedPrompt } from '../data/prompt-record.ts';
 import type { LoraConfig } from '../models/llama/lora.ts';
 import type { JudgeConfig } from '../rubric/judge/config.ts';
+import { type JudgeLimits, limitJudgeConfig } from '../rubric/judge/limits.ts';
 import { createJudge } from '../rubric/judge/llm-judge.ts';
 import type { MeteredRubricJudge } from '../rubric/judge/types.ts';
 import type { ArtifactStore } from '../store/store.ts';
@@ -40,28 +41,6 @@ export interface RunContext {
    * `limits` tighten the judge config's own (the lower of the two holds).
    */
   createJudge(limits?: JudgeLimits): MeteredRubricJudge | undefined;
-}
-
-/** Limits one activity's judge must keep besides its config's: a share of the run's budget and rate. */
-export interface JudgeLimits {
-  requests?: number;
-  tokens?: number;
-  requestsPerSecond?: number;
-}
-
-/** A judge config with `limits` applied: each the lower of the config's and the limit. */
-export function limitJudgeConfig(options: { config: JudgeConfig; limits: JudgeLimits }): JudgeConfig {
-  const { config, limits } = options;
-  const lower = (a: number | undefined, b: number | undefined) =>
-    a === undefined ? b : b === undefined ? a : Math.min(a, b);
-  const tokenBudget = lower(config.tokenBudget, limits.tokens);
-  const maxRequestsPerSecond = lower(config.maxRequestsPerSecond, limits.requestsPerSecond);
-  return {
-    ...config,
-    requestBudget: lower(config.requestBudget, limits.requests)!,
-    ...(tokenBudget === undefined ? {} : { tokenBudget }),
-    ...(maxRequestsPerSecond === undefined ? {} : { maxRequestsPerSecond }),
-  };
 }
 
 /**

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { StepRef } from '../contracts/step-refs.ts';
 import { writeTinyModel } from '../engine/testing/tiny-model.ts';
+import { limitJudgeConfig } from '../rubric/judge/limits.ts';
 import { type ChatServer, startChatServer } from '../rubric/judge/test-server.ts';
 import { defaultVerifiers } from '../rubric/verifiers/index.ts';
 import { LocalFolderStore } from '../store/local-store.ts';
@@ -16,7 +17,7 @@ import { putFixedRollouts } from '../train/testing/fixed-rollouts.ts';
 import { writeTinyJudgeConfig } from '../train/testing/tiny-judge.ts';
 import { writeTinyRun } from '../train/testing/tiny-run.ts';
 import { stepPlan } from './plan.ts';
-import { createRunLoader, limitJudgeConfig } from './run-context.ts';
+import { createRunLoader } from './run-context.ts';
 import { judgeShard, shardJudgeLimits } from './verdicts.ts';
 
 /**

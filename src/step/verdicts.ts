@@ -1,8 +1,14 @@
 import type { Logger } from 'pino';
-import { addUsage, type JudgeAllowance, type JudgeUsage, NO_USAGE } from '../contracts/judge-budget.ts';
+import {
+  addUsage,
+  allowanceLeft,
+  type JudgeAllowance,
+  type JudgeUsage,
+  NO_USAGE,
+} from '../contracts/judge-budget.ts';
 import { type StepRef, stepKeyOf } from '../contracts/step-refs.ts';
 import { type DisagreementTally, mergeDisagreement } from '../rubric/judge/disagreement.ts';
-import type { JudgeStats as MeteredStats } from '../rubric/judge/types.ts';
+import { type JudgeLimits, judgeUsage } from '../rubric/judge/limits.ts';
 import type { VerifierRegistry } from '../rubric/verifiers/registry.ts';
 import { Address } from '../store/address.ts';
 import type { ArtifactStore } from '../store/store.ts';
@@ -19,7 +25,7 @@ import { ValidationError } from '../util/errors.ts';
 import { failpoint } from '../util/failpoints.ts';
 import { COMMIT_POINTS, commit, findCommitted } from './commit.ts';
 import { stepPlan } from './plan.ts';
-import type { JudgeLimits, RunContext } from './run-context.ts';
+import type { RunContext } from './run-context.ts';
 
 /** Where a shard stands, for its heartbeat: groups judged so far and what the judge has spent. */
 export interface ShardProgress {
@@ -181,14 +187,6 @@ export async function judgeShard(options: {
   };
 }
 
-/** What a judge has spent: its requests, and the tokens its server reported. */
-/** What a judge's requests spent, from its counters (none without a judge). */
-export function judgeUsage(stats: MeteredStats | undefined): JudgeUsage {
-  return stats === undefined
-    ? NO_USAGE
-    : { requests: stats.requests, tokens: stats.promptTokens + stats.completionTokens };
-}
-
 /**
  * The limits of one shard's judge: its allowance less what earlier attempts spent (at least 0),
  * and its share of the run's rate (the shards of a round run at once, so together they keep it).
@@ -200,10 +198,7 @@ export function shardJudgeLimits(options: {
   shards: number;
 }): JudgeLimits {
   const { allowance, usedBefore, requestsPerSecond, shards } = options;
-  const left = (limit: number | undefined, used: number) =>
-    limit === undefined ? undefined : Math.max(0, limit - used);
-  const requests = left(allowance?.requests, usedBefore.requests);
-  const tokens = left(allowance?.tokens, usedBefore.tokens);
+  const { requests, tokens } = allowance === undefined ? {} : allowanceLeft({ allowance, used: usedBefore });
   return {
     ...(requests === undefined ? {} : { requests }),
     ...(tokens === undefined ? {} : { tokens }),

@@ -9,6 +9,7 @@ import {
 } from '../../client/rubric-generation-client.ts';
 import { webUiUrl } from '../../client/run-client.ts';
 import { dataDir } from '../../config/data-dir.ts';
+import { describeSpend } from '../../contracts/judge-budget.ts';
 import type { RubricGenerationResult } from '../../contracts/rubric-generation.ts';
 import { openStore } from '../../store/open-store.ts';
 import { connectClient } from '../../temporal/connection.ts';
@@ -98,7 +99,11 @@ export async function generateDurable(
         .catch(() => undefined);
       if (progress === undefined || settled) continue;
       const fraction = progress.shards === 0 ? 1 : progress.shardsDone / progress.shards;
-      const counts = `${progress.generated} generated, ${progress.skipped} skipped, ${progress.rejected} rejected, ${progress.failed} failed`;
+      const spend =
+        progress.budget === null
+          ? ''
+          : `; ${describeSpend({ budget: progress.budget, used: progress.used })}`;
+      const counts = `${progress.generated} generated, ${progress.skipped} skipped, ${progress.rejected} rejected, ${progress.failed} failed${spend}`;
       live.show(
         `${bar(fraction, 20)} shards ${progress.shardsDone}/${progress.shards} (${progress.shardsRunning} running)  ${counts}`,
         `shards ${progress.shardsDone}/${progress.shards}: ${counts}`,

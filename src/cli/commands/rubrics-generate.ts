@@ -1,10 +1,12 @@
 import { type Command, Option } from 'commander';
+import { describeSpend, type JudgeBudget, type JudgeUsage } from '../../contracts/judge-budget.ts';
 import { readPromptFile } from '../../data/jsonl-source.ts';
 import { loadCorpus } from '../../rubric/corpus.ts';
 import { generateRubrics } from '../../rubric-authoring/generate.ts';
 import { DEFAULT_SIMILARITY } from '../../rubric-authoring/similarity.ts';
 import { generatorClient } from '../../rubric-authoring/client.ts';
 import { JudgeConfig, loadJudgeConfig } from '../../rubric/judge/config.ts';
+import { judgeUsage } from '../../rubric/judge/limits.ts';
 import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { logger } from '../../util/logger.ts';
@@ -113,6 +115,9 @@ async function generate(flags: GenerateFlags): Promise<void> {
     out(
       `${result.generated} generated, ${result.skipped} skipped (done before), ${result.rejected} rejected (see rejects.jsonl), ${result.failed} failed; ${result.shards} shards -> ${result.outDir}`,
     );
+    if (result.budgetSpent) {
+      out(budgetSpentLine({ unasked: result.unasked, budget: result.budget ?? {}, used: result.used }));
+    }
     if (result.failed > 0) process.exitCode = 1;
     return;
   }
@@ -138,7 +143,21 @@ async function generate(flags: GenerateFlags): Promise<void> {
   out(
     `${summary.generated} generated, ${summary.skipped} skipped (done before), ${summary.rejected} rejected, ${summary.failed} failed; ${stats.requests} requests -> ${flags.out}`,
   );
+  if (summary.unasked > 0) {
+    const budget = {
+      requests: config.requestBudget,
+      ...(config.tokenBudget === undefined ? {} : { tokens: config.tokenBudget }),
+    };
+    out(budgetSpentLine({ unasked: summary.unasked, budget, used: judgeUsage(stats) }));
+  }
   if (summary.failed > 0) process.exitCode = 1;
+}
+
+/** The line saying the judge budget ran out: what was left unasked, what was spent, how to go on. */
+function budgetSpentLine(options: { unasked: number; budget: JudgeBudget; used: JudgeUsage }): string {
+  const { unasked, budget, used } = options;
+  const spend = describeSpend({ budget, used }) || `${used.requests} requests, ${used.tokens} tokens`;
+  return `judge budget spent (${spend}): ${unasked} prompt${unasked === 1 ? '' : 's'} not asked; rerun with a larger requestBudget or tokenBudget in the judge config to continue where it stopped`;
 }
 
 /** `all`, `none`, or names that must each be registered (an unknown one fails listing the known). */

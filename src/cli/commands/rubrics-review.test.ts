@@ -159,4 +159,31 @@ describe('rubrics generate and review from the command line', () => {
     assert.match(again.stdout, /^0 generated, 2 skipped/m);
     assert.equal(server.requests.length, requests);
   });
+
+  it("stops at the judge config's requestBudget, says what was not asked; a rerun with more asks only that", async () => {
+    const budgetOut = join(dir, 'budget-out');
+    const generate = (requestBudget: number) => {
+      const judge = join(dir, `judge-${requestBudget}.yaml`);
+      writeFileSync(
+        judge,
+        `baseUrl: ${server.baseUrl}\nmodel: scripted\ncacheDir: cache\nmaxRetries: 0\nrequestBudget: ${requestBudget}\n`,
+      );
+      const prompts = join(dir, 'prompts.jsonl');
+      return anchorage(['rubrics', 'generate', '--prompts', prompts, '--judge', judge, '--out', budgetOut]);
+    };
+    const before = server.requests.length;
+    const spent = await generate(1);
+    assert.equal(spent.code, 0, spent.stderr);
+    assert.equal(server.requests.length - before, 1);
+    assert.match(spent.stdout, /^1 generated, 0 skipped \(done before\), 0 rejected, 0 failed; 1 requests/m);
+    assert.match(
+      spent.stdout,
+      /^judge budget spent \(1 of 1 requests\): 1 prompt not asked; rerun with a larger requestBudget or tokenBudget in the judge config to continue where it stopped$/m,
+    );
+    assert.equal(existsSync(join(budgetOut, 'rejects.jsonl')), false);
+    const more = await generate(10);
+    assert.match(more.stdout, /^1 generated, 1 skipped/m);
+    assert.doesNotMatch(more.stdout, /budget spent/);
+    assert.equal(server.requests.length - before, 2, 'the rerun asked only the prompt not asked');
+  });
 });
