@@ -1,7 +1,7 @@
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { TrainingActivities } from '../activities/index.ts';
 import type { ActivityOn, Queue, TaskQueues } from '../src/contracts/task-queues.ts';
-import type { Timing } from '../src/contracts/workflow-types.ts';
+import type { Timing } from '../src/contracts/timing.ts';
 import { activityPresets } from './presets.ts';
 
 /** The activities a queue's workers serve (`ACTIVITIES_BY_QUEUE`), typed from their implementations. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BOOKKEEPING_BACKSTOP, activityPresets } from './presets.ts';
-import { DEFAULT_TIMING } from '../src/contracts/workflow-types.ts';
+import { DEFAULT_TIMING } from '../src/contracts/timing.ts';
 
 const taskQueues = { workflow: 'w', rollout: 'r', judge: 'j', trainer: 't' };
 

@@ -1,7 +1,7 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_TYPES } from '../src/contracts/failure-types.ts';
 import type { TaskQueues } from '../src/contracts/task-queues.ts';
-import type { Timing } from '../src/contracts/workflow-types.ts';
+import type { Timing } from '../src/contracts/timing.ts';
 
 /**
  * Timeout and retry presets of the training activities, in one place. Every ordinary activity

@@ -11,11 +11,8 @@ import type { TaskQueues } from '../src/contracts/task-queues.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { trainingActivities } from './activities.ts';
 import { evaluationWorkflow } from './evaluation.ts';
-import {
-  DEFAULT_TIMING,
-  type ScheduledEvaluationInput,
-  type ScheduledEvaluationResult,
-} from '../src/contracts/workflow-types.ts';
+import type { ScheduledEvaluationInput, ScheduledEvaluationResult } from '../src/contracts/workflow-types.ts';
+import { DEFAULT_TIMING } from '../src/contracts/timing.ts';
 
 /**
  * One tick of a run's evaluation schedule (`<trainRunId>/eval-schedule`): looks up the run's latest

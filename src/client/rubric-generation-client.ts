@@ -14,12 +14,8 @@ import {
   rubricGenerationProgressQuery,
 } from '../contracts/rubric-generation.ts';
 import type { TaskQueues } from '../contracts/task-queues.ts';
-import {
-  DEFAULT_TIMING,
-  RUBRIC_GENERATION_WORKFLOW,
-  type RubricGenerationWorkflow,
-  type Timing,
-} from '../contracts/workflow-types.ts';
+import { RUBRIC_GENERATION_WORKFLOW, type RubricGenerationWorkflow } from '../contracts/workflow-types.ts';
+import { DEFAULT_TIMING, type Timing } from '../contracts/timing.ts';
 import { formatPromptLines } from '../data/jsonl-source.ts';
 import type { PromptRecord } from '../data/prompt-record.ts';
 import type { JudgeConfig } from '../rubric/judge/config.ts';

@@ -22,15 +22,14 @@ import {
   stopSignal,
 } from '../contracts/messages.ts';
 import {
-  DEFAULT_TIMING,
   type ResumeRequest,
   type RunProgress,
   type StepProgress,
-  type Timing,
   TRAINING_WORKFLOW,
   type TrainingRunInput,
   type TrainingRunWorkflow,
 } from '../contracts/workflow-types.ts';
+import { DEFAULT_TIMING, type Timing } from '../contracts/timing.ts';
 
 export interface StartedRun {
   trainRunId: string;

@@ -13,8 +13,8 @@ import {
   SCHEDULED_EVALUATION_WORKFLOW,
   type ScheduledEvaluationInput,
   type ScheduledEvaluationWorkflow,
-  type Timing,
 } from '../contracts/workflow-types.ts';
+import type { Timing } from '../contracts/timing.ts';
 import { runHandle } from './run-client.ts';
 
 export interface EvalSchedule {

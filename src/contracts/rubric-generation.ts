@@ -1,7 +1,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { JudgeAllowance, JudgeBudget, JudgeUsage } from './judge-budget.ts';
 import type { TaskQueues } from './task-queues.ts';
-import type { Timing } from './workflow-types.ts';
+import type { Timing } from './timing.ts';
 
 /**
  * Durable rubric generation (`anchorage rubrics generate --durable`): the workflow's input, result

@@ -5,25 +5,12 @@ import type { RubricGenerationInput, RubricGenerationResult } from './rubric-gen
 import type { AdvanceWhen, StageAdvance } from './stage-advance.ts';
 import type { CheckpointInfo, StageSpan } from './steps.ts';
 import type { TaskQueues } from './task-queues.ts';
+import type { Timing } from './timing.ts';
 
 /**
  * Inputs, results and progress of the training workflows. Plain data (references, counters and
  * small summaries) so histories stay small; the client, the CLI and the activities share these types.
  */
-
-/** Timeouts that depend on the deployment (how fast a lost worker must be noticed). */
-export interface Timing {
-  /** Heartbeat timeout of every activity: a worker silent this long is presumed dead and its work retried. */
-  heartbeatTimeoutSeconds: number;
-}
-
-/**
- * 10 s: activities heartbeat at least every 2 s (a third of the timeout when shorter) and the SDK
- * sends at least every 3 s (HEARTBEAT_THROTTLE_MS), so a live worker misses the timeout only if
- * its event loop stalls for about 6 s; ONNX sessions run in worker threads, so engine runs do not
- * stall it. Overridden per run (`anchorage train --heartbeat-timeout`, the workflow input).
- */
-export const DEFAULT_TIMING: Timing = { heartbeatTimeoutSeconds: 10 };
 
 /** A stage as the training workflow sees it (steps numbered as in src/contracts/steps.ts). */
 export interface StageInfo extends StageSpan {

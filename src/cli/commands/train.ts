@@ -6,7 +6,7 @@ import { WORKER_ROLES } from '../../contracts/task-queues.ts';
 import { workerSettings } from '../../../workers/env.ts';
 import { runningRunsOnQueue, startTrainingRun, webUiUrl } from '../../client/run-client.ts';
 import { type RunningWorkers, startWorkers } from '../../../workers/start-workers.ts';
-import { DEFAULT_TIMING } from '../../contracts/workflow-types.ts';
+import { DEFAULT_TIMING } from '../../contracts/timing.ts';
 import { type PreparedRun, prepareRun } from '../../config/check.ts';
 import { dataDir } from '../../config/data-dir.ts';
 import { parseRunConfig, readRunConfigText } from '../../config/load.ts';
@@ -196,7 +196,9 @@ export async function runTrain(
       return undefined;
     }
     if (workers === undefined)
-      out(`following the run; workers on queues ${Object.values(config.temporal.taskQueues).join(', ')} run it`);
+      out(
+        `following the run; workers on queues ${Object.values(config.temporal.taskQueues).join(', ')} run it`,
+      );
     const result = await followRun({ client: temporal.client, run, interrupted: () => interrupted, live });
     if (result === undefined) return undefined;
     const metrics = await readMetrics({ store, trainRunId: run.trainRunId });
