@@ -5,7 +5,7 @@ import { readRunConfigText } from '../../config/load.ts';
 import { learningSummary } from '../../train/learning-summary.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { out } from '../io.ts';
-import type { BenchSubcommand } from './bench.ts';
+import type { BenchSubcommand } from './bench-subcommand.ts';
 import { runTrain } from './train.ts';
 
 const LearningOptions = z.object({

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { benchOrchestration, type RunTimings } from '../../../workers/bench-orchestration.ts';
 import { numberFlag, out } from '../io.ts';
-import type { BenchSubcommand } from './bench.ts';
+import type { BenchSubcommand } from './bench-subcommand.ts';
 
 /** The SmolLM2 reference step: the former quickstart, fixed so the figure stays comparable. */
 const QUICKSTART = fileURLToPath(new URL('../../../configs/bench/smollm2-step.yaml', import.meta.url));

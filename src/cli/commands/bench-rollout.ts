@@ -7,7 +7,7 @@ import { modelArgument } from '../../models/default-model.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../models/llama/quant/quantized-weights.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { numberFlag, out } from '../io.ts';
-import type { BenchSubcommand } from './bench.ts';
+import type { BenchSubcommand } from './bench-subcommand.ts';
 
 const RolloutOptions = z.object({
   model: z.string().optional(),

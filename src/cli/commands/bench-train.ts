@@ -6,7 +6,7 @@ import { TRAINABLE_KINDS, type TrainableKindName } from '../../engine/trainable.
 import { modelArgument } from '../../models/default-model.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { numberFlag, out } from '../io.ts';
-import type { BenchSubcommand } from './bench.ts';
+import type { BenchSubcommand } from './bench-subcommand.ts';
 
 const TrainOptions = z.object({
   model: z.string().optional(),

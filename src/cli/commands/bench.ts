@@ -5,6 +5,7 @@ import { defaultVerifiers } from '../../rubric/verifiers/index.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
 import { learningBench } from './bench-learning.ts';
+import type { BenchSubcommand } from './bench-subcommand.ts';
 import { orchestrationBench } from './bench-orchestration.ts';
 import { rolloutBench } from './bench-rollout.ts';
 import { trainBench } from './bench-train.ts';
@@ -13,11 +14,6 @@ import { trainBench } from './bench-train.ts';
  * `anchorage bench <what>`: benchmarks that print figures (never timed tests). Each benchmark is a
  * subcommand registered in `benchSubcommands`; add one by appending to that list.
  */
-export interface BenchSubcommand {
-  name: string;
-  register(bench: Command): void;
-}
-
 const VerifiersOptions = z.object({
   json: z.boolean().default(false),
   repeat: z.string().default('5'),
