@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PreparedRun } from '../config/check.ts';
-import { type AdvanceWhenSettings, checkStageThresholds } from '../config/stage-advance.ts';
+import type { AdvanceWhenSettings } from '../config/stage-advance.ts';
+import { checkStageThresholds } from '../config/stage-thresholds.ts';
 import type { AdvanceWhen } from '../contracts/stage-advance.ts';
 import type { TrainingRunInput } from '../contracts/workflow-types.ts';
 import { TrainRunId } from '../store/run-refs.ts';
