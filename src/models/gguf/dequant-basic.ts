@@ -1,5 +1,5 @@
 import { bf16ToFloat, halfToFloat } from './float16.ts';
-import type { BlockDecoder } from './dequantize.ts';
+import type { BlockDecoder } from './block-decoder.ts';
 
 /**
  * Decoders for the plain float types and the 32-element block quantisations (ggml-common.h).

@@ -1,4 +1,4 @@
-import type { BlockDecoder } from './dequantize.ts';
+import type { BlockDecoder } from './block-decoder.ts';
 import { halfToFloat } from './float16.ts';
 
 /**

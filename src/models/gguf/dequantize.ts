@@ -1,14 +1,8 @@
 import { ValidationError } from '../../util/errors.ts';
 import { BASIC_DECODERS } from './dequant-basic.ts';
 import { KQUANT_DECODERS } from './dequant-kquants.ts';
+import type { BlockDecoder } from './block-decoder.ts';
 import { type GgmlTypeTraits, ggmlByteLength, ggmlTypeByName } from './ggml-types.ts';
-
-/** Decodes whole blocks of one ggml type into float32 values. */
-export interface BlockDecoder {
-  readonly typeName: string;
-  /** Decode `blockCount` blocks from `bytes` into `out` (blockCount × block elements values). */
-  decode(options: { bytes: Uint8Array; out: Float32Array; blockCount: number }): void;
-}
 
 const REGISTRY = new Map<number, { traits: GgmlTypeTraits; decoder: BlockDecoder }>();
 

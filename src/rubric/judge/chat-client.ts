@@ -4,7 +4,7 @@ import { AnchorageError, TransportError } from '../../util/errors.ts';
 import { redactorFor } from '../../util/secrets.ts';
 import { backoffDelay, parseRetryAfter } from './backoff.ts';
 import type { JudgeConfig } from './config.ts';
-import { BUDGET_EXHAUSTED_REASON, TOKEN_BUDGET_EXHAUSTED_REASON } from './grading.ts';
+import { BUDGET_EXHAUSTED_REASON, TOKEN_BUDGET_EXHAUSTED_REASON } from './reasons.ts';
 import { paceRequest } from './pacing.ts';
 import { Semaphore } from './semaphore.ts';
 import type { JudgeStats } from './types.ts';

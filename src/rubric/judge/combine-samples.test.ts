@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ValidationError } from '../../util/errors.ts';
 import { Verdict } from '../verdict.ts';
 import { AVERAGED_TIER_LABEL, combineSamples } from './combine-samples.ts';
-import { MAX_REASON_CHARS } from './grading.ts';
+import { MAX_REASON_CHARS } from './reasons.ts';
 
 const evaluator = 'judge:m';
 const scored = (tierScore: number, tierLabel: string, reason = `${tierLabel} because`): Verdict => ({

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../util/errors.ts';
 import type { Verdict, VerdictSample } from '../verdict.ts';
-import { boundReason } from './grading.ts';
+import { boundReason } from './reasons.ts';
 
 /** Tier label of a verdict whose scored samples chose different tiers (its score is their mean). */
 export const AVERAGED_TIER_LABEL = 'averaged';

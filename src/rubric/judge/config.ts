@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../../util/errors.ts';
 import { readTextFile } from '../../util/read-text.ts';
 import { readYamlDocuments, validateYamlDocument } from '../../util/yaml-documents.ts';
-import { MAX_REASON_CHARS } from './grading.ts';
+import { MAX_REASON_CHARS } from './reasons.ts';
 
 /**
  * Configuration of an LLM judge reached over an OpenAI-compatible chat-completions endpoint (vLLM,

@@ -3,6 +3,7 @@ import type { ResolvedCriterion } from '../resolve.ts';
 import type { Verdict } from '../verdict.ts';
 import type { ChatClient, ChatReply } from './chat-client.ts';
 import type { Parsed, TierChoice } from './reply.ts';
+import { BUDGET_EXHAUSTED_REASON, boundReason } from './reasons.ts';
 import type { JudgeRequest, JudgeStats } from './types.ts';
 
 /**
@@ -36,18 +37,6 @@ export type GradeMode = (options: {
   request: JudgeRequest;
   criteria: readonly ResolvedCriterion[];
 }) => Promise<Map<string, GradeOutcome>>;
-
-export const BUDGET_EXHAUSTED_REASON = 'request budget exhausted';
-
-/** Longest reason kept in a verdict (and so in the cache, the store and the CLI's output). */
-export const MAX_REASON_CHARS = 2000;
-
-/** A reason cut to `MAX_REASON_CHARS`, saying how long it was. */
-export function boundReason(reason: string): string {
-  if (reason.length <= MAX_REASON_CHARS) return reason;
-  const note = ` ... [cut from ${reason.length} characters]`;
-  return `${reason.slice(0, MAX_REASON_CHARS - note.length)}${note}`;
-}
 
 export function scoredOutcome(options: {
   ctx: GradeContext;
@@ -84,8 +73,6 @@ export function malformedOutcome(options: {
     cacheable: true,
   };
 }
-
-export const TOKEN_BUDGET_EXHAUSTED_REASON = 'token budget exhausted';
 
 /** A budget (requests, or tokens) was spent before the criterion was graded: unscorable, never cached. */
 export function budgetOutcome(options: {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { TransportError } from '../../util/errors.ts';
 import { redactSecrets } from '../../util/secrets.ts';
-import { MAX_REASON_CHARS } from './grading.ts';
+import { MAX_REASON_CHARS } from './reasons.ts';
 import { createJudge } from './llm-judge.ts';
 import { captureLogs, judgeCriterion, judgeTestHooks, testConfig } from './test-fixtures.ts';
 import { jsonReply } from './test-server.ts';
