@@ -82,6 +82,18 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     await model?.close();
   });
 
+  /** The scripted model's judge config for a generation in `dir`, with `settings` added. */
+  const scriptedJudge = (dir: string, settings: Record<string, unknown>) =>
+    JudgeConfig.parse({
+      baseUrl: model.baseUrl,
+      model: 'scripted-model',
+      apiKeyEnv: KEY_ENV,
+      cacheDir: join(dir, 'cache'),
+      maxRetries: 0,
+      responseFormat: 'json_schema',
+      ...settings,
+    });
+
   it('survives a killed worker: each prompt written once, the rate shared, no key in the history; a rerun asks nothing', async () => {
     const dir = join(deployment.dir, 'gen');
     const storeDir = join(dir, 'store');
@@ -92,16 +104,7 @@ describe('durable rubric generation (real server, worker processes, scripted mod
     const prompts = Array.from({ length: PROMPTS }, (_, i) =>
       PromptRecord.parse({ id: `p${i}`, prompt: `[prompt-${i}] Name ${i + 2} colours.` }),
     );
-    const judge = JudgeConfig.parse({
-      baseUrl: model.baseUrl,
-      model: 'scripted-model',
-      apiKeyEnv: KEY_ENV,
-      cacheDir: join(dir, 'cache'),
-      maxRetries: 0,
-      responseFormat: 'json_schema',
-      maxRequestsPerSecond: RATE,
-      concurrency: PARALLEL,
-    });
+    const judge = scriptedJudge(dir, { maxRequestsPerSecond: RATE, concurrency: PARALLEL });
     const start = () =>
       startRubricGeneration({
         client: deployment.client,
@@ -287,15 +290,7 @@ describe('durable rubric generation (real server, worker processes, scripted mod
         store: new LocalFolderStore({ root: storeDir }),
         prompts,
         reference: [],
-        judge: JudgeConfig.parse({
-          baseUrl: model.baseUrl,
-          model: 'scripted-model',
-          apiKeyEnv: KEY_ENV,
-          cacheDir: join(dir, 'cache'),
-          maxRetries: 0,
-          responseFormat: 'json_schema',
-          requestBudget,
-        }),
+        judge: scriptedJudge(dir, { requestBudget }),
         outDir,
         verifierNames: [],
         threshold: 0.5,
