@@ -53,7 +53,12 @@ describe('evaluation suites in runs (real server, tiny model, in-process workers
     await fixture?.stop();
   });
 
-  const startRun = async (options: { name: string; steps: number; evaluationEvery: number }) => {
+  const startRun = async (options: {
+    name: string;
+    steps: number;
+    evaluationEvery: number;
+    at?: 'every' | 'last' | 'ends';
+  }) => {
     const runDir = join(dir, options.name);
     const prompts = await writeShortIfevalPrompts(join(dir, `${options.name}-ifeval.jsonl`));
     const file = await writeTinyRun({
@@ -63,7 +68,17 @@ describe('evaluation suites in runs (real server, tiny model, in-process workers
       storeDir,
       steps: options.steps,
       evaluationEvery: options.evaluationEvery,
-      evaluation: { suites: [{ name: 'ifeval', prompts, limit: 2, maxNewTokens: 8 }] },
+      evaluation: {
+        suites: [
+          {
+            name: 'ifeval',
+            prompts,
+            limit: 2,
+            maxNewTokens: 8,
+            ...(options.at === undefined ? {} : { at: options.at }),
+          },
+        ],
+      },
     });
     const { prepared, text } = await prepareFile(file);
     const run = await startTrainingRun({
@@ -125,6 +140,34 @@ describe('evaluation suites in runs (real server, tiny model, in-process workers
       replayed++;
     }
     assert.equal(replayed, histories.length);
+  });
+
+  it("a suite `at: last` runs only at the run's last evaluation, `at: ends` also on the base policy", async () => {
+    for (const [at, withSuite] of [
+      ['last', [3]],
+      ['ends', [0, 3]],
+    ] as const) {
+      const run = await startRun({ name: `at-${at}`, steps: 3, evaluationEvery: 1, at });
+      assert.deepEqual(run.input.evaluationSuitesAt, { ifeval: at });
+      const result = await run.handle.result();
+      assert.equal(result.status, 'completed');
+      const evals = await evalRecords(run.trainRunId);
+      assert.deepEqual(
+        evals.map((r) => r.step),
+        [0, 1, 2, 3],
+        'every checkpoint is evaluated on the held-out prompts',
+      );
+      for (const record of evals) {
+        assert.equal(record.failures, undefined);
+        assert.ok(record.metrics['eval/reward/mean'] !== undefined);
+        const expected = (withSuite as readonly number[]).includes(record.step)
+          ? IFEVAL_KEYS.map((k) => `eval/ifeval/${k}`)
+              .concat('eval/ifeval/prompts')
+              .sort()
+          : [];
+        assert.deepEqual(suiteKeys(record).sort(), expected, `at ${at}, step ${record.step}`);
+      }
+    }
   });
 
   it('a suite that fails is left out of the metrics (never 0) and named; training goes on', async () => {

@@ -18,6 +18,7 @@ import {
 } from '../src/contracts/search-attributes.ts';
 import { NO_USAGE } from '../src/contracts/judge-budget.ts';
 import { evaluationName } from '../src/contracts/steps.ts';
+import { suitesDue } from '../src/contracts/evaluation-suites.ts';
 import type { StageAdvance } from '../src/contracts/stage-advance.ts';
 import { runWorkflowIds } from '../src/contracts/workflow-ids.ts';
 import { dataSelectionWorkflow } from './data-selection.ts';
@@ -42,8 +43,9 @@ import type {
 /**
  * A training run (workflow id = trainRunId): runs its steps in order, each as a child workflow
  * `<trainRunId>/step-<n>` that commits checkpoint n; evaluates the base policy first and then every
- * `evaluationEvery` steps (`<trainRunId>/eval-<n>`, with the configuration's evaluation suites); selects each stage's prompts first when the stage
- * has data selection (`<trainRunId>/select-<n>`); and
+ * `evaluationEvery` steps (`<trainRunId>/eval-<n>`, with the evaluation suites due then: every suite,
+ * or by its `at` only the last or both ends); selects each stage's prompts first when the stage has
+ * data selection (`<trainRunId>/select-<n>`); and
  * continues as new every `continueAsNewEvery` steps, carrying only references and counters.
  *
  * Signals: pause (after the current step), resume (also retries a failed step, optionally with RL
@@ -132,7 +134,16 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
   ]);
   show();
 
-  const suites = input.evaluationSuites ?? [];
+  /** The evaluation suites due at the evaluation of checkpoint `step`, as the child's input. */
+  const dueSuites = (step: number): { suites?: string[] } => {
+    const suites = suitesDue({
+      suites: input.evaluationSuites ?? [],
+      ...(input.evaluationSuitesAt === undefined ? {} : { at: input.evaluationSuitesAt }),
+      step,
+      lastStep: stages.lastStep(),
+    });
+    return suites.length === 0 ? {} : { suites };
+  };
   /** Evaluates checkpoint `step`; answers the metrics the stage's threshold watches, when it has one. */
   const evaluate = async (step: number): Promise<Record<string, number>> => {
     let watched: Record<string, number> = {};
@@ -153,7 +164,7 @@ export async function trainingRunWorkflow(input: TrainingRunInput): Promise<Trai
               taskQueues: input.taskQueues,
               timing: input.timing,
               ...stages.childInput(step, 'eval'),
-              ...(suites.length === 0 ? {} : { suites }),
+              ...dueSuites(step),
               ...(allowance === undefined ? {} : { judgeAllowance: allowance }),
             },
           ],

@@ -69,6 +69,7 @@ export async function startTrainingRun(options: {
     checkpointEvery: plan.checkpointEvery,
     evaluationEvery: plan.evaluationEvery,
     ...(plan.evaluationSuites.length === 0 ? {} : { evaluationSuites: plan.evaluationSuites }),
+    ...(plan.evaluationSuitesAt === undefined ? {} : { evaluationSuitesAt: plan.evaluationSuitesAt }),
     continueAsNewEvery: plan.continueAsNewEvery,
     judgeShards: plan.judgeShards,
     taskQueues: plan.taskQueues,

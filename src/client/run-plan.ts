@@ -6,7 +6,7 @@ import type { AdvanceWhen } from '../contracts/stage-advance.ts';
 import type { TrainingRunInput } from '../contracts/workflow-types.ts';
 import { TrainRunId } from '../store/run-refs.ts';
 import { ValidationError } from '../util/errors.ts';
-import { checkEvaluationSuites } from '../eval/run-suites.ts';
+import { checkEvaluationSuites, evaluationSuitesAt } from '../eval/run-suites.ts';
 
 /**
  * A new training run id: `<config name>-<UTC yyyymmdd-hhmmss>-<4 hex>`. It is the training
@@ -39,6 +39,7 @@ export type RunPlan = Pick<
   | 'judgeShards'
   | 'judgeBudget'
   | 'adaptiveDefence'
+  | 'evaluationSuitesAt'
 > &
   Required<Pick<TrainingRunInput, 'evaluationSuites'>>;
 
@@ -73,12 +74,19 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     checkpointEvery: config.checkpointEvery,
     evaluationEvery: config.evaluation.every,
     evaluationSuites: checkEvaluationSuites(options.prepared.loaded),
+    ...suitesAtOf(options.prepared.loaded),
     continueAsNewEvery: config.temporal.continueAsNewEvery,
     taskQueues: { ...config.temporal.taskQueues },
     judgeShards,
     ...(config.judge?.runBudget === undefined ? {} : { judgeBudget: config.judge.runBudget }),
     ...(config.defence.adaptive.enabled ? { adaptiveDefence: true as const } : {}),
   };
+}
+
+/** `evaluationSuitesAt`, left out when every suite runs at every evaluation. */
+function suitesAtOf(loaded: PreparedRun['loaded']): Pick<RunPlan, 'evaluationSuitesAt'> {
+  const at = evaluationSuitesAt(loaded);
+  return Object.keys(at).length === 0 ? {} : { evaluationSuitesAt: at };
 }
 
 /** A stage's threshold as the workflow takes it (unset bounds left out). */

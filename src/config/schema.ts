@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUES, TASK_QUEUE_NAME } from '../contracts/task-queues.ts';
+import { SUITE_AT } from '../contracts/evaluation-suites.ts';
 import { PromptId } from '../data/prompt-record.ts';
 import { PromptSourceConfig, SourceName, sourceName } from '../data/sources.ts';
 import { LoraConfigSchema } from '../models/llama/lora.ts';
@@ -100,6 +101,8 @@ export const EvaluationSuiteSettings = z.strictObject({
   chunkTokens: z.number().int().min(2).max(32_768).optional(),
   /** Another input file in the suite's format (as `anchorage eval --prompts`). */
   prompts: z.string().min(1).optional(),
+  /** Which evaluations run it: `every` one, the run's `last`, or its `ends` (step 0 and the last). */
+  at: z.enum(SUITE_AT).default('every'),
 });
 export type EvaluationSuiteSettings = z.infer<typeof EvaluationSuiteSettings>;
 
@@ -274,6 +277,13 @@ export const RunConfigSchema = z
         });
       }
       suites.set(suite.name, i);
+      if (suite.at !== 'every' && c.evaluation.every === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['evaluation', 'suites', i, 'at'],
+          message: `'every' while evaluation.every is 0 (the run evaluates nothing itself, so '${suite.at}' never comes; scheduled evaluations run every suite)`,
+        });
+      }
     });
     c.rubrics.apply.forEach((r, i) => {
       checkNames(r.prompts.sources, ['rubrics', 'apply', i, 'prompts', 'sources']);

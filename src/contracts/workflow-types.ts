@@ -1,3 +1,4 @@
+import type { SuiteAt } from './evaluation-suites.ts';
 import type { DefenceView, StepDefenceReport } from './defence.ts';
 import type { JudgeAllowance, JudgeBudget, JudgeBudgetView, JudgeUsage } from './judge-budget.ts';
 import type { RlOverrides } from './rl-overrides.ts';
@@ -76,6 +77,8 @@ export interface TrainingRunInput {
   evaluationEvery: number;
   /** Evaluation suites each evaluation also runs (`evaluation.suites`); absent in runs started before them. */
   evaluationSuites?: string[];
+  /** The suites not run at every evaluation, with when they run (`evaluation.suites[].at`); absent: none. */
+  evaluationSuitesAt?: Record<string, SuiteAt>;
   continueAsNewEvery: number;
   judgeShards: number;
   taskQueues: TaskQueues;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseRunConfig } from '../config/load.ts';
 import { suiteNames } from './suites.ts';
-import { checkEvaluationSuites } from './run-suites.ts';
+import { checkEvaluationSuites, evaluationSuitesAt } from './run-suites.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'anchorage-eval-suites-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,10 +19,27 @@ describe('evaluation.suites in a run configuration', () => {
       'evaluation:\n  every: 2\n  suites:\n    - name: ifeval\n      limit: 50\n      maxNewTokens: 256\n      prompts: short.jsonl\n',
     );
     assert.deepEqual(loaded.config.evaluation.suites, [
-      { name: 'ifeval', limit: 50, maxNewTokens: 256, prompts: join(dir, 'short.jsonl') },
+      { name: 'ifeval', limit: 50, maxNewTokens: 256, prompts: join(dir, 'short.jsonl'), at: 'every' },
     ]);
     assert.deepEqual(checkEvaluationSuites(loaded), ['ifeval']);
+    assert.deepEqual(evaluationSuitesAt(loaded), {}, 'every suite at every evaluation');
     assert.deepEqual(parse('name: x\n').config.evaluation.suites, [], 'none by default');
+  });
+
+  it('`at` picks the evaluations a suite runs at; the workflow is given those not at every one', () => {
+    const loaded = parse(
+      'evaluation:\n  every: 10\n  suites:\n    - name: ifeval\n      at: last\n    - name: style\n      at: ends\n    - name: perplexity\n',
+    );
+    assert.deepEqual(checkEvaluationSuites(loaded), ['ifeval', 'style', 'perplexity']);
+    assert.deepEqual(evaluationSuitesAt(loaded), { ifeval: 'last', style: 'ends' });
+    assert.throws(
+      () => parse('evaluation:\n  suites:\n    - name: ifeval\n      at: first\n'),
+      /run\.yaml:4, field evaluation\.suites\[0\]\.at: .*"every"\|"last"\|"ends"/,
+    );
+    assert.throws(
+      () => parse('evaluation:\n  every: 0\n  suites:\n    - name: ifeval\n      at: last\n'),
+      /field evaluation\.suites\[0\]\.at: expected 'every' while evaluation\.every is 0/,
+    );
   });
 
   it('an unknown suite fails naming the field and listing the known suites', () => {

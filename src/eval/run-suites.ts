@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { LoadedRunConfig } from '../config/load.ts';
+import type { SuiteAt } from '../contracts/evaluation-suites.ts';
 import type { EvaluationSuiteSettings } from '../config/schema.ts';
 import type { EvalSuite } from './suite.ts';
 import { getSuite, suiteNames } from './suites.ts';
@@ -55,6 +56,13 @@ export function checkEvaluationSuites(loaded: LoadedRunConfig): string[] {
     }
     return suite.name;
   });
+}
+
+/** The suites of `evaluation.suites` not run at every evaluation, with their `at`. */
+export function evaluationSuitesAt(loaded: LoadedRunConfig): Record<string, SuiteAt> {
+  return Object.fromEntries(
+    loaded.config.evaluation.suites.filter((s) => s.at !== 'every').map((s) => [s.name, s.at]),
+  );
 }
 
 /**
