@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { planRun } from '../src/client/run-plan.ts';
 import { validateConfig } from '../src/cli/commands/train.ts';
 import type { LocatedPrompt } from '../src/data/prompt-record.ts';
 import { BASE_TASK_POOLS } from '../src/data/generator/generate.ts';
@@ -127,6 +128,13 @@ describe('shipped run configurations', () => {
         ],
       );
     }
+  });
+
+  it('configs/recipes/two-stage.yaml measures its targets itself: IFEval, style and perplexity at its last evaluation', () => {
+    const { run } = prepared('configs/recipes/two-stage.yaml');
+    const plan = planRun({ prepared: run });
+    assert.deepEqual(plan.evaluationSuites, ['ifeval', 'style', 'perplexity']);
+    assert.deepEqual(plan.evaluationSuitesAt, { ifeval: 'last', style: 'last', perplexity: 'last' });
   });
 
   it("data/open-ended/open-tasks-train.jsonl: the generator's open-ended base tasks of the train split, as written", () => {
