@@ -13,6 +13,7 @@ import { readMetrics } from '../../train/read-metrics.ts';
 import { ValidationError } from '../../util/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { numberFlag, out } from '../io.ts';
+import { printSuiteTable } from './suite-table.ts';
 import { printRewardTable } from './train.ts';
 
 const fmt = (v: number | null | undefined, digits = 3) =>
@@ -88,7 +89,9 @@ export const runsCommand: CliCommand = {
 
     program
       .command('status <run>')
-      .description('a training run: status, step, reward, KL, last checkpoint, failure, reward per step')
+      .description(
+        'a training run: status, step, reward, KL, last checkpoint, failure, reward per step, evaluation suites',
+      )
       .option(
         '--store <dir|url>',
         'artifact store with the run, a folder or s3://<bucket>/<prefix> (default: ANCHORAGE_STORE_URL, else ANCHORAGE_STORE_DIR or <data dir>/store)',
@@ -127,6 +130,7 @@ export const runsCommand: CliCommand = {
             trainRunId: run,
           }).catch(() => []);
           printRewardTable({ lines, print: out });
+          printSuiteTable({ lines, print: out });
         });
       });
 

@@ -25,6 +25,7 @@ import { formatMetric, numberFlag, out } from '../io.ts';
 import { LiveLine } from '../progress-line.ts';
 import { followRun } from './follow-run.ts';
 import { printAnswerPair, printLearningSummary } from './learning-table.ts';
+import { printSuiteTable } from './suite-table.ts';
 
 const TrainOptions = z.object({
   config: z.string().min(1),
@@ -203,6 +204,7 @@ export async function runTrain(
     if (result === undefined) return undefined;
     const metrics = await readMetrics({ store, trainRunId: run.trainRunId });
     printRewardTable({ lines: metrics, print: out });
+    printSuiteTable({ lines: metrics, print: out });
     const summary = learningSummary(metrics);
     printLearningSummary({ summary, print: out });
     if (summary !== undefined) await printMostImproved({ store, trainRunId: run.trainRunId, summary });
