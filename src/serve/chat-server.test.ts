@@ -41,10 +41,18 @@ class GatedModel implements ChatModel {
     this.waiting++;
     for (const w of this.waiters.filter((w) => this.waiting >= w.count)) w.resolve();
     await this.gate;
-    return this.inner.generate(options);
+    const sequence = await this.inner.generate(options);
+    this.finished.push(sequence.tokenIds.length);
+    return sequence;
   }
+  /** New tokens of each sequence the model finished, in the order the engine finished them. */
+  readonly finished: number[] = [];
   close(options: { graceMs: number }) {
     return this.inner.close(options);
+  }
+  /** Requests that reached the model so far (the gate open or not). */
+  get calls(): number {
+    return this.waiting;
   }
   /** Resolves once `count` requests wait at the gate. */
   arrived(count: number): Promise<void> {
@@ -305,19 +313,28 @@ test('a client that disconnects gives its batch slot to a waiting request at onc
   await content(aChunks);
   await content(bChunks);
   let bText = '';
-  let bDone = false;
   const bRest = (async () => {
     for (let r = await bChunks.next(); r.done !== true; r = await bChunks.next()) {
       bText += r.value.choices[0]?.delta.content ?? '';
     }
-    bDone = true;
   })();
+  const finishedBefore = gated.finished.length;
+  // The short request waits in the model's queue (both slots taken) before the first client goes,
+  // and the order is read from the engine (the order it finished the sequences), not from when the
+  // two HTTP answers reach this process.
+  const queued = gated.calls + 1;
+  const shortDone = client.chat.completions.create({ model: MODEL, messages: user('y'), max_tokens: 2 });
+  await gated.arrived(queued);
   controller.abort();
-  const short = await client.chat.completions.create({ model: MODEL, messages: user('y'), max_tokens: 2 });
+  const short = await shortDone;
   assert.equal(short.usage?.completion_tokens, 2);
-  assert.equal(bDone, false, 'the short request got the dropped slot while the other long one still runs');
   await bRest;
   assert.ok(bText.length >= 100);
+  assert.deepEqual(
+    gated.finished.slice(finishedBefore).map((n) => (n >= 100 ? 'long' : n)),
+    [2, 'long'],
+    'the short request got the dropped slot and ended while the other long one still ran',
+  );
   await server.settled();
   assert.equal(server.inFlight, 0);
 });
