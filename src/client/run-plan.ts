@@ -61,6 +61,7 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
   if (!Number.isInteger(judgeShards) || judgeShards < 1) {
     throw new ValidationError(`judge shards: expected an integer >= 1, got ${judgeShards}`);
   }
+  const suitesAt = evaluationSuitesAt(options.prepared.loaded);
   return {
     modelName: config.model.name,
     totalSteps: config.steps,
@@ -74,19 +75,13 @@ export function planRun(options: { prepared: PreparedRun; judgeShards?: number }
     checkpointEvery: config.checkpointEvery,
     evaluationEvery: config.evaluation.every,
     evaluationSuites: checkEvaluationSuites(options.prepared.loaded),
-    ...suitesAtOf(options.prepared.loaded),
+    ...(suitesAt === undefined ? {} : { evaluationSuitesAt: suitesAt }),
     continueAsNewEvery: config.temporal.continueAsNewEvery,
     taskQueues: { ...config.temporal.taskQueues },
     judgeShards,
     ...(config.judge?.runBudget === undefined ? {} : { judgeBudget: config.judge.runBudget }),
     ...(config.defence.adaptive.enabled ? { adaptiveDefence: true as const } : {}),
   };
-}
-
-/** `evaluationSuitesAt`, left out when every suite runs at every evaluation. */
-function suitesAtOf(loaded: PreparedRun['loaded']): Pick<RunPlan, 'evaluationSuitesAt'> {
-  const at = evaluationSuitesAt(loaded);
-  return Object.keys(at).length === 0 ? {} : { evaluationSuitesAt: at };
 }
 
 /** A stage's threshold as the workflow takes it (unset bounds left out). */

@@ -22,7 +22,7 @@ describe('evaluation.suites in a run configuration', () => {
       { name: 'ifeval', limit: 50, maxNewTokens: 256, prompts: join(dir, 'short.jsonl'), at: 'every' },
     ]);
     assert.deepEqual(checkEvaluationSuites(loaded), ['ifeval']);
-    assert.deepEqual(evaluationSuitesAt(loaded), {}, 'every suite at every evaluation');
+    assert.equal(evaluationSuitesAt(loaded), undefined, 'every suite at every evaluation');
     assert.deepEqual(parse('name: x\n').config.evaluation.suites, [], 'none by default');
   });
 

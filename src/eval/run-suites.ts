@@ -58,11 +58,10 @@ export function checkEvaluationSuites(loaded: LoadedRunConfig): string[] {
   });
 }
 
-/** The suites of `evaluation.suites` not run at every evaluation, with their `at`. */
-export function evaluationSuitesAt(loaded: LoadedRunConfig): Record<string, SuiteAt> {
-  return Object.fromEntries(
-    loaded.config.evaluation.suites.filter((s) => s.at !== 'every').map((s) => [s.name, s.at]),
-  );
+/** The suites of `evaluation.suites` not run at every evaluation, with their `at`; undefined: none. */
+export function evaluationSuitesAt(loaded: LoadedRunConfig): Record<string, SuiteAt> | undefined {
+  const at = loaded.config.evaluation.suites.filter((s) => s.at !== 'every');
+  return at.length === 0 ? undefined : Object.fromEntries(at.map((s) => [s.name, s.at]));
 }
 
 /**
