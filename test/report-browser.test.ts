@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { storedRunIds } from '../src/report/data/stored-runs.ts';
 import { storeRunConfig } from '../src/train/stored-config.ts';
@@ -17,34 +16,14 @@ import {
   tinyTaskQueues,
   writeTinyRun,
 } from './temporal-harness.ts';
+import { spawnAnchorage } from '../src/cli/testing/cli-runner.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 /** Kept after the test (overwritten by the next run) so the page can be looked at. */
 const SCREENSHOT = join(tmpdir(), 'anchorage-report-test', 'report.png');
 
-/** `anchorage <args>` in a child process, without blocking this process (its workers answer queries). */
-function anchorage(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/anchorage.mjs'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'fatal', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+/** `anchorage <args>` in a child process (its log lines kept off the test's output). */
+const anchorage = (args: string[], env: NodeJS.ProcessEnv) =>
+  spawnAnchorage(args, { ANCHORAGE_LOG_LEVEL: 'fatal', ...env });
 
 /** What the page shows, read in the browser. */
 interface PageFacts {

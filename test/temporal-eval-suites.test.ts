@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +8,7 @@ import type { LocalFolderStore } from '../src/store/local-store.ts';
 import { SuiteResultRecord } from '../src/eval/run-suites.ts';
 import type { MetricsRecord } from '../src/train/metrics.ts';
 import { readMetrics } from '../src/train/read-metrics.ts';
-import { REPO_ROOT } from '../src/cli/testing/cli-runner.ts';
+import { spawnAnchorage } from '../src/cli/testing/cli-runner.ts';
 import { runRefs } from '../src/train/run-refs.ts';
 import { TINY_CHAT_TEMPLATE, writeShortIfevalPrompts } from '../src/train/testing/tiny-run.ts';
 import { workflowBundle } from '../workers/bundle.ts';
@@ -170,16 +169,10 @@ describe('evaluation suites in runs (real server, tiny model, in-process workers
         assert.deepEqual(suiteKeys(record).sort(), expected, `at ${at}, step ${record.step}`);
       }
       // `anchorage status` lists them under the reward table.
-      const status = spawnSync(
-        process.execPath,
-        ['bin/anchorage.mjs', 'status', run.trainRunId, '--store', storeDir],
-        {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-          env: { ...process.env, TEMPORAL_ADDRESS: env.address, ANCHORAGE_LOG_LEVEL: 'warn' },
-        },
-      );
-      assert.equal(status.status, 0, status.stderr);
+      const status = await spawnAnchorage(['status', run.trainRunId, '--store', storeDir], {
+        TEMPORAL_ADDRESS: env.address,
+      });
+      assert.equal(status.code, 0, status.stderr);
       const listed = status.stdout.split('\n').filter((l) => /^ *\d+ {2}ifeval {6}.*promptLoose /.test(l));
       assert.deepEqual(
         listed.map((l) => Number(l.trim().split(/\s+/)[0])),

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { raiseJudgeBudget, startTrainingRun } from '../src/client/run-client.ts';
 import { runProgress } from '../src/client/history-waits.ts';
@@ -24,27 +22,7 @@ import {
   tinyTaskQueues,
   writeTinyRun,
 } from './temporal-harness.ts';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** `anchorage <args>` as a child process (asynchronous: this process's workers and judge keep running). */
-function anchorage(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/anchorage.mjs', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout }));
-  });
-}
+import { spawnAnchorage } from '../src/cli/testing/cli-runner.ts';
 
 /** The Web UI's "current details" of a workflow (the SDK's built-in metadata query). */
 async function currentDetails(client: Client, workflowId: string): Promise<string> {
@@ -128,7 +106,7 @@ describe('a run-wide judge budget (real server, tiny model, judge over HTTP, in-
     const line = `paused: judge budget spent (${used} of ${BUDGET} requests)`;
     assert.ok((await currentDetails(client, trainRunId)).startsWith(`**${trainRunId}**: ${line}`));
     const cliEnv = { TEMPORAL_ADDRESS: env.address };
-    const status = await anchorage(['status', trainRunId, '--store', storeDir], cliEnv);
+    const status = await spawnAnchorage(['status', trainRunId, '--store', storeDir], cliEnv);
     assert.equal(status.code, 0);
     assert.match(status.stdout, new RegExp(`${trainRunId}: ${line.replace(/[()]/g, '\\$&')}`));
 
@@ -146,7 +124,7 @@ describe('a run-wide judge budget (real server, tiny model, judge over HTTP, in-
     assert.deepEqual(stillPaused.judge, paused.judge);
 
     // Raised by the CLI: the run goes on and completes.
-    const raised = await anchorage(['budget', trainRunId, '--add-requests', String(RAISE)], cliEnv);
+    const raised = await spawnAnchorage(['budget', trainRunId, '--add-requests', String(RAISE)], cliEnv);
     assert.equal(raised.code, 0);
     assert.match(
       raised.stdout,

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -22,25 +21,7 @@ import {
   tinyTaskQueues,
   writeTinyRun,
 } from './temporal-harness.ts';
-
-/** `anchorage <args>` as a child process (asynchronous: this process's workers keep running). */
-function anchorage(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/anchorage.mjs', ...args], {
-      cwd: join(import.meta.dirname, '..'),
-      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout }));
-  });
-}
+import { spawnAnchorage } from '../src/cli/testing/cli-runner.ts';
 
 /** The Web UI's "current details" of a workflow (the SDK's built-in metadata query). */
 async function currentDetails(client: Client, workflowId: string): Promise<string> {
@@ -174,7 +155,7 @@ describe('stages that end on a metric threshold (real server, tiny model, in-pro
     const details = await currentDetails(env.client, run.trainRunId);
     assert.ok(details.includes(line), details);
     assert.match(details, /step 5\/5/);
-    const status = await anchorage(['status', run.trainRunId, '--store', storeDir], {
+    const status = await spawnAnchorage(['status', run.trainRunId, '--store', storeDir], {
       TEMPORAL_ADDRESS: env.address,
     });
     assert.equal(status.code, 0);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 /** The repository root, and the IFEval data every CLI test of IFEval reads from `../shared`. */
@@ -15,4 +15,31 @@ export function runAnchorage(
     cwd,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `anchorage <args>` as a child process in the repository root, without blocking this process (its
+ * in-process workers keep answering); `env` is added to this process's environment.
+ */
+export function spawnAnchorage(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/anchorage.mjs'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
 }
