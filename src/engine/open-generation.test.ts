@@ -74,33 +74,43 @@ test('sequences joining a running generation, each with its own sampling, draw w
   }
 });
 
-test('an aborted sequence is dropped and gives its slot to the next one', async () => {
-  const open = await policy.openGeneration({ slots: 1, constrained: false });
+test('an aborted sequence is dropped and gives its slot to the next one at the next step', async () => {
+  // Paced: the loop runs only the steps granted here, so the abort falls at a known step.
+  const open = await policy.openGeneration({ slots: 1, constrained: false, paced: true });
   const controller = new AbortController();
   let seen = 0;
+  let nextSeen = 0;
   const long = open.add({
     prompt: [256, 72],
     params: params({ temperature: 0.9, seed: 1, maxNewTokens: 100 }),
     stopIds: [],
     signal: controller.signal,
-    onToken: () => {
-      seen++;
-      if (seen === 3) controller.abort(new Error('client went away'));
-    },
+    onToken: () => seen++,
   });
   // Waits for the only slot: it can start only once the long one is dropped.
   const next = open.add({
     prompt: [256, 73],
     params: params({ temperature: 0, maxNewTokens: 5 }),
     stopIds: [],
+    onToken: () => nextSeen++,
   });
+  await open.advance(1);
+  assert.deepEqual([seen, nextSeen], [2, 0], 'one step: the prefill token and one decoded');
+  await open.advance(2);
+  assert.deepEqual([seen, nextSeen], [4, 0]);
+  controller.abort(new Error('client went away'));
   await assert.rejects(long, /client went away/);
-  const done = await next;
-  assert.equal(done.tokenIds.length, 5);
-  const stats = await open.end();
-  assert.ok(seen < 100, `the dropped sequence drew ${seen} tokens`);
-  assert.equal(stats.peakBatch, 1);
-  assert.ok(stats.newTokens < 100 + 5);
+  await open.advance(1);
+  assert.deepEqual([seen, nextSeen], [4, 2], 'the next step gave the freed slot to the waiting one');
+  const stats = await open.end(); // ended: it runs freely
+  assert.equal((await next).tokenIds.length, 5);
+  assert.deepEqual([stats.newTokens, stats.peakBatch], [4 + 5, 1]);
+});
+
+test('advance is refused on a generation that is not paced', async () => {
+  const open = await policy.openGeneration({ slots: 1, constrained: false });
+  await assert.rejects(open.advance(1), /not paced/);
+  await open.end();
 });
 
 test('a JSON-schema-constrained sequence is a document of the schema, whatever the model prefers', async () => {

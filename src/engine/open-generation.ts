@@ -34,6 +34,9 @@ export class OpenGeneration {
   private peak = 0;
   private failure: unknown;
   private ending = false;
+  private readonly paced: boolean;
+  private stepsGranted = 0;
+  private readonly stepWaiters: { at: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private readonly handle: ReturnType<RemoteSession['openGeneration']>;
   /** Resolves with the statistics once ended and drained; rejects if the generation failed. */
   readonly done: Promise<GenerationStats>;
@@ -41,8 +44,14 @@ export class OpenGeneration {
   private constructor(
     session: RemoteSession,
     private readonly config: LlamaConfig,
-    options: { slots: number; tokenTexts?: readonly (string | null)[]; stopIds: readonly number[] },
+    options: {
+      slots: number;
+      tokenTexts?: readonly (string | null)[];
+      stopIds: readonly number[];
+      paced?: boolean;
+    },
   ) {
+    this.paced = options.paced === true;
     this.handle = session.openGeneration({
       request: {
         slots: options.slots,
@@ -55,15 +64,23 @@ export class OpenGeneration {
         },
         ...(options.tokenTexts === undefined ? {} : { tokenTexts: [...options.tokenTexts] }),
         stopIds: [...options.stopIds],
+        ...(this.paced ? { paced: true } : {}),
       },
       onProgress: (progress) => this.onProgress(progress),
     });
-    this.done = this.handle.done.catch((err: unknown) => {
-      this.failure = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      throw err;
-    });
+    this.done = this.handle.done.then(
+      (stats) => {
+        for (const w of this.stepWaiters.splice(0)) w.resolve();
+        return stats;
+      },
+      (err: unknown) => {
+        this.failure = err;
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        for (const w of this.stepWaiters.splice(0)) w.reject(err);
+        throw err;
+      },
+    );
     // A failure reaches every sequence through `pending`; `done` itself may have no listener.
     this.done.catch(() => undefined);
   }
@@ -71,6 +88,8 @@ export class OpenGeneration {
   /**
    * Starts one on a generation-graph session (LoRA bound). `tokenTexts` (see
    * constrain/token-texts.ts) enables constrained sequences; `stopIds` end a constrained document.
+   * A `paced` one runs only the steps granted by `advance` (for tests that order events against
+   * its steps).
    */
   static start(options: {
     session: RemoteSession;
@@ -78,6 +97,7 @@ export class OpenGeneration {
     slots: number;
     tokenTexts?: readonly (string | null)[];
     stopIds: readonly number[];
+    paced?: boolean;
   }): OpenGeneration {
     return new OpenGeneration(options.session, options.config, options);
   }
@@ -170,6 +190,22 @@ export class OpenGeneration {
     });
   }
 
+  /**
+   * A paced generation only: lets it run `steps` more steps (each admits what waits and draws one
+   * token for every running sequence). Resolves once they ran and it waits (for steps, or idle for
+   * sequences), or when it ends; steps granted while nothing runs wait for the next sequence.
+   */
+  advance(steps: number): Promise<void> {
+    if (!this.paced) return Promise.reject(new EngineError('advance: the generation is not paced'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.stepsGranted += steps;
+    const at = this.stepsGranted;
+    return new Promise((resolve, reject) => {
+      this.stepWaiters.push({ at, resolve, reject });
+      this.handle.intake({ steps });
+    });
+  }
+
   /** Takes no more sequences; resolves with the statistics once the running ones are done. */
   end(): Promise<GenerationStats> {
     this.ending = true;
@@ -184,6 +220,12 @@ export class OpenGeneration {
   }
 
   private onProgress(progress: GenerationProgress): void {
+    const held = progress.held;
+    if (held !== undefined) {
+      const ran = this.stepWaiters.filter((w) => w.at <= held);
+      this.stepWaiters.splice(0, this.stepWaiters.length, ...this.stepWaiters.filter((w) => w.at > held));
+      for (const w of ran) w.resolve();
+    }
     this.peak = Math.max(this.peak, progress.active + progress.finished.length);
     for (const { index, token } of progress.tokens ?? []) {
       const p = this.pending.get(index);

@@ -279,9 +279,12 @@ export class Policy {
   /**
    * Starts a generation that takes sequences while it runs (a server's requests; see
    * OpenGeneration), with the current adapters. `constrained` (default true) prepares the token
-   * texts that JSON-constrained sequences need. Adapters changed later are not seen by it.
+   * texts that JSON-constrained sequences need. Adapters changed later are not seen by it. `paced`:
+   * see OpenGeneration.start.
    */
-  async openGeneration(options: { slots?: number; constrained?: boolean } = {}): Promise<OpenGeneration> {
+  async openGeneration(
+    options: { slots?: number; constrained?: boolean; paced?: boolean } = {},
+  ): Promise<OpenGeneration> {
     const session = await (await this.live()).generation(this.trainable, this.trainableVersion);
     if (options.constrained !== false) this.texts ??= tokenTexts(this.tokenizer);
     const open = OpenGeneration.start({
@@ -290,6 +293,7 @@ export class Policy {
       slots: options.slots ?? DEFAULT_GENERATION_SLOTS,
       ...(options.constrained === false || this.texts === undefined ? {} : { tokenTexts: this.texts }),
       stopIds: this.tokenizer.stopIds,
+      ...(options.paced === true ? { paced: true } : {}),
     });
     this.opened.add(open);
     open.done.then(

@@ -38,13 +38,22 @@ class GatedModel implements ChatModel {
     return this.inner.decode(ids);
   }
   async generate(options: Parameters<ChatModel['generate']>[0]): Promise<FinishedSequence> {
-    this.waiting++;
+    const call = this.waiting++;
+    this.drawn.push(0);
     for (const w of this.waiters.filter((w) => this.waiting >= w.count)) w.resolve();
     await this.gate;
-    const sequence = await this.inner.generate(options);
+    const sequence = await this.inner.generate({
+      ...options,
+      onToken: (token) => {
+        this.drawn[call] = (this.drawn[call] ?? 0) + 1;
+        options.onToken(token);
+      },
+    });
     this.finished.push(sequence.tokenIds.length);
     return sequence;
   }
+  /** Tokens drawn so far for each request, in the order the requests reached the model. */
+  readonly drawn: number[] = [];
   /** New tokens of each sequence the model finished, in the order the engine finished them. */
   readonly finished: number[] = [];
   close(options: { graceMs: number }) {
@@ -287,56 +296,72 @@ test('bad requests get OpenAI-style errors with their status, and the server kee
 });
 
 test('a client that disconnects gives its batch slot to a waiting request at once', async () => {
-  // A string of at least 100 characters: on the byte-level tiny model, 100 tokens or more, so
-  // neither long request can end before a short one that got a freed slot.
-  const long = {
-    model: MODEL,
-    messages: user('x'),
-    max_tokens: 104,
-    response_format: {
-      type: 'json_schema' as const,
-      json_schema: { name: 'long', schema: { type: 'string', minLength: 100 } },
-    },
+  // A paced model decodes only the steps this test grants, so the disconnect and the waiting
+  // request fall at known steps instead of racing the decode loop in its worker thread. Its own
+  // policy: closing the server closes it.
+  const pacedPolicy = await Policy.load({ model: tiny.path });
+  const served = new ServedModel(pacedPolicy, { id: MODEL, slots: 2, paced: true });
+  const model = new GatedModel(served);
+  model.open();
+  const pacedServer = new ChatServer(model, LIMITS);
+  const pacedClient = new OpenAI({
+    baseURL: `${await pacedServer.listen({ port: 0, host: '127.0.0.1' })}/v1`,
+    apiKey: 'unused',
+    maxRetries: 0,
+  });
+  /** Grants one step at a time until `done` holds (each step draws a token for every running request). */
+  const stepUntil = async (done: () => boolean) => {
+    while (!done()) await served.advance(1);
   };
-  const controller = new AbortController();
-  const a = await client.chat.completions.create({ ...long, stream: true }, { signal: controller.signal });
-  const b = await client.chat.completions.create({ ...long, stream: true });
-  const aChunks = a[Symbol.asyncIterator]();
-  const bChunks = b[Symbol.asyncIterator]();
-  // Both decode (two slots, both taken) once each has streamed some content.
-  const content = async (it: AsyncIterator<OpenAI.ChatCompletionChunk>) => {
-    for (;;) {
-      const r = await it.next();
-      if (r.done === true || (r.value.choices[0]?.delta.content ?? '') !== '') return;
-    }
-  };
-  await content(aChunks);
-  await content(bChunks);
-  let bText = '';
-  const bRest = (async () => {
-    for (let r = await bChunks.next(); r.done !== true; r = await bChunks.next()) {
-      bText += r.value.choices[0]?.delta.content ?? '';
-    }
-  })();
-  const finishedBefore = gated.finished.length;
-  // The short request waits in the model's queue (both slots taken) before the first client goes,
-  // and the order is read from the engine (the order it finished the sequences), not from when the
-  // two HTTP answers reach this process.
-  const queued = gated.calls + 1;
-  const shortDone = client.chat.completions.create({ model: MODEL, messages: user('y'), max_tokens: 2 });
-  await gated.arrived(queued);
-  controller.abort();
-  const short = await shortDone;
-  assert.equal(short.usage?.completion_tokens, 2);
-  await bRest;
-  assert.ok(bText.length >= 100);
-  assert.deepEqual(
-    gated.finished.slice(finishedBefore).map((n) => (n >= 100 ? 'long' : n)),
-    [2, 'long'],
-    'the short request got the dropped slot and ended while the other long one still ran',
-  );
-  await server.settled();
-  assert.equal(server.inFlight, 0);
+  try {
+    // At least 100 tokens each on the byte-level tiny model, so neither long request can end in
+    // the few steps the short one needs.
+    const long = {
+      model: MODEL,
+      messages: user('x'),
+      max_tokens: 104,
+      stream: true as const,
+      response_format: {
+        type: 'json_schema' as const,
+        json_schema: { name: 'long', schema: { type: 'string', minLength: 100 } },
+      },
+    };
+    const controller = new AbortController();
+    await pacedClient.chat.completions.create(long, { signal: controller.signal });
+    await model.arrived(1);
+    const b = await pacedClient.chat.completions.create(long);
+    await model.arrived(2);
+    let bText = '';
+    const bRest = (async () => {
+      for await (const chunk of b) bText += chunk.choices[0]?.delta.content ?? '';
+    })();
+    // Both decode: the two slots are taken.
+    await stepUntil(() => model.drawn.length === 2 && model.drawn.every((n) => n > 0));
+    // The short request waits for a slot; then the first client goes.
+    const shortDone = pacedClient.chat.completions.create({
+      model: MODEL,
+      messages: user('y'),
+      max_tokens: 2,
+    });
+    await model.arrived(3);
+    controller.abort();
+    await stepUntil(() => model.finished.length > 0);
+    assert.deepEqual(model.finished, [2], 'the short request got the dropped slot and ended first');
+    assert.ok(
+      (model.drawn[1] ?? 0) < 100,
+      `the other long request still runs (${model.drawn[1]} tokens drawn)`,
+    );
+    assert.equal((await shortDone).usage?.completion_tokens, 2);
+    await stepUntil(() => model.finished.length === 2);
+    await bRest;
+    assert.ok(bText.length >= 100);
+    assert.equal(model.finished[1], model.drawn[1]);
+    assert.ok((model.drawn[0] ?? 0) < 100, 'the dropped sequence stopped drawing');
+    await pacedServer.settled();
+    assert.equal(pacedServer.inFlight, 0);
+  } finally {
+    await pacedServer.shutdown({ graceMs: 0 });
+  }
 });
 
 test('shutdown lets a running request finish, refuses new ones, then closes the model', async () => {

@@ -45,6 +45,8 @@ export class ServedModel implements ChatModel {
       id: string;
       /** Sequences decoded together. */
       slots: number;
+      /** Decode only the steps that `advance` grants (tests; see OpenGeneration.advance). */
+      paced?: boolean;
     },
   ) {}
 
@@ -72,6 +74,11 @@ export class ServedModel implements ChatModel {
 
   decode(ids: readonly number[]): string {
     return this.policy.tokenizer.decode(ids);
+  }
+
+  /** A paced model only: decodes `steps` more steps (see OpenGeneration.advance). */
+  async advance(steps: number): Promise<void> {
+    await (await this.generation()).advance(steps);
   }
 
   /** Builds the generation session and the token texts now rather than on the first request. */
@@ -115,7 +122,10 @@ export class ServedModel implements ChatModel {
     if (this.open?.accepting === true) return this.open;
     if (this.open !== undefined) log.warn({ model: this.id }, 'the generation failed; starting a new one');
     this.open = undefined;
-    this.starting ??= this.policy.openGeneration({ slots: this.options.slots });
+    this.starting ??= this.policy.openGeneration({
+      slots: this.options.slots,
+      ...(this.options.paced === true ? { paced: true } : {}),
+    });
     try {
       this.open = await this.starting;
       return this.open;

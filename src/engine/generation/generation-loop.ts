@@ -403,11 +403,24 @@ export async function runBatched(options: {
       if (cacheOrNone !== undefined && cacheOrNone.capacity > CAPACITY_STEP) {
         cacheOrNone.resize({ capacity: CAPACITY_STEP, lengths: [] });
       }
+      // A paced generation waits here too: the steps granted so far have run.
+      const held = intake.pacedSteps;
+      if (held !== undefined) report({ step, active: 0, newTokens: stats.newTokens, finished: [], held });
       await intake.arrival();
       const reason = options.cancelled();
       if (reason !== undefined) throw new GenerationCancelled(reason);
       takeNew();
       continue;
+    }
+    const waited = await intake.nextStep((stepsRun) =>
+      report({ step, active: running.length, newTokens: stats.newTokens, finished: [], held: stepsRun }),
+    );
+    if (waited) {
+      const reason = options.cancelled();
+      if (reason !== undefined) throw new GenerationCancelled(reason);
+      dropGone();
+      takeNew();
+      if (running.length === 0 && waiting.length === 0) continue;
     }
     const admitted = await admit();
     if (admitted !== undefined) {

@@ -72,6 +72,8 @@ export const GenerationProgressSchema = z.object({
   finished: z.array(FinishedSequenceSchema),
   /** The tokens drawn in this step, by sequence (open generations only: they stream). */
   tokens: z.array(z.object({ index: z.number().int().nonnegative(), token: z.number().int() })).optional(),
+  /** Sent by a paced open generation when it waits (for steps, or idle): the steps it has run so far. */
+  held: z.number().int().nonnegative().optional(),
 });
 export type GenerationProgress = z.infer<typeof GenerationProgressSchema>;
 
@@ -132,6 +134,11 @@ export const OpenGenerationRequestSchema = z.object({
   tokenTexts: z.array(z.string().nullable()).optional(),
   /** Ids that end a constrained document (the tokenizer's stop ids). */
   stopIds: tokenIds,
+  /**
+   * Runs only the steps granted by intake messages (`steps`), reporting `held` each time it waits:
+   * for tests that must order events against the steps. Free once its intake has ended.
+   */
+  paced: z.boolean().optional(),
 });
 export type OpenGenerationRequest = z.infer<typeof OpenGenerationRequestSchema>;
 
@@ -140,5 +147,7 @@ export const IntakeSchema = z.object({
   add: z.array(OpenSequenceSchema).default([]),
   drop: z.array(z.number().int().nonnegative()).default([]),
   end: z.boolean().default(false),
+  /** More steps for a paced generation (see `paced`). */
+  steps: z.number().int().nonnegative().default(0),
 });
 export type Intake = z.input<typeof IntakeSchema>;

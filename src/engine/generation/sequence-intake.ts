@@ -27,6 +27,14 @@ export interface SequenceIntake {
   readonly ended: boolean;
   /** Resolves when there is something to take or drop, or arrivals have ended. */
   arrival(): Promise<void>;
+  /**
+   * Called before each step while sequences run: resolves false at once, unless the generation is
+   * paced (see OpenIntake); then it calls `onHold` with the steps run so far, waits for a grant and
+   * resolves true (the loop then takes in what arrived or was dropped meanwhile).
+   */
+  nextStep(onHold: (stepsRun: number) => void): Promise<boolean>;
+  /** A paced intake's steps run so far (reported when the loop idles); undefined unless paced. */
+  readonly pacedSteps: number | undefined;
 }
 
 /** Every sequence at once; nothing arrives later. */
@@ -41,18 +49,36 @@ export function closedIntake(specs: readonly SequenceSpec[]): SequenceIntake {
     dropped: () => [],
     ended: true,
     arrival: () => Promise.resolve(),
+    nextStep: () => Promise.resolve(false),
+    pacedSteps: undefined,
   };
 }
 
-/** Sequences added, dropped and ended from outside (the session worker's intake messages). */
+/**
+ * Sequences added, dropped and ended from outside (the session worker's intake messages). A paced
+ * intake lets the loop run only the steps granted to it (`grant`), so that a test can put events
+ * (a sequence dropped, another added) at a known step instead of racing the loop; once arrivals
+ * have ended it runs freely.
+ */
 export class OpenIntake implements SequenceIntake {
   private added: SequenceSpec[] = [];
   private drops: number[] = [];
   private closed = false;
   private wake: (() => void) | undefined;
+  private readonly paced: boolean;
+  private granted = 0;
+  private stepsRun = 0;
+
+  constructor(options: { paced?: boolean } = {}) {
+    this.paced = options.paced === true;
+  }
 
   get ended(): boolean {
     return this.closed;
+  }
+
+  get pacedSteps(): number | undefined {
+    return this.paced ? this.stepsRun : undefined;
   }
 
   add(specs: readonly SequenceSpec[]): void {
@@ -85,6 +111,26 @@ export class OpenIntake implements SequenceIntake {
 
   arrival(): Promise<void> {
     if (this.added.length > 0 || this.drops.length > 0 || this.closed) return Promise.resolve();
+    return this.changed();
+  }
+
+  /** Lets a paced loop run `steps` more steps. */
+  grant(steps: number): void {
+    this.granted += steps;
+    this.notify();
+  }
+
+  async nextStep(onHold: (stepsRun: number) => void): Promise<boolean> {
+    if (!this.paced || this.closed) return false;
+    if (this.stepsRun >= this.granted) {
+      onHold(this.stepsRun);
+      while (this.stepsRun >= this.granted && !this.closed) await this.changed();
+    }
+    this.stepsRun++;
+    return true;
+  }
+
+  private changed(): Promise<void> {
     return new Promise((resolve) => {
       this.wake = resolve;
     });

@@ -47,7 +47,10 @@ port.on('message', (raw: unknown) => {
   // An open generation's intake exists from its arrival: intake messages may come before its turn.
   if (outOfTurn.success && outOfTurn.data.kind === 'generate-open') {
     const request = outOfTurn.data;
-    intakes.set(request.id, { intake: new OpenIntake(), sequences: new OpenSequences(request.generation) });
+    intakes.set(request.id, {
+      intake: new OpenIntake({ paced: request.generation.paced === true }),
+      sequences: new OpenSequences(request.generation),
+    });
   }
   // Serialise: ORT sessions are not run concurrently on one thread, and replies keep request order.
   queue = queue.then(() => handle(raw));
@@ -132,7 +135,8 @@ async function dispatch(request: Request): Promise<void> {
       return;
     }
     case 'generate-open': {
-      const intake = intakes.get(request.id)?.intake ?? new OpenIntake();
+      const intake =
+        intakes.get(request.id)?.intake ?? new OpenIntake({ paced: request.generation.paced === true });
       try {
         const hosted = lookup(request.session);
         const stats = await runBatched({
@@ -188,6 +192,7 @@ function handleIntake(request: Extract<Request, { kind: 'intake' }>): void {
     return;
   }
   if (request.intake.drop.length > 0) open.intake.drop(request.intake.drop);
+  if (request.intake.steps > 0) open.intake.grant(request.intake.steps);
   if (request.intake.end) open.intake.end();
 }
 
