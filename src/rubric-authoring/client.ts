@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ChatClient } from '../rubric/judge/chat-client.ts';
 import type { JudgeConfig } from '../rubric/judge/config.ts';
 import { emptyJudgeStats, judgeApiKey } from '../rubric/judge/judge-credentials.ts';
+import { judgeFetch } from '../rubric/judge/judge-fetch.ts';
 import type { JudgeStats } from '../rubric/judge/types.ts';
 
 /**
@@ -24,7 +25,7 @@ export function generatorClient(options: {
     apiKey,
     stats,
     deps: {
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? judgeFetch,
       sleep: (ms) => delay(ms),
       random: Math.random,
       now: Date.now,

@@ -10,6 +10,7 @@ import { combineSamples } from './combine-samples.ts';
 import { JudgeConfig, type JudgeConfigInput, loadJudgeConfig } from './config.ts';
 import type { GradeContext, GradeMode } from './grading.ts';
 import { emptyJudgeStats, judgeApiKey } from './judge-credentials.ts';
+import { judgeFetch } from './judge-fetch.ts';
 import { gradePerCriterion } from './per-criterion-mode.ts';
 import { JUDGE_PROMPT_VERSION, randomNonce } from './prompts.ts';
 import { gradeRubric } from './rubric-mode.ts';
@@ -85,7 +86,7 @@ export function createJudge(
     apiKey,
     stats,
     deps: {
-      fetch: deps.fetch ?? globalThis.fetch,
+      fetch: deps.fetch ?? judgeFetch,
       sleep: deps.sleep ?? ((ms) => delay(ms)),
       random: deps.random ?? Math.random,
       now: deps.now ?? Date.now,
