@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultModelPath } from '../models/default-model.ts';
+import { loadJudgeConfig } from '../rubric/judge/config.ts';
 import { prepareRun } from './check.ts';
 import { loadRunConfig, parseRunConfig } from './load.ts';
 
@@ -17,15 +18,20 @@ const prepareFails = (text: string, pattern: RegExp) =>
   assert.throws(() => prepareRun({ loaded: parse(text), env }), pattern);
 
 describe('run configuration: the shipped files', () => {
-  it('every run configuration under configs/ loads (the search configurations too)', () => {
-    const files = readdirSync(CONFIGS, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.yaml') && f !== 'judge-local.yaml')
+  it('every run configuration under configs/ loads (the search configurations too), and every judge configuration (judge-*.yaml)', () => {
+    const yaml = readdirSync(CONFIGS, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.yaml'))
       .sort();
+    const isJudge = (f: string) => basename(f).startsWith('judge-');
+    const files = yaml.filter((f) => !isJudge(f));
     assert.ok(files.includes(join('experiments', 'quickstart-search', 'g07b.yaml')), files.join(', '));
     for (const file of files) {
       const { config } = loadRunConfig(join(CONFIGS, file), { env });
       assert.ok(config.steps === undefined || config.steps > 0, file);
     }
+    const judges = yaml.filter(isJudge);
+    assert.ok(judges.includes('judge-local.yaml'), judges.join(', '));
+    for (const file of judges) assert.ok(loadJudgeConfig(join(CONFIGS, file), { env }).model, file);
     const balanced = loadRunConfig(join(CONFIGS, 'experiments/quickstart-search/g07b.yaml'), { env });
     assert.equal(balanced.config.prompts.balanceBy, 'constraint:');
   });
