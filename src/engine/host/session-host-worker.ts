@@ -5,8 +5,9 @@ import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { fromOrt, toOrt } from '../../graph/runtime.ts';
 import type { HostTensor } from '../../graph/tensor.ts';
 import { AnchorageError, ValidationError } from '../../util/errors.ts';
-import { GenerationCancelled, runBatched, runGeneration } from '../generation/generation-loop.ts';
+import { GenerationCancelled, runBatched } from '../generation/generation-loop.ts';
 import { OpenSequences } from '../generation/open-sequences.ts';
+import { runGeneration } from '../generation/run-generation.ts';
 import { OpenIntake } from '../generation/sequence-intake.ts';
 import { type ErrorPayload, type Request, RequestSchema, type Response, transferable } from './protocol.ts';
 
