@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { collectOutput } from '../../util/testing/child-output.ts';
 
 /** The repository root, and the IFEval data every CLI test of IFEval reads from `../shared`. */
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -31,15 +32,8 @@ export function spawnAnchorage(
       env: { ...process.env, ANCHORAGE_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
+    const output = collectOutput(child);
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.on('close', (code) => done({ code, stdout: output.stdout, stderr: output.stderr }));
   });
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { collectOutput } from '../../util/testing/child-output.ts';
 import type { ArtifactStore } from '../store.ts';
 
 /** A store under test, with what another process needs to open the same store. */
@@ -31,17 +32,12 @@ export function inChild(options: {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.target.env, ...options.env },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
+  const output = collectOutput(child);
   const done = new Promise<unknown>((res, rej) =>
     child.once('exit', (code, signal) =>
-      code === 0 ? res(JSON.parse(stdout)) : rej(new Error(`child exited ${code ?? signal}: ${stderr}`)),
+      code === 0
+        ? res(JSON.parse(output.stdout))
+        : rej(new Error(`child exited ${code ?? signal}: ${output.stderr}`)),
     ),
   );
   return { done, pid: child.pid ?? -1 };
